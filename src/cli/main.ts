@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * The `biggan-serve` command: dispatches to its subcommands. Each subcommand module exports an
+ * async function taking argv and returning an exit code; errors are printed here, once.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { BigGanError } from '../errors.js';
+import { UsageError } from './options.js';
+import { packageRoot } from '../package-root.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
+  serve: { summary: 'Serve the generator over REST and gRPC with dynamic batching.', load: async () => (await import('./serve-command.js')).serveCommand },
+  generate: { summary: 'Write PNGs for a class / truncation / seed, or for an inputs file.', load: async () => (await import('./generate-command.js')).generateCommand },
+  'init-random': { summary: 'Write a random-weight model (config.json + model.safetensors).', load: async () => (await import('./init-random-command.js')).initRandomCommand },
+  download: { summary: 'Download the published weights into the cache, with resume.', load: async () => (await import('./download-command.js')).downloadCommand },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const USAGE = `Usage: biggan-serve <command> [options]
+
+Serves DeepMind's BigGAN-deep image generator (128, 256, 512 px; 1000 ImageNet classes).
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(13)}${c.summary}`).join('\n')}
+
+Run 'biggan-serve <command> --help' for a command's options.
+Options:
+  -h, --help     Show this help.
+  -v, --version  Print the version.
+`;
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[cmd];
+  if (!command) {
+    process.stderr.write(`biggan-serve: unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    return 2;
+  }
+  try {
+    const run = await command.load();
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`biggan-serve ${cmd}: ${err.message}\nRun 'biggan-serve ${cmd} --help' for usage.\n`);
+      return 2;
+    }
+    if (err instanceof BigGanError) {
+      process.stderr.write(`biggan-serve ${cmd}: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`biggan-serve ${cmd}: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`biggan-serve: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,92 @@
+/**
+ * The server's configuration: every setting with its flag, environment variable, default and
+ * description side by side. Read from flags and environment here only, validated at start-up and
+ * frozen.
+ */
+import os from 'node:os';
+import { type OptionSpec, parseOptions, formatHelp, UsageError } from '../cli/options.js';
+import { ENGINE_CHOICES, type EngineChoice } from '../engine/create-engine.js';
+import { PRESET_NAMES, type PresetName } from '../model/config.js';
+
+/** The validated, frozen server settings. */
+export interface ServerConfig {
+  readonly weights?: string;
+  readonly model: PresetName;
+  readonly cache?: string;
+  readonly download: boolean;
+  readonly host: string;
+  readonly httpPort: number;
+  /** -1 disables gRPC; 0 picks a free port. */
+  readonly grpcPort: number;
+  readonly engine: EngineChoice;
+  readonly backend?: string;
+  readonly threads: number;
+  readonly maxBatchSize: number;
+  readonly maxQueueDelayMs: number;
+  readonly maxQueueSize: number;
+  readonly maxSamplesPerRequest: number;
+  readonly bodyLimitBytes: number;
+  readonly gracePeriodMs: number;
+  readonly grpcMaxConnectionAgeMs: number;
+  readonly grpcMaxConnectionAgeGraceMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** The `serve` flags, each with its env var and default. */
+export const SERVER_OPTIONS: readonly OptionSpec[] = [
+  { name: 'weights', type: 'string', placeholder: 'DIR', env: 'BIGGAN_WEIGHTS', description: 'Model folder (config.json + model.safetensors or pytorch_model.bin). Without it, --model is taken from the cache.' },
+  { name: 'model', type: 'string', choices: PRESET_NAMES, env: 'BIGGAN_MODEL', default: 'biggan-deep-128', description: 'Published model to serve from the cache when --weights is not given.' },
+  { name: 'cache', type: 'string', placeholder: 'DIR', env: 'BIGGAN_CACHE', description: 'Download cache (default $XDG_CACHE_HOME/biggan-serve or ~/.cache/biggan-serve).' },
+  { name: 'download', type: 'boolean', env: 'BIGGAN_DOWNLOAD', default: false, description: 'Download --model into the cache when it is missing.' },
+  { name: 'host', type: 'string', env: 'BIGGAN_HOST', default: '0.0.0.0', description: 'Address to listen on (HTTP and gRPC).' },
+  { name: 'http-port', type: 'integer', env: 'BIGGAN_HTTP_PORT', default: 8080, min: 0, max: 65535, description: 'HTTP port (0 = any free port).' },
+  { name: 'grpc-port', type: 'integer', env: 'BIGGAN_GRPC_PORT', default: 50051, min: -1, max: 65535, description: 'gRPC port (0 = any free port, -1 = no gRPC).' },
+  { name: 'engine', type: 'string', choices: ENGINE_CHOICES, env: 'BIGGAN_ENGINE', default: 'auto', description: 'Inference engine: ort (ONNX Runtime), tfjs, or auto (the fastest available).' },
+  { name: 'backend', type: 'string', env: 'BIGGAN_BACKEND', description: 'tfjs backend (tensorflow|wasm|cpu) or ort execution provider (cpu|cuda|tensorrt); default: the best available.' },
+  { name: 'threads', type: 'integer', env: 'BIGGAN_THREADS', min: 1, max: 1024, description: 'Intra-op threads of the ort engine (default: all cores).' },
+  { name: 'max-batch-size', type: 'integer', env: 'BIGGAN_MAX_BATCH_SIZE', default: 8, min: 1, max: 256, description: 'Most samples per engine call.' },
+  { name: 'max-queue-delay-ms', type: 'number', env: 'BIGGAN_MAX_QUEUE_DELAY_MS', default: 5, min: 0, max: 10_000, description: 'How long a partial batch waits for more samples, ms.' },
+  { name: 'max-queue-size', type: 'integer', env: 'BIGGAN_MAX_QUEUE_SIZE', default: 256, min: 1, max: 1_000_000, description: 'Most samples waiting; beyond it requests get 503 / UNAVAILABLE at once.' },
+  { name: 'max-samples-per-request', type: 'integer', env: 'BIGGAN_MAX_SAMPLES_PER_REQUEST', default: 16, min: 1, max: 1024, description: 'Most samples (count, frames) in one request.' },
+  { name: 'body-limit-bytes', type: 'integer', env: 'BIGGAN_BODY_LIMIT_BYTES', default: 4 * 1024 * 1024, min: 1024, max: 1 << 30, description: 'Largest HTTP request body; larger ones get 413.' },
+  { name: 'grace-period-ms', type: 'integer', env: 'BIGGAN_GRACE_PERIOD_MS', default: 30_000, min: 0, max: 3_600_000, description: 'On SIGTERM/SIGINT: time to finish accepted work before exiting.' },
+  { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
+  { name: 'grpc-max-connection-age-grace-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS', default: 30_000, min: 0, description: 'Time calls on an aged connection may still take.' },
+  { name: 'log-level', type: 'string', env: 'BIGGAN_LOG_LEVEL', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level (JSON logs on stdout).' },
+];
+
+export const SERVE_USAGE = formatHelp(
+  'biggan-serve serve [--weights DIR | --model NAME [--download]] [--http-port 8080] [--grpc-port 50051] [options]',
+  'Serves BigGAN-deep over REST (POST /generate, /interpolate; docs at /docs) and gRPC (biggan.v1.Generator),\nwith dynamic batching, Prometheus metrics at /metrics, and graceful drain on SIGTERM.\nEvery flag can also be set by its BIGGAN_* environment variable.',
+  SERVER_OPTIONS,
+);
+
+/** Parses and validates the `serve` flags (with env fallback); `help` is true for --help. */
+export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { config: ServerConfig; help: boolean } {
+  const { values: v, help } = parseOptions(argv, SERVER_OPTIONS, env);
+  const config: ServerConfig = Object.freeze({
+    ...(v.weights ? { weights: v.weights as string } : {}),
+    model: v.model as PresetName,
+    ...(v.cache ? { cache: v.cache as string } : {}),
+    download: v.download as boolean,
+    host: v.host as string,
+    httpPort: v['http-port'] as number,
+    grpcPort: v['grpc-port'] as number,
+    engine: v.engine as EngineChoice,
+    ...(v.backend ? { backend: v.backend as string } : {}),
+    threads: (v.threads as number | undefined) ?? os.availableParallelism(),
+    maxBatchSize: v['max-batch-size'] as number,
+    maxQueueDelayMs: v['max-queue-delay-ms'] as number,
+    maxQueueSize: v['max-queue-size'] as number,
+    maxSamplesPerRequest: v['max-samples-per-request'] as number,
+    bodyLimitBytes: v['body-limit-bytes'] as number,
+    gracePeriodMs: v['grace-period-ms'] as number,
+    grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'] as number,
+    grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'] as number,
+    logLevel: v['log-level'] as ServerConfig['logLevel'],
+  });
+  if (config.maxSamplesPerRequest > config.maxQueueSize) {
+    throw new UsageError(`--max-samples-per-request (${config.maxSamplesPerRequest}) must not exceed --max-queue-size (${config.maxQueueSize}): such a request could never be queued`);
+  }
+  return { config, help };
+}

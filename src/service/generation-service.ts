@@ -1,0 +1,213 @@
+/**
+ * The generation service: validates a request, turns it into samples, awaits them from the
+ * batcher and encodes each image as soon as its batch is done (so encoding overlaps the next
+ * inference). Both transports call this one object.
+ */
+import type { Engine } from '../engine/engine.js';
+import type { Batcher } from '../batching/batcher.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { parameterCount } from '../model/config.js';
+import { listClasses } from '../latents/imagenet-classes.js';
+import { toRgb8 } from '../image/convert.js';
+import { encodeImage, encodeAnimation, makeGrid, MIME_TYPES, IMAGE_FORMATS, type ImageFormat, type Rgb8Image } from '../image/encode.js';
+import { BigGanError, ERROR_TABLE } from '../errors.js';
+import { planGenerate, planInterpolate, DEFAULT_TRUNCATION, type PlannedSample, type PlannedCall } from './request-samples.js';
+import type {
+  CallContext, ClassInfo, GenerateRequest, GenerateResult, GeneratedImage, GeneratorService,
+  InterpolateRequest, InterpolateResult, InterpolationFrame, ModelInfo,
+} from './types.js';
+
+/** Settings of the service beyond the batcher's. */
+export interface ServiceOptions {
+  /** Name reported by /v1/models, e.g. `biggan-deep-128`. */
+  readonly modelName: string;
+  /** Most samples (count, frames) one request may ask for. */
+  readonly maxSamplesPerRequest: number;
+}
+
+type State = 'starting' | 'ready' | 'draining';
+
+/** The one service object behind REST and gRPC. */
+export class GenerationService implements GeneratorService {
+  readonly model: ModelInfo;
+  private state: State = 'starting';
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly listeners: ((ready: boolean) => void)[] = [];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly batcher: Batcher,
+    private readonly metrics: Metrics,
+    private readonly options: ServiceOptions,
+  ) {
+    const c = engine.config;
+    this.model = Object.freeze({
+      name: options.modelName,
+      resolution: c.outputDim,
+      zDim: c.zDim,
+      numClasses: c.numClasses,
+      parameters: parameterCount(c),
+      engine: engine.name,
+      backend: engine.backend,
+      maxSamplesPerRequest: options.maxSamplesPerRequest,
+      maxBatchSize: batcher.settings.maxBatchSize,
+      truncation: { min: 0, max: 1, default: DEFAULT_TRUNCATION },
+      formats: [...IMAGE_FORMATS],
+    });
+    metrics.modelInfo.set({ model: options.modelName, engine: engine.name, backend: engine.backend, resolution: String(c.outputDim) }, 1);
+    metrics.ready.set(0);
+  }
+
+  /** Runs one full batch through the engine so the first request does not pay for allocation and JIT. */
+  async warmUp(): Promise<number> {
+    const c = this.engine.config;
+    const B = this.batcher.settings.maxBatchSize;
+    const t0 = performance.now();
+    const classVector = new Float32Array(B * c.numClasses);
+    for (let i = 0; i < B; i++) classVector[i * c.numClasses + (i % c.numClasses)] = 1;
+    await this.engine.generate({ size: B, z: new Float32Array(B * c.zDim), classVector, truncation: Array(B).fill(DEFAULT_TRUNCATION) });
+    return performance.now() - t0;
+  }
+
+  /** Marks the service ready (after loading and warm-up). */
+  setReady(): void {
+    if (this.state === 'starting') this.setState('ready');
+  }
+
+  /** Stops accepting new requests; readiness goes false at once. */
+  startDrain(): void {
+    this.setState('draining');
+  }
+
+  /** Resolves when every accepted request has been answered. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  get draining(): boolean {
+    return this.state === 'draining';
+  }
+
+  onReadinessChange(listener: (ready: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  listClasses(): readonly ClassInfo[] {
+    if (this.engine.config.numClasses !== 1000) {
+      return Array.from({ length: this.engine.config.numClasses }, (_, index) => ({ index, wnid: '', names: [] }));
+    }
+    return listClasses();
+  }
+
+  async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
+    return this.track(async () => {
+      const plan = planGenerate(req, this.engine.config, this.options.maxSamplesPerRequest);
+      const res = this.engine.config.outputDim;
+      // Grid requests encode once at the end; otherwise each sample is encoded as its batch finishes.
+      const rgb = this.submit(plan.samples, plan, ctx);
+      const size = { width: res, height: res };
+      if (plan.grid) {
+        const images = await Promise.all(rgb);
+        const grid = makeGrid(images);
+        const data = await this.encode(grid, plan.format);
+        this.metrics.images.inc({ transport: ctx.transport }, images.length);
+        return { images: [], grid: { data, mimeType: MIME_TYPES[plan.format] }, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
+      }
+      const images = await Promise.all(
+        rgb.map(async (p, i): Promise<GeneratedImage> => describe(plan.samples[i], i, await this.encode(await p, plan.format), MIME_TYPES[plan.format])),
+      );
+      this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      return { images, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
+    });
+  }
+
+  async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+    return this.track(async () => {
+      const plan = planInterpolate(req, this.engine.config, this.options.maxSamplesPerRequest);
+      const res = this.engine.config.outputDim;
+      const rgb = this.submit(plan.samples, plan, ctx);
+      const frameFormat: ImageFormat = plan.format === 'gif' ? 'png' : plan.format;
+      const encoded = rgb.map(async (p, i): Promise<InterpolationFrame> => ({
+        ...describe(plan.samples[i], i, await this.encode(await p, frameFormat), MIME_TYPES[frameFormat]),
+        t: plan.t[i],
+      }));
+      // Deliver frames strictly in order, each as soon as it and its predecessors are ready.
+      const frames: InterpolationFrame[] = [];
+      for (const f of encoded) {
+        const frame = await f;
+        frames.push(frame);
+        onFrame?.(frame);
+      }
+      this.metrics.images.inc({ transport: ctx.transport }, frames.length);
+      const size = { width: res, height: res };
+      const images = await Promise.all(rgb);
+      if (plan.format === 'gif' || (plan.format === 'webp' && !plan.grid)) {
+        const t0 = performance.now();
+        const data = await encodeAnimation(images, plan.format);
+        this.metrics.encodeDuration.observe({ format: plan.format }, (performance.now() - t0) / 1000);
+        return { frames, animation: { data, mimeType: MIME_TYPES[plan.format] }, ...size };
+      }
+      if (plan.grid) {
+        const data = await this.encode(makeGrid(images), frameFormat);
+        return { frames, grid: { data, mimeType: MIME_TYPES[frameFormat] }, ...size };
+      }
+      return { frames, ...size };
+    });
+  }
+
+  /** Submits samples to the batcher; returns per-sample RGB8 promises (in request order). */
+  private submit(samples: PlannedSample[], call: PlannedCall, ctx: CallContext): Promise<Rgb8Image>[] {
+    if (!this.isReady()) throw new BigGanError('UNAVAILABLE', this.draining ? 'server is draining (shutting down); retry on another replica' : 'server is not ready yet (loading or warming up)');
+    const timeouts = [call.timeoutMs, ctx.timeoutMs].filter((t): t is number => t !== undefined);
+    const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : undefined;
+    const submitted = this.batcher.submit(
+      samples.map((s) => ({ z: s.z, classVector: s.classVector, truncation: s.truncation })),
+      { priority: call.priority, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    );
+    const res = this.engine.config.outputDim;
+    const rgb = submitted.results.map(async (p) => ({ width: res, height: res, data: toRgb8(await p) }));
+    for (const p of rgb) p.catch(() => undefined); // the caller awaits them; never an unhandled rejection
+    return rgb;
+  }
+
+  private async encode(img: Rgb8Image, format: ImageFormat): Promise<Buffer> {
+    const t0 = performance.now();
+    const data = await encodeImage(img, format);
+    this.metrics.encodeDuration.observe({ format }, (performance.now() - t0) / 1000);
+    return data;
+  }
+
+  /** Counts a call as in flight (for graceful drain) and records validation failures. */
+  private async track<T>(fn: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof BigGanError && (err.code === 'INVALID_ARGUMENT' || err.code === 'UNAVAILABLE')) {
+        this.metrics.rejections.inc({ reason: ERROR_TABLE[err.code].reason });
+      }
+      throw err;
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private setState(state: State): void {
+    const was = this.isReady();
+    this.state = state;
+    const now = this.isReady();
+    this.metrics.ready.set(now ? 1 : 0);
+    if (was !== now) for (const l of this.listeners) l(now);
+  }
+}
+
+function describe(s: PlannedSample, index: number, data: Buffer, mimeType: string): GeneratedImage {
+  return { data, mimeType, ...(s.seed !== undefined ? { seed: s.seed } : {}), truncation: s.truncation, class: s.classWeights, index };
+}
