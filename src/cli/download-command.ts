@@ -1,0 +1,108 @@
+/**
+ * `biggan-serve download <model>`: fetches a published model into the cache, with progress on
+ * stderr and the model folder on stdout (so `DIR=$(biggan-serve download biggan-deep-128)` works).
+ */
+import { parseArgs } from 'node:util';
+import { BigGanError } from '../errors.js';
+import { PRESET_NAMES, type PresetName } from '../model/config.js';
+import { defaultCacheDir } from '../download/cache.js';
+import { DEFAULT_BASE_URL, downloadModel, resolveBaseUrl } from '../download/download.js';
+import { createProgressReporter, type ProgressSink } from '../download/progress.js';
+
+/** Help text of the download command. */
+export const DOWNLOAD_USAGE = `Usage: biggan-serve download <model> [options]
+
+Downloads a pretrained BigGAN-deep model (config.json and pytorch_model.bin) into
+<cache>/<model>/ and prints that folder. An interrupted download resumes where it
+stopped; files already complete are not fetched again.
+
+Models: ${PRESET_NAMES.join(', ')}
+
+Options:
+  --cache DIR       cache folder (default: $BIGGAN_CACHE, else
+                    $XDG_CACHE_HOME/biggan-serve, else ~/.cache/biggan-serve)
+  --base-url URL    where <model>-config.json and <model>-pytorch_model.bin live
+                    (default: $BIGGAN_DOWNLOAD_BASE_URL, else
+                    ${DEFAULT_BASE_URL})
+  -h, --help        show this help
+
+Environment:
+  BIGGAN_CACHE               cache folder, used when --cache is not given
+  BIGGAN_DOWNLOAD_BASE_URL   base URL, used when --base-url is not given (e.g. a mirror)
+
+Exit status: 0 done, 1 download failed, 2 usage error.
+`;
+
+/** Output streams of the command, replaceable in tests. */
+export interface CommandIo {
+  readonly stdout: ProgressSink;
+  readonly stderr: ProgressSink;
+}
+
+function usageError(io: CommandIo, message: string): number {
+  io.stderr.write(`biggan-serve download: ${message}\n\n${DOWNLOAD_USAGE}`);
+  return 2;
+}
+
+/** Runs `biggan-serve download` with the arguments after `download`; resolves to the exit code. */
+export async function downloadCommand(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let values: { cache?: string; 'base-url'?: string; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        cache: { type: 'string' },
+        'base-url': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (e) {
+    // parseArgs appends advice about '--' that only confuses here.
+    return usageError(io, (e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  if (values.help) {
+    io.stdout.write(DOWNLOAD_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    return usageError(io, positionals.length === 0 ? `missing model name; choose one of ${PRESET_NAMES.join(', ')}` : `expected one model name, got ${positionals.length}: ${positionals.join(' ')}`);
+  }
+  const name = positionals[0];
+  if (!(PRESET_NAMES as readonly string[]).includes(name)) {
+    return usageError(io, `unknown model ${JSON.stringify(name)}; choose one of ${PRESET_NAMES.join(', ')}`);
+  }
+  if (values.cache === '') return usageError(io, '--cache needs a folder');
+  if (values['base-url'] !== undefined) {
+    try {
+      resolveBaseUrl(values['base-url']);
+    } catch (e) {
+      return usageError(io, (e as Error).message);
+    }
+  }
+
+  const progress = createProgressReporter(io.stderr);
+  // Ctrl-C aborts cleanly (file closed, .partial kept for a resume); a second one kills as usual.
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const { dir } = await downloadModel(name as PresetName, {
+      cacheDir: values.cache ?? defaultCacheDir(),
+      baseUrl: values['base-url'],
+      onProgress: progress,
+      signal: abort.signal,
+    });
+    io.stdout.write(`${dir}\n`);
+    return 0;
+  } catch (e) {
+    progress.end();
+    const message = e instanceof BigGanError ? e.message : `unexpected failure: ${(e as Error)?.stack ?? String(e)}`;
+    io.stderr.write(`biggan-serve download: ${message}\n`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
