@@ -107,8 +107,10 @@ function foldWeight(sd: StateDict, prefix: string, keepOut?: number): { weight: 
   if (!Number.isFinite(sigma) || sigma === 0) throw invalidWeights(`${prefix}: spectral-norm sigma is ${sigma}; u and v do not fit weight_orig`);
   const rowLen = w.data.length / w.shape[0];
   const rows = keepOut ?? w.shape[0];
-  const weight = new Float32Array(rows * rowLen);
-  for (let i = 0; i < weight.length; i++) weight[i] = w.data[i] / sigma;
+  // Divided in place: the state_dict's buffer becomes the folded weights, so loading never holds
+  // a second copy of the model (the state_dict must not be used afterwards).
+  const weight = w.data.subarray(0, rows * rowLen);
+  for (let i = 0; i < weight.length; i++) weight[i] = weight[i] / sigma;
   return { weight, shape: w.shape, sigma };
 }
 
@@ -138,7 +140,7 @@ function foldCondBn(sd: StateDict, prefix: string): FoldedCondBatchNorm {
 
 /**
  * Folds a validated state_dict (see `validateStateDict`) into engine-ready weights.
- * Cost: one pass over every weight; the result holds one float32 copy of the weights.
+ * CONSUMES the state_dict: weights are divided by sigma in place (no second copy of the model).
  */
 export function foldGenerator(config: BigGanConfig, sd: StateDict): FoldedGenerator {
   const modules = modulePlan(config).map((plan): FoldedBlock | FoldedAttention => {

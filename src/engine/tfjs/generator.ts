@@ -177,7 +177,7 @@ export class TfjsGenerator {
       const affineRelu = (x: tf.Tensor4D, scale: tf.Tensor2D, shift: tf.Tensor2D, s: BnSlot): tf.Tensor4D => {
         const sc = tf.reshape(tf.slice(scale, [0, s.offset], [B, s.channels]), [B, 1, 1, s.channels]);
         const sh = tf.reshape(tf.slice(shift, [0, s.offset], [B, s.channels]), [B, 1, 1, s.channels]);
-        return tf.relu(tf.add(tf.mul(x, sc), sh));
+        return tf.relu(tf.add(tf.mul(x, sc), sh)) as tf.Tensor4D;
       };
 
       // gen_z, then the TF-order view: feature o = (y*4 + x)*16ch + c is already NHWC [B, 4, 4, 16ch].

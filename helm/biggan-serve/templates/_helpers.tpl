@@ -1,0 +1,167 @@
+{{/*
+Names, labels and the derived settings every template shares.
+*/}}
+
+{{/* Chart name, or nameOverride; 63 characters at most (DNS label). */}}
+{{- define "biggan-serve.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified name used for every object: fullnameOverride, else <release>-<name>, or just the
+release name when it already contains the chart name. Leaves room for the "-headless" suffix.
+*/}}
+{{- define "biggan-serve.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 54 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 54 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 54 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* chart label value: <name>-<version>. */}}
+{{- define "biggan-serve.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every object. */}}
+{{- define "biggan-serve.labels" -}}
+helm.sh/chart: {{ include "biggan-serve.chart" . }}
+{{ include "biggan-serve.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "biggan-serve.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/component: server
+app.kubernetes.io/part-of: biggan-serve
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Labels that select the pods (immutable in a Deployment: never add to these). */}}
+{{- define "biggan-serve.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "biggan-serve.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* ServiceAccount name. */}}
+{{- define "biggan-serve.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "biggan-serve.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Headless Service name: client-side gRPC round-robin resolves dns:///<this>.<ns>:<grpc port>. */}}
+{{- define "biggan-serve.headlessName" -}}
+{{- printf "%s-headless" (include "biggan-serve.fullname" .) }}
+{{- end }}
+
+{{/*
+Image tag: image.tag or the chart's appVersion, plus the GPU suffix when gpu.enabled
+("-gpu" for the onnxruntime CUDA image, "-gpu-tfjs" for the tfjs-node-gpu image; see the
+Dockerfile's targets), unless gpu.imageTagSuffix says otherwise.
+*/}}
+{{- define "biggan-serve.imageTag" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- if .Values.gpu.enabled }}
+{{- $suffix := .Values.gpu.imageTagSuffix }}
+{{- if not $suffix }}
+{{- $suffix = ternary "-gpu-tfjs" "-gpu" (eq .Values.engine "tfjs") }}
+{{- end }}
+{{- $tag = printf "%s%s" $tag $suffix }}
+{{- end }}
+{{- $tag }}
+{{- end }}
+
+{{/* Full image reference; a digest pins it. */}}
+{{- define "biggan-serve.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (include "biggan-serve.imageTag" .) }}
+{{- end }}
+{{- end }}
+
+{{/* BIGGAN_ENGINE: with a GPU, "auto" means the onnxruntime CUDA image's engine, ort. */}}
+{{- define "biggan-serve.engine" -}}
+{{- if and .Values.gpu.enabled (eq .Values.engine "auto") }}ort{{ else }}{{ .Values.engine }}{{ end }}
+{{- end }}
+
+{{/*
+BIGGAN_BACKEND: backend when set; with a GPU and none set, cuda (ort) or tensorflow (tfjs);
+else empty (the server picks).
+*/}}
+{{- define "biggan-serve.backend" -}}
+{{- if .Values.backend }}
+{{- .Values.backend }}
+{{- else if .Values.gpu.enabled }}
+{{- ternary "tensorflow" "cuda" (eq .Values.engine "tfjs") }}
+{{- end }}
+{{- end }}
+
+{{/* Seconds the server may spend draining after SIGTERM: BIGGAN_GRACE_PERIOD_MS rounded up. */}}
+{{- define "biggan-serve.drainSeconds" -}}
+{{- div (add .Values.shutdown.gracePeriodMs 999) 1000 }}
+{{- end }}
+
+{{/* preStop pause in seconds (0 when shutdown.preStop.mode is none). */}}
+{{- define "biggan-serve.preStopSeconds" -}}
+{{- if eq .Values.shutdown.preStop.mode "none" }}0{{ else }}{{ .Values.shutdown.preStop.seconds }}{{ end }}
+{{- end }}
+
+{{/*
+preStop handler kind: "sleep" (kubelet's built-in sleep action, Kubernetes >= 1.30) or "exec"
+(node -e with a timer, any version); mode auto picks by the cluster's version.
+*/}}
+{{- define "biggan-serve.preStopKind" -}}
+{{- $mode := .Values.shutdown.preStop.mode }}
+{{- if eq $mode "auto" }}
+{{- ternary "sleep" "exec" (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) }}
+{{- else }}
+{{- $mode }}
+{{- end }}
+{{- end }}
+
+{{/*
+terminationGracePeriodSeconds: covers the preStop pause, then the server's drain, plus a margin
+(shutdown.marginSeconds). When set explicitly it must be at least preStop + drain.
+*/}}
+{{- define "biggan-serve.terminationGracePeriodSeconds" -}}
+{{- $needed := add (include "biggan-serve.preStopSeconds" . | int) (include "biggan-serve.drainSeconds" . | int) }}
+{{- $explicit := .Values.shutdown.terminationGracePeriodSeconds }}
+{{- if kindIs "invalid" $explicit }}
+{{- add $needed .Values.shutdown.marginSeconds }}
+{{- else if lt (int $explicit) (int $needed) }}
+{{- fail (printf "shutdown.terminationGracePeriodSeconds (%d) must be at least the preStop pause (%s s) + shutdown.gracePeriodMs (%s s) = %d s, or Kubernetes kills pods before they drain" (int $explicit) (include "biggan-serve.preStopSeconds" .) (include "biggan-serve.drainSeconds" .) (int $needed)) }}
+{{- else }}
+{{- int $explicit }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the claim holding the weights ("" when the weights are not on a PVC). */}}
+{{- define "biggan-serve.weightsClaim" -}}
+{{- if eq .Values.weights.source "existingClaim" }}
+{{- .Values.weights.existingClaim }}
+{{- else if and (eq .Values.weights.source "download") (eq .Values.weights.volume "pvc") }}
+{{- printf "%s-weights" (include "biggan-serve.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Cross-field checks the schema cannot express. */}}
+{{- define "biggan-serve.validate" -}}
+{{- if and (eq .Values.weights.source "existingClaim") (not .Values.weights.existingClaim) }}
+{{- fail "weights.source=existingClaim needs weights.existingClaim (the name of a PVC that holds <model>/config.json and the weights)" }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (not .Values.autoscaling.targetCPUUtilizationPercentage) (not .Values.autoscaling.targetMemoryUtilizationPercentage) (not .Values.autoscaling.queueDepth.enabled) }}
+{{- fail "autoscaling.enabled needs at least one metric: targetCPUUtilizationPercentage, targetMemoryUtilizationPercentage or queueDepth.enabled" }}
+{{- end }}
+{{- if and (ne .Values.service.type "LoadBalancer") (ne .Values.service.type "NodePort") .Values.service.externalTrafficPolicy }}
+{{- fail "service.externalTrafficPolicy applies only to service.type LoadBalancer or NodePort" }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,493 @@
+/**
+ * The dynamic batcher: the loop around `SampleQueue` that decides when a batch goes to the engine
+ * (Triton-style: a full batch at once, a partial one after `maxQueueDelayMs`), runs one engine call
+ * at a time, and answers every request exactly once: results, OVERLOADED, DEADLINE_EXCEEDED,
+ * CANCELLED, INTERNAL (engine failure) or UNAVAILABLE (closed).
+ */
+import type { Engine, EngineBatch, EngineOutput } from '../engine/engine.js';
+import { BigGanError, invalidArgument } from '../errors.js';
+import { realClock, type Clock } from './clock.js';
+import { SampleQueue, type Priority, type QueuedSample } from './queue.js';
+
+/** Batching settings, named after Triton's `dynamic_batching` and queue policy. */
+export interface BatcherSettings {
+  /** Most samples per engine call. */
+  readonly maxBatchSize: number;
+  /** How long (ms) a partial batch waits for more samples; 0 runs a lone sample at once. */
+  readonly maxQueueDelayMs: number;
+  /** Most samples waiting (not counting the running batch); beyond it submits fail OVERLOADED. */
+  readonly maxQueueSize: number;
+}
+
+/** One sample to generate. */
+export interface Sample {
+  /** Latent [zDim], already scaled by the truncation. */
+  readonly z: Float32Array;
+  /** Class vector [numClasses]. */
+  readonly classVector: Float32Array;
+  /** Truncation in (0, 1]; samples of different truncations share a batch. */
+  readonly truncation: number;
+}
+
+/** Per-request options of `submit`. */
+export interface SubmitOptions {
+  /** 'high' samples run before every queued 'normal' one; default 'normal'. */
+  readonly priority?: Priority;
+  /** Most time (ms) the request's samples may wait in the queue; running is never cut. Default: none. */
+  readonly timeoutMs?: number;
+  /** Aborting removes the request's queued samples and rejects it with CANCELLED. */
+  readonly signal?: AbortSignal;
+}
+
+/** A request accepted by `submit`. Its promises never cause unhandled rejections. */
+export interface SubmittedRequest {
+  readonly id: number;
+  /** One per sample: that sample's NHWC [H, W, 3] tanh values, resolved when its batch finishes. */
+  readonly results: Promise<Float32Array>[];
+  /** All samples' results in submit order, or the request's error. */
+  readonly done: Promise<Float32Array[]>;
+}
+
+/** Why a request was turned away, as reported to `BatcherObserver.onReject`. */
+export type RejectReason = 'overload' | 'deadline' | 'cancelled';
+
+/** Metrics hooks; every method is optional, and a throwing hook never disturbs the batcher. */
+export interface BatcherObserver {
+  /** After every engine call (failed ones too): samples in it and its wall time in ms. */
+  onBatch?(batch: { size: number; durationMs: number }): void;
+  /** Per sample, when its batch starts: time it spent queued, in ms. */
+  onQueueWait?(ms: number): void;
+  /** Whenever the number of queued samples changes. */
+  onQueueDepth?(samples: number): void;
+  /** Per request turned away. */
+  onReject?(reason: RejectReason): void;
+}
+
+/** A snapshot of the batcher's counters. */
+export interface BatcherStats {
+  /** Samples waiting. */
+  readonly queued: number;
+  /** Samples in the engine call now running (0 when idle). */
+  readonly running: number;
+  /** Engine calls made so far, failed ones included. */
+  readonly batches: number;
+  /** Samples sent to the engine so far. */
+  readonly samples: number;
+}
+
+/** Optional collaborators of a `Batcher`. */
+export interface BatcherOptions {
+  readonly clock?: Clock;
+  readonly observer?: BatcherObserver;
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A caller may await only `done` or only some results; the others must not become unhandled
+  // rejections. This handles the original promise; awaiting it still throws.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** The batcher's side of one request. */
+interface RequestState {
+  readonly id: number;
+  /** Queue timeout in ms (Infinity for none), for the DEADLINE_EXCEEDED message. */
+  readonly timeoutMs: number;
+  readonly samples: Deferred<Float32Array>[];
+  /** Result per sample index; undefined until its batch finishes. */
+  readonly outputs: (Float32Array | undefined)[];
+  readonly done: Deferred<Float32Array[]>;
+  /** Samples without a result yet. */
+  pending: number;
+  /** Answered (all results, or an error); later results are discarded. */
+  finished: boolean;
+  /** Removes the abort listener. */
+  detach?: () => void;
+}
+
+/** A queued sample with its payload. */
+interface Item extends QueuedSample {
+  readonly request: RequestState;
+  /** Position of the sample in its request. */
+  readonly index: number;
+  readonly sample: Sample;
+}
+
+// Weight of the newest batch in the running mean of batch time used for Retry-After.
+const DURATION_EWMA_ALPHA = 0.2;
+
+/** Batches samples from concurrent requests into engine calls, one call at a time. */
+export class Batcher {
+  /** The settings in force (frozen). */
+  readonly settings: BatcherSettings;
+  private readonly engine: Engine;
+  private readonly clock: Clock;
+  private readonly observer: BatcherObserver | undefined;
+  private readonly queue = new SampleQueue<Item>();
+  private nextId = 1;
+  /** Samples in the engine call in flight; 0 when idle. */
+  private running = 0;
+  private batches = 0;
+  private samplesRun = 0;
+  /** Running mean of engine call time (ms); 0 before the first batch. */
+  private avgBatchMs = 0;
+  private lastDepth = 0;
+  private closed = false;
+  private timer: unknown = undefined;
+  /** When `timer` fires (ms, clock time); undefined when no timer is armed. */
+  private timerAt: number | undefined = undefined;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(engine: Engine, settings: BatcherSettings, options: BatcherOptions = {}) {
+    this.settings = Object.freeze(checkSettings(settings));
+    this.engine = engine;
+    this.clock = options.clock ?? realClock;
+    this.observer = options.observer;
+  }
+
+  /** Samples waiting in the queue. */
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  /** Counters: queued and running samples, engine calls and samples run so far. */
+  stats(): BatcherStats {
+    return { queued: this.queue.size, running: this.running, batches: this.batches, samples: this.samplesRun };
+  }
+
+  /**
+   * Queues a request's samples. Throws INVALID_ARGUMENT for malformed samples, OVERLOADED when
+   * they do not fit in the queue (nothing is queued) and UNAVAILABLE after `close()`. A request
+   * already cancelled or past its deadline is returned rejected.
+   */
+  submit(samples: readonly Sample[], opts: SubmitOptions = {}): SubmittedRequest {
+    if (this.closed) throw new BigGanError('UNAVAILABLE', 'the batcher is closed');
+    this.checkRequest(samples, opts);
+    const request = this.createRequest(samples.length, opts.timeoutMs ?? Infinity);
+    const view: SubmittedRequest = {
+      id: request.id,
+      results: request.samples.map((d) => d.promise),
+      done: request.done.promise,
+    };
+    const { signal, timeoutMs } = opts;
+    if (signal?.aborted) {
+      this.reject(request, 'cancelled', cancelledError(request.id));
+      return view;
+    }
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+      this.reject(request, 'deadline', deadlineError(request.id, timeoutMs));
+      return view;
+    }
+    if (this.queue.size + samples.length > this.settings.maxQueueSize) {
+      this.notify((o) => o.onReject?.('overload'));
+      throw this.overloaded(samples.length);
+    }
+    if (signal) {
+      const onAbort = (): void => {
+        this.reject(request, 'cancelled', cancelledError(request.id));
+        this.pump(); // re-arm: the timer may have been set for this request's deadline or delay
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      request.detach = () => signal.removeEventListener('abort', onAbort);
+    }
+    const now = this.clock.now();
+    const deadline = timeoutMs === undefined ? Infinity : now + timeoutMs;
+    const priority = opts.priority ?? 'normal';
+    this.queue.append(
+      samples.map((sample, index): Item => ({
+        requestId: request.id,
+        priority,
+        enqueuedAt: now,
+        deadline,
+        request,
+        index,
+        sample,
+      })),
+    );
+    this.depthChanged();
+    this.pump();
+    return view;
+  }
+
+  /** Resolves when nothing is queued or running (new submits may still arrive afterwards). */
+  drain(): Promise<void> {
+    if (this.idle()) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /**
+   * Stops the batcher: later submits throw UNAVAILABLE, queued requests reject with UNAVAILABLE
+   * and timers stop. A batch already running still finishes and answers its requests.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.disarm();
+    const error = new BigGanError('UNAVAILABLE', 'the batcher is shutting down');
+    for (const request of requestsOf(this.queue.removeAll())) this.finish(request, error);
+    this.depthChanged();
+    this.settleDrains();
+  }
+
+  private createRequest(size: number, timeoutMs: number): RequestState {
+    return {
+      id: this.nextId++,
+      timeoutMs,
+      samples: Array.from({ length: size }, () => deferred<Float32Array>()),
+      outputs: new Array<Float32Array | undefined>(size).fill(undefined),
+      done: deferred<Float32Array[]>(),
+      pending: size,
+      finished: false,
+    };
+  }
+
+  /** Expires overdue requests, starts a batch if one is due and arms the next wake-up. */
+  private pump(): void {
+    if (!this.closed) {
+      const now = this.clock.now();
+      this.expire(this.queue.removeExpired(now));
+      if (this.running === 0 && this.queue.size > 0 && this.isDue(now)) this.startBatch(now);
+      this.arm(now);
+    }
+    this.settleDrains();
+  }
+
+  /** A batch is due when it is full or its oldest sample has waited maxQueueDelayMs. */
+  private isDue(now: number): boolean {
+    if (this.queue.size >= this.settings.maxBatchSize) return true;
+    const oldest = this.queue.oldestEnqueuedAt();
+    return oldest !== undefined && now - oldest >= this.settings.maxQueueDelayMs;
+  }
+
+  private startBatch(now: number): void {
+    const { batch, expired } = this.queue.nextBatch(this.settings.maxBatchSize, now);
+    this.expire(expired);
+    this.depthChanged();
+    if (batch.length === 0) return;
+    this.running = batch.length;
+    for (const item of batch) this.notify((o) => o.onQueueWait?.(now - item.enqueuedAt));
+    void this.run(batch, now);
+  }
+
+  /** One engine call; never rejects, and always ends by taking the next batch. */
+  private async run(items: Item[], startedAt: number): Promise<void> {
+    let output: EngineOutput | undefined;
+    let failure: unknown;
+    try {
+      output = await this.engine.generate(buildBatch(items, this.engine));
+      checkOutput(output, items.length);
+    } catch (error) {
+      failure = error;
+    }
+    const durationMs = this.clock.now() - startedAt;
+    this.running = 0;
+    this.batches += 1;
+    this.samplesRun += items.length;
+    this.avgBatchMs =
+      this.batches === 1 ? durationMs : this.avgBatchMs + DURATION_EWMA_ALPHA * (durationMs - this.avgBatchMs);
+    this.notify((o) => o.onBatch?.({ size: items.length, durationMs }));
+    if (output === undefined || failure !== undefined) {
+      const message = failure instanceof Error ? failure.message : String(failure);
+      const error = new BigGanError('INTERNAL', `engine failed: ${message}`, { cause: failure });
+      for (const request of requestsOf(items)) this.finish(request, error);
+    } else {
+      this.deliver(items, output);
+    }
+    this.pump();
+  }
+
+  /** Hands each sample its slice of the batch output; samples of finished requests are discarded. */
+  private deliver(items: Item[], output: EngineOutput): void {
+    const perSample = output.height * output.width * 3; // floats per [H, W, 3] image
+    items.forEach((item, position) => {
+      const request = item.request;
+      if (request.finished) return; // cancelled or failed while running: discard
+      // A view, not a copy: engines return a fresh buffer per call, so it is never overwritten.
+      const image = output.data.subarray(position * perSample, (position + 1) * perSample);
+      request.outputs[item.index] = image;
+      request.samples[item.index].resolve(image);
+      request.pending -= 1;
+      if (request.pending === 0) {
+        request.finished = true;
+        request.detach?.();
+        request.done.resolve(request.outputs as Float32Array[]);
+      }
+    });
+  }
+
+  /** Fails the requests of samples dropped at their deadline. */
+  private expire(expired: Item[]): void {
+    if (expired.length === 0) return;
+    for (const request of requestsOf(expired)) {
+      this.reject(request, 'deadline', deadlineError(request.id, request.timeoutMs));
+    }
+    this.depthChanged();
+  }
+
+  /** Fails a request for a reason the observer counts. */
+  private reject(request: RequestState, reason: RejectReason, error: BigGanError): void {
+    if (request.finished) return;
+    this.finish(request, error);
+    this.notify((o) => o.onReject?.(reason));
+    this.depthChanged();
+    this.settleDrains();
+  }
+
+  /** Answers a request with `error`: removes its queued samples, rejects every sample still pending. */
+  private finish(request: RequestState, error: BigGanError): void {
+    if (request.finished) return;
+    request.finished = true;
+    request.detach?.();
+    this.queue.removeRequest(request.id);
+    request.samples.forEach((d, i) => {
+      if (request.outputs[i] === undefined) d.reject(error);
+    });
+    request.done.reject(error);
+  }
+
+  /** Keeps one timer at the next moment something must happen: a deadline, or a partial batch due. */
+  private arm(now: number): void {
+    let at = this.queue.earliestDeadline() ?? Infinity;
+    const oldest = this.queue.oldestEnqueuedAt();
+    if (this.running === 0 && oldest !== undefined) at = Math.min(at, oldest + this.settings.maxQueueDelayMs);
+    if (at === this.timerAt) return;
+    this.disarm();
+    if (at === Infinity) return;
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      this.pump();
+    }, Math.max(0, at - now));
+  }
+
+  private disarm(): void {
+    if (this.timerAt === undefined) return;
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = undefined;
+  }
+
+  private idle(): boolean {
+    return this.queue.size === 0 && this.running === 0;
+  }
+
+  private settleDrains(): void {
+    if (!this.idle() || this.drainWaiters.length === 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private depthChanged(): void {
+    const depth = this.queue.size;
+    if (depth === this.lastDepth) return;
+    this.lastDepth = depth;
+    this.notify((o) => o.onQueueDepth?.(depth));
+  }
+
+  /** OVERLOADED with Retry-After ≈ time to run what is queued and running, at least 1 s. */
+  private overloaded(size: number): BigGanError {
+    const batchesAhead = Math.ceil(this.queue.size / this.settings.maxBatchSize) + (this.running > 0 ? 1 : 0);
+    const retryAfterSeconds = Math.max(1, Math.ceil((batchesAhead * this.avgBatchMs) / 1000));
+    const message =
+      size > this.settings.maxQueueSize
+        ? `request of ${size} samples exceeds the queue size ${this.settings.maxQueueSize}`
+        : `queue full (${this.queue.size} of ${this.settings.maxQueueSize} samples waiting)`;
+    return new BigGanError('OVERLOADED', message, { retryAfterSeconds });
+  }
+
+  private notify(call: (observer: BatcherObserver) => void): void {
+    if (this.observer === undefined) return;
+    try {
+      call(this.observer);
+    } catch (error) {
+      // Metrics must never break serving; surface the bug without throwing into the loop.
+      process.emitWarning(`batcher observer failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Rejects malformed samples here so they cannot fail the batch they would share with others. */
+  private checkRequest(samples: readonly Sample[], opts: SubmitOptions): void {
+    if (samples.length === 0) throw invalidArgument('samples', 'at least one sample is required');
+    const { zDim, numClasses } = this.engine.config;
+    samples.forEach((s, i) => {
+      if (s.z.length !== zDim) throw invalidArgument(`samples[${i}].z`, `must have ${zDim} values, got ${s.z.length}`);
+      if (s.classVector.length !== numClasses) {
+        throw invalidArgument(`samples[${i}].classVector`, `must have ${numClasses} values, got ${s.classVector.length}`);
+      }
+      if (!(s.truncation > 0 && s.truncation <= 1)) {
+        throw invalidArgument(`samples[${i}].truncation`, `must be in (0, 1], got ${s.truncation}`);
+      }
+    });
+    if (opts.timeoutMs !== undefined && Number.isNaN(opts.timeoutMs)) {
+      throw invalidArgument('timeoutMs', 'must be a number of ms');
+    }
+    if (opts.priority !== undefined && opts.priority !== 'normal' && opts.priority !== 'high') {
+      throw invalidArgument('priority', `must be 'normal' or 'high', got ${JSON.stringify(opts.priority)}`);
+    }
+  }
+}
+
+function checkSettings(s: BatcherSettings): BatcherSettings {
+  const positiveInt = (key: keyof BatcherSettings): number => {
+    const v = s[key];
+    if (!Number.isInteger(v) || v <= 0) throw new BigGanError('INVALID_CONFIG', `${key} must be a positive integer, got ${v}`);
+    return v;
+  };
+  const maxBatchSize = positiveInt('maxBatchSize');
+  const maxQueueSize = positiveInt('maxQueueSize');
+  const maxQueueDelayMs = s.maxQueueDelayMs;
+  if (!Number.isFinite(maxQueueDelayMs) || maxQueueDelayMs < 0) {
+    throw new BigGanError('INVALID_CONFIG', `maxQueueDelayMs must be a finite number >= 0, got ${maxQueueDelayMs}`);
+  }
+  return { maxBatchSize, maxQueueDelayMs, maxQueueSize };
+}
+
+/** Concatenates the samples into one engine batch: z [B, zDim], classVector [B, numClasses], truncation [B]. */
+function buildBatch(items: readonly Item[], engine: Engine): EngineBatch {
+  const { zDim, numClasses } = engine.config;
+  const size = items.length;
+  const z = new Float32Array(size * zDim);
+  const classVector = new Float32Array(size * numClasses);
+  // Float64 keeps the caller's truncation exact (it selects batch-norm statistics).
+  const truncation = new Float64Array(size);
+  items.forEach(({ sample }, b) => {
+    z.set(sample.z, b * zDim);
+    classVector.set(sample.classVector, b * numClasses);
+    truncation[b] = sample.truncation;
+  });
+  return { size, z, classVector, truncation };
+}
+
+function checkOutput(output: EngineOutput, size: number): void {
+  const expected = size * output.height * output.width * 3;
+  if (output.size !== size || output.data.length !== expected) {
+    throw new Error(`output of ${output.size} samples / ${output.data.length} values for a batch of ${size} (expected ${expected})`);
+  }
+}
+
+/** The distinct requests of some samples, in first-seen order. */
+function requestsOf(items: readonly Item[]): RequestState[] {
+  return [...new Set(items.map((item) => item.request))];
+}
+
+function cancelledError(id: number): BigGanError {
+  return new BigGanError('CANCELLED', `request ${id} was cancelled`);
+}
+
+function deadlineError(id: number, timeoutMs: number): BigGanError {
+  return new BigGanError('DEADLINE_EXCEEDED', `request ${id} did not start within its ${timeoutMs} ms queue timeout`);
+}

@@ -1,0 +1,136 @@
+/**
+ * `npm run bench`: serves a full-width random BigGAN-deep-128 (made with init-random unless
+ * --weights is given), measures the raw engine (images/s at several batch sizes, GFLOP/s against
+ * a single large convolution's GFLOP/s on the same engine), then drives HTTP load at several
+ * concurrencies and reports images/s, p50/p95/p99 latency and mean batch size, with the targets.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type OptionSpec, parseOptions, formatHelp } from '../cli/options.js';
+import { ENGINE_CHOICES, type EngineChoice } from '../engine/create-engine.js';
+import { parseServerConfig } from '../config/server-config.js';
+import { startServer } from '../server.js';
+import { presetConfig, configToJson } from '../model/config.js';
+import { randomStateDict } from '../model/random-weights.js';
+import { writeSafetensors } from '../weights/safetensors-writer.js';
+import { benchEngine, formatBenchTable, type BenchRow } from './engine-bench.js';
+import { runHttpLoad, type LoadResult } from './http-load.js';
+
+const SPECS: readonly OptionSpec[] = [
+  { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
+  { name: 'backend', type: 'string', description: 'tfjs backend or ort execution provider.' },
+  { name: 'weights', type: 'string', placeholder: 'DIR', description: 'Model folder (default: a full-width random biggan-deep-128 in the temp folder).' },
+  { name: 'threads', type: 'integer', min: 1, description: 'Intra-op threads (ort; default all cores).' },
+  { name: 'batch-sizes', type: 'string', default: '1,4,8,16', description: 'Raw engine batch sizes.' },
+  { name: 'concurrency', type: 'string', default: '1,4,16', description: 'HTTP client concurrencies.' },
+  { name: 'seconds', type: 'number', default: 10, min: 1, max: 600, description: 'Duration of each HTTP load level.' },
+  { name: 'engine-seconds', type: 'number', default: 4, min: 0.5, max: 600, description: 'Minimum time per raw batch size.' },
+  { name: 'max-batch-size', type: 'integer', min: 1, max: 256, description: 'Server batch size (default: the best raw batch size).' },
+  { name: 'max-queue-delay-ms', type: 'number', default: 5, min: 0, description: 'Server batching delay.' },
+  { name: 'skip-http', type: 'boolean', default: false, description: 'Only the raw engine numbers.' },
+];
+
+const USAGE = formatHelp('npm run bench -- [--engine ort|tfjs] [--seconds 10] [options]', 'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.', SPECS);
+
+/** Peak resident memory of this process (VmHWM), MiB. */
+function peakRssMiB(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
+}
+
+async function randomModel(): Promise<string> {
+  const dir = path.join(os.tmpdir(), 'biggan-bench-random-128');
+  if (existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'model.safetensors'))) return dir;
+  process.stderr.write(`bench: writing a full-width random biggan-deep-128 to ${dir}\n`);
+  await mkdir(dir, { recursive: true });
+  const config = presetConfig('biggan-deep-128');
+  await writeSafetensors(path.join(dir, 'model.safetensors'), randomStateDict(config, 1));
+  await writeFile(path.join(dir, 'config.json'), configToJson(config));
+  return dir;
+}
+
+const list = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x > 0);
+
+async function main(argv: string[]): Promise<void> {
+  const { values: v, help } = parseOptions(argv, SPECS);
+  if (help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const weights = (v.weights as string | undefined) ?? (await randomModel());
+  const batchSizes = list(v['batch-sizes'] as string);
+  const concurrencies = list(v.concurrency as string);
+  const engineName = v.engine as EngineChoice;
+
+  // Start the server first (it loads the model once); the raw engine is measured while no HTTP
+  // traffic runs, then the same engine serves the load.
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const serverArgs = ['--weights', weights, '--engine', engineName, '--http-port', '0', '--grpc-port', '-1', '--host', '127.0.0.1', '--log-level', 'warn', '--max-queue-size', '1024'];
+  if (v.backend) serverArgs.push('--backend', v.backend as string);
+  if (v.threads) serverArgs.push('--threads', String(v.threads));
+  // The server's batch size is set after the raw numbers tell which one is best.
+  const probe = parseServerConfig([...serverArgs, '--max-batch-size', String(Math.max(...batchSizes))], {}).config;
+  const server = await startServer(probe, { logger: false });
+  const startSeconds = (performance.now() - t0) / 1000;
+  const engine = server.engine;
+  process.stdout.write(`engine ${engine.name} (${engine.backend}), ${os.availableParallelism()} cores; model load + warm-up ${startSeconds.toFixed(1)} s, RSS +${((process.memoryUsage().rss - rss0) / 2 ** 20).toFixed(0)} MiB\n`);
+
+  const ceiling = engine.name === 'ort'
+    ? await (await import('../engine/ort/conv-ceiling.js')).ortConvCeilingGflops(v.threads ? { threads: v.threads as number } : {})
+    : await (await import('../engine/tfjs/conv-ceiling.js')).tfjsConvCeilingGflops();
+  const rows: BenchRow[] = await benchEngine(engine, { batchSizes, minSeconds: v['engine-seconds'] as number });
+  process.stdout.write(`\nsingle large 3x3 convolution on the same engine: ${ceiling.toFixed(0)} GFLOP/s\n`);
+  process.stdout.write(formatBenchTable(rows, { title: `raw engine (${engine.name}/${engine.backend})`, ceilingGflops: ceiling }) + '\n');
+  const best = rows.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+  const batch1 = rows.find((r) => r.batchSize === 1);
+  process.stdout.write(`best: ${best.imagesPerSecond.toFixed(2)} images/s at batch ${best.batchSize} = ${best.gflops.toFixed(0)} GFLOP/s = ${((100 * best.gflops) / ceiling).toFixed(0)}% of the convolution ceiling; peak RSS ${peakRssMiB().toFixed(0)} MiB\n`);
+  if (v['skip-http']) {
+    await server.stop();
+    return;
+  }
+  await server.stop();
+
+  // Serve with the best batch size (or the one asked for).
+  const maxBatch = (v['max-batch-size'] as number | undefined) ?? best.batchSize;
+  const config = parseServerConfig([...serverArgs, '--max-batch-size', String(maxBatch), '--max-queue-delay-ms', String(v['max-queue-delay-ms'])], {}).config;
+  const live = await startServer(config, { logger: false });
+  const results: (LoadResult & { meanBatch: number })[] = [];
+  for (const c of concurrencies) {
+    const before = await batchStats(live.metrics.registry);
+    const r = await runHttpLoad('127.0.0.1', live.httpPort, c, v.seconds as number);
+    const after = await batchStats(live.metrics.registry);
+    results.push({ ...r, meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count) });
+  }
+  await live.stop();
+  process.stdout.write(`\nHTTP POST /generate, 1 image per request, mixed truncations; server maxBatchSize ${maxBatch}, maxQueueDelayMs ${config.maxQueueDelayMs}\n`);
+  process.stdout.write('concurrency  images/s   p50 ms   p95 ms   p99 ms  mean batch  non-200  errors\n');
+  for (const r of results) {
+    const non200 = Object.values(r.statuses).reduce((a, b) => a + b, 0);
+    process.stdout.write(`${String(r.concurrency).padStart(11)}  ${r.imagesPerSecond.toFixed(2).padStart(8)}  ${r.p50Ms.toFixed(0).padStart(7)}  ${r.p95Ms.toFixed(0).padStart(7)}  ${r.p99Ms.toFixed(0).padStart(7)}  ${r.meanBatch.toFixed(2).padStart(10)}  ${String(non200).padStart(7)}  ${String(r.errors).padStart(6)}\n`);
+  }
+  const top = results.find((r) => r.concurrency === Math.max(...concurrencies));
+  const one = results.find((r) => r.concurrency === 1);
+  process.stdout.write('\ntargets:\n');
+  if (top) process.stdout.write(`  concurrency ${top.concurrency}: ${top.imagesPerSecond.toFixed(2)} images/s = ${((100 * top.imagesPerSecond) / best.imagesPerSecond).toFixed(0)}% of the raw engine's best (target >= 90%)\n`);
+  if (one && batch1) {
+    const limit = batch1.secondsPerBatch * 1000 + config.maxQueueDelayMs + 10;
+    process.stdout.write(`  concurrency 1: p50 ${one.p50Ms.toFixed(0)} ms vs raw batch-1 ${(batch1.secondsPerBatch * 1000).toFixed(0)} ms + ${config.maxQueueDelayMs} ms delay + 10 ms = ${limit.toFixed(0)} ms (${one.p50Ms <= limit ? 'met' : 'missed'})\n`);
+  }
+  process.stdout.write(`  peak RSS ${peakRssMiB().toFixed(0)} MiB\n`);
+}
+
+async function batchStats(registry: import('prom-client').Registry): Promise<{ sum: number; count: number }> {
+  const m = await registry.getSingleMetric('biggan_batch_size_samples')!.get();
+  const values = m.values as { metricName?: string; value: number }[];
+  const sum = values.find((x) => x.metricName === 'biggan_batch_size_samples_sum')?.value ?? 0;
+  const count = values.find((x) => x.metricName === 'biggan_batch_size_samples_count')?.value ?? 0;
+  return { sum, count };
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

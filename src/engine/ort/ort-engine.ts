@@ -1,0 +1,167 @@
+/**
+ * The `ort` engine: the generator as an ONNX graph built in TypeScript (graph-builder.ts), run by
+ * onnxruntime-node. Per-sample batch-norm statistics are a graph input, so one batch can mix
+ * truncations. CPU provider here; CUDA when installed and a GPU is visible (execution-provider.ts).
+ */
+import * as ort from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
+import type { Engine, EngineBatch, EngineOutput } from '../engine.js';
+import type { FoldedGenerator } from '../../model/folded-weights.js';
+import { statWeights } from '../../model/batch-norm-stats.js';
+import { BigGanError } from '../../errors.js';
+import { buildOnnxModel, ONNX_IO } from './graph-builder.js';
+import { encodeModel } from './onnx-proto.js';
+import {
+  planExecutionProvider,
+  systemProbes,
+  type ExecutionProvider,
+  type ExecutionProviderChoice,
+  type ExecutionProviderProbes,
+} from './execution-provider.js';
+
+/** Options of the ort engine. */
+export interface OrtEngineOptions {
+  /** Intra-op threads; default all cores (`os.availableParallelism()`). */
+  readonly threads?: number;
+  /** Default 'auto': CUDA when installed and a GPU is visible, else CPU. */
+  readonly executionProvider?: ExecutionProviderChoice;
+  /** Where a fallback warning goes; default `console.warn`. */
+  readonly warn?: (message: string) => void;
+  /** Machine probes for the provider decision (tests inject fakes). */
+  readonly probes?: ExecutionProviderProbes;
+}
+
+/** The ort engine, with how long it took to start. */
+export interface OrtEngine extends Engine {
+  readonly name: 'ort';
+  readonly backend: ExecutionProvider;
+  /** Milliseconds to build the ONNX bytes and to create the session. */
+  readonly startup: { readonly buildMs: number; readonly sessionMs: number };
+  readonly threads: number;
+}
+
+/** Session options shared by the engine and the convolution-ceiling measurement. */
+export function ortSessionOptions(threads: number, providers: readonly string[]): ort.InferenceSession.SessionOptions {
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new BigGanError('INVALID_CONFIG', `threads: must be a positive integer, got ${JSON.stringify(threads)}`);
+  }
+  return {
+    executionProviders: [...providers],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+  };
+}
+
+/** Array lengths must match the batch size: a mismatch is a bug upstream, not a client error. */
+function checkBatch(batch: EngineBatch, zDim: number, numClasses: number): void {
+  const B = batch.size;
+  if (!(Number.isInteger(B) && B >= 1)) throw new BigGanError('INTERNAL', `batch size must be a positive integer, got ${B}`);
+  if (batch.z.length !== B * zDim) throw new BigGanError('INTERNAL', `z has ${batch.z.length} values, expected ${B} x ${zDim}`);
+  if (batch.classVector.length !== B * numClasses) throw new BigGanError('INTERNAL', `classVector has ${batch.classVector.length} values, expected ${B} x ${numClasses}`);
+  if (batch.truncation.length !== B) throw new BigGanError('INTERNAL', `truncation has ${batch.truncation.length} values, expected ${B}`);
+}
+
+/** Creates sessions in plan order; a failed GPU attempt falls back (with a warning) when the plan has a next one. */
+async function createSession(
+  model: Uint8Array,
+  threads: number,
+  choice: ExecutionProviderChoice,
+  probes: ExecutionProviderProbes,
+  warn: (message: string) => void,
+): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider }> {
+  const plan = planExecutionProvider(choice, probes);
+  for (const [i, a] of plan.attempts.entries()) {
+    try {
+      return { session: await ort.InferenceSession.create(model, ortSessionOptions(threads, a.ortProviders)), provider: a.provider };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      const next = plan.attempts[i + 1];
+      if (!next) {
+        throw new BigGanError(a.provider === 'cpu' ? 'INTERNAL' : 'INVALID_CONFIG', `onnxruntime: cannot create a ${a.provider} session: ${why}`, { cause: err });
+      }
+      warn(`onnxruntime: the ${a.provider} execution provider failed (${why}); falling back to ${next.provider}`);
+    }
+  }
+  throw new BigGanError('INTERNAL', 'onnxruntime: empty execution-provider plan');
+}
+
+/** Builds the graph from `folded`, creates the session and returns the engine. */
+export async function createOrtEngine(folded: FoldedGenerator, opts: OrtEngineOptions = {}): Promise<OrtEngine> {
+  const config = folded.config;
+  const threads = opts.threads ?? availableParallelism();
+  const t0 = performance.now();
+  let model: Uint8Array | undefined = buildOnnxModel(folded);
+  const t1 = performance.now();
+  const { session, provider } = await createSession(model, threads, opts.executionProvider ?? 'auto', opts.probes ?? systemProbes, opts.warn ?? console.warn);
+  // ORT keeps its own copy of the initializers: drop the ~200 MB of model bytes now.
+  model = undefined;
+  const t2 = performance.now();
+
+  let queue: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+  const R = config.outputDim;
+
+  const run = async (batch: EngineBatch): Promise<EngineOutput> => {
+    if (disposed) throw new BigGanError('UNAVAILABLE', 'engine is disposed');
+    checkBatch(batch, config.zDim, config.numClasses);
+    const B = batch.size;
+    const feeds = {
+      [ONNX_IO.z]: new ort.Tensor('float32', batch.z, [B, config.zDim]),
+      [ONNX_IO.classVector]: new ort.Tensor('float32', batch.classVector, [B, config.numClasses]),
+      [ONNX_IO.statWeights]: new ort.Tensor('float32', statWeights(batch.truncation, config.nStats), [B, config.nStats]),
+    };
+    try {
+      const out = (await session.run(feeds))[ONNX_IO.image];
+      const data = out.data as Float32Array; // [B, H, W, 3], owned by JS: no copy needed
+      if (data.length !== B * R * R * 3) throw new BigGanError('INTERNAL', `onnxruntime returned ${data.length} values, expected ${B} x ${R} x ${R} x 3`);
+      return { size: B, height: R, width: R, data };
+    } catch (err) {
+      if (err instanceof BigGanError) throw err;
+      throw new BigGanError('INTERNAL', `onnxruntime run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    } finally {
+      for (const t of Object.values(feeds)) t.dispose();
+    }
+  };
+
+  return {
+    name: 'ort',
+    backend: provider,
+    config,
+    threads,
+    startup: { buildMs: t1 - t0, sessionMs: t2 - t1 },
+    generate(batch: EngineBatch): Promise<EngineOutput> {
+      // One session run at a time: ORT already uses every intra-op thread for a single run.
+      const result = queue.then(() => run(batch));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    async dispose(): Promise<void> {
+      if (disposed) return;
+      disposed = true;
+      await queue;
+      await session.release();
+    },
+  };
+}
+
+/** Whether onnxruntime-node imports and can create a (trivial) CPU session here. */
+export async function ortAvailable(): Promise<boolean> {
+  try {
+    const bytes = encodeModel({
+      name: 'probe',
+      nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+      initializers: [],
+      inputs: [{ name: 'x', elemType: 'float', shape: [1] }],
+      outputs: [{ name: 'y', elemType: 'float', shape: [1] }],
+    });
+    const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
+    await s.release();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The gRPC API (biggan.v1.Generator): a thin adapter over the GeneratorService, plus health
+ * checking, server reflection, and connection ageing so clients behind a Kubernetes Service
+ * rebalance across replicas. `createGrpcServer` builds it without listening; `start` binds.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { BigGanError, ERROR_TABLE } from '../../errors.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { CallContext, GeneratorService } from '../../service/types.js';
+import {
+  toClosingFrame, toFrameMessage, toGenerateRequest, toGenerateResponse, toInterpolateRequest,
+  toListClassesResponse, toModelInfoMessage, withProtoField,
+  type FrameMessage, type GenerateRequestMessage, type InterpolateRequestMessage,
+} from './codec.js';
+import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
+import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, bigganProtoPath, generatorServiceDefinition } from './proto.js';
+
+export { createGeneratorClient, loadBigganProto, GENERATOR_SERVICE, type GeneratorClient } from './proto.js';
+
+/** Default largest response: a full request of 512x512 PNGs plus their grid (~1 MB each). */
+export const DEFAULT_MAX_SEND_MESSAGE_BYTES = 128 * 1024 * 1024;
+/** Default largest request: requests are small; 16 explicit class-vector rows are ~64 kB. */
+export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Settings of the gRPC server. */
+export interface GrpcServerOptions {
+  /** Connections get GOAWAY after this age (jittered by grpc-js), so clients re-resolve and rebalance. */
+  readonly maxConnectionAgeMs: number;
+  /** Time calls on an aged connection may still take before it is closed. */
+  readonly maxConnectionAgeGraceMs: number;
+  /** Largest response message, bytes (default 128 MiB). */
+  readonly maxSendMessageBytes?: number;
+  /** Largest request message, bytes (default 4 MiB). */
+  readonly maxReceiveMessageBytes?: number;
+  /** Ping idle connections this often to detect dead peers, ms (default: grpc-js's, 2 h). */
+  readonly keepaliveTimeMs?: number;
+  /** Close the connection when a ping is not answered within this, ms (default: grpc-js's, 20 s). */
+  readonly keepaliveTimeoutMs?: number;
+  /** TLS or insecure (default insecure: TLS usually ends at the ingress or mesh). */
+  readonly credentials?: grpc.ServerCredentials;
+  /** Request counts and durations by method and status (the service records its own rejections). */
+  readonly metrics?: Pick<Metrics, 'requests' | 'requestDuration' | 'rejections'>;
+  /** Called with every failure answered as INTERNAL (its details are hidden from the client). */
+  readonly onInternalError?: (err: unknown, method: string) => void;
+}
+
+/** A built gRPC server and its controls. */
+export interface GrpcServer {
+  readonly server: grpc.Server;
+  /** The channel options the server was built with (connection age, message limits, keepalive). */
+  readonly channelOptions: Readonly<grpc.ChannelOptions>;
+  /** Health says SERVING only while this is true and the service is ready (not draining). */
+  setServing(ready: boolean): void;
+  /** Binds `host:port` (port 0: any free port) and resolves to the bound port. */
+  start(host: string, port: number): Promise<number>;
+  /** Health NOT_SERVING, refuse new calls, wait up to `graceMs` for in-flight ones, then cut them. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** grpc.status name of each code, for metric labels. */
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(grpc.status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]),
+);
+
+/** A failure as a gRPC status, through ERROR_TABLE; internals are never sent to the client. */
+export function toGrpcStatus(err: unknown): grpc.StatusObject {
+  const metadata = new grpc.Metadata();
+  if (!(err instanceof BigGanError)) return { code: grpc.status.INTERNAL, details: 'internal error', metadata };
+  const code = ERROR_TABLE[err.code].grpc;
+  if (err.retryAfterSeconds !== undefined) metadata.set('retry-after', String(err.retryAfterSeconds));
+  else if (code === grpc.status.UNAVAILABLE) metadata.set('retry-after', '1');
+  return { code, details: err.code === 'INTERNAL' ? 'internal error' : err.message, metadata };
+}
+
+/** Time left until a call's deadline, ms (at least 1); undefined without a deadline. */
+function msUntil(deadline: grpc.Deadline): number | undefined {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (!Number.isFinite(at)) return undefined;
+  return Math.max(1, Math.floor(at - Date.now()));
+}
+
+/**
+ * The CallContext of a call: its signal aborts when the client cancels (or the deadline passes),
+ * and its queue budget is the smaller of the request's timeout_ms and the deadline's time left.
+ */
+function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number): CallContext {
+  const controller = new AbortController();
+  const abort = () => controller.abort(new BigGanError('CANCELLED', 'the client cancelled the call'));
+  if (call.cancelled) abort();
+  else call.once('cancelled', abort);
+  const budgets = [requestTimeoutMs > 0 ? requestTimeoutMs : undefined, msUntil(call.getDeadline())].filter((t): t is number => t !== undefined);
+  return { signal: controller.signal, transport: 'grpc', ...(budgets.length > 0 ? { timeoutMs: Math.min(...budgets) } : {}) };
+}
+
+/** Decodes a request; a wire-level mistake is recorded as a rejection (the service never saw it). */
+function decode<T>(fn: () => T, opts: GrpcServerOptions): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof BigGanError && err.code === 'INVALID_ARGUMENT') opts.metrics?.rejections.inc({ reason: ERROR_TABLE.INVALID_ARGUMENT.reason });
+    throw err;
+  }
+}
+
+/** Records the outcome of one call and reports INTERNAL failures; returns the status to send. */
+function finish(method: string, startedAt: number, err: unknown, opts: GrpcServerOptions): grpc.StatusObject | undefined {
+  const status = err === undefined ? undefined : toGrpcStatus(err);
+  if (status?.code === grpc.status.INTERNAL) opts.onInternalError?.(err, method);
+  opts.metrics?.requests.inc({ transport: 'grpc', route: method, status: STATUS_NAMES[status?.code ?? grpc.status.OK] });
+  opts.metrics?.requestDuration.observe({ transport: 'grpc', route: method }, (performance.now() - startedAt) / 1000);
+  return status;
+}
+
+/** A unary handler running `fn` and answering its result or its failure's status. */
+function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const startedAt = performance.now();
+    Promise.resolve()
+      .then(() => fn(call))
+      .then(
+        (res) => {
+          finish(method, startedAt, undefined, opts);
+          callback(null, res);
+        },
+        (err: unknown) => callback(finish(method, startedAt, err, opts) ?? null),
+      );
+  };
+}
+
+/** The biggan.v1.Generator handlers over `service`. */
+function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): grpc.UntypedServiceImplementation {
+  const Generate = unary<GenerateRequestMessage, unknown>('Generate', opts, async (call) => {
+    const req = decode(() => toGenerateRequest(call.request, service.model), opts);
+    try {
+      return toGenerateResponse(await service.generate(req, callContext(call, call.request.timeoutMs)));
+    } catch (err) {
+      throw withProtoField(err, 'generate', call.request.classes.length === 1);
+    }
+  });
+
+  // Frames are written as the service delivers them, so a client sees the first frame while the
+  // later ones are still queued or running.
+  const Interpolate: grpc.handleServerStreamingCall<InterpolateRequestMessage, FrameMessage> = (call) => {
+    const startedAt = performance.now();
+    const write = (msg: FrameMessage) => {
+      if (!call.cancelled) call.write(msg);
+    };
+    Promise.resolve()
+      .then(async () => {
+        const req = decode(() => toInterpolateRequest(call.request, service.model), opts);
+        const result = await service
+          .interpolate(req, callContext(call, call.request.timeoutMs), (frame) => write(toFrameMessage(frame)))
+          .catch((err: unknown) => Promise.reject(withProtoField(err, 'interpolate', false)));
+        const closing = toClosingFrame(result);
+        if (closing) write(closing);
+      })
+      .then(
+        () => {
+          finish('Interpolate', startedAt, undefined, opts);
+          call.end();
+        },
+        (err: unknown) => {
+          const status = finish('Interpolate', startedAt, err, opts)!;
+          if (!call.cancelled) call.emit('error', status);
+        },
+      );
+  };
+
+  return {
+    Generate,
+    Interpolate,
+    ListClasses: unary('ListClasses', opts, () => toListClassesResponse(service.listClasses())),
+    GetModel: unary('GetModel', opts, () => toModelInfoMessage(service.model)),
+  };
+}
+
+/** biggan.proto and health.proto in one definition, so reflection describes both services. */
+function reflectionDefinition(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync([bigganProtoPath(), HEALTH_PROTO_PATH], PROTO_LOADER_OPTIONS);
+}
+
+/** The server's channel options from the settings. */
+function channelOptionsOf(opts: GrpcServerOptions): grpc.ChannelOptions {
+  return {
+    'grpc.max_connection_age_ms': opts.maxConnectionAgeMs,
+    'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs,
+    'grpc.max_send_message_length': opts.maxSendMessageBytes ?? DEFAULT_MAX_SEND_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': opts.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+    ...(opts.keepaliveTimeMs !== undefined ? { 'grpc.keepalive_time_ms': opts.keepaliveTimeMs } : {}),
+    ...(opts.keepaliveTimeoutMs !== undefined ? { 'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs } : {}),
+  };
+}
+
+/**
+ * Builds the gRPC server: biggan.v1.Generator over `service`, grpc.health.v1.Health (NOT_SERVING
+ * until `setServing(true)`, and again whenever the service stops being ready) and reflection.
+ */
+export function createGrpcServer(service: GeneratorService, opts: GrpcServerOptions): GrpcServer {
+  const channelOptions = Object.freeze(channelOptionsOf(opts));
+  const server = new grpc.Server(channelOptions);
+  const health = new HealthReporter(['', GENERATOR_SERVICE]);
+  health.addToServer(server);
+  new ReflectionService(reflectionDefinition()).addToServer(server);
+  server.addService(generatorServiceDefinition(), generatorHandlers(service, opts));
+
+  let wanted = false;
+  let closing: Promise<void> | undefined;
+  const update = () => health.set(wanted && closing === undefined && service.isReady());
+  service.onReadinessChange(update);
+
+  return {
+    server,
+    channelOptions,
+    setServing(ready: boolean): void {
+      wanted = ready;
+      update();
+    },
+    start(host: string, port: number): Promise<number> {
+      // An IPv6 literal needs brackets before the port.
+      const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+      return new Promise((resolve, reject) => {
+        server.bindAsync(address, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, bound) => {
+          if (err) reject(new BigGanError('IO_ERROR', `gRPC: cannot listen on ${address}: ${err.message}`, { cause: err }));
+          else resolve(bound);
+        });
+      });
+    },
+    shutdown(graceMs: number): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, Math.max(0, graceMs));
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      update();
+      return closing;
+    },
+  };
+}
