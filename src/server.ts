@@ -29,6 +29,7 @@ export interface RunningServer {
   readonly service: GenerationService;
   readonly metrics: Metrics;
   readonly engine: Engine;
+  readonly batcher: Batcher;
   readonly http: FastifyInstance;
   /** Graceful stop: not ready, finish accepted work (up to the grace period), close, free. */
   stop(): Promise<void>;
@@ -121,7 +122,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
     })();
     return stopping;
   };
-  return { httpPort, grpcPort, service, metrics, engine, http, stop };
+  return { httpPort, grpcPort, service, metrics, engine, batcher, http, stop };
 }
 
 function delay(ms: number): Promise<void> {

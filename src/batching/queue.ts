@@ -63,7 +63,7 @@ export class SampleQueue<T extends QueuedSample = QueuedSample> {
   removeExpired(now: number): T[] {
     const dead = new Set<number>();
     for (const level of [this.high, this.normal]) {
-      for (const item of level) if (item.deadline < now) dead.add(item.requestId);
+      for (const item of level) if (item.deadline <= now) dead.add(item.requestId);
     }
     return dead.size === 0 ? [] : this.removeWhere((item) => dead.has(item.requestId));
   }

@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
   // traffic runs, then the same engine serves the load.
   const rss0 = process.memoryUsage().rss;
   const t0 = performance.now();
-  const serverArgs = ['--weights', weights, '--engine', engineName, '--http-port', '0', '--grpc-port', '-1', '--host', '127.0.0.1', '--log-level', 'warn', '--max-queue-size', '1024'];
+  const serverArgs = ['--weights', weights, '--engine', engineName, '--http-port', '0', '--grpc-port=-1', '--host', '127.0.0.1', '--log-level', 'warn', '--max-queue-size', '1024'];
   if (v.backend) serverArgs.push('--backend', v.backend as string);
   if (v.threads) serverArgs.push('--threads', String(v.threads));
   // The server's batch size is set after the raw numbers tell which one is best.

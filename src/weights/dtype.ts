@@ -3,6 +3,7 @@
  * safetensors and PyTorch readers. Every reader hands out float32 (the engines compute in float32),
  * so 16-bit formats are widened once at load time.
  */
+import { BigGanError } from '../errors.js';
 
 /** A floating-point element type biggan-serve can read. */
 export type FloatDType = 'float32' | 'float16' | 'bfloat16';
@@ -15,7 +16,7 @@ const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Throws unless this machine is little-endian (the byte order of every supported weight format). */
 export function assertLittleEndianHost(): void {
-  if (!NATIVE_LE) throw new Error('biggan-serve reads weight files only on little-endian machines');
+  if (!NATIVE_LE) throw new BigGanError('INTERNAL', 'biggan-serve reads and writes weight files only on little-endian machines');
 }
 
 let halfTable: Float32Array | undefined;
@@ -34,11 +35,6 @@ function float16Table(): Float32Array {
   }
   halfTable = t;
   return t;
-}
-
-/** The value of one float16 bit pattern (exact: every float16 is a float32). */
-export function float16BitsToNumber(bits: number): number {
-  return float16Table()[bits & 0xffff];
 }
 
 /** A copy of `bytes[begin, end)` in an ArrayBuffer of its own (Buffer#slice would return a view). */

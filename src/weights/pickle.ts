@@ -286,13 +286,12 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         if (v > 5) throw fail(`unsupported pickle protocol ${v}`);
         break;
       }
-      case 0x95: // FRAME: framing is only a read-ahead hint; the opcodes inside follow directly
+      case 0x95: { // FRAME: framing is only a read-ahead hint; the opcodes inside follow directly
         opName = 'FRAME';
-        {
-          const n = u64();
-          if (n > end - pos) throw fail(`truncated pickle: a frame of ${n} bytes runs past the end of the data at offset ${end}`);
-        }
+        const n = u64();
+        if (n > end - pos) throw fail(`truncated pickle: a frame of ${n} bytes runs past the end of the data at offset ${end}`);
         break;
+      }
       case 0x2e: // STOP
         opName = 'STOP';
         return { value: pop(), end: pos };
@@ -301,7 +300,11 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         if (marks.length >= MAX_MARKS) throw fail(`more than ${MAX_MARKS} nested MARKs`);
         marks.push(stack.length);
         break;
-      case 0x30: opName = 'POP'; pop(); break;
+      case 0x30: // POP: as in CPython, an empty frame above a MARK pops the mark instead
+        opName = 'POP';
+        if (marks.length && stack.length === marks[marks.length - 1]) popMark();
+        else pop();
+        break;
       case 0x31: opName = 'POP_MARK'; popMark(); break;
       case 0x32: opName = 'DUP'; push(top()); break;
       case 0x4e: opName = 'NONE'; push(null); break;

@@ -32,6 +32,14 @@ export function detectWeightFormat(head: Uint8Array): WeightFormat | undefined {
   return undefined;
 }
 
+/** Names the two usual non-weight files that end up under a weight file's name. */
+function misdownloadHint(bytes: Uint8Array): string {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64)).trimStart();
+  if (head.startsWith('version https://git-lfs')) return ': this is a Git LFS pointer, not the weights (fetch the LFS object)';
+  if (head.startsWith('<')) return ': this looks like an HTML or XML page (a failed download?)';
+  return '';
+}
+
 /** A loaded weight file. */
 export interface LoadedWeights {
   readonly format: WeightFormat;
@@ -46,7 +54,7 @@ export function parseStateDict(bytes: Uint8Array, source: string, owned = false)
   assertLittleEndianHost();
   const format = detectWeightFormat(bytes);
   if (!format) {
-    throw invalidWeights(`${source}: not a recognised weight file (${bytes.length} bytes; expected ${ACCEPTED_FORMATS})`);
+    throw invalidWeights(`${source}: not a recognised weight file (${bytes.length} bytes; expected ${ACCEPTED_FORMATS})${misdownloadHint(bytes)}`);
   }
   try {
     const tensors =

@@ -73,6 +73,9 @@ test('garbage, empty, missing and non-file paths give clear errors', async () =>
     for (const name of ['garbage.bin', 'empty.bin', 'html.bin']) {
       await rejectsWith(readStateDict(join(dir, name)), 'INVALID_WEIGHTS', new RegExp(`${name}: not a recognised weight file .*expected safetensors, PyTorch zip .* or PyTorch legacy`));
     }
+    await rejectsWith(readStateDict(join(dir, 'html.bin')), 'INVALID_WEIGHTS', /looks like an HTML or XML page/);
+    writeFileSync(join(dir, 'lfs.bin'), 'version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 210804572\n');
+    await rejectsWith(readStateDict(join(dir, 'lfs.bin')), 'INVALID_WEIGHTS', /lfs\.bin: not a recognised weight file.*Git LFS pointer/);
     await rejectsWith(readStateDict(join(dir, 'nope.bin')), 'IO_ERROR', /cannot open weight file .*nope\.bin/);
     await rejectsWith(readStateDict(dir), 'IO_ERROR', /is not a regular file/);
   });
