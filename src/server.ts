@@ -70,8 +70,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   const metrics = createMetrics();
   const logger = opts.logger ?? { level: config.logLevel };
   // The HTTP app's logger is the service's logger, so every line is JSON on stdout.
-  const info = (msg: string, extra: object = {}) => http?.log.info(extra, msg);
-  let http: FastifyInstance | undefined;
+  const info = (msg: string, extra: object = {}) => http.log.info(extra, msg);
 
   const weightsDir = await resolveWeights(config, (m) => process.stderr.write(`biggan-serve: ${m}\n`));
   const rssBefore = process.memoryUsage().rss;
@@ -80,7 +79,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize }, { observer: metrics.batcherObserver });
   const modelName = path.basename(path.resolve(weightsDir));
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
-  http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: version(), logger });
+  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: version(), logger });
   info('model loaded', {
     weights: loaded.weightFile,
     format: loaded.format,
@@ -96,7 +95,12 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   let grpc: ReturnType<typeof createGrpcServer> | undefined;
   let grpcPort = -1;
   if (config.grpcPort >= 0) {
-    grpc = createGrpcServer(service, { maxConnectionAgeMs: config.grpcMaxConnectionAgeMs, maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs });
+    grpc = createGrpcServer(service, {
+      maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
+      maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
+      metrics,
+      onInternalError: (err: unknown) => http.log.error({ err }, 'grpc internal error'),
+    });
     grpcPort = await grpc.start(config.host, config.grpcPort);
   }
   info('listening', { httpPort, grpcPort });
@@ -116,7 +120,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
       const inTime = await Promise.race([idle.then(() => true), delay(config.gracePeriodMs).then(() => false)]);
       if (!inTime) info('grace period over; closing with requests still in flight');
       batcher.close();
-      await Promise.all([http!.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
+      await Promise.all([http.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
       await engine.dispose();
       info('stopped');
     })();

@@ -133,6 +133,6 @@ export interface GeneratorService {
   /** `onFrame` is called for each frame in order as soon as it is encoded. */
   interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult>;
   listClasses(): readonly ClassInfo[];
-  /** Records a rejected request in metrics (validation failures the transport caught itself). */
+  /** Calls `listener` whenever readiness changes (gRPC health follows it). */
   onReadinessChange(listener: (ready: boolean) => void): void;
 }

@@ -656,4 +656,12 @@ describe('chart and Dockerfile agree', () => {
     assert.equal((dockerfile.match(/^RUN npm prune --omit=dev/gm) ?? []).length, 3, 'every build stage prunes dev deps');
     assert.match(dockerfile, /ENV ONNXRUNTIME_NODE_INSTALL=cuda12/);
   });
+
+  test('.dockerignore keeps the build inputs and drops host builds and weights', () => {
+    const patterns = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
+    for (const needed of ['src', 'proto', 'data', 'scripts', 'package.json', 'package-lock.json', '.npmrc', 'tsconfig.json']) {
+      assert.ok(!patterns.some((p) => p.replace(/\/$/, '') === needed), `${needed} must reach the build`);
+    }
+    for (const dropped of ['node_modules/', 'dist/', '.git/', '**/*.bin']) assert.ok(patterns.includes(dropped), `${dropped} is ignored`);
+  });
 });
