@@ -302,6 +302,7 @@ export class Batcher {
       const message = failure instanceof Error ? failure.message : String(failure);
       const error = new BigGanError('INTERNAL', `engine failed: ${message}`, { cause: failure });
       for (const request of requestsOf(items)) this.finish(request, error);
+      this.depthChanged(); // a failed request's samples still queued are gone too
     } else {
       this.deliver(items, output);
     }

@@ -472,6 +472,17 @@ describe('Batcher: overload, failures, lifecycle', () => {
     assert.deepEqual((await b.done).map(idOf), [3]);
   });
 
+  test('an engine failure also drops the failed request\'s samples still queued', async () => {
+    const { clock, engine, batcher } = setup({ maxBatchSize: 2, maxQueueDelayMs: 0 });
+    const request = batcher.submit(samples(1, 2, 3));
+    engine.last.fail(new Error('boom'));
+    await settle();
+    await assert.rejects(request.results[2], isCode('INTERNAL'));
+    assert.equal(batcher.queued, 0);
+    clock.advance(100);
+    assert.equal(engine.calls.length, 1);
+  });
+
   test('an engine output of the wrong shape fails its batch with INTERNAL', async () => {
     const { engine, batcher } = setup({ maxQueueDelayMs: 0 });
     engine.generate = async (batch) => ({ size: batch.size + 1, height: 2, width: 2, data: new Float32Array(0) });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -123,6 +123,7 @@ if (skip) console.warn(`# skipping chart tests: ${skip}`);
 
 // helm keeps config and caches under these; a private folder keeps the user's own untouched.
 const helmHome = mkdtempSync(path.join(os.tmpdir(), 'biggan-helm-'));
+process.on('exit', () => rmSync(helmHome, { recursive: true, force: true }));
 const helmEnv = {
   ...process.env,
   HELM_CONFIG_HOME: path.join(helmHome, 'config'),
