@@ -6,6 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
 import { encodeModel, attr } from './onnx-proto.js';
+import { ortSessionOptions } from './ort-engine.js';
 
 /** Options of the ceiling measurement. */
 export interface ConvCeilingOptions {
@@ -41,12 +42,7 @@ export async function ortConvCeilingGflops(opts: ConvCeilingOptions = {}): Promi
     inputs: [{ name: 'x', elemType: 'float', shape: [N, C, H, W] }],
     outputs: [{ name: 'y', elemType: 'float', shape: [N, C, H, W] }],
   });
-  const session = await ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: opts.threads ?? availableParallelism(),
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-  });
+  const session = await ort.InferenceSession.create(bytes, ortSessionOptions(opts.threads ?? availableParallelism(), ['cpu']));
   try {
     const x = new ort.Tensor('float32', fill(N * C * H * W, 3), [N, C, H, W]);
     const flop = 2 * N * H * W * C * C * 9;

@@ -55,6 +55,8 @@ export interface OnnxGraph {
   readonly initializers: readonly OnnxTensor[];
   readonly inputs: readonly OnnxValueInfo[];
   readonly outputs: readonly OnnxValueInfo[];
+  /** Declared shapes of intermediate values (shape inference cannot always carry symbolic dims). */
+  readonly valueInfo?: readonly OnnxValueInfo[];
 }
 
 /** ModelProto-level settings. */
@@ -294,6 +296,7 @@ function graphFields(g: OnnxGraph): Field[] {
     ...g.initializers.map((t) => msg(5, tensorFields(t))),
     ...g.inputs.map((v) => msg(11, valueInfoFields(v))),
     ...g.outputs.map((v) => msg(12, valueInfoFields(v))),
+    ...(g.valueInfo ?? []).map((v) => msg(13, valueInfoFields(v))),
   ];
 }
 

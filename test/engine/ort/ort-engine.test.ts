@@ -1,7 +1,7 @@
 /**
  * The ort engine against the tiny-128 reference fixture: every case within 1e-4, a batch mixing
- * all six cases (different truncations) equal to the per-case outputs, both batch-norm graph
- * styles, serialised concurrent calls, input checks and dispose.
+ * all six cases (different truncations) equal to the per-case outputs, the plain (unoptimised)
+ * graph forms, serialised concurrent calls, input checks, provider fallback and dispose.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,10 +31,11 @@ test('ortAvailable: onnxruntime-node loads and creates a session here', async ()
   assert.equal(await ortAvailable(), true);
 });
 
-test('the engine reports its name, provider, threads and startup times', () => {
+test('the engine reports its name, provider, threads, worker mode and startup times', () => {
   assert.equal(engine.name, 'ort');
   assert.equal(engine.backend, 'cpu');
   assert.equal(engine.threads, 2);
+  assert.equal(engine.inWorker, true);
   assert.equal(engine.config.outputDim, 128);
   assert.ok(engine.startup.buildMs > 0 && engine.startup.sessionMs > 0);
 });
@@ -74,8 +75,9 @@ test('one batch mixing all six cases (six truncations) equals the per-case refer
   });
 });
 
-test("the 'batchnorm' graph style computes the same images", async () => {
-  const session = await ort.InferenceSession.create(buildOnnxModel(folded, { batchNorm: 'batchnorm' }), { intraOpNumThreads: 2 });
+test('the plain graph forms (Resize + 3x3, direct to_rgb, one attention chunk, no layout hints) compute the same images', async () => {
+  const plain = { upsampleConv: 'resize', toRgb: 'direct', attentionChunks: 1, blockedLayoutHints: false } as const;
+  const session = await ort.InferenceSession.create(buildOnnxModel(folded, plain), { intraOpNumThreads: 2 });
   try {
     for (const name of ['offgrid-0.545', 'mix-offgrid-0.55']) {
       const c = cases.find((x) => x.name === name)!;
@@ -89,6 +91,29 @@ test("the 'batchnorm' graph style computes the same images", async () => {
     }
   } finally {
     await session.release();
+  }
+});
+
+test('a run in the worker leaves the event loop free; the in-thread mode computes the same images', async () => {
+  const c = cases.find((x) => x.name === 'interp')!;
+  const batch = { size: c.batch, z: c.z, classVector: c.classVector, truncation: Array(c.batch).fill(c.truncation) };
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const started = performance.now();
+  const out = await engine.generate(batch);
+  const ms = performance.now() - started;
+  clearInterval(timer);
+  // A blocked loop would fire the interval at most once or twice during the whole run.
+  assert.ok(ticks >= Math.min(5, ms / 20), `${ticks} timer ticks during a ${ms.toFixed(0)} ms run`);
+  assert.ok(maxAbsDiffNchwNhwc(c.output, out.data, c.batch, 128, 128) < 1e-4);
+
+  const inThread = await createOrtEngine(folded, { threads: 2, executionProvider: 'cpu', worker: false });
+  try {
+    assert.equal(inThread.inWorker, false);
+    const o2 = await inThread.generate(batch);
+    assert.ok(maxAbsDiffNchwNhwc(c.output, o2.data, c.batch, 128, 128) < 1e-4);
+  } finally {
+    await inThread.dispose();
   }
 });
 
