@@ -76,7 +76,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   const rssBefore = process.memoryUsage().rss;
   const loaded = await loadModel(weightsDir);
   const engine = await createEngine(loaded.folded, { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads });
-  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize }, { observer: metrics.batcherObserver });
+  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver });
   const modelName = path.basename(path.resolve(weightsDir));
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
   const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: version(), logger });

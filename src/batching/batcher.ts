@@ -17,6 +17,13 @@ export interface BatcherSettings {
   readonly maxQueueDelayMs: number;
   /** Most samples waiting (not counting the running batch); beyond it submits fail OVERLOADED. */
   readonly maxQueueSize: number;
+  /**
+   * Most engine calls outstanding at once (Ray Serve's `max_concurrent_batches`); default 1.
+   * With 2, a FULL batch is handed to the engine while the previous one still runs, so the engine
+   * (which serialises calls) starts it the moment it is free instead of idling while results are
+   * delivered and the next batch is formed. Partial batches still wait for an idle engine.
+   */
+  readonly maxConcurrentBatches?: number;
 }
 
 /** One sample to generate. */
@@ -137,8 +144,10 @@ export class Batcher {
   private readonly observer: BatcherObserver | undefined;
   private readonly queue = new SampleQueue<Item>();
   private nextId = 1;
-  /** Samples in the engine call in flight; 0 when idle. */
+  /** Samples in the engine calls in flight; 0 when idle. */
   private running = 0;
+  /** Engine calls in flight. */
+  private inFlight = 0;
   private batches = 0;
   private samplesRun = 0;
   /** Running mean of engine call time (ms); 0 before the first batch. */
@@ -258,7 +267,11 @@ export class Batcher {
     if (!this.closed) {
       const now = this.clock.now();
       this.expire(this.queue.removeExpired(now));
-      if (this.running === 0 && this.queue.size > 0 && this.isDue(now)) this.startBatch(now);
+      if (this.queue.size > 0 && this.inFlight === 0 && this.isDue(now)) this.startBatch(now);
+      // Pipelining: a full batch may wait in the engine behind the running one.
+      while (this.inFlight > 0 && this.inFlight < (this.settings.maxConcurrentBatches ?? 1) && this.queue.size >= this.settings.maxBatchSize) {
+        this.startBatch(now);
+      }
       this.arm(now);
     }
     this.settleDrains();
@@ -276,7 +289,8 @@ export class Batcher {
     this.expire(expired);
     this.depthChanged();
     if (batch.length === 0) return;
-    this.running = batch.length;
+    this.running += batch.length;
+    this.inFlight += 1;
     for (const item of batch) this.notify((o) => o.onQueueWait?.(now - item.enqueuedAt));
     void this.run(batch, now);
   }
@@ -292,7 +306,8 @@ export class Batcher {
       failure = error;
     }
     const durationMs = this.clock.now() - startedAt;
-    this.running = 0;
+    this.running -= items.length;
+    this.inFlight -= 1;
     this.batches += 1;
     this.samplesRun += items.length;
     this.avgBatchMs =
@@ -362,7 +377,7 @@ export class Batcher {
   private arm(now: number): void {
     let at = this.queue.earliestDeadline() ?? Infinity;
     const oldest = this.queue.oldestEnqueuedAt();
-    if (this.running === 0 && oldest !== undefined) at = Math.min(at, oldest + this.settings.maxQueueDelayMs);
+    if (this.inFlight === 0 && oldest !== undefined) at = Math.min(at, oldest + this.settings.maxQueueDelayMs);
     if (at === this.timerAt) return;
     this.disarm();
     if (at === Infinity) return;
@@ -443,7 +458,7 @@ export class Batcher {
 }
 
 function checkSettings(s: BatcherSettings): BatcherSettings {
-  const positiveInt = (key: keyof BatcherSettings): number => {
+  const positiveInt = (key: 'maxBatchSize' | 'maxQueueSize'): number => {
     const v = s[key];
     if (!Number.isInteger(v) || v <= 0) throw new BigGanError('INVALID_CONFIG', `${key} must be a positive integer, got ${v}`);
     return v;
@@ -454,7 +469,11 @@ function checkSettings(s: BatcherSettings): BatcherSettings {
   if (!Number.isFinite(maxQueueDelayMs) || maxQueueDelayMs < 0) {
     throw new BigGanError('INVALID_CONFIG', `maxQueueDelayMs must be a finite number >= 0, got ${maxQueueDelayMs}`);
   }
-  return { maxBatchSize, maxQueueDelayMs, maxQueueSize };
+  const maxConcurrentBatches = s.maxConcurrentBatches ?? 1;
+  if (!Number.isInteger(maxConcurrentBatches) || maxConcurrentBatches < 1) {
+    throw new BigGanError('INVALID_CONFIG', `maxConcurrentBatches must be a positive integer, got ${maxConcurrentBatches}`);
+  }
+  return { maxBatchSize, maxQueueDelayMs, maxQueueSize, maxConcurrentBatches };
 }
 
 /** Concatenates the samples into one engine batch: z [B, zDim], classVector [B, numClasses], truncation [B]. */

@@ -24,6 +24,7 @@ export interface ServerConfig {
   readonly maxBatchSize: number;
   readonly maxQueueDelayMs: number;
   readonly maxQueueSize: number;
+  readonly maxConcurrentBatches: number;
   readonly maxSamplesPerRequest: number;
   readonly bodyLimitBytes: number;
   readonly gracePeriodMs: number;
@@ -47,6 +48,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-batch-size', type: 'integer', env: 'BIGGAN_MAX_BATCH_SIZE', default: 8, min: 1, max: 256, description: 'Most samples per engine call.' },
   { name: 'max-queue-delay-ms', type: 'number', env: 'BIGGAN_MAX_QUEUE_DELAY_MS', default: 5, min: 0, max: 10_000, description: 'How long a partial batch waits for more samples, ms.' },
   { name: 'max-queue-size', type: 'integer', env: 'BIGGAN_MAX_QUEUE_SIZE', default: 256, min: 1, max: 1_000_000, description: 'Most samples waiting; beyond it requests get 503 / UNAVAILABLE at once.' },
+  { name: 'max-concurrent-batches', type: 'integer', env: 'BIGGAN_MAX_CONCURRENT_BATCHES', default: 2, min: 1, max: 8, description: 'Engine calls outstanding at once: 2 hands a full batch to the engine while the previous one runs (no idle gap); partial batches always wait.' },
   { name: 'max-samples-per-request', type: 'integer', env: 'BIGGAN_MAX_SAMPLES_PER_REQUEST', default: 16, min: 1, max: 1024, description: 'Most samples (count, frames) in one request.' },
   { name: 'body-limit-bytes', type: 'integer', env: 'BIGGAN_BODY_LIMIT_BYTES', default: 4 * 1024 * 1024, min: 1024, max: 1 << 30, description: 'Largest HTTP request body; larger ones get 413.' },
   { name: 'grace-period-ms', type: 'integer', env: 'BIGGAN_GRACE_PERIOD_MS', default: 30_000, min: 0, max: 3_600_000, description: 'On SIGTERM/SIGINT: time to finish accepted work before exiting.' },
@@ -78,6 +80,7 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     maxBatchSize: v['max-batch-size'] as number,
     maxQueueDelayMs: v['max-queue-delay-ms'] as number,
     maxQueueSize: v['max-queue-size'] as number,
+    maxConcurrentBatches: v['max-concurrent-batches'] as number,
     maxSamplesPerRequest: v['max-samples-per-request'] as number,
     bodyLimitBytes: v['body-limit-bytes'] as number,
     gracePeriodMs: v['grace-period-ms'] as number,

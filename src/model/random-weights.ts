@@ -84,6 +84,25 @@ export function randomStateDict(config: BigGanConfig, seed = 0): StateDict {
       t.data[r] = acc;
     }
     normalize(t.data);
+    // sigma = u . (W v) = gain^-1 ||W v||: the folded layer is W / sigma = gain * W / ||W v||.
+    const gain = layerGain(prefix);
+    for (let r = 0; r < t.data.length; r++) t.data[r] /= gain;
   }
   return sd;
 }
+
+/**
+ * Gain of a spectral-normed layer in a random model. Without trained weights nothing keeps the
+ * residual stream bounded: at gain 1 everywhere activations grow by orders of magnitude over the
+ * blocks and every output saturates. Small gains on the conditional batch-norm linears
+ * (gamma ~ 1, beta ~ 0) and on the residual branches' last convolutions keep the activations
+ * O(1), so random models give unsaturated images and meaningful engine comparisons.
+ */
+function layerGain(prefix: string): number {
+  if (prefix.endsWith('.scale') || prefix.endsWith('.offset')) return RANDOM_GAINS.condBatchNorm;
+  if (prefix.endsWith('.conv_3') || prefix.endsWith('.snconv1x1_o_conv')) return RANDOM_GAINS.residualOut;
+  return 1;
+}
+
+/** Gains used by `randomStateDict` (exported for tests and experiments). */
+export const RANDOM_GAINS = { condBatchNorm: 0.05, residualOut: 0.3 };

@@ -312,7 +312,7 @@ describe('Batcher: dispatch', () => {
     assert.throws(() => new Batcher(engine, { maxBatchSize: 1, maxQueueDelayMs: -1, maxQueueSize: 1 }), isCode('INVALID_CONFIG'));
     const batcher = new Batcher(engine, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 3 }, { clock });
     assert.ok(Object.isFrozen(batcher.settings));
-    assert.deepEqual(batcher.settings, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 3 });
+    assert.deepEqual(batcher.settings, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 3, maxConcurrentBatches: 1 });
   });
 });
 
@@ -590,5 +590,39 @@ describe('Batcher: overload, failures, lifecycle', () => {
     } finally {
       process.off('warning', onWarning);
     }
+  });
+});
+
+describe('Batcher: pipelining (maxConcurrentBatches)', () => {
+  test('with 2, a full batch is handed over while one runs; partial batches still wait for an idle engine', async () => {
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 10, maxConcurrentBatches: 2 });
+    const requests = Array.from({ length: 11 }, (_, i) => batcher.submit(samples(i)));
+    // Two full batches go at once (one runs, one waits in the engine); the third is partial.
+    assert.deepEqual(engine.calls.map((c) => c.batch.size), [4, 4]);
+    assert.equal(engine.maxActive, 2);
+    clock.advance(10);
+    assert.equal(engine.calls.length, 2, 'a partial batch does not pipeline');
+    engine.calls[0].finish();
+    await settle();
+    // One call still in flight: the partial batch (due since t=10) must wait for it.
+    assert.equal(engine.calls.length, 2);
+    engine.calls[1].finish();
+    await settle();
+    assert.deepEqual(engine.calls.map((c) => c.batch.size), [4, 4, 3]);
+    await finishLast(engine);
+    const ids = await Promise.all(requests.map(async (r) => idOf((await r.done)[0])));
+    assert.deepEqual(ids, Array.from({ length: 11 }, (_, i) => i));
+    assert.deepEqual(batcher.stats(), { queued: 0, running: 0, batches: 3, samples: 11 });
+  });
+
+  test('the default keeps one engine call at a time', () => {
+    const { engine, batcher } = setup({ maxBatchSize: 4 });
+    for (let i = 0; i < 12; i++) batcher.submit(samples(i));
+    assert.equal(engine.calls.length, 1);
+    assert.equal(engine.maxActive, 1);
+  });
+
+  test('an invalid maxConcurrentBatches is refused', () => {
+    assert.throws(() => setup({ maxConcurrentBatches: 0 }), isCode('INVALID_CONFIG'));
   });
 });
