@@ -79,8 +79,13 @@ export class TfjsGenerator {
   private readonly eps: number;
   private readonly genZChannels: number;
 
-  constructor(readonly folded: FoldedGenerator) {
+  /** The model's config. */
+  readonly config: FoldedGenerator['config'];
+
+  // The folded arrays are not kept: once uploaded to the backend they would be a second copy.
+  constructor(folded: FoldedGenerator) {
     const cfg = folded.config;
+    this.config = cfg;
     this.eps = cfg.eps;
     this.genZChannels = folded.genZChannels;
     this.embeddingsT = tf.tensor2d(folded.embeddings, [cfg.zDim, cfg.numClasses]);

@@ -1,52 +1,102 @@
 /**
  * The tfjs engine: BigGAN-deep on TensorFlow.js (tfjs-node-gpu, tfjs-node, wasm or cpu backend).
+ *
+ * By default the generator lives in a worker thread (tfjs-worker.ts): the wasm and cpu backends
+ * compute synchronously, so in the main thread a batch would block HTTP, gRPC and health probes
+ * for its whole duration (seconds at full width). `worker: false` keeps it in this thread (tests
+ * use that to watch `tf.memory()`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Engine, EngineBatch, EngineOutput } from '../engine.js';
 import type { FoldedGenerator } from '../../model/folded-weights.js';
+import type { BigGanConfig } from '../../model/config.js';
 import { statWeights } from '../../model/batch-norm-stats.js';
 import { TfjsGenerator } from './generator.js';
 import { initTfjsBackend, type TfjsBackendChoice } from './backend.js';
+import { startWorker, wholeBuffer } from '../worker-host.js';
 import { BigGanError } from '../../errors.js';
 
 /** Options of the tfjs engine. */
 export interface TfjsEngineOptions {
   /** Force a backend (`tensorflow`, `wasm`, `cpu`); default: the fastest available. */
   readonly backend?: string;
+  /** Run the generator in a worker thread (default true). */
+  readonly worker?: boolean;
 }
 
-/** Creates the tfjs engine: initialises the backend, uploads the folded weights once. */
-export async function createTfjsEngine(folded: FoldedGenerator, opts: TfjsEngineOptions = {}): Promise<Engine & { readonly choice: TfjsBackendChoice }> {
+/** A tfjs engine, with the backend choice and where it runs. */
+export interface TfjsEngine extends Engine {
+  readonly choice: TfjsBackendChoice;
+  readonly inWorker: boolean;
+  /** tfjs tensors alive where the generator runs, after the last batch (leak checks). */
+  readonly tensorsAfterLastBatch: number | undefined;
+}
+
+/** A batch as sent to the worker: plain arrays only. */
+export interface TfjsRunRequest {
+  readonly size: number;
+  readonly z: Float32Array;
+  readonly classVector: Float32Array;
+  readonly truncation: Float64Array;
+}
+
+/** One forward pass on `generator`: NHWC [B, H, W, 3] tanh values. Disposes every tensor it made. */
+export async function runForward(generator: TfjsGenerator, config: BigGanConfig, batch: EngineBatch): Promise<{ data: Float32Array }> {
+  const B = batch.size;
+  checkBatch(batch, config.zDim, config.numClasses);
+  const z = tf.tensor2d(batch.z, [B, config.zDim]);
+  const cv = tf.tensor2d(batch.classVector, [B, config.numClasses]);
+  const sw = tf.tensor2d(statWeights(batch.truncation, config.nStats), [B, config.nStats]); // [B, nStats]
+  let out: tf.Tensor4D | undefined;
+  try {
+    out = generator.forward(z, cv, sw);
+    const data = (await out.data()) as Float32Array;
+    return { data };
+  } finally {
+    tf.dispose([z, cv, sw]);
+    out?.dispose();
+  }
+}
+
+/** Every distinct ArrayBuffer under the folded weights (to transfer them, not copy). */
+function buffersOf(value: unknown, into = new Set<ArrayBuffer>()): Set<ArrayBuffer> {
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer) into.add(value.buffer);
+  } else if (Array.isArray(value)) {
+    for (const v of value) buffersOf(v, into);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) buffersOf(v, into);
+  }
+  return into;
+}
+
+/** Creates the tfjs engine: initialises the backend and uploads the folded weights once. */
+export async function createTfjsEngine(folded: FoldedGenerator, opts: TfjsEngineOptions = {}): Promise<TfjsEngine> {
+  return opts.worker === false ? inThread(folded, opts) : inWorker(folded, opts);
+}
+
+async function inThread(folded: FoldedGenerator, opts: TfjsEngineOptions): Promise<TfjsEngine> {
   const choice = await initTfjsBackend(opts.backend);
   const generator = new TfjsGenerator(folded);
   const config = folded.config;
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
-
+  let tensors: number | undefined;
   const run = async (batch: EngineBatch): Promise<EngineOutput> => {
     if (disposed) throw new BigGanError('UNAVAILABLE', 'engine is disposed');
-    const B = batch.size;
-    checkBatch(batch, config.zDim, config.numClasses);
-    const weights = statWeights(batch.truncation, config.nStats); // [B, nStats]
-    const z = tf.tensor2d(batch.z, [B, config.zDim]);
-    const cv = tf.tensor2d(batch.classVector, [B, config.numClasses]);
-    const sw = tf.tensor2d(weights, [B, config.nStats]);
-    let out: tf.Tensor4D | undefined;
-    try {
-      out = generator.forward(z, cv, sw);
-      const data = (await out.data()) as Float32Array;
-      return { size: B, height: config.outputDim, width: config.outputDim, data };
-    } finally {
-      tf.dispose([z, cv, sw]);
-      out?.dispose();
-    }
+    const { data } = await runForward(generator, config, batch);
+    tensors = tf.memory().numTensors;
+    return { size: batch.size, height: config.outputDim, width: config.outputDim, data };
   };
-
   return {
     name: 'tfjs',
     backend: choice.backend,
     choice,
+    inWorker: false,
     config,
+    get tensorsAfterLastBatch() {
+      return tensors;
+    },
     generate(batch: EngineBatch): Promise<EngineOutput> {
       // tfjs runs one program at a time; chaining keeps calls in order and memory bounded.
       const result = queue.then(() => run(batch));
@@ -57,6 +107,54 @@ export async function createTfjsEngine(folded: FoldedGenerator, opts: TfjsEngine
       disposed = true;
       await queue;
       generator.dispose();
+    },
+  };
+}
+
+async function inWorker(folded: FoldedGenerator, opts: TfjsEngineOptions): Promise<TfjsEngine> {
+  const config = folded.config;
+  let handle;
+  try {
+    // The folded weights move to the worker without a copy (their buffers are transferred).
+    handle = await startWorker<{ folded: FoldedGenerator; backend?: string }, TfjsBackendChoice, TfjsRunRequest, { data: Float32Array; numTensors: number }>(
+      new URL('./tfjs-worker.js', import.meta.url),
+      { folded, ...(opts.backend !== undefined ? { backend: opts.backend } : {}) },
+      [...buffersOf(folded)],
+    );
+  } catch (err) {
+    throw new BigGanError('INVALID_CONFIG', (err as Error).message, { cause: err });
+  }
+  const h = handle;
+  let queue: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+  let tensors: number | undefined;
+  const run = async (batch: EngineBatch): Promise<EngineOutput> => {
+    if (disposed) throw new BigGanError('UNAVAILABLE', 'engine is disposed');
+    checkBatch(batch, config.zDim, config.numClasses);
+    // Compact copies (a few KB): the caller keeps its arrays.
+    const req: TfjsRunRequest = { size: batch.size, z: batch.z.slice(), classVector: batch.classVector.slice(), truncation: Float64Array.from(batch.truncation) };
+    const { data, numTensors } = await h.run(req, [req.z, req.classVector, req.truncation].map((a) => wholeBuffer(a)!));
+    tensors = numTensors;
+    return { size: batch.size, height: config.outputDim, width: config.outputDim, data };
+  };
+  return {
+    name: 'tfjs',
+    backend: h.info.backend,
+    choice: h.info,
+    inWorker: true,
+    config,
+    get tensorsAfterLastBatch() {
+      return tensors;
+    },
+    generate(batch: EngineBatch): Promise<EngineOutput> {
+      const result = queue.then(() => run(batch));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    async dispose(): Promise<void> {
+      disposed = true;
+      await queue;
+      await h.close();
     },
   };
 }

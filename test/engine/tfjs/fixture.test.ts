@@ -10,7 +10,6 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel } from '../../../src/model/load-model.js';
 import { createTfjsEngine } from '../../../src/engine/tfjs/tfjs-engine.js';
-import type { Engine } from '../../../src/engine/engine.js';
 import { toRgb8, sampleView } from '../../../src/image/convert.js';
 import { decodeImage } from '../../../src/image/encode.js';
 import { FIXTURE_DIR, CASE_NAMES, loadCase, maxAbsDiffNchwNhwc, maxPixelDiff } from '../../helpers/fixtures.js';
@@ -44,7 +43,7 @@ for (const [format, file] of FORMATS) {
   test(`tfjs (wasm) reproduces all fixture cases from ${format} weights within 1e-4`, async () => {
     const loaded = await loadModel(await modelFolder(format, file));
     assert.equal(loaded.format, format);
-    const engine = await createTfjsEngine(loaded.folded, { backend: 'wasm' });
+    const engine = await createTfjsEngine(loaded.folded, { backend: 'wasm', worker: false });
     try {
       const tensorsBefore = tf.memory().numTensors;
       for (const name of CASE_NAMES) {
@@ -68,9 +67,10 @@ for (const [format, file] of FORMATS) {
   });
 }
 
-test('one batch mixing every case (six truncations) equals the per-case outputs', async () => {
+test('one batch mixing every case (six truncations) equals the per-case outputs (engine in a worker thread)', async () => {
   const loaded = await loadModel(await modelFolder('mixed', 'model.safetensors'));
-  const engine: Engine = await createTfjsEngine(loaded.folded, { backend: 'wasm' });
+  const engine = await createTfjsEngine(loaded.folded, { backend: 'wasm' });
+  assert.equal(engine.inWorker, true);
   try {
     // Take one sample of each case, interleaved, so every sample sits beside other truncations.
     const cases = CASE_NAMES.map(loadCase);
@@ -90,6 +90,16 @@ test('one batch mixing every case (six truncations) equals the per-case outputs'
     });
     // The truncations really differ: 0.545 and 0.58 use other statistics rows than 0.4.
     assert.ok(new Set(picks.map(({ c }) => c.truncation)).size >= 5);
+    // No leaks in the worker either: the live tensor count is the same after every batch.
+    const after1 = engine.tensorsAfterLastBatch;
+    await engine.generate({ size: 1, z: z.subarray(0, 128), classVector: cv.subarray(0, 1000), truncation: [0.3] });
+    assert.equal(engine.tensorsAfterLastBatch, after1);
+    // The service's event loop keeps turning while the worker computes.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    await engine.generate({ size: picks.length, z, classVector: cv, truncation: picks.map(({ c }) => c.truncation) });
+    clearInterval(timer);
+    assert.ok(ticks >= 3, `event loop ticked ${ticks} times during a batch`);
   } finally {
     await engine.dispose();
   }
