@@ -57,3 +57,17 @@ test('serve without weights explains how to get them and exits non-zero', async 
   assert.match(stderr, /--weights DIR/);
   assert.match(stderr, /init-random/);
 });
+
+test('serve --download (what npm start runs) tries the download and, offline, says how to get weights', async () => {
+  const child = spawn(process.execPath, [CLI, 'serve', '--download', '--cache', path.join(process.cwd(), 'dist', 'no-such-cache-2'), '--http-port', '0', '--grpc-port=-1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BIGGAN_DOWNLOAD_BASE_URL: 'http://127.0.0.1:9' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 1);
+  assert.match(stderr, /downloading into/);
+  assert.match(stderr, /cannot reach 127\.0\.0\.1:9/);
+  assert.match(stderr, /init-random/);
+});

@@ -4,11 +4,8 @@
  * the image buffer; the engine above does not care which one it has.
  */
 import * as ort from 'onnxruntime-node';
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ONNX_IO } from './graph-builder.js';
-import type { WorkerReply, WorkerRequest } from './ort-worker.js';
+import { startWorker, wholeBuffer } from '../worker-host.js';
 
 /** One named float32 input with its dims. */
 export interface RunnerInput {
@@ -32,98 +29,45 @@ export async function openSessionRunner(model: Uint8Array, options: ort.Inferenc
   return worker ? openInWorker(model, options) : openInThread(model, options);
 }
 
+/** Runs `session` once on `inputs`; returns the `image` output's data and disposes the feeds. */
+export async function runSession(session: ort.InferenceSession, inputs: readonly RunnerInput[]): Promise<Float32Array> {
+  const feeds = Object.fromEntries(inputs.map((t) => [t.name, new ort.Tensor('float32', t.data, t.dims)]));
+  try {
+    return (await session.run(feeds))[ONNX_IO.image].data as Float32Array;
+  } finally {
+    for (const t of Object.values(feeds)) t.dispose();
+  }
+}
+
 async function openInThread(model: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<SessionRunner> {
   const session = await ort.InferenceSession.create(model, options);
   return {
-    async run(inputs) {
-      const feeds = Object.fromEntries(inputs.map((t) => [t.name, new ort.Tensor('float32', t.data, t.dims)]));
-      try {
-        return (await session.run(feeds))[ONNX_IO.image].data as Float32Array;
-      } finally {
-        for (const t of Object.values(feeds)) t.dispose();
-      }
-    },
+    run: (inputs) => runSession(session, inputs),
     release: () => session.release(),
   };
 }
 
-/** The worker's script: the compiled .js next to this file, or the .ts source under tsx. */
-function workerScript(): { readonly source: string | URL; readonly evalCode: boolean } {
-  const js = new URL('./ort-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { source: js, evalCode: false };
-  // Running from TypeScript sources (tsx): a worker does not inherit tsx's loader hooks, so a
-  // small bootstrap registers them before importing the worker module.
-  const ts = new URL('./ort-worker.ts', import.meta.url).href;
-  const api = import.meta.resolve('tsx/esm/api');
-  return { source: `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); });`, evalCode: true };
+/** What the host sends the ort worker to open a session. */
+export interface OrtWorkerOpen {
+  readonly model: Uint8Array;
+  readonly options: ort.InferenceSession.SessionOptions;
 }
 
 async function openInWorker(model: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<SessionRunner> {
-  const script = workerScript();
-  const worker = new Worker(script.source, { eval: script.evalCode });
-  const pending = new Map<number, { resolve: (data: Float32Array) => void; reject: (err: Error) => void }>();
-  let nextId = 0;
-  let failure: Error | undefined;
-  let onOpen: ((reply: WorkerReply) => void) | undefined;
-  let onClosed: (() => void) | undefined;
-
-  const fail = (err: Error) => {
-    failure ??= err;
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-    onOpen?.({ kind: 'open-failed', message: err.message });
-    onClosed?.();
-  };
-  worker.on('message', (reply: WorkerReply) => {
-    if (reply.kind === 'opened' || reply.kind === 'open-failed') onOpen?.(reply);
-    else if (reply.kind === 'closed') onClosed?.();
-    else {
-      const p = pending.get(reply.id);
-      pending.delete(reply.id);
-      if (pending.size === 0) worker.unref(); // an idle engine must not keep the process alive
-      if (reply.kind === 'result') p?.resolve(reply.data);
-      else p?.reject(new Error(reply.message));
-    }
-  });
-  worker.on('error', (err) => fail(err));
-  worker.on('exit', (code) => fail(new Error(`onnxruntime worker exited (code ${code})`)));
-
-  const opened = await new Promise<WorkerReply>((resolve) => {
-    onOpen = resolve;
-    // The ~200 MB of model bytes move to the worker without a copy.
-    const req: WorkerRequest = { kind: 'open', model, options };
-    worker.postMessage(req, model.byteOffset === 0 && model.byteLength === model.buffer.byteLength ? [model.buffer as ArrayBuffer] : []);
-  });
-  onOpen = undefined;
-  if (opened.kind === 'open-failed') {
-    await worker.terminate();
-    throw new Error(opened.message);
-  }
-  worker.unref();
-
+  // The ~200 MB of model bytes move to the worker without a copy.
+  const modelBuffer = wholeBuffer(model);
+  const handle = await startWorker<OrtWorkerOpen, true, readonly RunnerInput[], Float32Array>(
+    new URL('./ort-worker.js', import.meta.url),
+    { model, options },
+    modelBuffer ? [modelBuffer] : [],
+  );
   return {
     run(inputs) {
-      if (failure) return Promise.reject(failure);
-      const id = nextId++;
-      return new Promise<Float32Array>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.ref(); // keep the process alive while a run is in flight
-        // Compact copies (a few KB): the caller keeps its arrays, and a view into a larger buffer
-        // would otherwise clone that whole buffer.
-        const owned = inputs.map((t) => ({ ...t, data: t.data.slice() }));
-        const req: WorkerRequest = { kind: 'run', id, inputs: owned };
-        worker.postMessage(req, owned.map((t) => t.data.buffer as ArrayBuffer));
-      });
+      // Compact copies (a few KB): the caller keeps its arrays, and a view into a larger buffer
+      // would otherwise clone that whole buffer.
+      const owned = inputs.map((t) => ({ ...t, data: t.data.slice() }));
+      return handle.run(owned, owned.map((t) => t.data.buffer as ArrayBuffer));
     },
-    async release() {
-      if (!failure) {
-        worker.ref(); // keep the process alive until the worker has released the session
-        await new Promise<void>((resolve) => {
-          onClosed = resolve;
-          worker.postMessage({ kind: 'close' } satisfies WorkerRequest);
-        });
-      }
-      await worker.terminate();
-    },
+    release: () => handle.close(),
   };
 }

@@ -3,7 +3,7 @@
  * and runs batches, so synchronous backends (wasm, cpu) never block the service's event loop.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { serveWorker } from '../worker-host.js';
+import { serveWorker, wholeBuffer } from '../worker-host.js';
 import { initTfjsBackend, type TfjsBackendChoice } from './backend.js';
 import { TfjsGenerator } from './generator.js';
 import { runForward, type TfjsRunRequest } from './tfjs-engine.js';
@@ -21,7 +21,8 @@ serveWorker<{ folded: FoldedGenerator; backend?: string }, TfjsBackendChoice, Tf
     if (!generator) throw new Error('the tfjs worker has no model');
     const { data } = await runForward(generator, generator.config, batch);
     const result = { data, numTensors: tf.memory().numTensors };
-    return { result, transfer: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? [data.buffer] : [] };
+    const buffer = wholeBuffer(data);
+    return { result, transfer: buffer ? [buffer] : [] };
   },
   async close() {
     generator?.dispose();
