@@ -283,6 +283,7 @@ describe('helm template: default values', { skip }, () => {
       BIGGAN_MAX_BATCH_SIZE: '8',
       BIGGAN_MAX_QUEUE_DELAY_MS: '5',
       BIGGAN_MAX_QUEUE_SIZE: '256',
+      BIGGAN_MAX_CONCURRENT_BATCHES: '2',
       BIGGAN_MAX_SAMPLES_PER_REQUEST: '16',
       BIGGAN_GRACE_PERIOD_MS: '30000',
       BIGGAN_GRPC_MAX_CONNECTION_AGE_MS: '300000',
