@@ -2,7 +2,7 @@
  * The package's root folder (the one holding package.json), found by walking up from this module.
  * Works both from the sources (src/) and from the build (dist/src/).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,4 +19,9 @@ export function packageRoot(): string {
   }
   cached = dir;
   return dir;
+}
+
+/** The package's version, from its package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -3,7 +3,6 @@
  * warm-up before ready, and a graceful drain (not ready, finish accepted work, exit) on SIGTERM.
  */
 import { existsSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config/server-config.js';
@@ -19,7 +18,7 @@ import { defaultCacheDir, modelDir, isModelCached } from './download/cache.js';
 import { downloadModel } from './download/download.js';
 import { createProgressReporter } from './download/progress.js';
 import { BigGanError } from './errors.js';
-import { packageRoot } from './package-root.js';
+import { packageVersion } from './package-root.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -33,10 +32,6 @@ export interface RunningServer {
   readonly http: FastifyInstance;
   /** Graceful stop: not ready, finish accepted work (up to the grace period), close, free. */
   stop(): Promise<void>;
-}
-
-function version(): string {
-  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** The model folder to serve: --weights, else the cache (downloading when allowed). */
@@ -79,7 +74,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver });
   const modelName = path.basename(path.resolve(weightsDir));
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
-  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: version(), logger });
+  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger });
   info('model loaded', {
     weights: loaded.weightFile,
     format: loaded.format,

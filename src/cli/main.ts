@@ -3,11 +3,9 @@
  * The `biggan-serve` command: dispatches to its subcommands. Each subcommand module exports an
  * async function taking argv and returning an exit code; errors are printed here, once.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { BigGanError } from '../errors.js';
 import { UsageError } from './options.js';
-import { packageRoot } from '../package-root.js';
+import { packageVersion } from '../package-root.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
   serve: { summary: 'Serve the generator over REST and gRPC with dynamic batching.', load: async () => (await import('./serve-command.js')).serveCommand },
@@ -15,11 +13,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   'init-random': { summary: 'Write a random-weight model (config.json + model.safetensors).', load: async () => (await import('./init-random-command.js')).initRandomCommand },
   download: { summary: 'Download the published weights into the cache, with resume.', load: async () => (await import('./download-command.js')).downloadCommand },
 };
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 const USAGE = `Usage: biggan-serve <command> [options]
 
@@ -42,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     return cmd === undefined ? 2 : 0;
   }
   if (cmd === '--version' || cmd === '-v') {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const command = COMMANDS[cmd];

@@ -133,21 +133,26 @@ export class GenerationService implements GeneratorService {
       const res = this.engine.config.outputDim;
       const rgb = this.submit(plan.samples, plan, ctx);
       const frameFormat: ImageFormat = plan.format === 'gif' ? 'png' : plan.format;
-      const encoded = rgb.map(async (p, i): Promise<InterpolationFrame> => ({
-        ...describe(plan.samples[i], i, await this.encode(await p, frameFormat), MIME_TYPES[frameFormat]),
-        t: plan.t[i],
-      }));
-      // Deliver frames strictly in order, each as soon as it and its predecessors are ready.
+      const animated = plan.format === 'gif' || (plan.format === 'webp' && !plan.grid);
+      // Frames are encoded one by one only where someone receives them: a stream (onFrame) or a
+      // JSON answer. An animation or grid alone needs just the pixels.
       const frames: InterpolationFrame[] = [];
-      for (const f of encoded) {
-        const frame = await f;
-        frames.push(frame);
-        onFrame?.(frame);
+      if (onFrame || !(animated || plan.grid)) {
+        const encoded = rgb.map(async (p, i): Promise<InterpolationFrame> => ({
+          ...describe(plan.samples[i], i, await this.encode(await p, frameFormat), MIME_TYPES[frameFormat]),
+          t: plan.t[i],
+        }));
+        // Deliver frames strictly in order, each as soon as it and its predecessors are ready.
+        for (const f of encoded) {
+          const frame = await f;
+          frames.push(frame);
+          onFrame?.(frame);
+        }
       }
-      this.metrics.images.inc({ transport: ctx.transport }, frames.length);
-      const size = { width: res, height: res };
       const images = await Promise.all(rgb);
-      if (plan.format === 'gif' || (plan.format === 'webp' && !plan.grid)) {
+      this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      const size = { width: res, height: res };
+      if (animated) {
         const t0 = performance.now();
         const data = await encodeAnimation(images, plan.format);
         this.metrics.encodeDuration.observe({ format: plan.format }, (performance.now() - t0) / 1000);

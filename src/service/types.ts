@@ -108,6 +108,7 @@ export interface InterpolationFrame extends GeneratedImage {
 
 /** The answer to an InterpolateRequest. */
 export interface InterpolateResult {
+  /** Encoded frames; empty when only an animation or grid was asked for and nothing streams them. */
   readonly frames: readonly InterpolationFrame[];
   /** For `gif` / `webp`: the animation of all frames. */
   readonly animation?: { readonly data: Buffer; readonly mimeType: string };

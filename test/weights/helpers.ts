@@ -5,6 +5,8 @@
  */
 import * as zlib from 'node:zlib';
 import type { StateDict } from '../../src/weights/state-dict.js';
+import assert from 'node:assert/strict';
+import { BigGanError } from '../../src/errors.js';
 
 /** Builds pickle bytes opcode by opcode. */
 export class PickleBuilder {
@@ -281,3 +283,13 @@ export function bytesOf(a: Float32Array): Buffer {
 
 /** The fixture folder, from the repository root (tests run with cwd = repo root). */
 export const FIXTURE_DIR = `${process.cwd()}/test/fixtures/tiny-128`;
+
+/** Asserts that `fn` throws BigGanError INVALID_WEIGHTS with a message matching `re`. */
+export function rejects(fn: () => unknown, re: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof BigGanError, `expected BigGanError, got ${String(e)}`);
+    assert.equal(e.code, 'INVALID_WEIGHTS');
+    assert.match(e.message, re);
+    return true;
+  });
+}

@@ -3,21 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { BigGanError } from '../../src/errors.js';
 import { PickleGlobal, TorchTensorRef, unpickle } from '../../src/weights/pickle.js';
-import { PickleBuilder } from './helpers.js';
+import { PickleBuilder, rejects } from './helpers.js';
 
 const DATA = `${process.cwd()}/test/weights/data`;
 const opts = { source: 'test.pkl' };
 
 /** Asserts that `fn` throws INVALID_WEIGHTS whose message matches `re`. */
-function rejects(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof BigGanError, `expected BigGanError, got ${String(e)}`);
-    assert.equal(e.code, 'INVALID_WEIGHTS');
-    assert.match(e.message, re);
-    return true;
-  });
-}
-
 const expectedBenign = (bytesValue: unknown) => {
   const m = new Map<unknown, unknown>([
     ['a', 1],

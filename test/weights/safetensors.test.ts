@@ -7,16 +7,7 @@ import { BigGanError } from '../../src/errors.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { writeSafetensors } from '../../src/weights/safetensors-writer.js';
 import type { StateDict } from '../../src/weights/state-dict.js';
-import { FIXTURE_DIR, bytesOf, f32Bytes, rawSafetensors } from './helpers.js';
-
-function rejects(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof BigGanError, `expected BigGanError, got ${String(e)}`);
-    assert.equal(e.code, 'INVALID_WEIGHTS');
-    assert.match(e.message, re);
-    return true;
-  });
-}
+import { FIXTURE_DIR, bytesOf, f32Bytes, rawSafetensors, rejects } from './helpers.js';
 
 const fixture = readFileSync(`${FIXTURE_DIR}/model.safetensors`);
 

@@ -4,16 +4,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { BigGanError } from '../../src/errors.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { readTorchLegacy } from '../../src/weights/torch-legacy.js';
-import { FIXTURE_DIR, PickleBuilder, bytesOf, f32Bytes, legacyPreamble, stateDictPickle, torchLegacyFile } from './helpers.js';
-
-function rejects(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof BigGanError, `expected BigGanError, got ${String(e)}`);
-    assert.equal(e.code, 'INVALID_WEIGHTS');
-    assert.match(e.message, re);
-    return true;
-  });
-}
+import { FIXTURE_DIR, PickleBuilder, bytesOf, f32Bytes, legacyPreamble, stateDictPickle, torchLegacyFile, rejects } from './helpers.js';
 
 const fixture = readFileSync(`${FIXTURE_DIR}/pytorch_model.bin`);
 const reference = readSafetensors(readFileSync(`${FIXTURE_DIR}/model.safetensors`), 'model.safetensors');

@@ -1,20 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { BigGanError } from '../../src/errors.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { readTorchZip } from '../../src/weights/torch-zip.js';
 import { type ZipEntry, readZipDirectory, zipEntryData } from '../../src/weights/zip.js';
-import { FIXTURE_DIR, PickleBuilder, bytesOf, f32Bytes, torchZipFile, zipFile } from './helpers.js';
-
-function rejects(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof BigGanError, `expected BigGanError, got ${String(e)}`);
-    assert.equal(e.code, 'INVALID_WEIGHTS');
-    assert.match(e.message, re);
-    return true;
-  });
-}
+import { FIXTURE_DIR, PickleBuilder, bytesOf, f32Bytes, torchZipFile, zipFile, rejects } from './helpers.js';
 
 const fixture = readFileSync(`${FIXTURE_DIR}/pytorch_model.zip-format.bin`);
 

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
-import type { Engine, EngineBatch, EngineOutput } from '../engine.js';
+import { checkBatch, SerialCalls, type Engine, type EngineBatch, type EngineOutput } from '../engine.js';
 import type { FoldedGenerator } from '../../model/folded-weights.js';
 import { statWeights } from '../../model/batch-norm-stats.js';
 import { BigGanError } from '../../errors.js';
@@ -68,15 +68,6 @@ export function ortSessionOptions(threads: number, providers: readonly string[])
   };
 }
 
-/** Array lengths must match the batch size: a mismatch is a bug upstream, not a client error. */
-function checkBatch(batch: EngineBatch, zDim: number, numClasses: number): void {
-  const B = batch.size;
-  if (!(Number.isInteger(B) && B >= 1)) throw new BigGanError('INTERNAL', `batch size must be a positive integer, got ${B}`);
-  if (batch.z.length !== B * zDim) throw new BigGanError('INTERNAL', `z has ${batch.z.length} values, expected ${B} x ${zDim}`);
-  if (batch.classVector.length !== B * numClasses) throw new BigGanError('INTERNAL', `classVector has ${batch.classVector.length} values, expected ${B} x ${numClasses}`);
-  if (batch.truncation.length !== B) throw new BigGanError('INTERNAL', `truncation has ${batch.truncation.length} values, expected ${B}`);
-}
-
 /** A session and how it was made. */
 interface OpenedSession {
   readonly runner: SessionRunner;
@@ -122,13 +113,12 @@ export async function createOrtEngine(folded: FoldedGenerator, opts: OrtEngineOp
   const threads = opts.threads ?? availableParallelism();
   const { runner, provider, buildMs, sessionMs } = await openSession(folded, threads, opts);
 
-  let queue: Promise<unknown> = Promise.resolve();
-  let disposed = false;
+  // One session run at a time: ORT already uses every intra-op thread for a single run.
+  const calls = new SerialCalls();
   const R = config.outputDim;
 
   const run = async (batch: EngineBatch): Promise<EngineOutput> => {
-    if (disposed) throw new BigGanError('UNAVAILABLE', 'engine is disposed');
-    checkBatch(batch, config.zDim, config.numClasses);
+    checkBatch(batch, config);
     const B = batch.size;
     const inputs = [
       { name: ONNX_IO.z, data: batch.z, dims: [B, config.zDim] },
@@ -152,17 +142,9 @@ export async function createOrtEngine(folded: FoldedGenerator, opts: OrtEngineOp
     threads,
     inWorker: opts.worker ?? true,
     startup: { buildMs, sessionMs },
-    generate(batch: EngineBatch): Promise<EngineOutput> {
-      // One session run at a time: ORT already uses every intra-op thread for a single run.
-      const result = queue.then(() => run(batch));
-      queue = result.catch(() => undefined);
-      return result;
-    },
+    generate: (batch: EngineBatch) => calls.run(() => run(batch)),
     async dispose(): Promise<void> {
-      if (disposed) return;
-      disposed = true;
-      await queue;
-      await runner.release();
+      if (await calls.close()) await runner.release();
     },
   };
 }

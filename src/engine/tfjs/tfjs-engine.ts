@@ -7,7 +7,7 @@
  * use that to watch `tf.memory()`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Engine, EngineBatch, EngineOutput } from '../engine.js';
+import { checkBatch, SerialCalls, type Engine, type EngineBatch, type EngineOutput } from '../engine.js';
 import type { FoldedGenerator } from '../../model/folded-weights.js';
 import type { BigGanConfig } from '../../model/config.js';
 import { statWeights } from '../../model/batch-norm-stats.js';
@@ -43,7 +43,7 @@ export interface TfjsRunRequest {
 /** One forward pass on `generator`: NHWC [B, H, W, 3] tanh values. Disposes every tensor it made. */
 export async function runForward(generator: TfjsGenerator, config: BigGanConfig, batch: EngineBatch): Promise<{ data: Float32Array }> {
   const B = batch.size;
-  checkBatch(batch, config.zDim, config.numClasses);
+  checkBatch(batch, config);
   const z = tf.tensor2d(batch.z, [B, config.zDim]);
   const cv = tf.tensor2d(batch.classVector, [B, config.numClasses]);
   const sw = tf.tensor2d(statWeights(batch.truncation, config.nStats), [B, config.nStats]); // [B, nStats]
@@ -79,36 +79,12 @@ async function inThread(folded: FoldedGenerator, opts: TfjsEngineOptions): Promi
   const choice = await initTfjsBackend(opts.backend);
   const generator = new TfjsGenerator(folded);
   const config = folded.config;
-  let queue: Promise<unknown> = Promise.resolve();
-  let disposed = false;
   let tensors: number | undefined;
-  const run = async (batch: EngineBatch): Promise<EngineOutput> => {
-    if (disposed) throw new BigGanError('UNAVAILABLE', 'engine is disposed');
+  return engineOver(config, choice, false, () => tensors, async (batch) => {
     const { data } = await runForward(generator, config, batch);
     tensors = tf.memory().numTensors;
-    return { size: batch.size, height: config.outputDim, width: config.outputDim, data };
-  };
-  return {
-    name: 'tfjs',
-    backend: choice.backend,
-    choice,
-    inWorker: false,
-    config,
-    get tensorsAfterLastBatch() {
-      return tensors;
-    },
-    generate(batch: EngineBatch): Promise<EngineOutput> {
-      // tfjs runs one program at a time; chaining keeps calls in order and memory bounded.
-      const result = queue.then(() => run(batch));
-      queue = result.catch(() => undefined);
-      return result;
-    },
-    async dispose(): Promise<void> {
-      disposed = true;
-      await queue;
-      generator.dispose();
-    },
-  };
+    return data;
+  }, async () => generator.dispose());
 }
 
 async function inWorker(folded: FoldedGenerator, opts: TfjsEngineOptions): Promise<TfjsEngine> {
@@ -125,45 +101,40 @@ async function inWorker(folded: FoldedGenerator, opts: TfjsEngineOptions): Promi
     throw new BigGanError('INVALID_CONFIG', (err as Error).message, { cause: err });
   }
   const h = handle;
-  let queue: Promise<unknown> = Promise.resolve();
-  let disposed = false;
   let tensors: number | undefined;
-  const run = async (batch: EngineBatch): Promise<EngineOutput> => {
-    if (disposed) throw new BigGanError('UNAVAILABLE', 'engine is disposed');
-    checkBatch(batch, config.zDim, config.numClasses);
+  return engineOver(config, h.info, true, () => tensors, async (batch) => {
+    checkBatch(batch, config);
     // Compact copies (a few KB): the caller keeps its arrays.
     const req: TfjsRunRequest = { size: batch.size, z: batch.z.slice(), classVector: batch.classVector.slice(), truncation: Float64Array.from(batch.truncation) };
     const { data, numTensors } = await h.run(req, [req.z, req.classVector, req.truncation].map((a) => wholeBuffer(a)!));
     tensors = numTensors;
-    return { size: batch.size, height: config.outputDim, width: config.outputDim, data };
-  };
-  return {
-    name: 'tfjs',
-    backend: h.info.backend,
-    choice: h.info,
-    inWorker: true,
-    config,
-    get tensorsAfterLastBatch() {
-      return tensors;
-    },
-    generate(batch: EngineBatch): Promise<EngineOutput> {
-      const result = queue.then(() => run(batch));
-      queue = result.catch(() => undefined);
-      return result;
-    },
-    async dispose(): Promise<void> {
-      disposed = true;
-      await queue;
-      await h.close();
-    },
-  };
+    return data;
+  }, () => h.close());
 }
 
-/** Validates array lengths against the batch size (a mismatch is a programming error upstream). */
-export function checkBatch(batch: EngineBatch, zDim: number, numClasses: number): void {
-  const B = batch.size;
-  if (!(Number.isInteger(B) && B >= 1)) throw new BigGanError('INTERNAL', `batch size must be a positive integer, got ${B}`);
-  if (batch.z.length !== B * zDim) throw new BigGanError('INTERNAL', `z has ${batch.z.length} values, expected ${B} x ${zDim}`);
-  if (batch.classVector.length !== B * numClasses) throw new BigGanError('INTERNAL', `classVector has ${batch.classVector.length} values, expected ${B} x ${numClasses}`);
-  if (batch.truncation.length !== B) throw new BigGanError('INTERNAL', `truncation has ${batch.truncation.length} values, expected ${B}`);
+/** The Engine object around a forward function, in a thread or a worker; calls are serialised. */
+function engineOver(
+  config: BigGanConfig,
+  choice: TfjsBackendChoice,
+  inWorker: boolean,
+  tensors: () => number | undefined,
+  forward: (batch: EngineBatch) => Promise<Float32Array>,
+  release: () => Promise<void>,
+): TfjsEngine {
+  const calls = new SerialCalls();
+  const R = config.outputDim;
+  return {
+    name: 'tfjs',
+    backend: choice.backend,
+    choice,
+    inWorker,
+    config,
+    get tensorsAfterLastBatch() {
+      return tensors();
+    },
+    generate: (batch: EngineBatch) => calls.run(async (): Promise<EngineOutput> => ({ size: batch.size, height: R, width: R, data: await forward(batch) })),
+    async dispose(): Promise<void> {
+      if (await calls.close()) await release();
+    },
+  };
 }

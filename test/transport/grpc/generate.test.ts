@@ -13,11 +13,7 @@ describe('gRPC Generate', () => {
     h = await startHarness();
   });
   after(() => h.close());
-  beforeEach(() => {
-    h.service.failWith = undefined;
-    h.service.hold = undefined;
-    h.service.calls.length = 0;
-  });
+  beforeEach(() => h.service.reset());
 
   const lastRequest = () => h.service.calls.at(-1)!.req as GenerateRequest;
 

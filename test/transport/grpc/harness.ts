@@ -57,6 +57,14 @@ export class FakeService implements GeneratorService {
   hold: ((ctx: CallContext) => Promise<void>) | undefined;
   /** Awaited before each interpolation frame after the first. */
   beforeFrame: ((index: number) => Promise<void>) | undefined;
+
+  /** Forgets recorded calls and clears every test hook (between tests). */
+  reset(): void {
+    this.failWith = undefined;
+    this.hold = undefined;
+    this.beforeFrame = undefined;
+    this.calls.length = 0;
+  }
   private ready = true;
   private readonly listeners: ((ready: boolean) => void)[] = [];
   private readonly callWaiters: ((call: RecordedCall) => void)[] = [];

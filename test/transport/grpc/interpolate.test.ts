@@ -11,11 +11,7 @@ describe('gRPC Interpolate', () => {
     h = await startHarness();
   });
   after(() => h.close());
-  beforeEach(() => {
-    h.service.failWith = undefined;
-    h.service.beforeFrame = undefined;
-    h.service.calls.length = 0;
-  });
+  beforeEach(() => h.service.reset());
 
   const lastRequest = () => h.service.calls.at(-1)!.req as InterpolateRequest;
 
