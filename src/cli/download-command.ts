@@ -14,7 +14,10 @@ export const DOWNLOAD_USAGE = `Usage: biggan-serve download <model> [options]
 
 Downloads a pretrained BigGAN-deep model (config.json and pytorch_model.bin) into
 <cache>/<model>/ and prints that folder. An interrupted download resumes where it
-stopped; files already complete are not fetched again.
+stopped; files already complete are not fetched again. Every file is checked by
+SHA-256 (the pinned hash, else the one recorded when it was first downloaded); a
+corrupt cached file is moved to <file>.corrupt and fetched again. A second run for
+the same model waits until the first one has finished.
 
 Models: ${PRESET_NAMES.join(', ')}
 
@@ -94,6 +97,11 @@ export async function downloadCommand(argv: string[], io: CommandIo = { stdout: 
       baseUrl: values['base-url'],
       onProgress: progress,
       signal: abort.signal,
+      onWait: (holder) => io.stderr.write(`biggan-serve download: another download of ${name} is writing this cache entry (${holder}); waiting for it to finish\n`),
+      onWarning: (message) => {
+        progress.end();
+        io.stderr.write(`biggan-serve download: warning: ${message}\n`);
+      },
     });
     io.stdout.write(`${dir}\n`);
     return 0;

@@ -1,16 +1,20 @@
 /**
  * Downloads a published BigGAN-deep model (config.json + pytorch_model.bin) into the cache:
- * resumable (`<file>.partial` + HTTP Range), size-checked, fsynced and renamed atomically, with
- * a stall watchdog so a dead connection ends in an error instead of a hang.
+ * resumable (`<file>.partial` + HTTP Range), size-checked, SHA-256-checked, fsynced and renamed
+ * atomically, with a stall watchdog so a dead connection ends in an error instead of a hang.
+ * One download per model folder at a time: a lock file makes a second run wait for the first.
  */
+import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BigGanError } from '../errors.js';
-import { parseConfig, presetConfig, PRESET_NAMES, type PresetName } from '../model/config.js';
-import { CONFIG_FILE, modelDir, PARTIAL_SUFFIX, WEIGHTS_FILE } from './cache.js';
+import { parseConfig, presetConfig, PRESET_NAMES, type PresetName, type PublishedFileName } from '../model/config.js';
+import { CONFIG_FILE, LOCK_FILE, modelDir, PARTIAL_SUFFIX, presetPins, WEIGHTS_FILE } from './cache.js';
+import { acquireLock } from './lock.js';
+import { checkCachedFile, checksumError, hashFileInto, quarantine, VERIFIED_SUFFIX, writeMarker } from './verify.js';
 
 /** Where the PyTorch port's files live (biggan-deep.md section 8). */
 export const DEFAULT_BASE_URL = 'https://s3.amazonaws.com/models.huggingface.co/biggan';
@@ -46,6 +50,12 @@ export interface DownloadOptions {
   readonly signal?: AbortSignal;
   /** Abandon a connection that delivers no byte for this long (default 30 s). */
   readonly stallTimeoutMs?: number;
+  /** SHA-256 (hex) each file must have, replacing the presets' pinned ones (a private mirror, tests). */
+  readonly pins?: Partial<Record<PublishedFileName, string>>;
+  /** Called once when another download of this model holds the cache entry and this one waits for it. */
+  readonly onWait?: (holder: string) => void;
+  /** Warnings (an unpinned file, a corrupt cached file fetched again); default: a line on stderr. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** One file of a finished download. */
@@ -55,6 +65,10 @@ export interface DownloadedFile {
   readonly bytes: number;
   /** False when the file was already complete in the cache and nothing was fetched. */
   readonly fetched: boolean;
+  /** SHA-256 (hex) of the file, hashed while it was downloaded or checked. */
+  readonly sha256: string;
+  /** Whether that hash was compared with a pinned one. */
+  readonly pinned: boolean;
 }
 
 /** Result of `downloadModel`. */
@@ -87,47 +101,79 @@ export async function downloadModel(name: PresetName, opts: DownloadOptions): Pr
   const stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const dir = modelDir(opts.cacheDir, name);
   await disk('create folder', dir, () => fsp.mkdir(dir, { recursive: true }));
-  const ctx: FetchContext = { onProgress: opts.onProgress, signal: opts.signal, stallTimeoutMs };
-  const files: DownloadedFile[] = [];
-  // Config first: it is tiny, and validating it catches a wrong base URL before a 200 MB transfer.
-  const configUrl = `${base}/${name}-config.json`;
-  files.push(await ensureFile(configUrl, path.join(dir, CONFIG_FILE), ctx, (f) => verifyConfig(f, name, configUrl)));
-  files.push(await ensureFile(`${base}/${name}-pytorch_model.bin`, path.join(dir, WEIGHTS_FILE), ctx));
-  return { dir, files };
+  if (opts.signal?.aborted) throw new BigGanError('CANCELLED', `download of ${name} cancelled`);
+  const pins = { ...presetPins(name), ...opts.pins };
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`biggan-serve: warning: ${m}\n`));
+  const ctx: FetchContext = { onProgress: opts.onProgress, signal: opts.signal, stallTimeoutMs, warn, model: name };
+  // Everything below reads or writes the model folder: one process at a time, or a second run's
+  // resume would append to the file the first one is finishing (and has maybe renamed already).
+  const lock = await acquireLock(path.join(dir, LOCK_FILE), { onWait: opts.onWait, signal: opts.signal });
+  try {
+    const files: DownloadedFile[] = [];
+    // Config first: it is tiny, and validating it catches a wrong base URL before a 200 MB transfer.
+    const configUrl = `${base}/${name}-config.json`;
+    files.push(await ensureFile(configUrl, path.join(dir, CONFIG_FILE), pins[CONFIG_FILE], ctx, (f) => verifyConfig(f, name, configUrl)));
+    files.push(await ensureFile(`${base}/${name}-pytorch_model.bin`, path.join(dir, WEIGHTS_FILE), pins[WEIGHTS_FILE], ctx));
+    return { dir, files };
+  } finally {
+    await lock.release();
+  }
 }
 
 interface FetchContext {
   readonly onProgress: ((p: DownloadProgress) => void) | undefined;
   readonly signal: AbortSignal | undefined;
   readonly stallTimeoutMs: number;
+  readonly warn: (message: string) => void;
+  readonly model: PresetName;
 }
 
-/** Fetches `url` to `dest` unless `dest` is already there; `verify` vets the bytes before the rename. */
-async function ensureFile(url: string, dest: string, ctx: FetchContext, verify?: (file: string) => Promise<void>): Promise<DownloadedFile> {
+/**
+ * Fetches `url` to `dest` unless `dest` is already there and intact; `pin` is the SHA-256 it
+ * must have (undefined: unpinned), `verify` vets the bytes further before the rename.
+ */
+async function ensureFile(url: string, dest: string, pin: string | undefined, ctx: FetchContext, verify?: (file: string) => Promise<void>): Promise<DownloadedFile> {
   const name = path.basename(dest);
   const partial = dest + PARTIAL_SUFFIX;
   const existing = await fileSize(dest);
   // An empty file is what a crash between create and write leaves: it counts as missing.
   if (existing !== undefined && existing > 0) {
-    // A cached config that no longer parses is fetched again rather than trusted.
-    const valid = verify === undefined || (await verify(dest).then(() => true, (e: unknown) => rethrowUnless(e, 'INVALID_CONFIG')));
-    if (valid) {
-      await removeFile(partial); // a leftover from an older run would make the model look unfinished
-      ctx.onProgress?.({ file: name, phase: 'cached', bytesDone: existing, bytesTotal: existing, resumedFrom: existing, elapsedMs: 0 });
-      return { name, path: dest, bytes: existing, fetched: false };
+    // Always rehashed here (never the marker's word): `download` is the command that checks a cache in full.
+    const check = await disk('check', dest, () => checkCachedFile(dest, pin, { trustMarker: false }));
+    if (!check.ok) {
+      const aside = await disk('move aside', dest, () => quarantine(dest));
+      ctx.warn(checksumError(dest, check.expected, check.actual, `moved it to ${aside}, downloading it again`).message);
+    } else {
+      // A cached config that no longer parses is fetched again rather than trusted.
+      const valid = verify === undefined || (await verify(dest).then(() => true, (e: unknown) => rethrowUnless(e, 'INVALID_CONFIG')));
+      if (valid) {
+        await removeFile(partial); // a leftover from an older run would make the model look unfinished
+        if (pin === undefined) warnUnpinned(ctx, name, check.sha256, check.compared ? 'checked against the hash recorded when it was downloaded' : 'nothing to check it against');
+        ctx.onProgress?.({ file: name, phase: 'cached', bytesDone: existing, bytesTotal: existing, resumedFrom: existing, elapsedMs: 0 });
+        return { name, path: dest, bytes: existing, fetched: false, sha256: check.sha256, pinned: pin !== undefined };
+      }
+      await removeFile(dest);
+      await removeFile(dest + VERIFIED_SUFFIX);
     }
-    await removeFile(dest);
   }
   if (ctx.signal?.aborted) throw new BigGanError('CANCELLED', `download of ${url} cancelled`);
   const clock: TransferClock = { started: performance.now(), resumedFrom: (await fileSize(partial)) ?? 0 };
+  let sha256: string;
   for (let attempt = 0; ; attempt++) {
     const start = (await fileSize(partial)) ?? 0;
     const outcome = await transfer(url, partial, start, clock, ctx);
-    if (outcome === 'complete') break;
+    if (outcome !== 'restart') {
+      sha256 = outcome.sha256;
+      break;
+    }
     // The server answered the range request in a way we cannot append to: start over, once.
     if (attempt > 0) throw new BigGanError('IO_ERROR', `${url}: the server keeps answering range requests inconsistently; delete ${partial} and try again`);
     await removeFile(partial);
     clock.resumedFrom = 0;
+  }
+  if (pin !== undefined && sha256 !== pin) {
+    await removeFile(partial);
+    throw checksumError(dest, pin, sha256, `downloaded from ${url}; deleted the download (a corrupt transfer, or the server holds another file)`);
   }
   if (verify) {
     try {
@@ -138,11 +184,19 @@ async function ensureFile(url: string, dest: string, ctx: FetchContext, verify?:
       throw e;
     }
   }
+  // The marker goes first: whenever `dest` exists, its marker does too (a rename keeps the
+  // inode and mtime the marker records), so a start-up check never has to rehash a fresh download.
+  await disk('record the hash of', partial, () => writeMarker(partial, sha256, pin !== undefined, dest));
   await disk('rename', partial, () => fsp.rename(partial, dest));
   await syncDir(path.dirname(dest));
   const bytes = (await fileSize(dest)) ?? 0;
+  if (pin === undefined) warnUnpinned(ctx, name, sha256, 'recorded now; later checks compare with it');
   ctx.onProgress?.({ file: name, phase: 'done', bytesDone: bytes, bytesTotal: bytes, resumedFrom: clock.resumedFrom, elapsedMs: performance.now() - clock.started });
-  return { name, path: dest, bytes, fetched: true };
+  return { name, path: dest, bytes, fetched: true, sha256, pinned: pin !== undefined };
+}
+
+function warnUnpinned(ctx: FetchContext, file: string, sha256: string, how: string): void {
+  ctx.warn(`${file} of ${ctx.model} has no pinned SHA-256, so it cannot be checked against the published file; its SHA-256 is ${sha256} (${how})`);
 }
 
 /** Returns false for a BigGanError of `code`; rethrows anything else. */
@@ -161,7 +215,7 @@ interface TransferClock {
  * One HTTP transfer into `partial`, resuming from `start` bytes. 'restart' means the server's
  * answer cannot be appended to what is on disk and the caller should start from zero.
  */
-async function transfer(url: string, partial: string, start: number, clock: TransferClock, ctx: FetchContext): Promise<'complete' | 'restart'> {
+async function transfer(url: string, partial: string, start: number, clock: TransferClock, ctx: FetchContext): Promise<{ sha256: string } | 'restart'> {
   const file = path.basename(partial, PARTIAL_SUFFIX);
   const watch = new StallWatch(ctx.stallTimeoutMs);
   let res: http.IncomingMessage | undefined;
@@ -179,7 +233,9 @@ async function transfer(url: string, partial: string, start: number, clock: Tran
       if (start === 0 || range?.total !== start) return 'restart';
       // Its bytes came in an earlier run that may have died before its fsync.
       await syncFile(partial);
-      return 'complete';
+      const whole = createHash('sha256');
+      await disk('read', partial, () => hashFileInto(partial, whole));
+      return { sha256: whole.digest('hex') };
     } else if (status === 206) {
       const range = parseContentRange(res.headers['content-range']);
       if (range === undefined || range.start !== start) {
@@ -198,10 +254,15 @@ async function transfer(url: string, partial: string, start: number, clock: Tran
       res.resume();
       throw httpError(url, finalUrl, status, res.statusMessage);
     }
+    // The hash covers the whole file: the bytes resumed from an earlier run are read back and
+    // hashed first (they may be what went wrong), then every byte as it arrives.
+    const hash = createHash('sha256');
+    if (flags === 'a') await disk('read', partial, () => hashFileInto(partial, hash, start));
     const fh = await disk('open', partial, () => fsp.open(partial, flags));
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) {
         watch.kick();
+        hash.update(chunk);
         await writeAll(fh, chunk, partial);
         done += chunk.length;
         if (total !== undefined && done > total) {
@@ -220,7 +281,7 @@ async function transfer(url: string, partial: string, start: number, clock: Tran
     } finally {
       await fh.close().catch(() => undefined);
     }
-    return 'complete';
+    return { sha256: hash.digest('hex') };
   } catch (e) {
     throw networkError(e, url, finalUrl, { watch, signal: ctx.signal, gotResponse: res !== undefined, done });
   } finally {

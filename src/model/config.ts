@@ -28,6 +28,26 @@ export interface BigGanConfig {
 export type PresetName = 'biggan-deep-128' | 'biggan-deep-256' | 'biggan-deep-512';
 export const PRESET_NAMES: readonly PresetName[] = ['biggan-deep-128', 'biggan-deep-256', 'biggan-deep-512'];
 
+/** What is known of one published file of a preset: its SHA-256 (hex), where a source for it could be named. */
+export interface PublishedFile {
+  readonly sha256?: string;
+}
+
+/** The files each preset downloads (`<base>/<name>-<file>`). */
+export type PublishedFileName = 'config.json' | 'pytorch_model.bin';
+
+/**
+ * Pinned SHA-256 of each published file. None is pinned yet: no source could be found that
+ * states the hash of the files at the presets' URLs (s3 .../biggan/<name>-<file>), and a hash
+ * is only pinned from a source, never guessed. Until then `download` warns that the file is
+ * unpinned and records the hash it computed while downloading; later checks compare with that.
+ */
+export const PUBLISHED_FILES: Readonly<Record<PresetName, Readonly<Record<PublishedFileName, PublishedFile>>>> = {
+  'biggan-deep-128': { 'config.json': {}, 'pytorch_model.bin': {} },
+  'biggan-deep-256': { 'config.json': {}, 'pytorch_model.bin': {} },
+  'biggan-deep-512': { 'config.json': {}, 'pytorch_model.bin': {} },
+};
+
 const F = false;
 const T = true;
 const LAYERS_128: LayerTriple[] = [

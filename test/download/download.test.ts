@@ -48,7 +48,8 @@ describe('downloadModel', () => {
       assert.ok(fs.readFileSync(path.join(dir, 'pytorch_model.bin')).equals(BIN));
       assert.deepEqual(files.map((f) => [f.name, f.bytes, f.fetched]), [['config.json', CONFIG.length, true], ['pytorch_model.bin', BIN.length, true]]);
       assert.ok(isModelCached(dir));
-      assert.deepEqual(fs.readdirSync(dir).sort(), ['config.json', 'pytorch_model.bin']);
+      // Each file with the marker recording its SHA-256; no lock, no .partial left.
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['config.json', 'config.json.verified', 'pytorch_model.bin', 'pytorch_model.bin.verified']);
       // A trailing slash on the base URL does not produce '//' paths.
       assert.deepEqual(host.requests.map((r) => r.path), [CONFIG_PATH, BIN_PATH]);
       const bin = events.filter((e) => e.file === 'pytorch_model.bin');
@@ -185,7 +186,7 @@ describe('downloadModel', () => {
     try {
       const dir0 = freshCache();
       await assert.rejects(downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url }), isIoError(new RegExp(`${host.url}${BIN_PATH}: HTTP 503 .*try again later`)));
-      assert.deepEqual(fs.readdirSync(path.join(dir0, NAME)), ['config.json']);
+      assert.deepEqual(fs.readdirSync(path.join(dir0, NAME)).sort(), ['config.json', 'config.json.verified']);
     } finally {
       await host.close();
     }
