@@ -1,7 +1,9 @@
 /**
  * A lock file that works across processes: `open(path, 'wx')` is atomic on local file systems,
  * so exactly one process creates it. It holds the holder's pid, host and start time; a lock
- * whose holder process is gone (same host, pid dead or reused) is stale and taken over.
+ * whose holder process is gone (same host, pid dead or reused) is stale and taken over. The
+ * holder also touches the file every few seconds: a lock from another host (a cache on a volume
+ * shared by several pods) cannot be checked by pid, so it is stale once it stops being touched.
  *
  * Why not a package: none is installed (proper-lockfile would fit; it judges staleness by mtime,
  * which needs a timer refreshing the file during a 1 GB transfer), and `flock` needs a native
@@ -31,6 +33,8 @@ export interface LockOptions {
   readonly signal?: AbortSignal;
   /** How often a waiter looks again, in ms (default 250). */
   readonly pollMs?: number;
+  /** How often the holder touches the lock file, in ms (default HEARTBEAT_MS). */
+  readonly heartbeatMs?: number;
 }
 
 /** A held lock. */
@@ -38,6 +42,11 @@ export interface Lock {
   /** Deletes the lock file if it is still ours; safe to call twice. */
   release(): Promise<void>;
 }
+
+/** How often the holder touches its lock file, in ms. */
+export const HEARTBEAT_MS = 15_000;
+/** A lock from another host not touched for this long has lost its holder, in ms (clocks may differ a little). */
+export const FOREIGN_STALE_MS = 120_000;
 
 // A breaker file is held for a few ms while one process removes a stale lock; one older than
 // this belongs to a process that died inside that window.
@@ -52,13 +61,13 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
     if (opts.signal?.aborted) throw new BigGanError('CANCELLED', `cancelled while waiting for the lock ${file}`);
     try {
       await fsp.writeFile(file, content, { flag: 'wx' });
-      return ownedLock(file, content);
+      return ownedLock(file, content, opts.heartbeatMs ?? HEARTBEAT_MS);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError('create', file, e);
     }
     const holder = await readHolder(file);
     if (holder === 'gone') continue; // released between our open and our read
-    if (holder === 'unreadable' || (holder !== 'writing' && isStale(holder))) {
+    if (holder === 'unreadable' || (holder !== 'writing' && isStale(holder, holder.touchedMs))) {
       await breakStale(file, holder);
       continue;
     }
@@ -79,12 +88,18 @@ export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid}${h.host === os.hostname() ? '' : ` on ${h.host}`} since ${h.since}`;
 }
 
-function ownedLock(file: string, content: string): Lock {
+function ownedLock(file: string, content: string, heartbeatMs: number): Lock {
   let released = false;
+  // unref: a forgotten lock must not keep the process alive; a dead process stops touching it.
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    fsp.utimes(file, now, now).catch(() => undefined);
+  }, heartbeatMs).unref();
   return {
     async release() {
       if (released) return;
       released = true;
+      clearInterval(heartbeat);
       // Only our own lock: if it was (wrongly) broken and retaken, the new holder keeps it.
       const now = await fsp.readFile(file, 'utf8').catch(() => undefined);
       if (now === content) await fsp.rm(file, { force: true });
@@ -98,11 +113,16 @@ function selfHolder(): LockHolder {
   return { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), ...(procStart ? { procStart } : {}) };
 }
 
+/** A holder as read back, with when its file was last touched (ms since the epoch). */
+type SeenHolder = LockHolder & { readonly touchedMs: number };
+
 /** The holder; 'gone' (no file), 'writing' (empty and fresh: its creator is writing it), or 'unreadable' (garbage). */
-async function readHolder(file: string): Promise<LockHolder | 'gone' | 'writing' | 'unreadable'> {
+async function readHolder(file: string): Promise<SeenHolder | 'gone' | 'writing' | 'unreadable'> {
   let text: string;
+  let touchedMs: number;
   try {
     text = await fsp.readFile(file, 'utf8');
+    touchedMs = (await fsp.stat(file)).mtimeMs;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
     throw lockError('read', file, e);
@@ -113,7 +133,7 @@ async function readHolder(file: string): Promise<LockHolder | 'gone' | 'writing'
       const { pid, host, since } = v;
       const procStart = 'procStart' in v && typeof v.procStart === 'string' ? v.procStart : undefined;
       if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0 && typeof host === 'string' && typeof since === 'string') {
-        return { pid, host, since, ...(procStart ? { procStart } : {}) };
+        return { pid, host, since, touchedMs, ...(procStart ? { procStart } : {}) };
       }
     }
   } catch {
@@ -121,16 +141,16 @@ async function readHolder(file: string): Promise<LockHolder | 'gone' | 'writing'
   }
   // Empty: its creator is writing it right now (a few bytes right after the create), unless
   // that was long ago and it died in between. Anything else garbled is not a lock we wrote.
-  if (text === '') {
-    const st = await fsp.stat(file).catch(() => undefined);
-    if (st && Date.now() - st.mtimeMs < 1000) return 'writing';
-  }
+  if (text === '' && Date.now() - touchedMs < 1000) return 'writing';
   return 'unreadable';
 }
 
-/** Whether the holder process is certainly gone. A lock from another host is never judged stale (its pids mean nothing here). */
-export function isStale(h: LockHolder): boolean {
-  if (h.host !== os.hostname()) return false;
+/**
+ * Whether the holder process is certainly gone. For another host's lock the pid means nothing
+ * here: it is stale when not touched (`touchedMs`, the file's mtime) for FOREIGN_STALE_MS.
+ */
+export function isStale(h: LockHolder, touchedMs: number = Date.now()): boolean {
+  if (h.host !== os.hostname()) return Date.now() - touchedMs > FOREIGN_STALE_MS;
   if (!pidAlive(h.pid)) return true;
   // The pid is alive but may belong to a new process that reused it.
   if (h.procStart !== undefined) {
@@ -183,7 +203,7 @@ export async function breakStale(file: string, seen: LockHolder | 'unreadable'):
     const now = await readHolder(file);
     const same =
       now === 'unreadable' ? seen === 'unreadable'
-        : typeof now === 'object' && typeof seen === 'object' && now.pid === seen.pid && now.since === seen.since && now.host === seen.host;
+        : typeof now === 'object' && typeof seen === 'object' && now.pid === seen.pid && now.since === seen.since && now.host === seen.host && isStale(now, now.touchedMs);
     if (same) await fsp.rm(file, { force: true });
   } finally {
     await fsp.rm(breaker, { force: true });
