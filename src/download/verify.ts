@@ -40,11 +40,8 @@ export type CachedCheck =
 
 /** Feeds the first `bytes` bytes of `file` (all of it when undefined) into `hash`. */
 export async function hashFileInto(file: string, hash: Hash, bytes?: number): Promise<void> {
+  if (bytes === 0) return; // `end` is inclusive: there is no range for zero bytes
   const stream = fs.createReadStream(file, { highWaterMark: READ_CHUNK, ...(bytes !== undefined ? { end: bytes - 1 } : {}) });
-  if (bytes === 0) {
-    stream.destroy();
-    return;
-  }
   for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
 }
 
