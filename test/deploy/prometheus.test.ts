@@ -124,6 +124,12 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
   let base = '';
   let promBase = '';
   let dashboard: Dashboard;
+  // A set-up failure (e.g. prometheus not installed) fails every test with its message rather
+  // than cancelling them.
+  let setupError: unknown;
+  const ready = () => {
+    if (setupError) throw setupError;
+  };
 
   async function query(expr: string): Promise<PromSample[]> {
     const res = await fetch(`${promBase}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -158,6 +164,14 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
   }
 
   before(async () => {
+    try {
+      await setUp();
+    } catch (err) {
+      setupError = err;
+    }
+  });
+
+  async function setUp(): Promise<void> {
     const prometheus = tool('prometheus');
     dashboard = dashboardOf(render('--set', 'dashboards.enabled=true'));
     const rules = writeRules('server-rules.yaml');
@@ -184,13 +198,14 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
     await scraped(first);
     const second = await load(12, 200);
     await scraped(first + second);
-  });
+  }
 
   after(() => {
     for (const c of [prom, server]) if (c?.proc.pid !== undefined && c.proc.exitCode === null) c.proc.kill('SIGKILL');
   });
 
   test('every dashboard query returns data', async () => {
+    ready();
     const vars: Record<string, string> = { __rate_interval: '1m', namespace: NAMESPACE, model: '.*', pod: '.*' };
     const queries = dashboardQueries(dashboard);
     assert.ok(queries.length >= 15, `${queries.length} queries`);
@@ -207,6 +222,7 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
   });
 
   test('the dashboard variables find the namespace, model and pod', async () => {
+    ready();
     const values = async (label: string, match: string): Promise<string[]> => {
       const res = await fetch(`${promBase}/api/v1/label/${label}/values?match[]=${encodeURIComponent(match)}`);
       return ((await res.json()) as PromResponse<string[]>).data;
@@ -225,6 +241,7 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
   });
 
   test('Prometheus loads and evaluates every rendered alert without errors; none fires on a healthy server', async () => {
+    ready();
     const res = await fetch(`${promBase}/api/v1/rules?type=alert`);
     const body = (await res.json()) as PromResponse<{ groups: { rules: { name: string; health: string; lastError?: string; state: string }[] }[] }>;
     const rules = body.data.groups.flatMap((g) => g.rules);
