@@ -181,3 +181,12 @@ describe('values.schema.json: observability values', () => {
     assert.match(exprs, /> 0\.5$/m);
   });
 });
+
+test('NOTES name the dashboard, the alerts and the KEDA ScaledObject', () => {
+  const r = helm(['install', 'rel', chartDir, '--namespace', 'ml', '--dry-run=client', '-f', scenario]);
+  assert.equal(r.status, 0, r.stderr);
+  const notes = r.stdout.slice(r.stdout.indexOf('NOTES:'));
+  assert.match(notes, /ConfigMap rel-biggan-serve-dashboard in monitoring \(grafana_dashboard=1\)/);
+  assert.match(notes, /get prometheusrule rel-biggan-serve/);
+  assert.match(notes, /Autoscaling \(KEDA\): 2-6 pods/);
+});
