@@ -2,9 +2,9 @@
 #
 # biggan-serve container images. Three runtime targets (docs/deployment.md says which to pick):
 #
-#   cpu       (default)  Node 20 slim (Debian 12); onnxruntime-node CPU provider + tfjs-wasm.
+#   cpu       (default)  Node 24 LTS slim (Debian 12); onnxruntime-node CPU provider + tfjs-wasm.
 #                        docker build -t biggan-serve:0.1.0 .
-#   gpu                  NVIDIA CUDA 12 + cuDNN 9 runtime (Ubuntu 22.04) with Node 20; onnxruntime-node
+#   gpu                  NVIDIA CUDA 12 + cuDNN 9 runtime (Ubuntu 22.04) with Node 24; onnxruntime-node
 #                        with its CUDA execution provider (downloaded by its postinstall at build time).
 #                        docker build --target gpu -t biggan-serve:0.1.0-gpu .
 #   gpu-tfjs             CUDA 11.2 + cuDNN 8.1 runtime (Ubuntu 20.04), which @tensorflow/tfjs-node-gpu 4.22
@@ -29,7 +29,7 @@
 #     7. tini -- node dist/src/cli/main.js serve    with BIGGAN_HOST=0.0.0.0 BIGGAN_WEIGHTS=/models/biggan-deep-128
 #     8. HEALTHCHECK: node -e "<GET http://127.0.0.1:$BIGGAN_HTTP_PORT/healthz, exit 0 on 2xx>"
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 ARG CUDA12_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
 ARG CUDA11_IMAGE=nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04
 # Step 5: keeps only this platform's onnxruntime-node binaries (the package ships darwin, win32 and
@@ -41,8 +41,9 @@ ARG ORT_TRIM="const fs=require('fs'),p=require('path'),b='node_modules/onnxrunti
 # Shared pieces
 # ---------------------------------------------------------------------------------------------
 
-# Node 20 itself: the official image is the source of the node binary for the CUDA images too
-# (official Linux builds need glibc >= 2.28: Ubuntu 20.04 and 22.04 qualify).
+# Node 24 LTS itself (Node 20 is end-of-life; package.json still allows >= 20 for other installs):
+# the official image is the source of the node binary for the CUDA images too (official Linux
+# builds need glibc >= 2.28: Ubuntu 20.04 and 22.04 qualify).
 FROM ${NODE_IMAGE} AS node
 
 # tini from Debian, as a static binary so it runs unchanged on the Ubuntu-based CUDA images.
@@ -51,7 +52,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 
-# CUDA base + Node 20 (node and npm copied from the official image) for the GPU build stages.
+# CUDA base + Node 24 (node and npm copied from the official image) for the GPU build stages.
 FROM ${CUDA12_IMAGE} AS cuda12-node
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm

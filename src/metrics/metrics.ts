@@ -1,7 +1,7 @@
 /**
- * Prometheus metrics: one private registry per service instance (tests start clean), prefix
- * `biggan_`, base units in names (seconds, bytes), counters ending in `_total`, latencies as
- * histograms.
+ * Prometheus metrics: one private registry per service instance (tests start clean), service
+ * metrics prefixed `biggan_` (Node's default metrics keep their standard names), base units in
+ * names (seconds, bytes), counters ending in `_total`, latencies as histograms.
  */
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { BatcherObserver, RejectReason } from '../batching/batcher.js';
@@ -32,7 +32,9 @@ export interface Metrics {
 /** Creates the metrics on a fresh private registry (with Node's default process metrics). */
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'biggan_' });
+  // No prefix: the process and Node metrics keep their standard names (process_cpu_seconds_total,
+  // nodejs_eventloop_lag_seconds, ...) so the usual Node.js dashboards and alerts work unchanged.
+  collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const requests = new Counter({ name: 'biggan_requests_total', help: 'Requests answered, by transport, route and status (HTTP status code or gRPC status name).', labelNames: ['transport', 'route', 'status'] as const, registers });
   const requestDuration = new Histogram({ name: 'biggan_request_duration_seconds', help: 'Time from receiving a request to its answer.', labelNames: ['transport', 'route'] as const, buckets: LATENCY_BUCKETS, registers });

@@ -161,7 +161,29 @@ terminationGracePeriodSeconds: covers the preStop pause, then the server's drain
 {{- if and .Values.autoscaling.enabled (not .Values.autoscaling.targetCPUUtilizationPercentage) (not .Values.autoscaling.targetMemoryUtilizationPercentage) (not .Values.autoscaling.queueDepth.enabled) }}
 {{- fail "autoscaling.enabled needs at least one metric: targetCPUUtilizationPercentage, targetMemoryUtilizationPercentage or queueDepth.enabled" }}
 {{- end }}
+{{- if and .Values.autoscaling.enabled .Values.keda.enabled }}
+{{- fail "autoscaling.enabled and keda.enabled are alternatives: KEDA creates its own HPA for the Deployment, and two HPAs fight over the replica count. Enable one of them" }}
+{{- end }}
 {{- if and (ne .Values.service.type "LoadBalancer") (ne .Values.service.type "NodePort") .Values.service.externalTrafficPolicy }}
 {{- fail "service.externalTrafficPolicy applies only to service.type LoadBalancer or NodePort" }}
 {{- end }}
+{{- end }}
+
+{{/*
+PromQL label matchers that pick this release's series in Prometheus (alerts, KEDA query):
+metrics.selector, else the release namespace and the Deployment's pod names
+(<fullname>-<replicaset hash>-<suffix>), the target labels a ServiceMonitor and the usual pod
+discovery attach.
+*/}}
+{{- define "biggan-serve.promSelector" -}}
+{{- if .Values.metrics.selector }}
+{{- .Values.metrics.selector }}
+{{- else }}
+{{- printf "namespace=%q, pod=~%q" .Release.Namespace (printf "%s-[a-z0-9]+-[a-z0-9]+" (include "biggan-serve.fullname" .)) }}
+{{- end }}
+{{- end }}
+
+{{/* True ("true") when an autoscaler (the chart's HPA or KEDA's) owns the replica count. */}}
+{{- define "biggan-serve.autoscaled" -}}
+{{- if or .Values.autoscaling.enabled .Values.keda.enabled }}true{{ end }}
 {{- end }}

@@ -124,7 +124,7 @@ test('models, classes, health, readiness, metrics and OpenAPI', async () => {
   assert.equal((await s.app.inject('/healthz')).statusCode, 200);
   assert.equal((await s.app.inject('/readyz')).statusCode, 200);
   const metrics = await s.app.inject('/metrics');
-  for (const name of ['biggan_requests_total', 'biggan_request_duration_seconds', 'biggan_queue_depth_samples', 'biggan_queue_wait_seconds', 'biggan_batch_size_samples', 'biggan_inference_duration_seconds', 'biggan_encode_duration_seconds', 'biggan_images_generated_total', 'biggan_rejections_total', 'biggan_model_info', 'biggan_process_cpu_seconds_total']) {
+  for (const name of ['biggan_requests_total', 'biggan_request_duration_seconds', 'biggan_queue_depth_samples', 'biggan_queue_wait_seconds', 'biggan_batch_size_samples', 'biggan_inference_duration_seconds', 'biggan_encode_duration_seconds', 'biggan_images_generated_total', 'biggan_rejections_total', 'biggan_model_info', 'process_cpu_seconds_total']) {
     assert.match(metrics.body, new RegExp(`^# TYPE ${name} `, 'm'), name);
   }
   assert.match(metrics.body, /biggan_model_info\{model="tiny-128",engine="tfjs",backend="wasm",resolution="128"\} 1/);
