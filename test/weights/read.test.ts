@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BigGanError } from '../../src/errors.js';
 import { expectedStateDict, parseConfig } from '../../src/model/config.js';
-import { detectWeightFormat, findWeightFile, loadModelFolder, parseStateDict, readStateDict } from '../../src/weights/read.js';
-import { validateStateDict } from '../../src/weights/validate.js';
+import { detectWeightFormat, findWeightFile, parseStateDict, readStateDict } from '../../src/weights/read.js';
+import { loadModelFolder, validateWeights } from '../../src/model/load-model.js';
 import { FIXTURE_DIR, bytesOf } from './helpers.js';
 
 const config = parseConfig(JSON.parse(readFileSync(`${FIXTURE_DIR}/config.json`, 'utf8')));
@@ -37,7 +37,7 @@ test('all three fixture formats load as the same 506 validated tensors, bit for 
   assert.deepEqual([st.format, legacy.format, zip.format], ['safetensors', 'torch-legacy', 'torch-zip']);
   for (const { tensors } of [st, legacy, zip]) {
     assert.equal(tensors.size, 506);
-    validateStateDict(config, tensors);
+    validateWeights(config, tensors);
   }
   // The torch files keep state_dict order, which is the order the config implies.
   assert.deepEqual([...legacy.tensors.keys()], [...expectedStateDict(config).keys()]);
