@@ -12,9 +12,9 @@ import { BigGanError } from '../errors.js';
 import { parseConfig, presetConfig, PRESET_NAMES, type PresetName } from '../model/config.js';
 import { CONFIG_FILE, modelDir, PARTIAL_SUFFIX, WEIGHTS_FILE } from './cache.js';
 
-/** Where the PyTorch port's files live (biggan-deep.md section 8). */
+/** Where the PyTorch port's files live (`PRETRAINED_MODEL_ARCHIVE_MAP` / `PRETRAINED_CONFIG_ARCHIVE_MAP` in its model.py). */
 export const DEFAULT_BASE_URL = 'https://s3.amazonaws.com/models.huggingface.co/biggan';
-/** Seconds without a byte before a download is abandoned, in ms. */
+/** Milliseconds without a byte before a download is abandoned. */
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 /** Redirects followed per request before giving up. */
 export const MAX_REDIRECTS = 5;

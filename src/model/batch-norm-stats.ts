@@ -1,6 +1,6 @@
 /**
  * Choosing batch-norm statistics from the truncation, exactly as the reference does
- * (shared/docs/biggan-deep.md section 5):
+ * (`BigGANBatchNorm.forward` in the PyTorch port, pytorch_pretrained_biggan/model.py):
  *
  *   step = 1 / (n_stats - 1)            float64
  *   r    = truncation / step            float64 division (NOT truncation * 50)

@@ -1,6 +1,6 @@
 /**
  * Builds the BigGAN-deep generator as an ONNX graph, in TypeScript, from the folded weights
- * (shared/docs/biggan-deep.md): no Python and no export step.
+ * (the PyTorch port's `Generator.forward`, op for op): no Python and no export step.
  *
  * Inputs:  z [batch, zDim], class_vector [batch, numClasses], stat_weights [batch, nStats]
  *          (= statWeights(truncations, nStats): per-sample batch-norm statistics, so one batch can

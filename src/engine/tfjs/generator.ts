@@ -1,5 +1,5 @@
 /**
- * BigGAN-deep's forward pass in TensorFlow.js ops (shared/docs/biggan-deep.md), NHWC throughout
+ * BigGAN-deep's forward pass in TensorFlow.js ops (the PyTorch port's `Generator.forward`), NHWC throughout
  * because that is the layout every tfjs backend implements for conv2d.
  *
  * Per-sample truncation: each sample's batch-norm statistics are `stat_weights[b] @ rows`
