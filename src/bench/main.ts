@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type OptionSpec, parseOptions, formatHelp } from '../cli/options.js';
-import { ENGINE_CHOICES, type EngineChoice } from '../engine/create-engine.js';
+import { defineOptions, parseOptions, formatHelp } from '../config/options.js';
+import { ENGINE_CHOICES } from '../engine/choices.js';
 import { parseServerConfig } from '../config/server-config.js';
 import { startServer } from '../server.js';
 import { presetConfig, configToJson } from '../model/config.js';
@@ -18,7 +18,7 @@ import { writeSafetensors } from '../weights/safetensors-writer.js';
 import { benchEngine, formatBenchTable, type BenchRow } from './engine-bench.js';
 import { runHttpLoad, type LoadResult } from './http-load.js';
 
-const SPECS: readonly OptionSpec[] = [
+const SPECS = defineOptions([
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
   { name: 'backend', type: 'string', description: 'tfjs backend or ort execution provider.' },
   { name: 'weights', type: 'string', placeholder: 'DIR', description: 'Model folder (default: a full-width random biggan-deep-128 in the temp folder).' },
@@ -30,7 +30,7 @@ const SPECS: readonly OptionSpec[] = [
   { name: 'max-batch-size', type: 'integer', min: 1, max: 256, description: 'Server batch size (default: the best raw batch size).' },
   { name: 'max-queue-delay-ms', type: 'number', default: 5, min: 0, description: 'Server batching delay.' },
   { name: 'skip-http', type: 'boolean', default: false, description: 'Only the raw engine numbers.' },
-];
+]);
 
 const USAGE = formatHelp('npm run bench -- [--engine ort|tfjs] [--seconds 10] [options]', 'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.', SPECS);
 
@@ -59,17 +59,17 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const weights = (v.weights as string | undefined) ?? (await randomModel());
-  const batchSizes = list(v['batch-sizes'] as string);
-  const concurrencies = list(v.concurrency as string);
-  const engineName = v.engine as EngineChoice;
+  const weights = v.weights ?? (await randomModel());
+  const batchSizes = list(v['batch-sizes']);
+  const concurrencies = list(v.concurrency);
+  const engineName = v.engine;
 
   // Start the server first (it loads the model once); the raw engine is measured while no HTTP
   // traffic runs, then the same engine serves the load.
   const rss0 = process.memoryUsage().rss;
   const t0 = performance.now();
   const serverArgs = ['--weights', weights, '--engine', engineName, '--http-port', '0', '--grpc-port=-1', '--host', '127.0.0.1', '--log-level', 'warn', '--max-queue-size', '1024'];
-  if (v.backend) serverArgs.push('--backend', v.backend as string);
+  if (v.backend) serverArgs.push('--backend', v.backend);
   if (v.threads) serverArgs.push('--threads', String(v.threads));
   // The server's batch size is set after the raw numbers tell which one is best.
   const probe = parseServerConfig([...serverArgs, '--max-batch-size', String(Math.max(...batchSizes))], {}).config;
@@ -79,9 +79,9 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`engine ${engine.name} (${engine.backend}), ${os.availableParallelism()} cores; model load + warm-up ${startSeconds.toFixed(1)} s, RSS +${((process.memoryUsage().rss - rss0) / 2 ** 20).toFixed(0)} MiB\n`);
 
   const ceiling = engine.name === 'ort'
-    ? await (await import('../engine/ort/conv-ceiling.js')).ortConvCeilingGflops(v.threads ? { threads: v.threads as number } : {})
+    ? await (await import('../engine/ort/conv-ceiling.js')).ortConvCeilingGflops(v.threads ? { threads: v.threads } : {})
     : await (await import('../engine/tfjs/conv-ceiling.js')).tfjsConvCeilingGflops();
-  const rows: BenchRow[] = await benchEngine(engine, { batchSizes, minSeconds: v['engine-seconds'] as number });
+  const rows: BenchRow[] = await benchEngine(engine, { batchSizes, minSeconds: v['engine-seconds'] });
   process.stdout.write(`\nsingle large 3x3 convolution on the same engine: ${ceiling.toFixed(0)} GFLOP/s\n`);
   process.stdout.write(formatBenchTable(rows, { title: `raw engine (${engine.name}/${engine.backend})`, ceilingGflops: ceiling }) + '\n');
   const best = rows.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
@@ -94,13 +94,13 @@ async function main(argv: string[]): Promise<void> {
   await server.stop();
 
   // Serve with the best batch size (or the one asked for).
-  const maxBatch = (v['max-batch-size'] as number | undefined) ?? best.batchSize;
+  const maxBatch = v['max-batch-size'] ?? best.batchSize;
   const config = parseServerConfig([...serverArgs, '--max-batch-size', String(maxBatch), '--max-queue-delay-ms', String(v['max-queue-delay-ms'])], {}).config;
   const live = await startServer(config, { logger: false });
   const results: (LoadResult & { meanBatch: number })[] = [];
   for (const c of concurrencies) {
     const before = await batchStats(live.metrics.registry);
-    const r = await runHttpLoad('127.0.0.1', live.httpPort, c, v.seconds as number);
+    const r = await runHttpLoad('127.0.0.1', live.httpPort, c, v.seconds);
     const after = await batchStats(live.metrics.registry);
     results.push({ ...r, meanBatch: (after.sum - before.sum) / Math.max(1, after.count - before.count) });
   }

@@ -2,39 +2,35 @@
  * `biggan-serve download <model>`: fetches a published model into the cache, with progress on
  * stderr and the model folder on stdout (so `DIR=$(biggan-serve download biggan-deep-128)` works).
  */
-import { parseArgs } from 'node:util';
+import path from 'node:path';
 import { BigGanError } from '../errors.js';
 import { PRESET_NAMES, type PresetName } from '../model/config.js';
 import { defaultCacheDir } from '../download/cache.js';
 import { DEFAULT_BASE_URL, downloadModel, resolveBaseUrl } from '../download/download.js';
 import { createProgressReporter, type ProgressSink } from '../download/progress.js';
+import { defineOptions, formatHelp, parseOptions } from '../config/options.js';
+
+const SPECS = defineOptions([
+  { name: 'cache', type: 'string', placeholder: 'DIR', env: 'BIGGAN_CACHE', description: 'Cache folder (default $XDG_CACHE_HOME/biggan-serve, else ~/.cache/biggan-serve).' },
+  { name: 'base-url', type: 'string', placeholder: 'URL', env: 'BIGGAN_DOWNLOAD_BASE_URL', default: DEFAULT_BASE_URL, description: 'Where <model>-config.json and <model>-pytorch_model.bin live (e.g. a mirror).' },
+]);
 
 /** Help text of the download command. */
-export const DOWNLOAD_USAGE = `Usage: biggan-serve download <model> [options]
-
-Downloads a pretrained BigGAN-deep model (config.json and pytorch_model.bin) into
+export const DOWNLOAD_USAGE = formatHelp(
+  'biggan-serve download <model> [options]',
+  `Downloads a pretrained BigGAN-deep model (config.json and pytorch_model.bin) into
 <cache>/<model>/ and prints that folder. An interrupted download resumes where it
 stopped; files already complete are not fetched again. Every file is checked by
 SHA-256 (the pinned hash, else the one recorded when it was first downloaded); a
 corrupt cached file is moved to <file>.corrupt and fetched again. A second run for
-the same model waits until the first one has finished.
+the same model waits until the first one has finished.`,
+  SPECS,
+  `Models: ${PRESET_NAMES.join(', ')}
 
-Models: ${PRESET_NAMES.join(', ')}
+Exit status: 0 done, 1 download failed, 2 usage error.`,
+);
 
-Options:
-  --cache DIR       cache folder (default: $BIGGAN_CACHE, else
-                    $XDG_CACHE_HOME/biggan-serve, else ~/.cache/biggan-serve)
-  --base-url URL    where <model>-config.json and <model>-pytorch_model.bin live
-                    (default: $BIGGAN_DOWNLOAD_BASE_URL, else
-                    ${DEFAULT_BASE_URL})
-  -h, --help        show this help
-
-Environment:
-  BIGGAN_CACHE               cache folder, used when --cache is not given
-  BIGGAN_DOWNLOAD_BASE_URL   base URL, used when --base-url is not given (e.g. a mirror)
-
-Exit status: 0 done, 1 download failed, 2 usage error.
-`;
+const isPresetName = (name: string): name is PresetName => PRESET_NAMES.some((n) => n === name);
 
 /** Output streams of the command, replaceable in tests. */
 export interface CommandIo {
@@ -49,24 +45,14 @@ function usageError(io: CommandIo, message: string): number {
 
 /** Runs `biggan-serve download` with the arguments after `download`; resolves to the exit code. */
 export async function downloadCommand(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  let values: { cache?: string; 'base-url'?: string; help?: boolean };
-  let positionals: string[];
+  let parsed;
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        cache: { type: 'string' },
-        'base-url': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }));
+    parsed = parseOptions(argv, SPECS, process.env, true);
   } catch (e) {
-    // parseArgs appends advice about '--' that only confuses here.
-    return usageError(io, (e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    return usageError(io, (e as Error).message);
   }
-  if (values.help) {
+  const { values, positionals, help } = parsed;
+  if (help) {
     io.stdout.write(DOWNLOAD_USAGE);
     return 0;
   }
@@ -74,16 +60,14 @@ export async function downloadCommand(argv: string[], io: CommandIo = { stdout: 
     return usageError(io, positionals.length === 0 ? `missing model name; choose one of ${PRESET_NAMES.join(', ')}` : `expected one model name, got ${positionals.length}: ${positionals.join(' ')}`);
   }
   const name = positionals[0];
-  if (!(PRESET_NAMES as readonly string[]).includes(name)) {
+  if (!isPresetName(name)) {
     return usageError(io, `unknown model ${JSON.stringify(name)}; choose one of ${PRESET_NAMES.join(', ')}`);
   }
   if (values.cache === '') return usageError(io, '--cache needs a folder');
-  if (values['base-url'] !== undefined) {
-    try {
-      resolveBaseUrl(values['base-url']);
-    } catch (e) {
-      return usageError(io, (e as Error).message);
-    }
+  try {
+    resolveBaseUrl(values['base-url']);
+  } catch (e) {
+    return usageError(io, (e as Error).message);
   }
 
   const progress = createProgressReporter(io.stderr);
@@ -92,8 +76,8 @@ export async function downloadCommand(argv: string[], io: CommandIo = { stdout: 
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    const { dir } = await downloadModel(name as PresetName, {
-      cacheDir: values.cache ?? defaultCacheDir(),
+    const { dir } = await downloadModel(name, {
+      cacheDir: values.cache !== undefined ? path.resolve(values.cache) : defaultCacheDir(),
       baseUrl: values['base-url'],
       onProgress: progress,
       signal: abort.signal,

@@ -4,24 +4,25 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type OptionSpec, parseOptions, formatHelp, UsageError } from './options.js';
+import { defineOptions, parseOptions, formatHelp, UsageError } from '../config/options.js';
 import { loadModel } from '../model/load-model.js';
-import { createEngine, ENGINE_CHOICES } from '../engine/create-engine.js';
-import { checkTruncation } from '../model/batch-norm-stats.js';
+import { createEngine } from '../engine/create-engine.js';
+import { ENGINE_CHOICES } from '../engine/choices.js';
+import { DEFAULT_TRUNCATION, checkTruncation, truncationError } from '../latents/truncation.js';
 import { sampleLatents } from '../latents/truncnorm.js';
 import { randomSeed, parseSeed as parseSeedValue } from '../latents/prng.js';
 import { classVector, parseClassVectorRows, parseZRows, type ClassSpec } from '../latents/class-vector.js';
 import { toRgb8, sampleView } from '../image/convert.js';
-import { encodeImage, makeGrid, IMAGE_FORMATS, type ImageFormat, type Rgb8Image } from '../image/encode.js';
+import { encodeImage, makeGrid, IMAGE_FORMATS, type Rgb8Image } from '../image/encode.js';
 import type { Engine } from '../engine/engine.js';
 import type { BigGanConfig } from '../model/config.js';
 import { invalidArgument } from '../errors.js';
 
-const SPECS: readonly OptionSpec[] = [
-  { name: 'weights', type: 'string', placeholder: 'DIR', env: 'BIGGAN_WEIGHTS', description: 'Model folder: config.json + model.safetensors or pytorch_model.bin.' },
-  { name: 'out', type: 'string', placeholder: 'DIR', description: 'Output folder for sample_<i>.png (created if missing).' },
+const SPECS = defineOptions([
+  { name: 'weights', type: 'string', placeholder: 'DIR', env: 'BIGGAN_WEIGHTS', required: true, description: 'Model folder: config.json + model.safetensors or pytorch_model.bin.' },
+  { name: 'out', type: 'string', placeholder: 'DIR', required: true, description: 'Output folder for sample_<i>.png (created if missing).' },
   { name: 'class', type: 'string', placeholder: 'CLASS', default: '207', description: 'Class: index 0-999, WordNet id (n02099601), name ("golden retriever"), or a JSON mixture {"207":0.7,"1":0.3}.' },
-  { name: 'truncation', type: 'number', default: 0.4, min: Number.MIN_VALUE, max: 1, description: 'Truncation 0 < t <= 1: scales z and selects batch-norm statistics.' },
+  { name: 'truncation', type: 'number', default: DEFAULT_TRUNCATION, description: 'Truncation 0 < t <= 1: scales z and selects batch-norm statistics.' },
   { name: 'seed', type: 'string', placeholder: 'INT', description: 'Noise seed (unsigned 64-bit); sample i uses seed + i. Default: random, printed.' },
   { name: 'count', type: 'integer', default: 1, min: 1, max: 1024, description: 'Number of samples.' },
   { name: 'inputs', type: 'string', placeholder: 'FILE', description: 'JSON file with z, class_vector and truncation (the fixtures\' inputs.json form) instead of --class/--seed/--count.' },
@@ -31,7 +32,7 @@ const SPECS: readonly OptionSpec[] = [
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, env: 'BIGGAN_ENGINE', default: 'auto', description: 'Inference engine.' },
   { name: 'backend', type: 'string', env: 'BIGGAN_BACKEND', description: 'tfjs backend (tensorflow|wasm|cpu) or ort execution provider (cpu|cuda|tensorrt).' },
   { name: 'threads', type: 'integer', env: 'BIGGAN_THREADS', min: 1, description: 'Intra-op threads for ort (default: all cores).' },
-];
+]);
 
 export const GENERATE_USAGE = formatHelp(
   'biggan-serve generate --weights DIR --out DIR [--class C] [--truncation T] [--seed S] [--count N] [--grid]\n       biggan-serve generate --weights DIR --inputs FILE --out DIR',
@@ -80,8 +81,11 @@ export async function readInputsFile(file: string, config: BigGanConfig): Promis
   if (classVec.length / config.numClasses !== count) throw invalidArgument('class_vector', `has ${classVec.length / config.numClasses} rows but z has ${count}`);
   const truncation = Array.isArray(o.truncation) ? (o.truncation as unknown[]) : Array(count).fill(o.truncation);
   if (truncation.length !== count) throw invalidArgument('truncation', `has ${truncation.length} values but z has ${count} rows`);
-  truncation.forEach((t, i) => checkTruncation(t as number, Array.isArray(o.truncation) ? `truncation[${i}]` : 'truncation'));
-  return { count, z, classVector: classVec, truncation: truncation as number[] };
+  const checked = truncation.map((t: unknown, i) => {
+    checkTruncation(t, Array.isArray(o.truncation) ? `truncation[${i}]` : 'truncation');
+    return t;
+  });
+  return { count, z, classVector: classVec, truncation: checked };
 }
 
 /** Runs the engine over the samples in chunks; returns each sample as RGB8. */
@@ -108,35 +112,35 @@ export async function generateCommand(argv: string[]): Promise<number> {
     process.stdout.write(GENERATE_USAGE);
     return 0;
   }
-  if (!values.weights) throw new UsageError('--weights DIR is required (or set BIGGAN_WEIGHTS)');
-  if (!values.out) throw new UsageError('--out DIR is required');
-  const loaded = await loadModel(values.weights as string);
+  // The truncation rule is checked once, in latents/truncation.ts; a bad flag is a usage error (exit 2).
+  const truncationProblem = truncationError(values.truncation, '--truncation');
+  if (truncationProblem) throw new UsageError(truncationProblem.message);
+  const loaded = await loadModel(values.weights);
   const config = loaded.folded.config;
   let samples: Samples;
   if (values.inputs) {
-    samples = await readInputsFile(values.inputs as string, config);
+    samples = await readInputsFile(values.inputs, config);
   } else {
-    const truncation = values.truncation as number;
-    const count = values.count as number;
-    const seed = parseSeed(values.seed as string | undefined);
-    const cv = classVector(parseClassOption(values.class as string), config.numClasses, '--class');
+    const { truncation, count } = values;
+    const seed = parseSeed(values.seed);
+    const cv = classVector(parseClassOption(values.class), config.numClasses, '--class');
     const classRows = new Float32Array(count * config.numClasses);
     for (let i = 0; i < count; i++) classRows.set(cv, i * config.numClasses);
     samples = { count, z: sampleLatents(seed, count, config.zDim, truncation), classVector: classRows, truncation: Array(count).fill(truncation), seed };
   }
   const engine = await createEngine(loaded.folded, {
-    engine: values.engine as 'auto',
-    ...(values.backend ? { backend: values.backend as string } : {}),
-    ...(values.threads ? { threads: values.threads as number } : {}),
+    engine: values.engine,
+    ...(values.backend ? { backend: values.backend } : {}),
+    ...(values.threads ? { threads: values.threads } : {}),
   });
   process.stderr.write(`biggan-serve: loaded ${loaded.weightFile} (${loaded.format}) in ${(loaded.loadMs / 1000).toFixed(2)} s; engine ${engine.name}, backend ${engine.backend}\n`);
   try {
     const t0 = performance.now();
-    const images = await generateImages(engine, samples, values['batch-size'] as number);
+    const images = await generateImages(engine, samples, values['batch-size']);
     const ms = performance.now() - t0;
-    const outDir = values.out as string;
+    const outDir = values.out;
     await mkdir(outDir, { recursive: true });
-    const format = values.format as ImageFormat;
+    const format = values.format;
     const ext = format === 'jpeg' ? 'jpg' : format;
     await Promise.all(images.map(async (img, i) => writeFile(path.join(outDir, `sample_${i}.${ext}`), await encodeImage(img, format))));
     if (values.grid) await writeFile(path.join(outDir, `grid.${ext}`), await encodeImage(makeGrid(images), format));

@@ -4,17 +4,17 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type OptionSpec, parseOptions, formatHelp, UsageError } from './options.js';
-import { PRESET_NAMES, presetConfig, parameterCount, configToJson, type PresetName } from '../model/config.js';
+import { defineOptions, parseOptions, formatHelp, UsageError } from '../config/options.js';
+import { PRESET_NAMES, presetConfig, parameterCount, configToJson } from '../model/config.js';
 import { randomStateDict } from '../model/random-weights.js';
 import { writeSafetensors } from '../weights/safetensors-writer.js';
 
-const SPECS: readonly OptionSpec[] = [
+const SPECS = defineOptions([
   { name: 'preset', type: 'string', choices: PRESET_NAMES, default: 'biggan-deep-128', description: 'Published layout to copy.' },
-  { name: 'out', type: 'string', placeholder: 'DIR', description: 'Output model folder (created if missing).' },
+  { name: 'out', type: 'string', placeholder: 'DIR', required: true, description: 'Output model folder (created if missing).' },
   { name: 'channel-width', type: 'integer', default: 128, min: 8, max: 512, description: 'Channel width ch (128 = the published width; must keep every channel count divisible by 8).' },
   { name: 'seed', type: 'integer', default: 0, min: 0, max: 2 ** 32 - 1, description: 'Seed of the random weights.' },
-];
+]);
 
 export const INIT_RANDOM_USAGE = formatHelp(
   'biggan-serve init-random --preset biggan-deep-128|256|512 --out DIR [--channel-width N] [--seed S]',
@@ -29,13 +29,12 @@ export async function initRandomCommand(argv: string[]): Promise<number> {
     process.stdout.write(INIT_RANDOM_USAGE);
     return 0;
   }
-  if (!values.out) throw new UsageError('--out DIR is required');
-  const width = values['channel-width'] as number;
+  const width = values['channel-width'];
   if (width % 8 !== 0) throw new UsageError(`--channel-width: must be a multiple of 8 (attention needs channels/8), got ${width}`);
-  const config = presetConfig(values.preset as PresetName, width);
-  const out = values.out as string;
+  const config = presetConfig(values.preset, width);
+  const out = values.out;
   await mkdir(out, { recursive: true });
-  const sd = randomStateDict(config, values.seed as number);
+  const sd = randomStateDict(config, values.seed);
   await writeSafetensors(path.join(out, 'model.safetensors'), sd);
   await writeFile(path.join(out, 'config.json'), configToJson(config));
   process.stdout.write(`wrote ${values.preset} (channel width ${width}) to ${out}: ${parameterCount(config).toLocaleString('en-US')} parameters\n`);

@@ -4,7 +4,7 @@
  * async function taking argv and returning an exit code; errors are printed here, once.
  */
 import { BigGanError } from '../errors.js';
-import { UsageError } from './options.js';
+import { UsageError } from '../config/options.js';
 import { packageVersion } from '../package-root.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {

@@ -4,8 +4,8 @@
  * frozen.
  */
 import os from 'node:os';
-import { type OptionSpec, parseOptions, formatHelp, UsageError } from '../cli/options.js';
-import { ENGINE_CHOICES, type EngineChoice } from '../engine/create-engine.js';
+import { defineOptions, parseOptions, formatHelp, UsageError } from './options.js';
+import { ENGINE_CHOICES, type EngineChoice } from '../engine/choices.js';
 import { PRESET_NAMES, type PresetName } from '../model/config.js';
 
 /** The validated, frozen server settings. */
@@ -34,7 +34,7 @@ export interface ServerConfig {
 }
 
 /** The `serve` flags, each with its env var and default. */
-export const SERVER_OPTIONS: readonly OptionSpec[] = [
+export const SERVER_OPTIONS = defineOptions([
   { name: 'weights', type: 'string', placeholder: 'DIR', env: 'BIGGAN_WEIGHTS', description: 'Model folder (config.json + model.safetensors or pytorch_model.bin). Without it, --model is taken from the cache.' },
   { name: 'model', type: 'string', choices: PRESET_NAMES, env: 'BIGGAN_MODEL', default: 'biggan-deep-128', description: 'Published model to serve from the cache when --weights is not given.' },
   { name: 'cache', type: 'string', placeholder: 'DIR', env: 'BIGGAN_CACHE', description: 'Download cache (default $XDG_CACHE_HOME/biggan-serve or ~/.cache/biggan-serve).' },
@@ -55,7 +55,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
   { name: 'grpc-max-connection-age-grace-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS', default: 30_000, min: 0, description: 'Time calls on an aged connection may still take.' },
   { name: 'log-level', type: 'string', env: 'BIGGAN_LOG_LEVEL', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level (JSON logs on stdout).' },
-];
+]);
 
 export const SERVE_USAGE = formatHelp(
   'biggan-serve serve [--weights DIR | --model NAME [--download]] [--http-port 8080] [--grpc-port 50051] [options]',
@@ -67,26 +67,26 @@ export const SERVE_USAGE = formatHelp(
 export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { config: ServerConfig; help: boolean } {
   const { values: v, help } = parseOptions(argv, SERVER_OPTIONS, env);
   const config: ServerConfig = Object.freeze({
-    ...(v.weights ? { weights: v.weights as string } : {}),
-    model: v.model as PresetName,
-    ...(v.cache ? { cache: v.cache as string } : {}),
-    download: v.download as boolean,
-    host: v.host as string,
-    httpPort: v['http-port'] as number,
-    grpcPort: v['grpc-port'] as number,
-    engine: v.engine as EngineChoice,
-    ...(v.backend ? { backend: v.backend as string } : {}),
-    threads: (v.threads as number | undefined) ?? os.availableParallelism(),
-    maxBatchSize: v['max-batch-size'] as number,
-    maxQueueDelayMs: v['max-queue-delay-ms'] as number,
-    maxQueueSize: v['max-queue-size'] as number,
-    maxConcurrentBatches: v['max-concurrent-batches'] as number,
-    maxSamplesPerRequest: v['max-samples-per-request'] as number,
-    bodyLimitBytes: v['body-limit-bytes'] as number,
-    gracePeriodMs: v['grace-period-ms'] as number,
-    grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'] as number,
-    grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'] as number,
-    logLevel: v['log-level'] as ServerConfig['logLevel'],
+    ...(v.weights ? { weights: v.weights } : {}),
+    model: v.model,
+    ...(v.cache ? { cache: v.cache } : {}),
+    download: v.download,
+    host: v.host,
+    httpPort: v['http-port'],
+    grpcPort: v['grpc-port'],
+    engine: v.engine,
+    ...(v.backend ? { backend: v.backend } : {}),
+    threads: v.threads ?? os.availableParallelism(),
+    maxBatchSize: v['max-batch-size'],
+    maxQueueDelayMs: v['max-queue-delay-ms'],
+    maxQueueSize: v['max-queue-size'],
+    maxConcurrentBatches: v['max-concurrent-batches'],
+    maxSamplesPerRequest: v['max-samples-per-request'],
+    bodyLimitBytes: v['body-limit-bytes'],
+    gracePeriodMs: v['grace-period-ms'],
+    grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'],
+    grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'],
+    logLevel: v['log-level'],
   });
   if (config.maxSamplesPerRequest > config.maxQueueSize) {
     throw new UsageError(`--max-samples-per-request (${config.maxSamplesPerRequest}) must not exceed --max-queue-size (${config.maxQueueSize}): such a request could never be queued`);

@@ -16,9 +16,9 @@ import { CONFIG_FILE, LOCK_FILE, modelDir, PARTIAL_SUFFIX, presetPins, WEIGHTS_F
 import { acquireLock } from './lock.js';
 import { checkCachedFile, checksumError, hashFileInto, quarantine, VERIFIED_SUFFIX, writeMarker } from './verify.js';
 
-/** Where the PyTorch port's files live (biggan-deep.md section 8). */
+/** Where the PyTorch port's files live (`PRETRAINED_MODEL_ARCHIVE_MAP` / `PRETRAINED_CONFIG_ARCHIVE_MAP` in its model.py). */
 export const DEFAULT_BASE_URL = 'https://s3.amazonaws.com/models.huggingface.co/biggan';
-/** Seconds without a byte before a download is abandoned, in ms. */
+/** Milliseconds without a byte before a download is abandoned. */
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 /** Redirects followed per request before giving up. */
 export const MAX_REDIRECTS = 5;

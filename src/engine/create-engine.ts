@@ -2,16 +2,10 @@
  * Picks and creates an engine: `ort` (ONNX Runtime, fastest on CPU and with CUDA) or `tfjs`
  * (TensorFlow.js: tfjs-node-gpu, tfjs-node, wasm or cpu). `auto` takes ort when it loads.
  */
-import type { Engine, EngineName } from './engine.js';
+import type { Engine } from './engine.js';
 import type { FoldedGenerator } from '../model/folded-weights.js';
 import { BigGanError } from '../errors.js';
-import { TFJS_BACKENDS } from './tfjs/backend.js';
-
-/** `--engine` values. */
-export type EngineChoice = EngineName | 'auto';
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'ort', 'tfjs'];
-/** ONNX Runtime execution providers accepted by `--backend` for the ort engine. */
-export const ORT_PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
+import { ENGINE_CHOICES, EXECUTION_PROVIDERS, TFJS_BACKENDS, isOneOf, type EngineChoice } from './choices.js';
 
 /** Options shared by every engine. */
 export interface EngineOptions {
@@ -33,19 +27,20 @@ function resolveEngineName(choice: EngineChoice, backend: string | undefined): E
 /** Creates the requested engine over folded weights; logs nothing (the caller reports the choice). */
 export async function createEngine(folded: FoldedGenerator, opts: EngineOptions = {}): Promise<Engine> {
   const choice = opts.engine ?? 'auto';
-  if (!(ENGINE_CHOICES as readonly string[]).includes(choice)) {
+  if (!isOneOf(ENGINE_CHOICES, choice)) {
     throw new BigGanError('INVALID_CONFIG', `engine: unknown engine '${choice}'; allowed: ${ENGINE_CHOICES.join(', ')}`);
   }
   const name = resolveEngineName(choice, opts.backend);
   if (name === 'tfjs') {
-    if (opts.backend !== undefined && !(TFJS_BACKENDS as readonly string[]).includes(opts.backend)) {
+    if (opts.backend !== undefined && !isOneOf(TFJS_BACKENDS, opts.backend)) {
       throw new BigGanError('INVALID_CONFIG', `backend: '${opts.backend}' is not a tfjs backend; allowed: ${TFJS_BACKENDS.join(', ')}`);
     }
     const { createTfjsEngine } = await import('./tfjs/tfjs-engine.js');
     return createTfjsEngine(folded, { backend: opts.backend });
   }
-  if (opts.backend !== undefined && !(ORT_PROVIDERS as readonly string[]).includes(opts.backend)) {
-    throw new BigGanError('INVALID_CONFIG', `backend: '${opts.backend}' is not an ONNX Runtime execution provider; allowed: ${ORT_PROVIDERS.join(', ')}`);
+  const provider = opts.backend;
+  if (provider !== undefined && !isOneOf(EXECUTION_PROVIDERS, provider)) {
+    throw new BigGanError('INVALID_CONFIG', `backend: '${provider}' is not an ONNX Runtime execution provider; allowed: ${EXECUTION_PROVIDERS.join(', ')}`);
   }
   const ort = await import('./ort/ort-engine.js').catch((err: Error) => err);
   if (ort instanceof Error || !(await ort.ortAvailable())) {
@@ -55,6 +50,6 @@ export async function createEngine(folded: FoldedGenerator, opts: EngineOptions 
   }
   return ort.createOrtEngine(folded, {
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-    executionProvider: (opts.backend as 'cpu' | 'cuda' | 'tensorrt' | undefined) ?? 'auto',
+    executionProvider: provider ?? 'auto',
   });
 }

@@ -23,6 +23,7 @@
  */
 import { BigGanError, invalidArgument } from '../errors.js';
 import { Xoshiro128StarStar, parseSeed, seedForSample } from './prng.js';
+import { checkTruncation } from './truncation.js';
 
 /** Bound of the truncated normal: values lie in [-TRUNCNORM_BOUND, TRUNCNORM_BOUND]. */
 export const TRUNCNORM_BOUND = 2;
@@ -51,13 +52,6 @@ class PolarNormals {
       this.spare = v * f;
       return u * f;
     }
-  }
-}
-
-function checkTruncation(truncation: number): void {
-  // The reference asserts 0 < truncation <= 1; it also picks batch-norm statistics from it.
-  if (typeof truncation !== 'number' || !Number.isFinite(truncation) || !(truncation > 0) || truncation > 1) {
-    throw invalidArgument('truncation', `must be a number in (0, 1], got ${String(truncation)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Choosing batch-norm statistics from the truncation, exactly as the reference does
- * (shared/docs/biggan-deep.md section 5):
+ * (`BigGANBatchNorm.forward` in the PyTorch port, pytorch_pretrained_biggan/model.py):
  *
  *   step = 1 / (n_stats - 1)            float64
  *   r    = truncation / step            float64 division (NOT truncation * 50)
@@ -12,7 +12,8 @@
  * truncations: `stats[b, c] = sum_j weights[b, j] * rows[j, c]`, with at most two non-zero weights
  * per sample. Adding the exact zeros of the other rows changes nothing.
  */
-import { invalidArgument } from '../errors.js';
+import { checkTruncation } from '../latents/truncation.js';
+import type { StatTable } from './folded-weights.js';
 
 /** The rows and float32 weights the reference blends for one truncation. */
 export interface StatRows {
@@ -24,12 +25,8 @@ export interface StatRows {
   readonly weightsFloat64: readonly number[];
 }
 
-/** Checks the reference's `0 < truncation <= 1`. */
-export function checkTruncation(truncation: number, field = 'truncation'): void {
-  if (typeof truncation !== 'number' || !Number.isFinite(truncation) || !(truncation > 0) || truncation > 1) {
-    throw invalidArgument(field, `must be a number with 0 < truncation <= 1, got ${JSON.stringify(truncation)}`);
-  }
-}
+// Kept for service/request-samples.ts until it imports latents/truncation.ts itself (issue 9).
+export { checkTruncation } from '../latents/truncation.js';
 
 /** The reference's row selection for `truncation` with `nStats` rows. */
 export function statRows(truncation: number, nStats: number): StatRows {
@@ -79,4 +76,26 @@ export function blendStats(rowsData: Float32Array, channels: number, truncation:
     out[c] = Math.fround(rowsData[a + c] * weights[0]) + Math.fround(rowsData[b + c] * weights[1]);
   }
   return out;
+}
+
+/**
+ * Several batch-norms' statistics as one table, the layout both engines multiply by
+ * `statWeights`: [nStats, 2S] row-major with S = the tables' channels summed; row j is
+ * [means of every table | vars of every table] at truncation j / (nStats - 1), each table's
+ * channels at the offset of the tables before it. `statWeights [B, nStats] @ table` gives every
+ * batch-norm's per-sample mean ([B, 0:S]) and variance ([B, S:2S]) in one product.
+ */
+export function concatStatTables(tables: readonly StatTable[], nStats: number): { readonly data: Float32Array; readonly channels: number } {
+  const S = tables.reduce((a, t) => a + t.channels, 0);
+  const data = new Float32Array(nStats * 2 * S);
+  let col = 0;
+  for (const t of tables) {
+    const C = t.channels;
+    for (let j = 0; j < nStats; j++) {
+      data.set(t.means.subarray(j * C, (j + 1) * C), j * 2 * S + col);
+      data.set(t.vars.subarray(j * C, (j + 1) * C), j * 2 * S + S + col);
+    }
+    col += C;
+  }
+  return { data, channels: S };
 }

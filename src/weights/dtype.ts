@@ -11,12 +11,16 @@ export type FloatDType = 'float32' | 'float16' | 'bfloat16';
 /** Bytes per element of each readable type. */
 export const DTYPE_SIZE: Readonly<Record<FloatDType, number>> = { float32: 4, float16: 2, bfloat16: 2 };
 
-// Loading reinterprets file bytes as native floats; every supported file format is little-endian.
+// Loading reinterprets file bytes as native floats; every supported file format (weights, and
+// the ONNX raw_data the ort engine writes) is little-endian.
 const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Throws unless this machine is little-endian (the byte order of every supported weight format). */
-export function assertLittleEndianHost(): void {
-  if (!NATIVE_LE) throw new BigGanError('INTERNAL', 'biggan-serve reads and writes weight files only on little-endian machines');
+/**
+ * Throws unless this machine is little-endian, the byte order of every format biggan-serve
+ * reinterprets as native floats; `what` names the format in the message.
+ */
+export function assertLittleEndianHost(what = 'weight files'): void {
+  if (!NATIVE_LE) throw new BigGanError('INTERNAL', `biggan-serve reads and writes ${what} only on little-endian machines`);
 }
 
 let halfTable: Float32Array | undefined;

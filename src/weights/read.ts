@@ -1,17 +1,15 @@
 /**
  * The one entry point for weights: detect a file's format by its first bytes (never its name),
- * read it with the matching reader, and load a model folder (config.json + weights, validated).
+ * read it with the matching reader, and find the weight file of a model folder.
  */
-import { open, readFile, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BigGanError, invalidWeights } from '../errors.js';
-import { type BigGanConfig, parseConfig } from '../model/config.js';
 import { assertLittleEndianHost } from './dtype.js';
 import { readSafetensors } from './safetensors.js';
 import type { StateDict, WeightFormat } from './state-dict.js';
 import { readTorchLegacy } from './torch-legacy.js';
 import { readTorchZip } from './torch-zip.js';
-import { validateStateDict } from './validate.js';
 
 /** What a weight file may be, for messages. */
 export const ACCEPTED_FORMATS = 'safetensors, PyTorch zip (torch.save since 1.6) or PyTorch legacy (torch.save before 1.6)';
@@ -131,34 +129,4 @@ export async function findWeightFile(dir: string): Promise<string> {
     throw invalidWeights(`no weight file in ${dir}: expected model.safetensors or pytorch_model.bin (or a single *.safetensors / *.bin file)`);
   }
   throw invalidWeights(`several weight files in ${dir} (${candidates.join(', ')}): rename the one to use to model.safetensors or pytorch_model.bin, or move the others away`);
-}
-
-/** A model folder, loaded and checked. */
-export interface ModelFolder {
-  readonly config: BigGanConfig;
-  readonly format: WeightFormat;
-  readonly tensors: StateDict;
-  readonly weightFile: string;
-}
-
-/** Reads `<dir>/config.json`, finds and reads the weight file, and validates the weights against the config. */
-export async function loadModelFolder(dir: string): Promise<ModelFolder> {
-  const configPath = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(configPath, 'utf8');
-  } catch (e) {
-    throw new BigGanError('INVALID_CONFIG', `cannot read ${configPath}: ${(e as Error).message}`, { cause: e });
-  }
-  let config: BigGanConfig;
-  try {
-    config = parseConfig(JSON.parse(text));
-  } catch (e) {
-    const msg = (e as Error).message.replace(/^config\.json: /, '');
-    throw new BigGanError('INVALID_CONFIG', `${configPath}: ${e instanceof SyntaxError ? `not valid JSON (${msg})` : msg}`, { cause: e });
-  }
-  const weightFile = await findWeightFile(dir);
-  const { format, tensors } = await readStateDict(weightFile);
-  validateStateDict(config, tensors, weightFile);
-  return { config, format, tensors, weightFile };
 }

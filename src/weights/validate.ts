@@ -1,10 +1,13 @@
 /**
- * Checks a loaded StateDict against the keys and shapes a config implies, reporting every
- * problem in one error, so a user fixes a wrong file or config in one round trip.
+ * Checks a loaded StateDict against the keys and shapes a model expects, reporting every problem
+ * in one error, so a user fixes a wrong file or config in one round trip. Which keys and shapes a
+ * model needs is the model's business (`model/config.ts`); this module only compares.
  */
 import { invalidWeights } from '../errors.js';
-import { type BigGanConfig, expectedStateDict } from '../model/config.js';
 import type { StateDict } from './state-dict.js';
+
+/** The keys a model needs, each with its shape, in state_dict order. */
+export type ExpectedShapes = ReadonlyMap<string, { readonly shape: readonly number[] }>;
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
@@ -19,11 +22,10 @@ function firstNonFinite(data: Float32Array): number {
 
 /**
  * Throws one BigGanError('INVALID_WEIGHTS') listing all missing keys, all unexpected keys, all
- * keys whose shape differs from what `config` needs, and all tensors holding NaN or Inf.
- * `source` (the weight file) prefixes the message.
+ * keys whose shape differs from `expected`, and all tensors holding NaN or Inf. `source` (the
+ * weight file) prefixes the message; `against` names what the weights were checked against.
  */
-export function validateStateDict(config: BigGanConfig, sd: StateDict, source = 'weights'): void {
-  const expected = expectedStateDict(config);
+export function validateStateDict(expected: ExpectedShapes, sd: StateDict, source: string, against: string): void {
   const missing: string[] = [];
   const misshaped: string[] = [];
   const nonFinite: string[] = [];
@@ -48,7 +50,6 @@ export function validateStateDict(config: BigGanConfig, sd: StateDict, source = 
   list(misshaped, 'key with the wrong shape', 'keys with the wrong shape');
   list(nonFinite, 'tensor with NaN or Inf', 'tensors with NaN or Inf');
   if (problems.length) {
-    const model = `channel_width ${config.channelWidth}, ${config.layers.length} layers, ${config.outputDim} px`;
-    throw invalidWeights(`${source}: the weights do not match config.json (${model}):\n  ${problems.join('\n  ')}`);
+    throw invalidWeights(`${source}: the weights do not match ${against}:\n  ${problems.join('\n  ')}`);
   }
 }

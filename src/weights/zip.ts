@@ -124,23 +124,9 @@ export function readZipDirectory(bytes: Uint8Array, source: string): Map<string,
   return entries;
 }
 
-let crcTable: Int32Array | undefined;
-
-/** CRC-32 (ZIP's polynomial): zlib's native one where Node has it (>= 20.15), else a table loop. */
+/** CRC-32 (ZIP's polynomial), zlib's native one (Node >= 20.15, the engines floor in package.json). */
 function crc32(data: Uint8Array): number {
-  const native = (zlib as { crc32?: (d: Uint8Array) => number }).crc32;
-  if (native) return native(data) >>> 0;
-  if (!crcTable) {
-    crcTable = new Int32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c;
-    }
-  }
-  let c = -1;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
+  return zlib.crc32(data) >>> 0;
 }
 
 /** An entry's data as a view into `bytes`, after checking its CRC-32 (detects corrupt downloads). */

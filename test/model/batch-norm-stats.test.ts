@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statRows, statWeights, blendStats } from '../../src/model/batch-norm-stats.js';
+import { statRows, statWeights, blendStats, concatStatTables } from '../../src/model/batch-norm-stats.js';
 import { BigGanError } from '../../src/errors.js';
 
 test('grid truncations use their own row; float64 division moves some multiples of 0.02', () => {
@@ -55,4 +55,25 @@ test('truncation outside (0, 1] is refused naming the field', () => {
   for (const t of [0, -0.1, 1.01, Number.NaN, Infinity]) {
     assert.throws(() => statRows(t, 51), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_ARGUMENT' && e.field === 'truncation');
   }
+});
+
+test('concatStatTables lays out [nStats, 2S]: every table\'s means, then every table\'s vars, per row', () => {
+  const nStats = 3;
+  // Table a: 2 channels, table b: 1 channel; values encode (table, row, channel, mean|var).
+  const table = (id: number, C: number) => ({
+    channels: C,
+    means: Float32Array.from({ length: nStats * C }, (_, i) => id * 100 + Math.floor(i / C) * 10 + (i % C)),
+    vars: Float32Array.from({ length: nStats * C }, (_, i) => -(id * 100 + Math.floor(i / C) * 10 + (i % C))),
+  });
+  const { data, channels } = concatStatTables([table(1, 2), table(2, 1)], nStats);
+  assert.equal(channels, 3);
+  assert.deepEqual([...data], [
+    100, 101, 200, -100, -101, -200, // row 0: means a0 a1 b0 | vars a0 a1 b0
+    110, 111, 210, -110, -111, -210,
+    120, 121, 220, -120, -121, -220,
+  ]);
+  // statWeights [B, nStats] @ table gives the blended statistics of every batch-norm at once.
+  const w = statWeights([0.5], nStats); // row 1 exactly
+  const blended = Array.from({ length: 2 * channels }, (_, c) => w.reduce((a, wj, j) => a + wj * data[j * 2 * channels + c], 0));
+  assert.deepEqual(blended, [110, 111, 210, -110, -111, -210]);
 });

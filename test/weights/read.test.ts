@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BigGanError } from '../../src/errors.js';
 import { expectedStateDict, parseConfig } from '../../src/model/config.js';
-import { detectWeightFormat, findWeightFile, loadModelFolder, parseStateDict, readStateDict } from '../../src/weights/read.js';
-import { validateStateDict } from '../../src/weights/validate.js';
+import { detectWeightFormat, findWeightFile, parseStateDict, readStateDict } from '../../src/weights/read.js';
+import { validateWeights } from '../../src/model/load-model.js';
 import { FIXTURE_DIR, bytesOf } from './helpers.js';
 
 const config = parseConfig(JSON.parse(readFileSync(`${FIXTURE_DIR}/config.json`, 'utf8')));
@@ -37,7 +37,7 @@ test('all three fixture formats load as the same 506 validated tensors, bit for 
   assert.deepEqual([st.format, legacy.format, zip.format], ['safetensors', 'torch-legacy', 'torch-zip']);
   for (const { tensors } of [st, legacy, zip]) {
     assert.equal(tensors.size, 506);
-    validateStateDict(config, tensors);
+    validateWeights(config, tensors);
   }
   // The torch files keep state_dict order, which is the order the config implies.
   assert.deepEqual([...legacy.tensors.keys()], [...expectedStateDict(config).keys()]);
@@ -109,21 +109,4 @@ test('findWeightFile prefers model.safetensors, then pytorch_model.bin, then a s
     assert.equal(await findWeightFile(dir), join(dir, 'model.safetensors'));
   });
   await rejectsWith(findWeightFile('/nonexistent/biggan'), 'IO_ERROR', /cannot read model folder/);
-});
-
-test('loadModelFolder loads the fixture and reports config and weight problems with their paths', async () => {
-  const m = await loadModelFolder(FIXTURE_DIR);
-  assert.equal(m.weightFile, join(FIXTURE_DIR, 'model.safetensors'));
-  assert.equal(m.format, 'safetensors');
-  assert.equal(m.config.channelWidth, 8);
-  assert.equal(m.tensors.size, 506);
-  await withDir(async (dir) => {
-    await rejectsWith(loadModelFolder(dir), 'INVALID_CONFIG', /cannot read .*config\.json/);
-    writeFileSync(join(dir, 'config.json'), '{"z_dim": ');
-    await rejectsWith(loadModelFolder(dir), 'INVALID_CONFIG', /config\.json: not valid JSON/);
-    const wider = { ...JSON.parse(readFileSync(`${FIXTURE_DIR}/config.json`, 'utf8')), channel_width: 16 };
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(wider));
-    symlinkSync(`${FIXTURE_DIR}/pytorch_model.bin`, join(dir, 'pytorch_model.bin'));
-    await rejectsWith(loadModelFolder(dir), 'INVALID_WEIGHTS', /pytorch_model\.bin: the weights do not match config\.json \(channel_width 16[^]*keys with the wrong shape: generator\.gen_z\.bias \(expected \[4096\], got \[2048\]\)/);
-  });
 });

@@ -4,15 +4,16 @@
  * asked (`ONNXRUNTIME_NODE_INSTALL=cuda12`). The decision itself is a pure function over injectable
  * probes, so it is testable on a machine without a GPU.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BigGanError } from '../../errors.js';
+import { EXECUTION_PROVIDERS, isOneOf, type ExecutionProvider } from '../choices.js';
+import { gpuVisible } from '../gpu.js';
 
+export type { ExecutionProvider } from '../choices.js';
 /** What a user may ask for. */
-export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda' | 'tensorrt';
-/** What a session actually runs on. */
-export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';
+export type ExecutionProviderChoice = 'auto' | ExecutionProvider;
 
 /** Facts about this machine that the decision needs. */
 export interface ExecutionProviderProbes {
@@ -29,8 +30,11 @@ export interface ExecutionProviderPlan {
   readonly reason: string;
 }
 
-/** The CPU provider always comes last: ORT places nodes a GPU provider cannot run there. */
-const ORT_PROVIDERS: Record<ExecutionProvider, readonly string[]> = {
+/**
+ * The provider list an ORT session is created with for each choice. The CPU provider always
+ * comes last: ORT places nodes a GPU provider cannot run there.
+ */
+const SESSION_PROVIDERS: Record<ExecutionProvider, readonly string[]> = {
   cpu: ['cpu'],
   cuda: ['cuda', 'cpu'],
   tensorrt: ['tensorrt', 'cuda', 'cpu'],
@@ -50,10 +54,10 @@ const INSTALL_HINT =
  * choice that cannot work is a configuration error, not a silent fallback.
  */
 export function planExecutionProvider(choice: ExecutionProviderChoice, probes: ExecutionProviderProbes): ExecutionProviderPlan {
-  const attempt = (provider: ExecutionProvider) => ({ provider, ortProviders: ORT_PROVIDERS[provider] });
+  const attempt = (provider: ExecutionProvider) => ({ provider, ortProviders: SESSION_PROVIDERS[provider] });
   if (choice === 'cpu') return { attempts: [attempt('cpu')], reason: 'cpu requested' };
-  if (choice !== 'auto' && choice !== 'cuda' && choice !== 'tensorrt') {
-    throw new BigGanError('INVALID_CONFIG', `backend: unknown ONNX Runtime execution provider '${String(choice)}'; allowed: auto, cpu, cuda, tensorrt`);
+  if (choice !== 'auto' && !isOneOf(EXECUTION_PROVIDERS, choice)) {
+    throw new BigGanError('INVALID_CONFIG', `backend: unknown ONNX Runtime execution provider '${String(choice)}'; allowed: auto, ${EXECUTION_PROVIDERS.join(', ')}`);
   }
   const libs = probes.providerLibraries();
   const library = choice === 'tensorrt' ? TENSORRT_LIBRARY : CUDA_LIBRARY;
@@ -94,12 +98,5 @@ export const systemProbes: ExecutionProviderProbes = {
       return [];
     }
   },
-  gpuVisible(): boolean {
-    if (existsSync('/dev/nvidia0')) return true;
-    try {
-      return readdirSync('/proc/driver/nvidia/gpus').length > 0;
-    } catch {
-      return false;
-    }
-  },
+  gpuVisible,
 };

@@ -1,6 +1,6 @@
 /**
  * Builds the BigGAN-deep generator as an ONNX graph, in TypeScript, from the folded weights
- * (shared/docs/biggan-deep.md): no Python and no export step.
+ * (the PyTorch port's `Generator.forward`, op for op): no Python and no export step.
  *
  * Inputs:  z [batch, zDim], class_vector [batch, numClasses], stat_weights [batch, nStats]
  *          (= statWeights(truncations, nStats): per-sample batch-norm statistics, so one batch can
@@ -21,6 +21,7 @@
  */
 import { encodeModel, attr, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto.js';
 import type { FoldedGenerator, FoldedBlock, FoldedAttention, FoldedConv, StatTable } from '../../model/folded-weights.js';
+import { concatStatTables } from '../../model/batch-norm-stats.js';
 
 /** Names of the graph's inputs and output. */
 export const ONNX_IO = { z: 'z', classVector: 'class_vector', statWeights: 'stat_weights', image: 'image' } as const;
@@ -144,19 +145,10 @@ function conditioningGemm(g: GraphBuilder, folded: FoldedGenerator, slots: BnSlo
 
 /**
  * Per-sample statistics for every batch-norm: stat_weights [B, nStats] @ [nStats, 2S] -> mean, var.
- * Rows of the table are [means of every bn | vars of every bn] at one truncation grid point.
+ * The table's layout is `concatStatTables`'s: [means of every bn | vars of every bn] per grid point.
  */
 function blendedStats(g: GraphBuilder, slots: BnSlot[], nStats: number, S: number): { mean: string; variance: string } {
-  const table = new Float32Array(nStats * 2 * S);
-  let col = 0;
-  for (const s of slots) {
-    const C = s.channels;
-    for (let j = 0; j < nStats; j++) {
-      table.set(s.stats.means.subarray(j * C, (j + 1) * C), j * 2 * S + col);
-      table.set(s.stats.vars.subarray(j * C, (j + 1) * C), j * 2 * S + S + col);
-    }
-    col += C;
-  }
+  const table = concatStatTables(slots.map((s) => s.stats), nStats).data;
   const T = g.constant('bn_stats', [nStats, 2 * S], table);
   const st = g.op('MatMul', [ONNX_IO.statWeights, T], undefined, 'bn_stats_blend'); // [B, 2S]
   const [mean, variance] = g.opN('Split', [st, g.ints([S, S])], 2, [attr.int('axis', 1)]);

@@ -6,7 +6,7 @@
  * message's size first, then writes once into a single preallocated Uint8Array. Tensor payloads
  * are written straight from the caller's typed arrays (no intermediate copies).
  */
-import { endianness } from 'node:os';
+import { assertLittleEndianHost } from '../../weights/dtype.js';
 
 /** ONNX TensorProto.DataType values used here. */
 export type OnnxElemType = 'float' | 'int64';
@@ -266,7 +266,7 @@ function checkInteger(v: number, what: string): void {
 }
 
 function tensorFields(t: OnnxTensor): Field[] {
-  if (endianness() !== 'LE') throw new Error('ONNX raw_data is little-endian; big-endian hosts are not supported');
+  assertLittleEndianHost('ONNX tensors (raw_data is little-endian)');
   t.dims.forEach((d) => checkInteger(d, `tensor ${t.name} dim`));
   const count = t.dims.reduce((a, b) => a * b, 1);
   const chunks = Array.isArray(t.data) ? (t.data as readonly Float32Array[]) : [t.data as Float32Array | BigInt64Array];

@@ -6,15 +6,12 @@
  * single-threaded in Node), else the pure-JS `cpu` backend. The two native packages are optional
  * dependencies: they cannot install on machines without internet, so every import is guarded.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BigGanError } from '../../errors.js';
-
-/** Backend names accepted by `--backend` for the tfjs engine. */
-export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const TFJS_BACKENDS: readonly TfjsBackendName[] = ['tensorflow', 'wasm', 'cpu'];
+import { TFJS_BACKENDS, isOneOf, type TfjsBackendName } from '../choices.js';
+import { gpuVisible } from '../gpu.js';
 
 /** What was chosen, for logs, /v1/models and the model_info metric. */
 export interface TfjsBackendChoice {
@@ -26,17 +23,6 @@ export interface TfjsBackendChoice {
 }
 
 const require = createRequire(import.meta.url);
-
-/** True when an NVIDIA GPU is visible to this process (device node or driver entry). */
-export function gpuVisible(): boolean {
-  try {
-    if (existsSync('/dev/nvidia0')) return true;
-    const dir = '/proc/driver/nvidia/gpus';
-    return existsSync(dir) && readdirSync(dir).length > 0;
-  } catch {
-    return false;
-  }
-}
 
 async function tryNative(pkg: string): Promise<string | undefined> {
   try {
@@ -109,7 +95,7 @@ export function initTfjsBackend(requested?: string): Promise<TfjsBackendChoice> 
 async function chooseBackend(requested?: string): Promise<TfjsBackendChoice> {
   // Production mode: skips per-op debug checks and the cpu backend's "install tfjs-node" banner.
   tf.enableProdMode();
-  if (requested !== undefined && !(TFJS_BACKENDS as readonly string[]).includes(requested)) {
+  if (requested !== undefined && !isOneOf(TFJS_BACKENDS, requested)) {
     throw new BigGanError('INVALID_CONFIG', `backend: unknown tfjs backend '${requested}'; allowed: ${TFJS_BACKENDS.join(', ')}`);
   }
   const skipped: string[] = [];

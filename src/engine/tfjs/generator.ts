@@ -1,5 +1,5 @@
 /**
- * BigGAN-deep's forward pass in TensorFlow.js ops (shared/docs/biggan-deep.md), NHWC throughout
+ * BigGAN-deep's forward pass in TensorFlow.js ops (the PyTorch port's `Generator.forward`), NHWC throughout
  * because that is the layout every tfjs backend implements for conv2d.
  *
  * Per-sample truncation: each sample's batch-norm statistics are `stat_weights[b] @ rows`
@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FoldedGenerator, FoldedConv, FoldedCondBatchNorm, FoldedBlock, FoldedAttention } from '../../model/folded-weights.js';
+import { concatStatTables } from '../../model/batch-norm-stats.js';
 
 /** Converts a PyTorch conv weight [out, in, kh, kw] to a tfjs filter [kh, kw, in, out]. */
 function convFilter(c: FoldedConv, scale = 1): tf.Tensor4D {
@@ -68,8 +69,8 @@ export class TfjsGenerator {
   private readonly genZW: tf.Tensor2D; // [outDim, condDim]
   private readonly genZB: tf.Tensor1D;
   private readonly condW: tf.Tensor2D; // [2 * sumC, condDim]: scale rows of every bn, then offset rows
-  private readonly means: tf.Tensor2D; // [nStats, sumC + finalC]
-  private readonly vars: tf.Tensor2D; // [nStats, sumC + finalC]
+  private readonly stats: tf.Tensor2D; // [nStats, 2 T], T = sumC + finalC: means | vars (concatStatTables)
+  private readonly totalC: number; // T
   private readonly sumC: number;
   private readonly modules: (BlockW | AttnW)[] = [];
   private readonly finalSlot: BnSlot;
@@ -137,19 +138,9 @@ export class TfjsGenerator {
     const finalC = folded.finalBn.stats.channels;
     this.finalSlot = { offset: sumC, channels: finalC };
     const totalC = sumC + finalC;
-    const means = new Float32Array(cfg.nStats * totalC);
-    const vars = new Float32Array(cfg.nStats * totalC);
-    const tables = [...condBns.map((b) => b.stats), folded.finalBn.stats];
-    for (let r = 0; r < cfg.nStats; r++) {
-      let o = 0;
-      for (const t of tables) {
-        means.set(t.means.subarray(r * t.channels, (r + 1) * t.channels), r * totalC + o);
-        vars.set(t.vars.subarray(r * t.channels, (r + 1) * t.channels), r * totalC + o);
-        o += t.channels;
-      }
-    }
-    this.means = tf.tensor2d(means, [cfg.nStats, totalC]);
-    this.vars = tf.tensor2d(vars, [cfg.nStats, totalC]);
+    const table = concatStatTables([...condBns.map((b) => b.stats), folded.finalBn.stats], cfg.nStats);
+    this.stats = tf.tensor2d(table.data, [cfg.nStats, 2 * totalC]);
+    this.totalC = totalC;
     this.finalWeight = tf.tensor1d(folded.finalBn.weight);
     this.finalBias = tf.tensor1d(folded.finalBn.bias);
     this.toRgb = convW(folded.toRgb);
@@ -170,8 +161,10 @@ export class TfjsGenerator {
       const gb = tf.matMul(cond, this.condW, false, true); // [B, 2 sumC]
       const gamma = tf.add(1, tf.slice(gb, [0, 0], [B, this.sumC])); // [B, sumC]
       const beta = tf.slice(gb, [0, this.sumC], [B, this.sumC]);
-      const mean = tf.matMul(statWeights, this.means); // [B, sumC + finalC]
-      const variance = tf.matMul(statWeights, this.vars);
+      const T = this.totalC;
+      const st = tf.matMul(statWeights, this.stats); // [B, 2 T]
+      const mean = tf.slice(st, [0, 0], [B, T]); // [B, sumC + finalC]
+      const variance = tf.slice(st, [0, T], [B, T]);
       const invStd = tf.rsqrt(tf.add(variance, this.eps)); // [B, sumC + finalC]
       const condScale = tf.mul(gamma, tf.slice(invStd, [0, 0], [B, this.sumC]));
       const condShift = tf.sub(beta, tf.mul(tf.slice(mean, [0, 0], [B, this.sumC]), condScale));
@@ -223,7 +216,7 @@ export class TfjsGenerator {
 
   /** Frees every weight tensor. */
   dispose(): void {
-    const all: (tf.Tensor | undefined)[] = [this.embeddingsT, this.genZW, this.genZB, this.condW, this.means, this.vars, this.finalWeight, this.finalBias, this.toRgb.filter, this.toRgb.bias];
+    const all: (tf.Tensor | undefined)[] = [this.embeddingsT, this.genZW, this.genZB, this.condW, this.stats, this.finalWeight, this.finalBias, this.toRgb.filter, this.toRgb.bias];
     for (const m of this.modules) {
       const convs = m.kind === 'block' ? m.conv : [m.theta, m.phi, m.g, m.o];
       for (const c of convs) all.push(c.filter, c.bias);

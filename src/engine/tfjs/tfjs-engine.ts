@@ -10,8 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkBatch, SerialCalls, type Engine, type EngineBatch, type EngineOutput } from '../engine.js';
 import type { FoldedGenerator } from '../../model/folded-weights.js';
 import type { BigGanConfig } from '../../model/config.js';
-import { statWeights } from '../../model/batch-norm-stats.js';
 import { TfjsGenerator } from './generator.js';
+import { runForward, type TfjsRunRequest } from './forward.js';
 import { initTfjsBackend, type TfjsBackendChoice } from './backend.js';
 import { startWorker, wholeBuffer } from '../worker-host.js';
 import { BigGanError } from '../../errors.js';
@@ -30,32 +30,6 @@ export interface TfjsEngine extends Engine {
   readonly inWorker: boolean;
   /** tfjs tensors alive where the generator runs, after the last batch (leak checks). */
   readonly tensorsAfterLastBatch: number | undefined;
-}
-
-/** A batch as sent to the worker: plain arrays only. */
-export interface TfjsRunRequest {
-  readonly size: number;
-  readonly z: Float32Array;
-  readonly classVector: Float32Array;
-  readonly truncation: Float64Array;
-}
-
-/** One forward pass on `generator`: NHWC [B, H, W, 3] tanh values. Disposes every tensor it made. */
-export async function runForward(generator: TfjsGenerator, config: BigGanConfig, batch: EngineBatch): Promise<{ data: Float32Array }> {
-  const B = batch.size;
-  checkBatch(batch, config);
-  const z = tf.tensor2d(batch.z, [B, config.zDim]);
-  const cv = tf.tensor2d(batch.classVector, [B, config.numClasses]);
-  const sw = tf.tensor2d(statWeights(batch.truncation, config.nStats), [B, config.nStats]); // [B, nStats]
-  let out: tf.Tensor4D | undefined;
-  try {
-    out = generator.forward(z, cv, sw);
-    const data = (await out.data()) as Float32Array;
-    return { data };
-  } finally {
-    tf.dispose([z, cv, sw]);
-    out?.dispose();
-  }
 }
 
 /** Every distinct ArrayBuffer under the folded weights (to transfer them, not copy). */

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { serveWorker, wholeBuffer } from '../worker-host.js';
 import { initTfjsBackend, type TfjsBackendChoice } from './backend.js';
 import { TfjsGenerator } from './generator.js';
-import { runForward, type TfjsRunRequest } from './tfjs-engine.js';
+import { runForward, type TfjsRunRequest } from './forward.js';
 import type { FoldedGenerator } from '../../model/folded-weights.js';
 
 let generator: TfjsGenerator | undefined;

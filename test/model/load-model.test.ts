@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BigGanError } from '../../src/errors.js';
+import { loadModelFolder } from '../../src/model/load-model.js';
+import { FIXTURE_DIR } from '../weights/helpers.js';
+
+async function rejectsWith(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof BigGanError, `expected BigGanError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+/** A fresh temporary folder, removed after `fn`. */
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'biggan-load-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('loadModelFolder loads the fixture and reports config and weight problems with their paths', async () => {
+  const m = await loadModelFolder(FIXTURE_DIR);
+  assert.equal(m.weightFile, join(FIXTURE_DIR, 'model.safetensors'));
+  assert.equal(m.format, 'safetensors');
+  assert.equal(m.config.channelWidth, 8);
+  assert.equal(m.tensors.size, 506);
+  await withDir(async (dir) => {
+    await rejectsWith(loadModelFolder(dir), 'INVALID_CONFIG', /cannot read .*config\.json/);
+    writeFileSync(join(dir, 'config.json'), '{"z_dim": ');
+    await rejectsWith(loadModelFolder(dir), 'INVALID_CONFIG', /config\.json: not valid JSON/);
+    const wider = { ...JSON.parse(readFileSync(`${FIXTURE_DIR}/config.json`, 'utf8')), channel_width: 16 };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(wider));
+    symlinkSync(`${FIXTURE_DIR}/pytorch_model.bin`, join(dir, 'pytorch_model.bin'));
+    await rejectsWith(loadModelFolder(dir), 'INVALID_WEIGHTS', /pytorch_model\.bin: the weights do not match config\.json \(channel_width 16[^]*keys with the wrong shape: generator\.gen_z\.bias \(expected \[4096\], got \[2048\]\)/);
+  });
+});
