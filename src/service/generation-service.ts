@@ -11,6 +11,7 @@ import { listClasses } from '../latents/imagenet-classes.js';
 import { toRgb8 } from '../image/convert.js';
 import { encodeImage, encodeAnimation, makeGrid, MIME_TYPES, IMAGE_FORMATS, type ImageFormat, type Rgb8Image } from '../image/encode.js';
 import { BigGanError, ERROR_TABLE } from '../errors.js';
+import { eachInOrder } from './in-order.js';
 import { planGenerate, planInterpolate, DEFAULT_TRUNCATION, type PlannedSample, type PlannedCall } from './request-samples.js';
 import type {
   CallContext, ClassInfo, GenerateRequest, GenerateResult, GeneratedImage, GeneratorService,
@@ -113,13 +114,13 @@ export class GenerationService implements GeneratorService {
       const rgb = this.submit(plan.samples, plan, ctx);
       const size = { width: res, height: res };
       if (plan.grid) {
-        const images = await Promise.all(rgb);
+        const images = await eachInOrder(rgb);
         const grid = makeGrid(images);
         const data = await this.encode(grid, plan.format);
         this.metrics.images.inc({ transport: ctx.transport }, images.length);
         return { images: [], grid: { data, mimeType: MIME_TYPES[plan.format] }, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
       }
-      const images = await Promise.all(
+      const images = await eachInOrder(
         rgb.map(async (p, i): Promise<GeneratedImage> => describe(plan.samples[i], i, await this.encode(await p, plan.format), MIME_TYPES[plan.format])),
       );
       this.metrics.images.inc({ transport: ctx.transport }, images.length);
@@ -143,13 +144,14 @@ export class GenerationService implements GeneratorService {
           t: plan.t[i],
         }));
         // Deliver frames strictly in order, each as soon as it and its predecessors are ready.
-        for (const f of encoded) {
-          const frame = await f;
+        await eachInOrder(encoded, (frame) => {
+          // A client that went away gets no more frames (the batcher has already failed the rest).
+          if (ctx.signal?.aborted) throw new BigGanError('CANCELLED', 'the client went away');
           frames.push(frame);
           onFrame?.(frame);
-        }
+        });
       }
-      const images = await Promise.all(rgb);
+      const images = await eachInOrder(rgb);
       this.metrics.images.inc({ transport: ctx.transport }, images.length);
       const size = { width: res, height: res };
       if (animated) {
