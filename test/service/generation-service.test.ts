@@ -74,3 +74,36 @@ test('generate (count 4) cancelled while queued: CANCELLED, no unhandled rejecti
   await settle();
   assert.deepEqual(unhandled, []);
 });
+
+test('a sample the engine answers with NaN fails its own request (counted); its batch-mates succeed', async () => {
+  const { fixtureEngine } = await import('../helpers/stack.js');
+  const { Batcher } = await import('../../src/batching/batcher.js');
+  const { createMetrics } = await import('../../src/metrics/metrics.js');
+  const { GenerationService } = await import('../../src/service/generation-service.js');
+  const real = await fixtureEngine();
+  const POISONED_CLASS = 7;
+  // Answers NaN for every sample whose class vector selects POISONED_CLASS.
+  const poisoning = {
+    name: real.name,
+    backend: real.backend,
+    config: real.config,
+    dispose: async () => undefined,
+    generate: async (b: Parameters<typeof real.generate>[0]) => {
+      const out = await real.generate(b);
+      const per = out.height * out.width * 3;
+      const C = real.config.numClasses;
+      for (let i = 0; i < b.size; i++) if (b.classVector[i * C + POISONED_CLASS] === 1) out.data.fill(NaN, i * per, (i + 1) * per);
+      return out;
+    },
+  };
+  const metrics = createMetrics();
+  const batcher = new Batcher(poisoning, { maxBatchSize: 4, maxQueueDelayMs: 20, maxQueueSize: 16 }, { observer: metrics.batcherObserver });
+  const service = new GenerationService(poisoning, batcher, metrics, { modelName: 'tiny', maxSamplesPerRequest: 4 });
+  service.setReady();
+  const bad = service.generate({ class: POISONED_CLASS, seed: 1 }, { transport: 'http' });
+  const good = service.generate({ class: 1, seed: 1 }, { transport: 'http' });
+  await assert.rejects(bad, (err: unknown) => err instanceof BigGanError && err.code === 'INTERNAL' && /non-finite/.test(err.message));
+  assert.equal((await good).images.length, 1);
+  assert.equal((await metrics.nonFiniteOutputs.get()).values[0].value, 1);
+  assert.equal(batcher.stats().batches, 1, 'both requests shared one batch');
+});
