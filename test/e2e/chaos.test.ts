@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import { ChaosServer } from '../helpers/chaos-harness.js';
 import { createGeneratorClient, type GeneratorClient } from '../../src/transport/grpc/proto.js';
 
@@ -222,17 +223,27 @@ async function generateStatus(): Promise<{ status: number; code?: string }> {
   return { status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code };
 }
 
+/** gRPC health of the whole server (service ""), as a Kubernetes gRPC probe asks it. */
+function grpcHealth(): Promise<string> {
+  const check = healthService.Check;
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service: '' }, (err, res?: { status?: string | number }) => (err ? reject(err) : resolve(String(res?.status))));
+  });
+}
+
 test('an engine that keeps failing makes the server unready until a probe batch succeeds', async () => {
   assert.equal(await readyz(), 200);
   await server.command({ cmd: 'fail', on: true });
   for (let i = 0; i < FAILURE_THRESHOLD; i++) assert.equal((await generateStatus()).status, 500);
   assert.equal(await server.metricUntil('biggan_ready', (v) => v === 0), 0);
   assert.equal(await readyz(), 503);
+  assert.equal(await grpcHealth(), 'NOT_SERVING');
   assert.deepEqual(await generateStatus(), { status: 503, code: 'UNAVAILABLE' });
   assert.ok((await server.metric('biggan_engine_failures_total')) >= FAILURE_THRESHOLD);
   await server.command({ cmd: 'fail', on: false }); // the next probe batch succeeds
   assert.equal(await server.metricUntil('biggan_ready', (v) => v === 1), 1);
   assert.equal(await readyz(), 200);
+  assert.equal(await grpcHealth(), 'SERVING');
   assert.equal((await generateStatus()).status, 200);
 });
 
