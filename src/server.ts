@@ -97,7 +97,13 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   const logger = opts.logger ?? { level: config.logLevel };
   // The HTTP app's logger is the service's logger, so every line is JSON on stdout.
   const info = (msg: string, extra: object = {}) => http.log.info(extra, msg);
-  const warn = (msg: string) => http.log.warn(msg);
+  // The engine may warn (e.g. ort cannot load: tfjs serves) before the app and its logger exist.
+  let logReady = false;
+  const early: string[] = [];
+  const warn = (msg: string): void => {
+    if (logReady) http.log.warn(msg);
+    else early.push(msg);
+  };
 
   const weightsDir = await resolveWeights(config, (m) => process.stderr.write(`biggan-serve: ${m}\n`));
   const rssBefore = process.memoryUsage().rss;
@@ -140,6 +146,8 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   // grpc-js logs to stderr by itself; its lines go to the service's JSON log instead, so that a
   // failure prints one message.
   grpcJs.setLogger({ error: (...args: unknown[]) => http.log.warn({ source: 'grpc-js' }, format(...args)) });
+  logReady = true;
+  for (const msg of early.splice(0)) warn(msg);
   info('model loaded', {
     weights: loaded.weightFile,
     format: loaded.format,

@@ -57,3 +57,23 @@ test('HTTP port taken: serve exits non-zero quickly with one message naming the 
     await taken.close();
   }
 });
+
+test('a warning the engine gives while it is created (e.g. ort cannot load) reaches the log', async () => {
+  const { startServer } = await import('../../src/server.js');
+  const { parseServerConfig } = await import('../../src/config/server-config.js');
+  const { createEngine } = await import('../../src/engine/create-engine.js');
+  const lines: string[] = [];
+  const { config } = parseServerConfig(['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port=-1', '--max-batch-size', '1'], {});
+  const server = await startServer(config, {
+    logger: { level: 'warn', stream: { write: (line: string) => lines.push(line) } },
+    createEngine: async (folded, opts) => createEngine(folded, { ...opts, ortUnusable: async () => 'simulated: no onnxruntime here' }),
+  });
+  try {
+    assert.equal(server.engine.name, 'tfjs');
+    const res = await fetch(`http://127.0.0.1:${server.httpPort}/v1/models`);
+    assert.equal(((await res.json()) as { models: { engine: string }[] }).models[0].engine, 'tfjs');
+    assert.ok(lines.some((l) => /simulated: no onnxruntime here/.test(l) && /falling back to the tfjs engine/.test(l)), lines.join(''));
+  } finally {
+    await server.stop();
+  }
+});
