@@ -8,13 +8,13 @@ import { SupervisedEngine } from '../../src/engine/supervised-engine.js';
 import { startWorker } from '../../src/engine/worker-host.js';
 import type { Engine, EngineBatch, EngineOutput } from '../../src/engine/engine.js';
 import { BigGanError } from '../../src/errors.js';
-import type { BigGanConfig } from '../../src/model/config.js';
+import { presetConfig } from '../../src/model/config.js';
 
-// Only the sizes the supervisor and the probe batch read.
-const config = { zDim: 4, numClasses: 3, outputDim: 2 } as unknown as BigGanConfig;
+// The fake engines below only read the sizes; outputs are 2 x 2 images (12 floats per sample).
+const config = presetConfig('biggan-deep-128');
 
 function batch(size = 1): EngineBatch {
-  return { size, z: new Float32Array(size * 4), classVector: new Float32Array(size * 3), truncation: Array(size).fill(0.4) };
+  return { size, z: new Float32Array(size * config.zDim), classVector: new Float32Array(size * config.numClasses), truncation: Array(size).fill(0.4) };
 }
 
 /** An engine whose calls are answered by the test: each call waits for `next()` to settle it. */
@@ -29,14 +29,13 @@ class ScriptedEngine implements Engine {
   private waiting: { resolve: (o: EngineOutput) => void }[] = [];
   private arrived: (() => void)[] = [];
 
-  async generate(b: EngineBatch): Promise<EngineOutput> {
+  async generate(): Promise<EngineOutput> {
     this.calls += 1;
     if (this.failWith) throw this.failWith;
     return new Promise((resolve) => {
       this.waiting.push({ resolve });
       for (const a of this.arrived.splice(0)) a();
     });
-    void b;
   }
 
   /** Resolves once a call is running. */

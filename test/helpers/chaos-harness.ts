@@ -22,6 +22,8 @@ export class ChaosServer {
   grpcPort = 0;
   private nextId = 0;
   private waiters: (() => void)[] = [];
+  /** Every message from the server (acks, events, the ready message). */
+  private readonly acks: Message[] = [];
 
   private constructor(private readonly child: ChildProcess) {
     child.stderr?.on('data', (d: Buffer) => (this.stderr += d));
@@ -35,8 +37,6 @@ export class ChaosServer {
       for (const w of this.waiters.splice(0)) w();
     });
   }
-
-  private readonly acks: Message[] = [];
 
   /** Starts the server with extra `serve` flags; resolves when it is ready. */
   static async start(flags: string[]): Promise<ChaosServer> {
