@@ -60,12 +60,20 @@ export class ChaosServer {
   async command(c: ChaosCommand): Promise<void> {
     const id = ++this.nextId;
     this.child.send({ ...c, id });
-    await this.until(() => this.acks.some((m) => 'ack' in m && m.ack === id), 5000, `ack of ${c.cmd}`);
+    await this.until(() => this.acks.some((m) => 'ack' in m && m.ack === id), 10_000, `ack of ${c.cmd}`);
   }
 
-  /** Resolves with the `n`-th engine event (1-based) matching `pred` after index `from`. */
-  event(pred: (e: ChaosEvent) => boolean, from: number, n = 1): Promise<ChaosEvent> {
-    return this.until(() => this.events.slice(from).filter(pred)[n - 1], 10_000, 'an engine event');
+  /**
+   * Resolves with the `n`-th engine event (1-based) matching `pred` after index `from`, or with
+   * 'gave-up' once `giveUp()` says it will not come (checked on each message and each `poke`).
+   */
+  event(pred: (e: ChaosEvent) => boolean, from: number, n = 1, giveUp: () => boolean = () => false): Promise<ChaosEvent | 'gave-up'> {
+    return this.until(() => this.events.slice(from).filter(pred)[n - 1] ?? (giveUp() ? 'gave-up' : undefined), 10_000, 'an engine event');
+  }
+
+  /** Re-checks every waiter after something outside the server changed (e.g. a request settled). */
+  poke(): void {
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** Waits until `get` returns something (re-checked on each message), failing if the server dies. */
@@ -95,7 +103,7 @@ export class ChaosServer {
   }
 
   /** Polls /metrics until `name` satisfies `ok` (state, not time: each poll is a round trip). */
-  async metricUntil(name: string, ok: (v: number) => boolean, ms = 5000): Promise<number> {
+  async metricUntil(name: string, ok: (v: number) => boolean, ms = 10_000): Promise<number> {
     const end = Date.now() + ms;
     for (;;) {
       const v = await this.metric(name);

@@ -23,6 +23,8 @@ process.on('message', (m: ChaosCommand & { id: number }) => {
   chaos?.command(m);
   send({ ack: m.id });
 });
+// The test runner went away (killed, crashed): do not outlive it.
+process.on('disconnect', () => process.exit(1));
 process.on('SIGTERM', () => {
   void server.stop().then(() => process.exit(0));
 });
