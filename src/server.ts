@@ -7,8 +7,12 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config/server-config.js';
 import { loadModel } from './model/load-model.js';
-import { createEngine } from './engine/create-engine.js';
+import { format } from 'node:util';
+import * as grpcJs from '@grpc/grpc-js';
+import { createEngine, type EngineOptions } from './engine/create-engine.js';
 import type { Engine } from './engine/engine.js';
+import { SupervisedEngine } from './engine/supervised-engine.js';
+import type { FoldedGenerator } from './model/folded-weights.js';
 import { Batcher } from './batching/batcher.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { GenerationService } from './service/generation-service.js';
@@ -27,7 +31,8 @@ export interface RunningServer {
   readonly grpcPort: number;
   readonly service: GenerationService;
   readonly metrics: Metrics;
-  readonly engine: Engine;
+  /** The supervised engine (its health drives readiness). */
+  readonly engine: SupervisedEngine;
   readonly batcher: Batcher;
   readonly http: FastifyInstance;
   /** Graceful stop: not ready, finish accepted work (up to the grace period), close, free. */
@@ -60,21 +65,89 @@ export async function resolveWeights(config: ServerConfig, log: (msg: string) =>
   return dir;
 }
 
-/** Starts everything; resolves once both listeners are up and warm-up has run (ready). */
-export async function startServer(config: ServerConfig, opts: { logger?: boolean | object } = {}): Promise<RunningServer> {
+/** Options of `startServer` beyond the config. */
+export interface StartOptions {
+  /** fastify logger setting; default JSON at `config.logLevel`. */
+  readonly logger?: boolean | object;
+  /**
+   * Creates the engine (default `createEngine`). Also used to replace an engine whose worker died.
+   * Tests wrap the real engine here to fail or stall it on command.
+   */
+  readonly createEngine?: (folded: FoldedGenerator, opts: EngineOptions) => Promise<Engine>;
+}
+
+/**
+ * Starts everything; resolves once both listeners are up and warm-up has run (ready). On any
+ * failure (weights, engine, either listener, warm-up) it closes what it opened and rejects with
+ * one BigGanError naming the cause, so the process can exit non-zero.
+ */
+export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
+  const opened: (() => Promise<unknown>)[] = [];
+  try {
+    return await start(config, opts, opened);
+  } catch (err) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    if (err instanceof BigGanError) throw err;
+    throw new BigGanError('INTERNAL', `start-up failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+async function start(config: ServerConfig, opts: StartOptions, opened: (() => Promise<unknown>)[]): Promise<RunningServer> {
   const metrics = createMetrics();
   const logger = opts.logger ?? { level: config.logLevel };
   // The HTTP app's logger is the service's logger, so every line is JSON on stdout.
   const info = (msg: string, extra: object = {}) => http.log.info(extra, msg);
+  // The engine may warn (e.g. ort cannot load: tfjs serves) before the app and its logger exist.
+  let logReady = false;
+  const early: string[] = [];
+  const warn = (msg: string): void => {
+    if (logReady) http.log.warn(msg);
+    else early.push(msg);
+  };
 
   const weightsDir = await resolveWeights(config, (m) => process.stderr.write(`biggan-serve: ${m}\n`));
   const rssBefore = process.memoryUsage().rss;
   const loaded = await loadModel(weightsDir);
-  const engine = await createEngine(loaded.folded, { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads });
+  const makeEngine = opts.createEngine ?? createEngine;
+  const engineOptions: EngineOptions = { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads, warn };
+  let first: Engine;
+  try {
+    first = await makeEngine(loaded.folded, engineOptions);
+  } catch (err) {
+    if (err instanceof BigGanError) throw err;
+    throw new BigGanError('INTERNAL', `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  // A replacement reloads the weights (the first engine may have moved them into its worker) and
+  // keeps the engine and backend the first one chose.
+  const restartOptions: EngineOptions = { ...engineOptions, engine: first.name, backend: first.backend };
+  const engine = new SupervisedEngine(
+    first,
+    async () => makeEngine((await loadModel(weightsDir)).folded, restartOptions),
+    { failureThreshold: config.engineFailureThreshold, probeIntervalMs: config.engineProbeIntervalMs },
+    {
+      ...metrics.engineObserver,
+      onRestart: () => {
+        metrics.engineObserver.onRestart?.();
+        warn('engine restarted after its worker stopped');
+      },
+      onHealthChange: (healthy) => {
+        service.setEngineHealthy(healthy);
+        if (healthy) info('engine healthy again: ready');
+        else warn(`engine failed ${config.engineFailureThreshold} times in a row: not ready until a probe batch succeeds`);
+      },
+    },
+  );
+  opened.push(() => engine.dispose());
   const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver });
+  opened.push(async () => batcher.close());
   const modelName = path.basename(path.resolve(weightsDir));
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
   const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger });
+  // grpc-js logs to stderr by itself; its lines go to the service's JSON log instead, so that a
+  // failure prints one message.
+  grpcJs.setLogger({ error: (...args: unknown[]) => http.log.warn({ source: 'grpc-js' }, format(...args)) });
+  logReady = true;
+  for (const msg of early.splice(0)) warn(msg);
   info('model loaded', {
     weights: loaded.weightFile,
     format: loaded.format,
@@ -85,22 +158,38 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
     parameters: service.model.parameters,
   });
 
-  await http.listen({ host: config.host, port: config.httpPort });
+  opened.push(() => http.close());
+  try {
+    await http.listen({ host: config.host, port: config.httpPort });
+  } catch (err) {
+    throw listenError('HTTP', config.host, config.httpPort, 'http-port', err);
+  }
   const httpPort = (http.server.address() as { port: number }).port;
   let grpc: ReturnType<typeof createGrpcServer> | undefined;
   let grpcPort = -1;
   if (config.grpcPort >= 0) {
-    grpc = createGrpcServer(service, {
+    const server = createGrpcServer(service, {
       maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
       metrics,
       onInternalError: (err: unknown) => http.log.error({ err }, 'grpc internal error'),
     });
-    grpcPort = await grpc.start(config.host, config.grpcPort);
+    grpc = server;
+    opened.push(() => server.shutdown(0));
+    try {
+      grpcPort = await server.start(config.host, config.grpcPort);
+    } catch (err) {
+      throw listenError('gRPC', config.host, config.grpcPort, 'grpc-port', err);
+    }
   }
   info('listening', { httpPort, grpcPort });
 
-  const warmMs = await service.warmUp();
+  let warmMs: number;
+  try {
+    warmMs = await service.warmUp();
+  } catch (err) {
+    throw new BigGanError('INTERNAL', `the warm-up batch failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   service.setReady();
   grpc?.setServing(true);
   info('ready', { warmUpSeconds: +(warmMs / 1000).toFixed(3), engine: engine.name, backend: engine.backend });
@@ -122,6 +211,35 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
     return stopping;
   };
   return { httpPort, grpcPort, service, metrics, engine, batcher, http, stop };
+}
+
+/** One clear message for a listener that could not start, naming the port and what to do. */
+function listenError(what: 'HTTP' | 'gRPC', host: string, port: number, flag: string, err: unknown): BigGanError {
+  const text = errorText(err);
+  if (text.includes('EADDRINUSE')) {
+    return new BigGanError('IO_ERROR', `${what} port ${port} is already in use (on ${host}); stop whatever holds it or choose another with --${flag}`, { cause: err });
+  }
+  if (text.includes('EACCES')) {
+    return new BigGanError('IO_ERROR', `${what} port ${port}: permission denied (ports below 1024 need privileges); choose another with --${flag}`, { cause: err });
+  }
+  if (text.includes('EADDRNOTAVAIL') || text.includes('ENOTFOUND')) {
+    return new BigGanError('IO_ERROR', `${what}: cannot listen on ${host}: no such local address; check --host`, { cause: err });
+  }
+  return new BigGanError('IO_ERROR', `${what}: cannot listen on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+/** An error's message, code and causes as one string (grpc-js puts the errno in the message). */
+function errorText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e !== undefined && depth < 5; depth++) {
+    if (!(e instanceof Error)) {
+      parts.push(String(e));
+      break;
+    }
+    parts.push(e.message, 'code' in e ? String(e.code) : '');
+    e = e.cause;
+  }
+  return parts.join(' ');
 }
 
 function delay(ms: number): Promise<void> {

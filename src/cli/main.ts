@@ -63,6 +63,9 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // A failed command has printed its one message; a handle it could not close (a listener, a
+    // worker) must not keep the process alive, or a failed start-up would never exit.
+    if (code !== 0) setTimeout(() => process.exit(code), 2000).unref();
   },
   (err: unknown) => {
     process.stderr.write(`biggan-serve: ${(err as Error).stack ?? String(err)}\n`);

@@ -30,6 +30,10 @@ export interface ServerConfig {
   readonly gracePeriodMs: number;
   readonly grpcMaxConnectionAgeMs: number;
   readonly grpcMaxConnectionAgeGraceMs: number;
+  /** Consecutive engine failures after which the server goes unready until a probe succeeds. */
+  readonly engineFailureThreshold: number;
+  /** While unready for engine failures: ms between probe batches. */
+  readonly engineProbeIntervalMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -54,6 +58,8 @@ export const SERVER_OPTIONS = defineOptions([
   { name: 'grace-period-ms', type: 'integer', env: 'BIGGAN_GRACE_PERIOD_MS', default: 30_000, min: 0, max: 3_600_000, description: 'On SIGTERM/SIGINT: time to finish accepted work before exiting.' },
   { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
   { name: 'grpc-max-connection-age-grace-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS', default: 30_000, min: 0, description: 'Time calls on an aged connection may still take.' },
+  { name: 'engine-failure-threshold', type: 'integer', env: 'BIGGAN_ENGINE_FAILURE_THRESHOLD', default: 5, min: 1, max: 1_000_000, description: 'Consecutive failed engine calls after which the server reports not ready (/readyz 503, gRPC NOT_SERVING) until a probe batch succeeds.' },
+  { name: 'engine-probe-interval-ms', type: 'integer', env: 'BIGGAN_ENGINE_PROBE_INTERVAL_MS', default: 5000, min: 10, max: 3_600_000, description: 'While not ready for engine failures: time between one-sample probe batches, ms.' },
   { name: 'log-level', type: 'string', env: 'BIGGAN_LOG_LEVEL', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level (JSON logs on stdout).' },
 ]);
 
@@ -86,6 +92,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     gracePeriodMs: v['grace-period-ms'],
     grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'],
     grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'],
+    engineFailureThreshold: v['engine-failure-threshold'],
+    engineProbeIntervalMs: v['engine-probe-interval-ms'],
     logLevel: v['log-level'],
   });
   if (config.maxSamplesPerRequest > config.maxQueueSize) {

@@ -14,6 +14,20 @@ export interface EngineOptions {
   readonly backend?: string;
   /** Intra-op threads (ort); default all cores. */
   readonly threads?: number;
+  /** Where a fallback (ort cannot load, so tfjs serves) is explained; default `console.warn`. */
+  readonly warn?: (message: string) => void;
+  /** Why onnxruntime-node cannot be used here, or undefined when it can (tests inject a failure). */
+  readonly ortUnusable?: () => Promise<string | undefined>;
+}
+
+/** The default ort check: imports onnxruntime-node and creates a trivial CPU session. */
+async function ortUnusableHere(): Promise<string | undefined> {
+  try {
+    const ort = await import('./ort/ort-engine.js');
+    return (await ort.ortAvailable()) ? undefined : 'creating a CPU session failed';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }
 
 /** Which engine `auto` means for a given backend request. */
@@ -24,7 +38,11 @@ function resolveEngineName(choice: EngineChoice, backend: string | undefined): E
   return 'auto';
 }
 
-/** Creates the requested engine over folded weights; logs nothing (the caller reports the choice). */
+/**
+ * Creates the requested engine over folded weights. With `auto`, an ort that cannot load falls
+ * back to tfjs with a warning naming the reason (and keeps a `--backend` tfjs understands); an
+ * explicit `ort` fails instead.
+ */
 export async function createEngine(folded: FoldedGenerator, opts: EngineOptions = {}): Promise<Engine> {
   const choice = opts.engine ?? 'auto';
   if (!isOneOf(ENGINE_CHOICES, choice)) {
@@ -42,13 +60,18 @@ export async function createEngine(folded: FoldedGenerator, opts: EngineOptions 
   if (provider !== undefined && !isOneOf(EXECUTION_PROVIDERS, provider)) {
     throw new BigGanError('INVALID_CONFIG', `backend: '${provider}' is not an ONNX Runtime execution provider; allowed: ${EXECUTION_PROVIDERS.join(', ')}`);
   }
-  const ort = await import('./ort/ort-engine.js').catch((err: Error) => err);
-  if (ort instanceof Error || !(await ort.ortAvailable())) {
-    if (name === 'ort') throw new BigGanError('INVALID_CONFIG', `engine: onnxruntime-node is not usable here (${ort instanceof Error ? ort.message : 'session creation failed'})`);
+  const unusable = await (opts.ortUnusable ?? ortUnusableHere)();
+  if (unusable !== undefined) {
+    if (name === 'ort') throw new BigGanError('INVALID_CONFIG', `engine: --engine ort was asked for, but onnxruntime-node is not usable here (${unusable})`);
+    const keep = opts.backend !== undefined && (TFJS_BACKENDS as readonly string[]).includes(opts.backend) ? opts.backend : undefined;
+    const dropped = opts.backend !== undefined && keep === undefined ? `; --backend ${opts.backend} is not a tfjs backend and is ignored` : '';
+    (opts.warn ?? console.warn)(`onnxruntime-node is not usable here (${unusable}); falling back to the tfjs engine, which is about 10x slower${dropped}`);
     const { createTfjsEngine } = await import('./tfjs/tfjs-engine.js');
-    return createTfjsEngine(folded, {});
+    return createTfjsEngine(folded, keep !== undefined ? { backend: keep } : {});
   }
+  const ort = await import('./ort/ort-engine.js');
   return ort.createOrtEngine(folded, {
+    ...(opts.warn !== undefined ? { warn: opts.warn } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     executionProvider: provider ?? 'auto',
   });

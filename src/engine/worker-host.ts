@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, parentPort } from 'node:worker_threads';
+import { BigGanError } from '../errors.js';
 
 type ToWorker<O, R> = { kind: 'open'; payload: O } | { kind: 'run'; id: number; payload: R } | { kind: 'close' };
 type FromWorker<I, T> =
@@ -69,8 +70,10 @@ export async function startWorker<O, I, R, T>(moduleUrl: URL, payload: O, transf
       else p?.reject(new Error(reply.message));
     }
   });
-  worker.on('error', (err) => fail(err));
-  worker.on('exit', (code) => fail(new Error(`engine worker exited (code ${code})`)));
+  // A dead worker (crash, out of memory) is UNAVAILABLE, not a bug in the request: its runs get
+  // 503 / UNAVAILABLE and the supervisor (supervised-engine.ts) starts a new engine.
+  worker.on('error', (err) => fail(new BigGanError('UNAVAILABLE', `engine worker crashed: ${err.message}`, { cause: err })));
+  worker.on('exit', (code) => fail(new BigGanError('UNAVAILABLE', `engine worker exited (code ${code})`)));
 
   const opened = await new Promise<FromWorker<I, T>>((resolve) => {
     onOpen = resolve;

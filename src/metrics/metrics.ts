@@ -5,6 +5,7 @@
  */
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { BatcherObserver, RejectReason } from '../batching/batcher.js';
+import type { SupervisorObserver } from '../engine/supervised-engine.js';
 
 /** Latency buckets in seconds: 5 ms .. 60 s. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -20,6 +21,10 @@ export interface Metrics {
   readonly queueWait: Histogram;
   readonly batchSize: Histogram;
   readonly inferenceDuration: Histogram;
+  readonly engineWait: Histogram;
+  readonly engineRestarts: Counter;
+  readonly engineFailures: Counter;
+  readonly nonFiniteOutputs: Counter;
   readonly encodeDuration: Histogram<'format'>;
   readonly images: Counter<'transport'>;
   readonly rejections: Counter<'reason'>;
@@ -27,6 +32,8 @@ export interface Metrics {
   readonly ready: Gauge;
   /** A batcher observer that feeds the queue and batch metrics. */
   readonly batcherObserver: BatcherObserver;
+  /** An engine-supervisor observer that feeds engine time, wait, failures and restarts. */
+  readonly engineObserver: SupervisorObserver;
 }
 
 /** Creates the metrics on a fresh private registry (with Node's default process metrics). */
@@ -41,20 +48,34 @@ export function createMetrics(): Metrics {
   const queueDepth = new Gauge({ name: 'biggan_queue_depth_samples', help: 'Samples waiting in the batcher queue.', registers });
   const queueWait = new Histogram({ name: 'biggan_queue_wait_seconds', help: 'Time a sample waited in the queue before its batch ran.', buckets: LATENCY_BUCKETS, registers });
   const batchSize = new Histogram({ name: 'biggan_batch_size_samples', help: 'Samples per engine call.', buckets: BATCH_BUCKETS, registers });
-  const inferenceDuration = new Histogram({ name: 'biggan_inference_duration_seconds', help: 'Engine time per batch.', buckets: LATENCY_BUCKETS, registers });
+  const inferenceDuration = new Histogram({ name: 'biggan_inference_duration_seconds', help: 'Engine compute time per batch, from the moment the engine starts it (waiting behind another batch not included).', buckets: LATENCY_BUCKETS, registers });
+  const engineWait = new Histogram({ name: 'biggan_engine_wait_seconds', help: 'Time a batch handed to the engine waited for the previous one to finish (pipelining).', buckets: LATENCY_BUCKETS, registers });
+  const engineRestarts = new Counter({ name: 'biggan_engine_restarts_total', help: 'Engines started again after their worker thread died.', registers });
+  const engineFailures = new Counter({ name: 'biggan_engine_failures_total', help: 'Engine calls that failed.', registers });
+  const nonFiniteOutputs = new Counter({ name: 'biggan_nonfinite_outputs_total', help: 'Samples the engine answered with NaN or infinite values (their requests got an error).', registers });
   const encodeDuration = new Histogram({ name: 'biggan_encode_duration_seconds', help: 'Image encoding time per image, by format.', labelNames: ['format'] as const, buckets: LATENCY_BUCKETS, registers });
   const images = new Counter({ name: 'biggan_images_generated_total', help: 'Images generated and returned.', labelNames: ['transport'] as const, registers });
   const rejections = new Counter({ name: 'biggan_rejections_total', help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.', labelNames: ['reason'] as const, registers });
   const modelInfo = new Gauge({ name: 'biggan_model_info', help: 'The model being served (always 1), labelled with model, engine, backend and resolution.', labelNames: ['model', 'engine', 'backend', 'resolution'] as const, registers });
   const ready = new Gauge({ name: 'biggan_ready', help: '1 when the service is ready (loaded, warmed up, not draining).', registers });
   const batcherObserver: BatcherObserver = {
-    onBatch: ({ size, durationMs }) => {
-      batchSize.observe(size);
-      inferenceDuration.observe(durationMs / 1000);
-    },
+    // Engine time is observed by the engine supervisor, where the call really starts: the
+    // batcher's duration includes the time a pipelined batch waits for the engine.
+    onBatch: ({ size }) => batchSize.observe(size),
     onQueueWait: (ms) => queueWait.observe(ms / 1000),
     onQueueDepth: (samples) => queueDepth.set(samples),
     onReject: (reason: RejectReason) => rejections.inc({ reason }),
   };
-  return { registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, encodeDuration, images, rejections, modelInfo, ready, batcherObserver };
+  const engineObserver: SupervisorObserver = {
+    onCompute: ({ durationMs, ok }) => {
+      inferenceDuration.observe(durationMs / 1000);
+      if (!ok) engineFailures.inc();
+    },
+    onWait: (ms) => engineWait.observe(ms / 1000),
+    onRestart: () => engineRestarts.inc(),
+  };
+  return {
+    registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, engineWait, engineRestarts, engineFailures, nonFiniteOutputs,
+    encodeDuration, images, rejections, modelInfo, ready, batcherObserver, engineObserver,
+  };
 }

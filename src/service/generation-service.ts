@@ -11,6 +11,7 @@ import { listClasses } from '../latents/imagenet-classes.js';
 import { toRgb8 } from '../image/convert.js';
 import { encodeImage, encodeAnimation, makeGrid, MIME_TYPES, IMAGE_FORMATS, type ImageFormat, type Rgb8Image } from '../image/encode.js';
 import { BigGanError, ERROR_TABLE } from '../errors.js';
+import { eachInOrder } from './in-order.js';
 import { planGenerate, planInterpolate, DEFAULT_TRUNCATION, type PlannedSample, type PlannedCall } from './request-samples.js';
 import type {
   CallContext, ClassInfo, GenerateRequest, GenerateResult, GeneratedImage, GeneratorService,
@@ -31,6 +32,8 @@ type State = 'starting' | 'ready' | 'draining';
 export class GenerationService implements GeneratorService {
   readonly model: ModelInfo;
   private state: State = 'starting';
+  /** False while the engine keeps failing (see SupervisedEngine); readiness follows it. */
+  private engineHealthy = true;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly listeners: ((ready: boolean) => void)[] = [];
@@ -75,6 +78,16 @@ export class GenerationService implements GeneratorService {
     if (this.state === 'starting') this.setState('ready');
   }
 
+  /**
+   * Engine health from the supervisor: unhealthy makes the service unready (503, gRPC health
+   * NOT_SERVING) so load balancers stop sending traffic; healthy again restores readiness.
+   */
+  setEngineHealthy(healthy: boolean): void {
+    const was = this.isReady();
+    this.engineHealthy = healthy;
+    this.readinessChanged(was);
+  }
+
   /** Stops accepting new requests; readiness goes false at once. */
   startDrain(): void {
     this.setState('draining');
@@ -87,7 +100,7 @@ export class GenerationService implements GeneratorService {
   }
 
   isReady(): boolean {
-    return this.state === 'ready';
+    return this.state === 'ready' && this.engineHealthy;
   }
 
   get draining(): boolean {
@@ -113,13 +126,13 @@ export class GenerationService implements GeneratorService {
       const rgb = this.submit(plan.samples, plan, ctx);
       const size = { width: res, height: res };
       if (plan.grid) {
-        const images = await Promise.all(rgb);
+        const images = await eachInOrder(rgb);
         const grid = makeGrid(images);
         const data = await this.encode(grid, plan.format);
         this.metrics.images.inc({ transport: ctx.transport }, images.length);
         return { images: [], grid: { data, mimeType: MIME_TYPES[plan.format] }, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
       }
-      const images = await Promise.all(
+      const images = await eachInOrder(
         rgb.map(async (p, i): Promise<GeneratedImage> => describe(plan.samples[i], i, await this.encode(await p, plan.format), MIME_TYPES[plan.format])),
       );
       this.metrics.images.inc({ transport: ctx.transport }, images.length);
@@ -143,13 +156,14 @@ export class GenerationService implements GeneratorService {
           t: plan.t[i],
         }));
         // Deliver frames strictly in order, each as soon as it and its predecessors are ready.
-        for (const f of encoded) {
-          const frame = await f;
+        await eachInOrder(encoded, (frame) => {
+          // A client that went away gets no more frames (the batcher has already failed the rest).
+          if (ctx.signal?.aborted) throw new BigGanError('CANCELLED', 'the client went away');
           frames.push(frame);
           onFrame?.(frame);
-        }
+        });
       }
-      const images = await Promise.all(rgb);
+      const images = await eachInOrder(rgb);
       this.metrics.images.inc({ transport: ctx.transport }, images.length);
       const size = { width: res, height: res };
       if (animated) {
@@ -168,7 +182,7 @@ export class GenerationService implements GeneratorService {
 
   /** Submits samples to the batcher; returns per-sample RGB8 promises (in request order). */
   private submit(samples: PlannedSample[], call: PlannedCall, ctx: CallContext): Promise<Rgb8Image>[] {
-    if (!this.isReady()) throw new BigGanError('UNAVAILABLE', this.draining ? 'server is draining (shutting down); retry on another replica' : 'server is not ready yet (loading or warming up)');
+    if (!this.isReady()) throw new BigGanError('UNAVAILABLE', this.unavailableReason());
     const timeouts = [call.timeoutMs, ctx.timeoutMs].filter((t): t is number => t !== undefined);
     const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : undefined;
     const submitted = this.batcher.submit(
@@ -176,9 +190,26 @@ export class GenerationService implements GeneratorService {
       { priority: call.priority, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) },
     );
     const res = this.engine.config.outputDim;
-    const rgb = submitted.results.map(async (p) => ({ width: res, height: res, data: toRgb8(await p) }));
+    const rgb = submitted.results.map(async (p, i) => ({ width: res, height: res, data: toRgb8(this.checkFinite(await unwrapEngineError(p), i)) }));
     for (const p of rgb) p.catch(() => undefined); // the caller awaits them; never an unhandled rejection
     return rgb;
+  }
+
+  /** A sample with NaN or infinite values fails its request: never a silent flat image. */
+  private checkFinite(sample: Float32Array, index: number): Float32Array {
+    for (let i = 0; i < sample.length; i++) {
+      if (!Number.isFinite(sample[i])) {
+        this.metrics.nonFiniteOutputs.inc();
+        throw new BigGanError('INTERNAL', `the engine returned non-finite values for sample ${index}`);
+      }
+    }
+    return sample;
+  }
+
+  private unavailableReason(): string {
+    if (this.draining) return 'server is draining (shutting down); retry on another replica';
+    if (this.state === 'starting') return 'server is not ready yet (loading or warming up)';
+    return 'the engine is failing; not ready until a probe batch succeeds; retry on another replica';
   }
 
   private async encode(img: Rgb8Image, format: ImageFormat): Promise<Buffer> {
@@ -207,9 +238,26 @@ export class GenerationService implements GeneratorService {
   private setState(state: State): void {
     const was = this.isReady();
     this.state = state;
+    this.readinessChanged(was);
+  }
+
+  private readinessChanged(was: boolean): void {
     const now = this.isReady();
     this.metrics.ready.set(now ? 1 : 0);
     if (was !== now) for (const l of this.listeners) l(now);
+  }
+}
+
+/**
+ * The batcher reports every engine failure as INTERNAL; an engine that is gone (its worker died,
+ * see SupervisedEngine) is UNAVAILABLE (503), so that error, the cause, is what the client gets.
+ */
+async function unwrapEngineError<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof BigGanError && err.code === 'INTERNAL' && err.cause instanceof BigGanError && err.cause.code === 'UNAVAILABLE') throw err.cause;
+    throw err;
   }
 }
 
