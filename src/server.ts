@@ -19,6 +19,7 @@ import { downloadModel } from './download/download.js';
 import { createProgressReporter } from './download/progress.js';
 import { BigGanError } from './errors.js';
 import { packageVersion } from './package-root.js';
+import { batchTracer, tracingFromEnv, type Tracing } from './tracing/tracing.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -61,7 +62,7 @@ export async function resolveWeights(config: ServerConfig, log: (msg: string) =>
 }
 
 /** Starts everything; resolves once both listeners are up and warm-up has run (ready). */
-export async function startServer(config: ServerConfig, opts: { logger?: boolean | object } = {}): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, opts: { logger?: boolean | object; tracing?: Tracing } = {}): Promise<RunningServer> {
   const metrics = createMetrics();
   const logger = opts.logger ?? { level: config.logLevel };
   // The HTTP app's logger is the service's logger, so every line is JSON on stdout.
@@ -71,10 +72,13 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   const rssBefore = process.memoryUsage().rss;
   const loaded = await loadModel(weightsDir);
   const engine = await createEngine(loaded.folded, { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads });
-  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver });
   const modelName = path.basename(path.resolve(weightsDir));
+  // OTEL_* environment; off (the API's no-op tracer) unless an exporter is configured.
+  const tracing = opts.tracing ?? tracingFromEnv();
+  const traceBatch = batchTracer(tracing, { model: modelName, engine: engine.name, backend: engine.backend });
+  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver, ...(traceBatch ? { traceBatch } : {}) });
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
-  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger });
+  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger, tracing });
   info('model loaded', {
     weights: loaded.weightFile,
     format: loaded.format,
@@ -83,6 +87,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
     engine: engine.name,
     backend: engine.backend,
     parameters: service.model.parameters,
+    tracing: tracing.description,
   });
 
   await http.listen({ host: config.host, port: config.httpPort });
@@ -95,6 +100,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
       metrics,
       onInternalError: (err: unknown) => http.log.error({ err }, 'grpc internal error'),
+      observe: { tracing, logger: http.log, model: () => modelName },
     });
     grpcPort = await grpc.start(config.host, config.grpcPort);
   }
@@ -108,6 +114,13 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      if (config.drainDelayMs > 0) {
+        // Unready but serving: endpoints controllers and load balancers need time to stop sending.
+        service.leaveRotation();
+        grpc?.setServing(false);
+        info('not ready; serving until the drain starts', { drainDelayMs: config.drainDelayMs });
+        await delay(config.drainDelayMs);
+      }
       service.startDrain(); // readiness and gRPC health go false at once; new requests get 503
       grpc?.setServing(false);
       info('draining', { gracePeriodMs: config.gracePeriodMs });
@@ -117,6 +130,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
       batcher.close();
       await Promise.all([http.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
       await engine.dispose();
+      await tracing.shutdown().catch((err: unknown) => http.log.warn({ err }, 'tracing shutdown failed'));
       info('stopped');
     })();
     return stopping;

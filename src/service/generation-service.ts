@@ -25,7 +25,7 @@ export interface ServiceOptions {
   readonly maxSamplesPerRequest: number;
 }
 
-type State = 'starting' | 'ready' | 'draining';
+type State = 'starting' | 'ready' | 'leaving' | 'draining';
 
 /** The one service object behind REST and gRPC. */
 export class GenerationService implements GeneratorService {
@@ -75,6 +75,11 @@ export class GenerationService implements GeneratorService {
     if (this.state === 'starting') this.setState('ready');
   }
 
+  /** Readiness goes false so load balancers stop sending, but requests that still arrive are served. */
+  leaveRotation(): void {
+    if (this.state === 'ready') this.setState('leaving');
+  }
+
   /** Stops accepting new requests; readiness goes false at once. */
   startDrain(): void {
     this.setState('draining');
@@ -115,14 +120,16 @@ export class GenerationService implements GeneratorService {
       if (plan.grid) {
         const images = await Promise.all(rgb);
         const grid = makeGrid(images);
-        const data = await this.encode(grid, plan.format);
+        const data = await this.encode(grid, plan.format, ctx);
         this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      if (ctx.trace) ctx.trace.images += images.length;
         return { images: [], grid: { data, mimeType: MIME_TYPES[plan.format] }, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
       }
       const images = await Promise.all(
-        rgb.map(async (p, i): Promise<GeneratedImage> => describe(plan.samples[i], i, await this.encode(await p, plan.format), MIME_TYPES[plan.format])),
+        rgb.map(async (p, i): Promise<GeneratedImage> => describe(plan.samples[i], i, await this.encode(await p, plan.format, ctx), MIME_TYPES[plan.format])),
       );
       this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      if (ctx.trace) ctx.trace.images += images.length;
       return { images, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
     });
   }
@@ -139,7 +146,7 @@ export class GenerationService implements GeneratorService {
       const frames: InterpolationFrame[] = [];
       if (onFrame || !(animated || plan.grid)) {
         const encoded = rgb.map(async (p, i): Promise<InterpolationFrame> => ({
-          ...describe(plan.samples[i], i, await this.encode(await p, frameFormat), MIME_TYPES[frameFormat]),
+          ...describe(plan.samples[i], i, await this.encode(await p, frameFormat, ctx), MIME_TYPES[frameFormat]),
           t: plan.t[i],
         }));
         // Deliver frames strictly in order, each as soon as it and its predecessors are ready.
@@ -151,6 +158,7 @@ export class GenerationService implements GeneratorService {
       }
       const images = await Promise.all(rgb);
       this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      if (ctx.trace) ctx.trace.images += images.length;
       const size = { width: res, height: res };
       if (animated) {
         const t0 = performance.now();
@@ -159,7 +167,7 @@ export class GenerationService implements GeneratorService {
         return { frames, animation: { data, mimeType: MIME_TYPES[plan.format] }, ...size };
       }
       if (plan.grid) {
-        const data = await this.encode(makeGrid(images), frameFormat);
+        const data = await this.encode(makeGrid(images), frameFormat, ctx);
         return { frames, grid: { data, mimeType: MIME_TYPES[frameFormat] }, ...size };
       }
       return { frames, ...size };
@@ -168,12 +176,12 @@ export class GenerationService implements GeneratorService {
 
   /** Submits samples to the batcher; returns per-sample RGB8 promises (in request order). */
   private submit(samples: PlannedSample[], call: PlannedCall, ctx: CallContext): Promise<Rgb8Image>[] {
-    if (!this.isReady()) throw new BigGanError('UNAVAILABLE', this.draining ? 'server is draining (shutting down); retry on another replica' : 'server is not ready yet (loading or warming up)');
+    if (!this.isReady() && this.state !== 'leaving') throw new BigGanError('UNAVAILABLE', this.draining ? 'server is draining (shutting down); retry on another replica' : 'server is not ready yet (loading or warming up)');
     const timeouts = [call.timeoutMs, ctx.timeoutMs].filter((t): t is number => t !== undefined);
     const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : undefined;
     const submitted = this.batcher.submit(
       samples.map((s) => ({ z: s.z, classVector: s.classVector, truncation: s.truncation })),
-      { priority: call.priority, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      { priority: call.priority, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}), traceContext: ctx.trace?.spanContext },
     );
     const res = this.engine.config.outputDim;
     const rgb = submitted.results.map(async (p) => ({ width: res, height: res, data: toRgb8(await p) }));
@@ -181,11 +189,14 @@ export class GenerationService implements GeneratorService {
     return rgb;
   }
 
-  private async encode(img: Rgb8Image, format: ImageFormat): Promise<Buffer> {
-    const t0 = performance.now();
-    const data = await encodeImage(img, format);
-    this.metrics.encodeDuration.observe({ format }, (performance.now() - t0) / 1000);
-    return data;
+  private async encode(img: Rgb8Image, format: ImageFormat, ctx?: CallContext): Promise<Buffer> {
+    const run = async (): Promise<Buffer> => {
+      const t0 = performance.now();
+      const data = await encodeImage(img, format);
+      this.metrics.encodeDuration.observe({ format }, (performance.now() - t0) / 1000);
+      return data;
+    };
+    return ctx?.trace ? ctx.trace.child('encode', { 'biggan.format': format }, run) : run();
   }
 
   /** Counts a call as in flight (for graceful drain) and records validation failures. */
