@@ -74,7 +74,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   const engine = await createEngine(loaded.folded, { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads });
   const modelName = path.basename(path.resolve(weightsDir));
   // OTEL_* environment; off (the API's no-op tracer) unless an exporter is configured.
-  const tracing = opts.tracing ?? tracingFromEnv();
+  const tracing = opts.tracing ?? (await tracingFromEnv());
   const traceBatch = batchTracer(tracing, { model: modelName, engine: engine.name, backend: engine.backend });
   const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver, ...(traceBatch ? { traceBatch } : {}) });
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });

@@ -52,7 +52,7 @@ export async function benchTracing(config: ServerConfig, concurrencies: readonly
       const runs: Record<'off' | 'otlp', Run[]> = { off: [], otlp: [] };
       for (let r = 0; r < rounds; r++) {
         runs.off.push(await measure(config, NOOP_TRACING, c, seconds));
-        runs.otlp.push(await measure(config, tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }), c, seconds));
+        runs.otlp.push(await measure(config, await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }), c, seconds));
       }
       for (const mode of ['off', 'otlp'] as const) {
         const rs = runs[mode];

@@ -3,14 +3,11 @@
  * an exporter is configured (`OTEL_TRACES_EXPORTER=otlp|console`, or an OTLP endpoint is set);
  * otherwise every hook gets the API's no-op tracer and skips its extra work, so it costs nothing.
  * Spans are passed explicitly (no global provider, no async-context manager): several servers
- * can run in one process (tests) and the hot path pays no async-hooks cost.
+ * can run in one process (tests) and the hot path pays no async-hooks cost. The SDK and exporter
+ * are imported only when tracing is on, so a server without it does not even load them.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanContext, type TextMapGetter, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { BigGanError } from '../errors.js';
 import { packageVersion } from '../package-root.js';
 
@@ -26,8 +23,6 @@ export interface Tracing {
   /** Flushes pending spans and stops the exporter. */
   shutdown(): Promise<void>;
 }
-
-const propagator = new W3CTraceContextPropagator();
 
 /** Tracing off: the API's no-op tracer (no global provider is registered, so this never records). */
 export const NOOP_TRACING: Tracing = Object.freeze({
@@ -54,7 +49,7 @@ export function otlpTracesUrl(env: NodeJS.ProcessEnv): string | undefined {
  * (`OTEL_TRACES_SAMPLER[_ARG]`), batching (`OTEL_BSP_*`), headers and timeouts
  * (`OTEL_EXPORTER_OTLP_*`) are read by the SDK from the process environment.
  */
-export function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): Tracing {
+export async function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<Tracing> {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return NOOP_TRACING;
   const url = otlpTracesUrl(env);
   const names = (env.OTEL_TRACES_EXPORTER ?? (url ? 'otlp' : 'none'))
@@ -62,6 +57,17 @@ export function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): Tracing {
     .map((s) => s.trim().toLowerCase())
     .filter((s) => s !== '' && s !== 'none');
   if (names.length === 0) return NOOP_TRACING;
+  const unknown = names.find((n) => n !== 'otlp' && n !== 'console');
+  if (unknown) throw new BigGanError('INVALID_CONFIG', `OTEL_TRACES_EXPORTER: unsupported exporter '${unknown}' (supported: otlp, console, none)`);
+  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { detectResources, envDetector, resourceFromAttributes }, { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter }, { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION }] =
+    await Promise.all([
+      import('@opentelemetry/core'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace-base'),
+      import('@opentelemetry/semantic-conventions'),
+    ]);
+  const propagator = new W3CTraceContextPropagator();
   const processors: SpanProcessor[] = [];
   const where: string[] = [];
   for (const name of names) {
@@ -70,11 +76,9 @@ export function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): Tracing {
       const target = url ?? 'http://localhost:4318/v1/traces';
       processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: target })));
       where.push(`otlp ${target}`);
-    } else if (name === 'console') {
+    } else {
       processors.push(new BatchSpanProcessor(new ConsoleSpanExporter()));
       where.push('console');
-    } else {
-      throw new BigGanError('INVALID_CONFIG', `OTEL_TRACES_EXPORTER: unsupported exporter '${name}' (supported: otlp, console, none)`);
     }
   }
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) override the defaults.

@@ -193,13 +193,14 @@ function drive(clients: number, send: (client: number, n: number) => Promise<voi
         const cause = (err as Error).cause;
         const why = cause instanceof Error ? ` (${cause.message})` : '';
         if (tally.errors.length < 10) tally.errors.push(`${new Date().toISOString()} ${(err as Error).message}${why}`);
+        if (process.env.ROLLING_RESTART_DEBUG) process.stderr.write(`request failed: ${tally.errors.at(-1)}\n`);
       }
     }
   });
   return { tally, done: Promise.all(loops).then(() => undefined) };
 }
 
-test('rolling restart of two replicas behind nginx: no failed request over HTTP or gRPC, gRPC rebalances', { timeout: 60_000 }, async (t) => {
+test('rolling restart of two replicas behind nginx: no failed request over HTTP or gRPC, gRPC rebalances', { timeout: 120_000 }, async (t) => {
   assert.ok(NGINX, 'nginx is not installed: install it with `apt-get install -y --no-install-recommends nginx` (.ci/run does this when it is missing)');
   const ports = await Promise.all(Array.from({ length: 6 }, freePort));
   const replicas = [new Replica('replica-0', ports[0], ports[1]), new Replica('replica-1', ports[2], ports[3])];

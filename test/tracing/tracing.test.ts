@@ -18,13 +18,13 @@ const GRPC_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const GRPC_PARENT = 'b7ad6b7169203331';
 
 test('env: no exporter configured means the no-op tracer; an OTLP endpoint turns OTLP on', async () => {
-  assert.equal(tracingFromEnv({}), NOOP_TRACING);
-  assert.equal(tracingFromEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }), NOOP_TRACING);
-  assert.equal(tracingFromEnv({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }), NOOP_TRACING);
+  assert.equal(await tracingFromEnv({}), NOOP_TRACING);
+  assert.equal(await tracingFromEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }), NOOP_TRACING);
+  assert.equal(await tracingFromEnv({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }), NOOP_TRACING);
   assert.equal(otlpTracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318/' }), 'http://x:4318/v1/traces');
   assert.equal(otlpTracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://y/t' }), 'http://y/t');
-  assert.throws(() => tracingFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' }), /unsupported exporter 'zipkin'/);
-  const on = tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+  await assert.rejects(tracingFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' }), /unsupported exporter 'zipkin'/);
+  const on = await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
   assert.equal(on.enabled, true);
   assert.equal(on.description, 'otlp http://127.0.0.1:9/v1/traces');
   await on.shutdown();
@@ -32,7 +32,7 @@ test('env: no exporter configured means the no-op tracer; an OTLP endpoint turns
 
 test('one /generate and one gRPC Generate in one batch: spans reach an OTLP receiver with the callers\' trace ids and the batch links both', async () => {
   const sink = await startOtlpSink();
-  const tracing = tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'biggan-trace-test' });
+  const tracing = await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'biggan-trace-test' });
   // A full batch of 2 starts at once; the long delay makes sure the two requests wait for each other.
   const { config } = parseServerConfig(['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-batch-size', '2', '--max-queue-delay-ms', '5000', '--max-concurrent-batches', '1'], {});
   const server = await startServer(config, { logger: false, tracing });
