@@ -23,6 +23,7 @@ import { downloadModel } from './download/download.js';
 import { createProgressReporter } from './download/progress.js';
 import { BigGanError } from './errors.js';
 import { packageVersion } from './package-root.js';
+import { batchTracer, tracingFromEnv, type Tracing } from './tracing/tracing.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -74,6 +75,8 @@ export interface StartOptions {
    * Tests wrap the real engine here to fail or stall it on command.
    */
   readonly createEngine?: (folded: FoldedGenerator, opts: EngineOptions) => Promise<Engine>;
+  /** Tracing to use (default: from the OTEL_* environment; off unless an exporter is configured). */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -138,11 +141,15 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     },
   );
   opened.push(() => engine.dispose());
-  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver });
-  opened.push(async () => batcher.close());
   const modelName = path.basename(path.resolve(weightsDir));
+  // OTEL_* environment; off (the API's no-op tracer) unless an exporter is configured.
+  const tracing = opts.tracing ?? (await tracingFromEnv());
+  opened.push(() => tracing.shutdown());
+  const traceBatch = batchTracer(tracing, { model: modelName, engine: engine.name, backend: engine.backend });
+  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver, ...(traceBatch ? { traceBatch } : {}) });
+  opened.push(async () => batcher.close());
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
-  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger });
+  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger, tracing });
   // grpc-js logs to stderr by itself; its lines go to the service's JSON log instead, so that a
   // failure prints one message.
   grpcJs.setLogger({ error: (...args: unknown[]) => http.log.warn({ source: 'grpc-js' }, format(...args)) });
@@ -156,6 +163,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     engine: engine.name,
     backend: engine.backend,
     parameters: service.model.parameters,
+    tracing: tracing.description,
   });
 
   opened.push(() => http.close());
@@ -173,6 +181,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
       metrics,
       onInternalError: (err: unknown) => http.log.error({ err }, 'grpc internal error'),
+      observe: { tracing, logger: http.log, model: () => modelName },
     });
     grpc = server;
     opened.push(() => server.shutdown(0));
@@ -197,6 +206,13 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      if (config.drainDelayMs > 0) {
+        // Unready but serving: endpoints controllers and load balancers need time to stop sending.
+        service.leaveRotation();
+        grpc?.setServing(false);
+        info('not ready; serving until the drain starts', { drainDelayMs: config.drainDelayMs });
+        await delay(config.drainDelayMs);
+      }
       service.startDrain(); // readiness and gRPC health go false at once; new requests get 503
       grpc?.setServing(false);
       info('draining', { gracePeriodMs: config.gracePeriodMs });
@@ -206,6 +222,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       batcher.close();
       await Promise.all([http.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
       await engine.dispose();
+      await tracing.shutdown().catch((err: unknown) => http.log.warn({ err }, 'tracing shutdown failed'));
       info('stopped');
     })();
     return stopping;

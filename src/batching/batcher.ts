@@ -4,6 +4,7 @@
  * at a time, and answers every request exactly once: results, OVERLOADED, DEADLINE_EXCEEDED,
  * CANCELLED, INTERNAL (engine failure) or UNAVAILABLE (closed).
  */
+import type { SpanContext } from '@opentelemetry/api';
 import type { Engine, EngineBatch, EngineOutput } from '../engine/engine.js';
 import { BigGanError, invalidArgument } from '../errors.js';
 import { realClock, type Clock } from './clock.js';
@@ -44,6 +45,8 @@ export interface SubmitOptions {
   readonly timeoutMs?: number;
   /** Aborting removes the request's queued samples and rejects it with CANCELLED. */
   readonly signal?: AbortSignal;
+  /** The request's span (tracing): the batch span carrying its samples links to it. */
+  readonly traceContext?: SpanContext;
 }
 
 /** A request accepted by `submit`. Its promises never cause unhandled rejections. */
@@ -82,10 +85,20 @@ export interface BatcherStats {
   readonly samples: number;
 }
 
+/**
+ * Tracing hook: called as a batch starts with each traced request in it (its span, how long its
+ * oldest sample here waited, ms, and its samples here); returns what ends the batch span.
+ */
+export type BatchTraceHook = (batch: {
+  size: number;
+  members: readonly { traceContext: SpanContext; queuedMs: number; samples: number }[];
+}) => (error?: unknown) => void;
+
 /** Optional collaborators of a `Batcher`. */
 export interface BatcherOptions {
   readonly clock?: Clock;
   readonly observer?: BatcherObserver;
+  readonly traceBatch?: BatchTraceHook;
 }
 
 interface Deferred<T> {
@@ -122,6 +135,8 @@ interface RequestState {
   finished: boolean;
   /** Removes the abort listener. */
   detach?: () => void;
+  /** The request's span, for the batch span's links. */
+  traceContext?: SpanContext;
 }
 
 /** A queued sample with its payload. */
@@ -142,6 +157,7 @@ export class Batcher {
   private readonly engine: Engine;
   private readonly clock: Clock;
   private readonly observer: BatcherObserver | undefined;
+  private readonly traceBatch: BatchTraceHook | undefined;
   private readonly queue = new SampleQueue<Item>();
   private nextId = 1;
   /** Samples in the engine calls in flight; 0 when idle. */
@@ -164,6 +180,7 @@ export class Batcher {
     this.engine = engine;
     this.clock = options.clock ?? realClock;
     this.observer = options.observer;
+    this.traceBatch = options.traceBatch;
   }
 
   /** Samples waiting in the queue. */
@@ -185,6 +202,7 @@ export class Batcher {
     if (this.closed) throw new BigGanError('UNAVAILABLE', 'the batcher is closed');
     this.checkRequest(samples, opts);
     const request = this.createRequest(samples.length, opts.timeoutMs ?? Infinity);
+    request.traceContext = opts.traceContext;
     const view: SubmittedRequest = {
       id: request.id,
       results: request.samples.map((d) => d.promise),
@@ -292,11 +310,11 @@ export class Batcher {
     this.running += batch.length;
     this.inFlight += 1;
     for (const item of batch) this.notify((o) => o.onQueueWait?.(now - item.enqueuedAt));
-    void this.run(batch, now);
+    void this.run(batch, now, this.traceBatch ? this.startBatchSpan(batch, now, this.traceBatch) : undefined);
   }
 
   /** One engine call; never rejects, and always ends by taking the next batch. */
-  private async run(items: Item[], startedAt: number): Promise<void> {
+  private async run(items: Item[], startedAt: number, endSpan?: (error?: unknown) => void): Promise<void> {
     let output: EngineOutput | undefined;
     let failure: unknown;
     try {
@@ -313,6 +331,7 @@ export class Batcher {
     this.avgBatchMs =
       this.batches === 1 ? durationMs : this.avgBatchMs + DURATION_EWMA_ALPHA * (durationMs - this.avgBatchMs);
     this.notify((o) => o.onBatch?.({ size: items.length, durationMs }));
+    if (endSpan) guarded(() => endSpan(failure));
     if (output === undefined || failure !== undefined) {
       const message = failure instanceof Error ? failure.message : String(failure);
       const error = new BigGanError('INTERNAL', `engine failed: ${message}`, { cause: failure });
@@ -322,6 +341,23 @@ export class Batcher {
       this.deliver(items, output);
     }
     this.pump();
+  }
+
+  /** Calls the tracing hook with the traced requests in `items`; a throwing hook never disturbs the batcher. */
+  private startBatchSpan(items: readonly Item[], now: number, hook: BatchTraceHook): ((error?: unknown) => void) | undefined {
+    const members = new Map<RequestState, { traceContext: SpanContext; queuedMs: number; samples: number }>();
+    for (const item of items) {
+      const traceContext = item.request.traceContext;
+      if (traceContext === undefined) continue;
+      const m = members.get(item.request);
+      if (m) {
+        m.samples += 1;
+        m.queuedMs = Math.max(m.queuedMs, now - item.enqueuedAt);
+      } else members.set(item.request, { traceContext, queuedMs: now - item.enqueuedAt, samples: 1 });
+    }
+    let end: ((error?: unknown) => void) | undefined;
+    guarded(() => (end = hook({ size: items.length, members: [...members.values()] })));
+    return end;
   }
 
   /** Hands each sample its slice of the batch output; samples of finished requests are discarded. */
@@ -496,6 +532,15 @@ function checkOutput(output: EngineOutput, size: number): void {
   const expected = size * output.height * output.width * 3;
   if (output.size !== size || output.data.length !== expected) {
     throw new Error(`output of ${output.size} samples / ${output.data.length} values for a batch of ${size} (expected ${expected})`);
+  }
+}
+
+/** Runs a tracing hook; tracing must never break serving, so a failure becomes a warning. */
+function guarded(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    process.emitWarning(`batcher trace hook failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

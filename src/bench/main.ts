@@ -17,6 +17,7 @@ import { randomStateDict } from '../model/random-weights.js';
 import { writeSafetensors } from '../weights/safetensors-writer.js';
 import { benchEngine, formatBenchTable, type BenchRow } from './engine-bench.js';
 import { runHttpLoad, type LoadResult } from './http-load.js';
+import { benchTracing } from './tracing-bench.js';
 
 const SPECS = defineOptions([
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
@@ -30,6 +31,7 @@ const SPECS = defineOptions([
   { name: 'max-batch-size', type: 'integer', min: 1, max: 256, description: 'Server batch size (default: the best raw batch size).' },
   { name: 'max-queue-delay-ms', type: 'number', default: 5, min: 0, description: 'Server batching delay.' },
   { name: 'skip-http', type: 'boolean', default: false, description: 'Only the raw engine numbers.' },
+  { name: 'tracing', type: 'boolean', default: false, description: 'Only the tracing overhead: HTTP load with tracing off vs OTLP export to a local receiver.' },
 ]);
 
 const USAGE = formatHelp('npm run bench -- [--engine ort|tfjs] [--seconds 10] [options]', 'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.', SPECS);
@@ -63,6 +65,15 @@ async function main(argv: string[]): Promise<void> {
   const batchSizes = list(v['batch-sizes']);
   const concurrencies = list(v.concurrency);
   const engineName = v.engine;
+
+  if (v.tracing) {
+    const args = ['--weights', weights, '--engine', engineName, '--http-port', '0', '--grpc-port=-1', '--host', '127.0.0.1', '--log-level', 'warn', '--max-queue-size', '1024', '--max-queue-delay-ms', String(v['max-queue-delay-ms'])];
+    if (v.backend) args.push('--backend', v.backend);
+    if (v.threads) args.push('--threads', String(v.threads));
+    if (v['max-batch-size']) args.push('--max-batch-size', String(v['max-batch-size']));
+    await benchTracing(parseServerConfig(args, {}).config, concurrencies, v.seconds);
+    return;
+  }
 
   // Start the server first (it loads the model once); the raw engine is measured while no HTTP
   // traffic runs, then the same engine serves the load.

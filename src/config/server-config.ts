@@ -28,6 +28,8 @@ export interface ServerConfig {
   readonly maxSamplesPerRequest: number;
   readonly bodyLimitBytes: number;
   readonly gracePeriodMs: number;
+  /** On SIGTERM: ms to stay unready but serving before the drain starts (load balancers catch up). */
+  readonly drainDelayMs: number;
   readonly grpcMaxConnectionAgeMs: number;
   readonly grpcMaxConnectionAgeGraceMs: number;
   /** Consecutive engine failures after which the server goes unready until a probe succeeds. */
@@ -56,6 +58,7 @@ export const SERVER_OPTIONS = defineOptions([
   { name: 'max-samples-per-request', type: 'integer', env: 'BIGGAN_MAX_SAMPLES_PER_REQUEST', default: 16, min: 1, max: 1024, description: 'Most samples (count, frames) in one request.' },
   { name: 'body-limit-bytes', type: 'integer', env: 'BIGGAN_BODY_LIMIT_BYTES', default: 4 * 1024 * 1024, min: 1024, max: 1 << 30, description: 'Largest HTTP request body; larger ones get 413.' },
   { name: 'grace-period-ms', type: 'integer', env: 'BIGGAN_GRACE_PERIOD_MS', default: 30_000, min: 0, max: 3_600_000, description: 'On SIGTERM/SIGINT: time to finish accepted work before exiting.' },
+  { name: 'drain-delay-ms', type: 'integer', env: 'BIGGAN_DRAIN_DELAY_MS', default: 0, min: 0, max: 600_000, description: 'On SIGTERM/SIGINT: first go unready but keep serving for this long, so load balancers stop sending before the drain refuses new requests.' },
   { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
   { name: 'grpc-max-connection-age-grace-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS', default: 30_000, min: 0, description: 'Time calls on an aged connection may still take.' },
   { name: 'engine-failure-threshold', type: 'integer', env: 'BIGGAN_ENGINE_FAILURE_THRESHOLD', default: 5, min: 1, max: 1_000_000, description: 'Consecutive failed engine calls after which the server reports not ready (/readyz 503, gRPC NOT_SERVING) until a probe batch succeeds.' },
@@ -94,6 +97,7 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'],
     engineFailureThreshold: v['engine-failure-threshold'],
     engineProbeIntervalMs: v['engine-probe-interval-ms'],
+    drainDelayMs: v['drain-delay-ms'],
     logLevel: v['log-level'],
   });
   if (config.maxSamplesPerRequest > config.maxQueueSize) {

@@ -26,7 +26,7 @@ export interface ServiceOptions {
   readonly maxSamplesPerRequest: number;
 }
 
-type State = 'starting' | 'ready' | 'draining';
+type State = 'starting' | 'ready' | 'leaving' | 'draining';
 
 /** The one service object behind REST and gRPC. */
 export class GenerationService implements GeneratorService {
@@ -88,6 +88,11 @@ export class GenerationService implements GeneratorService {
     this.readinessChanged(was);
   }
 
+  /** Readiness goes false so load balancers stop sending, but requests that still arrive are served. */
+  leaveRotation(): void {
+    if (this.state === 'ready') this.setState('leaving');
+  }
+
   /** Stops accepting new requests; readiness goes false at once. */
   startDrain(): void {
     this.setState('draining');
@@ -101,6 +106,11 @@ export class GenerationService implements GeneratorService {
 
   isReady(): boolean {
     return this.state === 'ready' && this.engineHealthy;
+  }
+
+  /** True while new work is taken: ready, or leaving the rotation (unready but still serving). */
+  accepting(): boolean {
+    return (this.state === 'ready' || this.state === 'leaving') && this.engineHealthy;
   }
 
   get draining(): boolean {
@@ -128,14 +138,16 @@ export class GenerationService implements GeneratorService {
       if (plan.grid) {
         const images = await eachInOrder(rgb);
         const grid = makeGrid(images);
-        const data = await this.encode(grid, plan.format);
+        const data = await this.encode(grid, plan.format, ctx);
         this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      if (ctx.trace) ctx.trace.images += images.length;
         return { images: [], grid: { data, mimeType: MIME_TYPES[plan.format] }, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
       }
       const images = await eachInOrder(
-        rgb.map(async (p, i): Promise<GeneratedImage> => describe(plan.samples[i], i, await this.encode(await p, plan.format), MIME_TYPES[plan.format])),
+        rgb.map(async (p, i): Promise<GeneratedImage> => describe(plan.samples[i], i, await this.encode(await p, plan.format, ctx), MIME_TYPES[plan.format])),
       );
       this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      if (ctx.trace) ctx.trace.images += images.length;
       return { images, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
     });
   }
@@ -152,7 +164,7 @@ export class GenerationService implements GeneratorService {
       const frames: InterpolationFrame[] = [];
       if (onFrame || !(animated || plan.grid)) {
         const encoded = rgb.map(async (p, i): Promise<InterpolationFrame> => ({
-          ...describe(plan.samples[i], i, await this.encode(await p, frameFormat), MIME_TYPES[frameFormat]),
+          ...describe(plan.samples[i], i, await this.encode(await p, frameFormat, ctx), MIME_TYPES[frameFormat]),
           t: plan.t[i],
         }));
         // Deliver frames strictly in order, each as soon as it and its predecessors are ready.
@@ -165,6 +177,7 @@ export class GenerationService implements GeneratorService {
       }
       const images = await eachInOrder(rgb);
       this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      if (ctx.trace) ctx.trace.images += images.length;
       const size = { width: res, height: res };
       if (animated) {
         const t0 = performance.now();
@@ -173,7 +186,7 @@ export class GenerationService implements GeneratorService {
         return { frames, animation: { data, mimeType: MIME_TYPES[plan.format] }, ...size };
       }
       if (plan.grid) {
-        const data = await this.encode(makeGrid(images), frameFormat);
+        const data = await this.encode(makeGrid(images), frameFormat, ctx);
         return { frames, grid: { data, mimeType: MIME_TYPES[frameFormat] }, ...size };
       }
       return { frames, ...size };
@@ -182,12 +195,12 @@ export class GenerationService implements GeneratorService {
 
   /** Submits samples to the batcher; returns per-sample RGB8 promises (in request order). */
   private submit(samples: PlannedSample[], call: PlannedCall, ctx: CallContext): Promise<Rgb8Image>[] {
-    if (!this.isReady()) throw new BigGanError('UNAVAILABLE', this.unavailableReason());
+    if (!this.accepting()) throw new BigGanError('UNAVAILABLE', this.unavailableReason());
     const timeouts = [call.timeoutMs, ctx.timeoutMs].filter((t): t is number => t !== undefined);
     const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : undefined;
     const submitted = this.batcher.submit(
       samples.map((s) => ({ z: s.z, classVector: s.classVector, truncation: s.truncation })),
-      { priority: call.priority, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      { priority: call.priority, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}), traceContext: ctx.trace?.spanContext },
     );
     const res = this.engine.config.outputDim;
     const rgb = submitted.results.map(async (p, i) => ({ width: res, height: res, data: toRgb8(this.checkFinite(await unwrapEngineError(p), i)) }));
@@ -212,11 +225,14 @@ export class GenerationService implements GeneratorService {
     return 'the engine is failing; not ready until a probe batch succeeds; retry on another replica';
   }
 
-  private async encode(img: Rgb8Image, format: ImageFormat): Promise<Buffer> {
-    const t0 = performance.now();
-    const data = await encodeImage(img, format);
-    this.metrics.encodeDuration.observe({ format }, (performance.now() - t0) / 1000);
-    return data;
+  private async encode(img: Rgb8Image, format: ImageFormat, ctx?: CallContext): Promise<Buffer> {
+    const run = async (): Promise<Buffer> => {
+      const t0 = performance.now();
+      const data = await encodeImage(img, format);
+      this.metrics.encodeDuration.observe({ format }, (performance.now() - t0) / 1000);
+      return data;
+    };
+    return ctx?.trace ? ctx.trace.child('encode', { 'biggan.format': format }, run) : run();
   }
 
   /** Counts a call as in flight (for graceful drain) and records validation failures. */

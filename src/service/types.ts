@@ -2,6 +2,7 @@
  * The transport-neutral request and response types of the generation service. REST and gRPC are
  * thin adapters that map their wire formats to these and back.
  */
+import type { RequestTrace } from '../tracing/request-trace.js';
 import type { ClassSpec } from '../latents/class-vector.js';
 import type { ImageFormat, AnimationFormat } from '../image/encode.js';
 
@@ -16,6 +17,8 @@ export interface CallContext {
   readonly timeoutMs?: number;
   /** Transport label for metrics: `http` or `grpc`. */
   readonly transport: 'http' | 'grpc';
+  /** Request id, span and image count of the call (logs and tracing); absent in direct calls. */
+  readonly trace?: RequestTrace;
 }
 
 /** A generation request as both transports express it (already JSON-decoded). */

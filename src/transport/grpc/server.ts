@@ -15,6 +15,7 @@ import {
   type FrameMessage, type GenerateRequestMessage, type InterpolateRequestMessage,
 } from './codec.js';
 import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
+import { observeGrpcCall, type GrpcObservability, type ObservedCall } from '../../tracing/grpc-observer.js';
 import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, bigganProtoPath, generatorServiceDefinition } from './proto.js';
 
 export { createGeneratorClient, loadBigganProto, GENERATOR_SERVICE, type GeneratorClient } from './proto.js';
@@ -44,6 +45,8 @@ export interface GrpcServerOptions {
   readonly metrics?: Pick<Metrics, 'requests' | 'requestDuration' | 'rejections'>;
   /** Called with every failure answered as INTERNAL (its details are hidden from the client). */
   readonly onInternalError?: (err: unknown, method: string) => void;
+  /** Request ids, spans and one log line per call. */
+  readonly observe?: GrpcObservability;
 }
 
 /** A built gRPC server and its controls. */
@@ -85,13 +88,13 @@ function msUntil(deadline: grpc.Deadline): number | undefined {
  * The CallContext of a call: its signal aborts when the client cancels (or the deadline passes),
  * and its queue budget is the smaller of the request's timeout_ms and the deadline's time left.
  */
-function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number): CallContext {
+function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number, observed?: ObservedCall): CallContext {
   const controller = new AbortController();
   const abort = () => controller.abort(new BigGanError('CANCELLED', 'the client cancelled the call'));
   if (call.cancelled) abort();
   else call.once('cancelled', abort);
   const budgets = [requestTimeoutMs > 0 ? requestTimeoutMs : undefined, msUntil(call.getDeadline())].filter((t): t is number => t !== undefined);
-  return { signal: controller.signal, transport: 'grpc', ...(budgets.length > 0 ? { timeoutMs: Math.min(...budgets) } : {}) };
+  return { signal: controller.signal, transport: 'grpc', ...(budgets.length > 0 ? { timeoutMs: Math.min(...budgets) } : {}), ...(observed ? { trace: observed.trace } : {}) };
 }
 
 /** Decodes a request; a wire-level mistake is recorded as a rejection (the service never saw it). */
@@ -105,8 +108,10 @@ function decode<T>(fn: () => T, opts: GrpcServerOptions): T {
 }
 
 /** Records the outcome of one call and reports INTERNAL failures; returns the status to send. */
-function finish(method: string, startedAt: number, err: unknown, opts: GrpcServerOptions): grpc.StatusObject | undefined {
+function finish(method: string, startedAt: number, err: unknown, opts: GrpcServerOptions, observed?: ObservedCall): grpc.StatusObject | undefined {
   const status = err === undefined ? undefined : toGrpcStatus(err);
+  if (status && observed) status.metadata.merge(observed.trailer());
+  observed?.finish(status?.code ?? grpc.status.OK, STATUS_NAMES[status?.code ?? grpc.status.OK], err);
   if (status?.code === grpc.status.INTERNAL) opts.onInternalError?.(err, method);
   opts.metrics?.requests.inc({ transport: 'grpc', route: method, status: STATUS_NAMES[status?.code ?? grpc.status.OK] });
   opts.metrics?.requestDuration.observe({ transport: 'grpc', route: method }, (performance.now() - startedAt) / 1000);
@@ -114,27 +119,28 @@ function finish(method: string, startedAt: number, err: unknown, opts: GrpcServe
 }
 
 /** A unary handler running `fn` and answering its result or its failure's status. */
-function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grpc.ServerUnaryCall<Req, Res>, observed: ObservedCall) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const startedAt = performance.now();
+    const observed = observeGrpcCall(call, GENERATOR_SERVICE, method, opts.observe);
     Promise.resolve()
-      .then(() => fn(call))
+      .then(() => fn(call, observed))
       .then(
         (res) => {
-          finish(method, startedAt, undefined, opts);
-          callback(null, res);
+          finish(method, startedAt, undefined, opts, observed);
+          callback(null, res, observed.trailer());
         },
-        (err: unknown) => callback(finish(method, startedAt, err, opts) ?? null),
+        (err: unknown) => callback(finish(method, startedAt, err, opts, observed) ?? null),
       );
   };
 }
 
 /** The biggan.v1.Generator handlers over `service`. */
 function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): grpc.UntypedServiceImplementation {
-  const Generate = unary<GenerateRequestMessage, unknown>('Generate', opts, async (call) => {
+  const Generate = unary<GenerateRequestMessage, unknown>('Generate', opts, async (call, observed) => {
     const req = decode(() => toGenerateRequest(call.request, service.model), opts);
     try {
-      return toGenerateResponse(await service.generate(req, callContext(call, call.request.timeoutMs)));
+      return toGenerateResponse(await service.generate(req, callContext(call, call.request.timeoutMs, observed)));
     } catch (err) {
       throw withProtoField(err, 'generate', call.request.classes.length === 1);
     }
@@ -144,6 +150,7 @@ function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): 
   // later ones are still queued or running.
   const Interpolate: grpc.handleServerStreamingCall<InterpolateRequestMessage, FrameMessage> = (call) => {
     const startedAt = performance.now();
+    const observed = observeGrpcCall(call, GENERATOR_SERVICE, 'Interpolate', opts.observe);
     const write = (msg: FrameMessage) => {
       if (!call.cancelled) call.write(msg);
     };
@@ -151,18 +158,18 @@ function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): 
       .then(async () => {
         const req = decode(() => toInterpolateRequest(call.request, service.model), opts);
         const result = await service
-          .interpolate(req, callContext(call, call.request.timeoutMs), (frame) => write(toFrameMessage(frame)))
+          .interpolate(req, callContext(call, call.request.timeoutMs, observed), (frame) => write(toFrameMessage(frame)))
           .catch((err: unknown) => Promise.reject(withProtoField(err, 'interpolate', false)));
         const closing = toClosingFrame(result);
         if (closing) write(closing);
       })
       .then(
         () => {
-          finish('Interpolate', startedAt, undefined, opts);
-          call.end();
+          finish('Interpolate', startedAt, undefined, opts, observed);
+          call.end(observed.trailer());
         },
         (err: unknown) => {
-          const status = finish('Interpolate', startedAt, err, opts)!;
+          const status = finish('Interpolate', startedAt, err, opts, observed)!;
           if (!call.cancelled) call.emit('error', status);
         },
       );

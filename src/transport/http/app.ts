@@ -9,6 +9,8 @@ import type { GeneratorService, GenerateRequest, InterpolateRequest, GeneratedIm
 import { generateBody, interpolateBody } from './schemas.js';
 import { handleError, errorPayload } from './errors.js';
 import { openApiDocument, docsPage } from './openapi.js';
+import { observeHttp, requestIdOptions, requestTraceOf } from '../../tracing/http-observer.js';
+import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
 
 /** Options of the HTTP app. */
 export interface HttpAppOptions {
@@ -16,6 +18,8 @@ export interface HttpAppOptions {
   readonly version: string;
   /** fastify logger setting (false in tests). */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Request spans (default: off). */
+  readonly tracing?: Tracing;
 }
 
 /** JSON-safe seed: a number when exact as a double, else a decimal string. */
@@ -45,7 +49,8 @@ function callContext(request: FastifyRequest, reply: FastifyReply): CallContext 
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  return { signal: controller.signal, transport: 'http' };
+  const trace = requestTraceOf(request);
+  return { signal: controller.signal, transport: 'http', ...(trace ? { trace } : {}) };
 }
 
 /** Builds the fastify app with every route, schema, error mapping and metric hook. */
@@ -56,7 +61,9 @@ export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: 
     // Reject unknown fields instead of silently dropping them, and never coerce types.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
+    ...requestIdOptions(),
   });
+  observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: () => service.model.name });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(errorPayload('NOT_FOUND', `no route ${request.method} ${request.url}; see /docs`));
