@@ -9,6 +9,7 @@ import type { GeneratorService, GenerateRequest, InterpolateRequest, GeneratedIm
 import { generateBody, interpolateBody } from './schemas.js';
 import { handleError, errorPayload } from './errors.js';
 import { openApiDocument, docsPage } from './openapi.js';
+import { registerPlayground } from './playground.js';
 
 /** Options of the HTTP app. */
 export interface HttpAppOptions {
@@ -108,5 +109,6 @@ export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: 
   const page = docsPage(doc);
   app.get('/openapi.json', async () => doc);
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  registerPlayground(app);
   return app;
 }
