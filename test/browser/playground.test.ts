@@ -309,7 +309,7 @@ test('"copy as curl" copies the exact request the page sends', async () => {
   assert.deepEqual(JSON.parse(m[2]), { class: 207, truncation: 0.4, seed: 5, count: 2 });
 });
 
-test('screenshots at 1280 and 375 px; nothing overflows the phone width', async () => {
+test('screenshots at 1280 and 375 px (and the interpolate view at 1280); nothing overflows the phone width', async () => {
   const dir = await outputDir();
   for (const width of [1280, 375]) {
     const page = await newPage(width, width === 375 ? 812 : 900);
@@ -318,6 +318,7 @@ test('screenshots at 1280 and 375 px; nothing overflows the phone width', async 
     const overflow = Number(await inPage(page, 'document.documentElement.scrollWidth - window.innerWidth'));
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the ${width} px viewport`);
     await page.screenshot({ path: path.join(dir, `playground-${width}.png`), fullPage: true });
+    if (width !== 1280) continue;
     await page.goto(`${base}?view=interpolate&from=207&fromSeed=1&to=1&toSeed=2&frames=6`);
     await until(page, `document.querySelectorAll('[data-testid="interp-frame"]').length === 6`);
     await page.getByTestId('interp-play').click(); // pause, so the shot is steady

@@ -65,8 +65,15 @@ function clearError(): void {
   errorBox.replaceChildren();
 }
 
-/** Asks for an API key in a modal dialog; null when cancelled. */
+let pendingKey: Promise<string | null> | undefined;
+
+/** Asks for an API key in a modal dialog; null when cancelled. Concurrent 401s share one prompt. */
 function promptKey(reason: 'missing' | 'rejected'): Promise<string | null> {
+  pendingKey ??= askKey(reason).finally(() => (pendingKey = undefined));
+  return pendingKey;
+}
+
+function askKey(reason: 'missing' | 'rejected'): Promise<string | null> {
   const dialog = byId('key-dialog', HTMLDialogElement);
   const input = byId('key-input', HTMLInputElement);
   byId('key-reason', HTMLParagraphElement).textContent =
@@ -132,6 +139,8 @@ async function submit(view: 'generate' | 'interpolate'): Promise<void> {
   try {
     if (view === 'generate') await gen.run(state.gen);
     else await interp.run(state.interp);
+    // On a phone the results sit below the form: bring them into view.
+    if (matchMedia('(max-width: 720px)').matches) byId(view === 'generate' ? 'results' : 'interp-result', HTMLDivElement).scrollIntoView({ block: 'start' });
   } catch (err) {
     showError(err);
   }
