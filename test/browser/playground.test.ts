@@ -139,6 +139,19 @@ test('the mix slider gives the API mixture {"207": w, "1": 1 - w}', async () => 
   const pure = await post(base, 'generate', { class: 207, seed: 3, truncation: 0.4 });
   assert.ok(!api.bytes.equals(pure.bytes));
   assert.match(await page.locator('figcaption').first().innerText(), /70% golden retriever \+ 30% goldfish/);
+  // Reroll picks a new seed; unlocked, every Generate rolls one, and the URL keeps the one used.
+  await page.getByTestId('reroll').click();
+  assert.notEqual(await page.getByTestId('seed').inputValue(), '3');
+  await page.locator('#lock').click();
+  assert.equal(await page.locator('#lock').getAttribute('aria-pressed'), 'false');
+  const before = await page.getByTestId('seed').inputValue();
+  await page.getByTestId('generate').click();
+  await until(page, `document.querySelector('[data-testid="result-image"]').getAttribute('data-seed') !== '3'`);
+  const used = await page.getByTestId('seed').inputValue();
+  assert.notEqual(used, before);
+  assert.equal(await page.getByTestId('result-image').getAttribute('data-seed'), used);
+  assert.equal(new URL(page.url()).searchParams.get('seed'), used);
+  assert.equal(new URL(page.url()).searchParams.get('lock'), '0');
 });
 
 test('the interpolation view plays frames equal to /interpolate, scrubs, and downloads the GIF', async () => {
@@ -230,6 +243,7 @@ test('API errors show inline: a real 400 names the field; a 503 says when to ret
   const text503 = await error.innerText();
   assert.match(text503, /HTTP 503/);
   assert.match(text503, /Try again in [1-7] s/);
+  await page.screenshot({ path: path.join(await outputDir(), 'playground-error-503.png') });
 });
 
 test('a 401 asks for an API key, keeps it in sessionStorage and sends it as a Bearer token', async () => {
@@ -250,6 +264,7 @@ test('a 401 asks for an API key, keeps it in sessionStorage and sends it as a Be
   await page.getByTestId('api-key-save').click();
   // Still 401: asked again, saying the key was refused.
   await until(page, `document.querySelector('#key-reason').textContent.includes('did not accept')`);
+  await page.screenshot({ path: path.join(await outputDir(), 'playground-api-key.png') });
   await page.getByTestId('api-key').fill('sekrit');
   await page.getByTestId('api-key-save').click();
   await page.waitForSelector('body[data-ready="true"]');

@@ -38,13 +38,14 @@ function showError(err: unknown): void {
   const title = err instanceof Error ? err.message : String(err);
   const parts: (Node | string)[] = [h('strong', {}, title)];
   if (err instanceof ApiError) {
-    const details = [err.status ? `HTTP ${err.status}` : '', err.code, err.field ? `field: ${err.field}` : ''].filter(Boolean).join(' · ');
+    // Status 0: a check made by the page itself, before any request; only the field is worth showing.
+    const details = [err.status ? `HTTP ${err.status}` : '', err.status ? err.code : '', err.field ? `field: ${err.field}` : ''].filter(Boolean).join(' · ');
     if (details) parts.push(h('span', { class: 'details' }, details));
     if (err.retryAfterSeconds !== undefined || err.status === 429 || err.status === 503) {
       const retry = h('span', { 'data-testid': 'retry-after' });
       let left = err.retryAfterSeconds ?? 1;
       const tick = () => {
-        retry.textContent = left > 0 ? ` Try again in ${left} s.` : ' You can try again now.';
+        retry.textContent = left > 0 ? `Try again in ${left} s.` : 'You can try again now.';
         if (left-- <= 0 && retryTimer !== undefined) clearInterval(retryTimer);
       };
       tick();
@@ -52,7 +53,7 @@ function showError(err: unknown): void {
       parts.push(retry);
     }
   } else if (err instanceof TypeError) {
-    parts.push(h('span', {}, ' Could not reach the server.'));
+    parts.push(h('span', {}, 'Could not reach the server.'));
   }
   errorBox.replaceChildren(...parts);
   errorBox.hidden = false;
