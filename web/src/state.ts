@@ -140,7 +140,8 @@ function seedJson(seed: string): number | string {
 
 /** The POST /v1/generate body of a state. `model` is sent only when it is not the default one. */
 export function generateBody(g: GenerateState, defaultModel: string): Record<string, unknown> {
-  const cls = g.mix ? { [g.cls]: round2(g.w), [g.mix]: round2(1 - g.w) } : classJson(g.cls);
+  // A class mixed with itself is just that class.
+  const cls = g.mix && g.mix !== g.cls ? { [g.cls]: round2(g.w), [g.mix]: round2(1 - g.w) } : classJson(g.cls);
   return {
     ...(g.model && g.model !== defaultModel ? { model: g.model } : {}),
     class: cls,
