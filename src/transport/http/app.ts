@@ -11,6 +11,7 @@ import { handleError, errorPayload } from './errors.js';
 import { openApiDocument, docsPage } from './openapi.js';
 import { observeHttp, requestIdOptions, requestTraceOf } from '../../tracing/http-observer.js';
 import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
+import { registerPlayground } from './playground.js';
 
 /** Options of the HTTP app. */
 export interface HttpAppOptions {
@@ -115,5 +116,6 @@ export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: 
   const page = docsPage(doc);
   app.get('/openapi.json', async () => doc);
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  registerPlayground(app);
   return app;
 }
