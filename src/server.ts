@@ -71,7 +71,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   const rssBefore = process.memoryUsage().rss;
   const loaded = await loadModel(weightsDir);
   const engine = await createEngine(loaded.folded, { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads });
-  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver });
+  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches, maxQueueWaitMs: config.maxQueueWaitMs }, { observer: metrics.batcherObserver });
   const modelName = path.basename(path.resolve(weightsDir));
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
   const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger });
@@ -101,6 +101,9 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   info('listening', { httpPort, grpcPort });
 
   const warmMs = await service.warmUp();
+  // Admission by predicted wait needs an engine time before the first batch: the warm-up batch
+  // (full size, and slower than later ones, so the start is conservative) until one is measured.
+  batcher.primeEngineTime(config.maxBatchSize, warmMs);
   service.setReady();
   grpc?.setServing(true);
   info('ready', { warmUpSeconds: +(warmMs / 1000).toFixed(3), engine: engine.name, backend: engine.backend });
