@@ -3,6 +3,7 @@
  * --weights is given), measures the raw engine (images/s at several batch sizes, GFLOP/s against
  * a single large convolution's GFLOP/s on the same engine), then drives HTTP load at several
  * concurrencies and reports images/s, p50/p95/p99 latency and mean batch size, with the targets.
+ * With --overload it instead offers open-loop load beyond capacity (see overload-bench.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { randomStateDict } from '../model/random-weights.js';
 import { writeSafetensors } from '../weights/safetensors-writer.js';
 import { benchEngine, formatBenchTable, type BenchRow } from './engine-bench.js';
 import { runHttpLoad, type LoadResult } from './http-load.js';
+import { runOverloadBench } from './overload-bench.js';
 
 const SPECS: readonly OptionSpec[] = [
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
@@ -30,6 +32,11 @@ const SPECS: readonly OptionSpec[] = [
   { name: 'max-batch-size', type: 'integer', min: 1, max: 256, description: 'Server batch size (default: the best raw batch size).' },
   { name: 'max-queue-delay-ms', type: 'number', default: 5, min: 0, description: 'Server batching delay.' },
   { name: 'skip-http', type: 'boolean', default: false, description: 'Only the raw engine numbers.' },
+  { name: 'overload', type: 'boolean', default: false, description: 'Overload mode: the server with default settings, open-loop arrivals beyond capacity over HTTP then gRPC; reports goodput, refusals and latency.' },
+  { name: 'overload-factor', type: 'number', default: 2, min: 0.1, max: 100, description: 'Overload mode: offered load as a multiple of the raw engine capacity.' },
+  { name: 'rate', type: 'number', min: 0.1, description: 'Overload mode: offered requests/s (overrides --overload-factor).' },
+  { name: 'overload-seconds', type: 'number', default: 30, min: 1, max: 600, description: 'Overload mode: duration per transport, s.' },
+  { name: 'client-timeout-ms', type: 'integer', default: 5000, min: 1, description: 'Overload mode: clients give up after this long.' },
 ];
 
 const USAGE = formatHelp('npm run bench -- [--engine ort|tfjs] [--seconds 10] [options]', 'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.', SPECS);
@@ -63,6 +70,19 @@ async function main(argv: string[]): Promise<void> {
   const batchSizes = list(v['batch-sizes'] as string);
   const concurrencies = list(v.concurrency as string);
   const engineName = v.engine as EngineChoice;
+  if (v.overload) {
+    const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend as string] : []), ...(v.threads ? ['--threads', String(v.threads)] : [])];
+    await runOverloadBench({
+      weights,
+      serverArgs,
+      factor: v['overload-factor'] as number,
+      ...(v.rate !== undefined ? { rate: v.rate as number } : {}),
+      seconds: v['overload-seconds'] as number,
+      clientTimeoutMs: v['client-timeout-ms'] as number,
+      engineSeconds: v['engine-seconds'] as number,
+    });
+    return;
+  }
 
   // Start the server first (it loads the model once); the raw engine is measured while no HTTP
   // traffic runs, then the same engine serves the load.
