@@ -32,8 +32,9 @@ export interface BatcherSettings {
    */
   readonly maxConcurrentBatches?: number;
   /**
-   * Most predicted wait (ms) before a new request's last sample starts in the engine; a request
-   * predicted to wait longer is refused at once with OVERLOADED. Default Infinity (count only).
+   * Most predicted wait (ms) before a new request starts in the engine (the backlog ahead of it;
+   * its own samples' run time is not queueing); a request predicted to wait longer is refused at
+   * once with OVERLOADED. Default Infinity (count only).
    * Until an engine time is known (measured, or primed with `primeEngineTime`) only the count
    * bound applies.
    */
@@ -210,11 +211,11 @@ export class Batcher {
 
   /**
    * Predicted wait (ms) before the last sample of a new request of `size` samples at `priority`
-   * would start in the engine, assuming nothing else arrives; undefined while no engine time is
-   * known.
+   * would start in the engine, assuming nothing else arrives (for 1 sample: the backlog);
+   * undefined while no engine time is known.
    */
   estimateWaitMs(size = 1, priority: Priority = 'normal'): number | undefined {
-    return this.predictWait(size, priority, this.clock.now());
+    return this.predictStart(size - 1, priority, this.clock.now());
   }
 
   /** Counters: queued and running samples, engine calls and samples run so far. */
@@ -251,11 +252,15 @@ export class Batcher {
       this.notify((o) => o.onReject?.('overload'));
       throw this.queueFull(samples.length, now);
     }
-    const waitMs = this.predictWait(samples.length, priority, now);
-    const budgetMs = Math.min(this.settings.maxQueueWaitMs ?? Infinity, timeoutMs ?? Infinity);
-    if (waitMs !== undefined && waitMs > budgetMs) {
+    const refusal = this.admit(samples.length, priority, timeoutMs, now);
+    if (refusal === 'never') {
+      // Its own samples alone need longer than its timeout: no retry can help.
+      this.reject(request, 'deadline', new BigGanError('DEADLINE_EXCEEDED', `request ${request.id}: its ${samples.length} samples cannot all start within its ${timeoutMs} ms timeout even on an idle engine`));
+      return view;
+    }
+    if (refusal) {
       this.notify((o) => o.onReject?.('overload'));
-      throw this.tooLong(waitMs, budgetMs, timeoutMs !== undefined && timeoutMs <= (this.settings.maxQueueWaitMs ?? Infinity));
+      throw refusal;
     }
     if (signal) {
       const onAbort = (): void => {
@@ -505,19 +510,40 @@ export class Batcher {
   }
 
   /**
-   * Predicted ms until the last sample of a new request (`size` samples at `priority`) starts in
-   * the engine: it goes in queued batch j = floor((ahead + size - 1) / maxBatchSize), counted
-   * from the queue head as full batches, which starts when every call before it has ended.
+   * Predicted ms until sample `index` of a new request at `priority` starts in the engine: it
+   * goes in queued batch j = floor((ahead + index) / maxBatchSize), counted from the queue head
+   * as full batches, which starts when every call before it has ended.
    */
-  private predictWait(size: number, priority: Priority, now: number): number | undefined {
+  private predictStart(index: number, priority: Priority, now: number): number | undefined {
     if (!this.engineTime.known) return undefined;
-    const j = Math.floor((this.queue.aheadOf(priority) + size - 1) / this.settings.maxBatchSize);
+    const j = Math.floor((this.queue.aheadOf(priority) + index) / this.settings.maxBatchSize);
     return this.timeline(now, j)?.at(-1) ?? 0;
+  }
+
+  /**
+   * Time-bounded admission of a request of `size` samples: undefined to accept it; OVERLOADED
+   * when its first sample would wait longer than maxQueueWaitMs (the backlog) or its last sample
+   * could not start within its timeout; 'never' when even an idle engine could not start all its
+   * samples within its timeout. Accepts everything while no engine time is known.
+   */
+  private admit(size: number, priority: Priority, timeoutMs: number | undefined, now: number): BigGanError | 'never' | undefined {
+    const firstMs = this.predictStart(0, priority, now);
+    const lastMs = this.predictStart(size - 1, priority, now);
+    if (firstMs === undefined || lastMs === undefined) return undefined;
+    // The request's own timeout first: its Retry-After is the one this request needs.
+    if (timeoutMs !== undefined && lastMs > timeoutMs) {
+      const fullMs = this.engineTime.batchMs(this.settings.maxBatchSize) ?? 0;
+      if (Math.floor((size - 1) / this.settings.maxBatchSize) * fullMs > timeoutMs) return 'never';
+      return this.tooLong(lastMs, timeoutMs, `the request's timeout of ${timeoutMs} ms`);
+    }
+    const maxWaitMs = this.settings.maxQueueWaitMs ?? Infinity;
+    if (firstMs > maxWaitMs) return this.tooLong(firstMs, maxWaitMs, `the queue wait limit of ${maxWaitMs} ms`);
+    return undefined;
   }
 
   private reportEstimate(now: number): void {
     if (this.observer?.onWaitEstimate === undefined) return;
-    const ms = this.predictWait(1, 'normal', now);
+    const ms = this.predictStart(0, 'normal', now);
     if (ms !== undefined) this.notify((o) => o.onWaitEstimate?.(ms));
   }
 
@@ -548,8 +574,7 @@ export class Batcher {
    * OVERLOADED for a request predicted to wait `waitMs` > `budgetMs`. Retry-After: when the
    * prediction falls to the budget if nothing else arrives, i.e. waitMs - budgetMs, at least 1 s.
    */
-  private tooLong(waitMs: number, budgetMs: number, ownTimeout: boolean): BigGanError {
-    const limit = ownTimeout ? `the request's timeout of ${budgetMs} ms` : `the queue wait limit of ${budgetMs} ms`;
+  private tooLong(waitMs: number, budgetMs: number, limit: string): BigGanError {
     const message = `overloaded: estimated wait ${Math.round(waitMs)} ms exceeds ${limit} (${this.queue.size} samples queued, ${this.running} running)`;
     return new BigGanError('OVERLOADED', message, { retryAfterSeconds: retryAfterSeconds(waitMs - budgetMs) });
   }

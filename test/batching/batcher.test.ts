@@ -701,19 +701,38 @@ describe('Batcher: time-bounded admission', () => {
     await measure(clock, engine, batcher, 4, 500);
     batcher.submit(samples(1, 2, 3, 4)); // running: 500 ms left
     batcher.submit(samples(5, 6, 7, 8)); // queued batch 0: starts at 500
-    batcher.submit(samples(9, 10, 11)); // queued batch 1: starts at 1000 (= the limit: accepted)
-    assert.equal(batcher.estimateWaitMs(), 1000, 'a 12th sample would still go in batch 1');
-    assert.equal(batcher.estimateWaitMs(2), 1500);
-    assert.throws(() => batcher.submit(samples(12, 13)), overloadedAfter(1, /estimated wait 1500 ms exceeds the queue wait limit of 1000 ms/));
-    assert.equal(batcher.queued, 7, 'a refusal queues nothing');
+    batcher.submit(samples(9, 10, 11, 12)); // queued batch 1: starts at 1000 (= the limit: accepted)
+    assert.equal(batcher.estimateWaitMs(), 1500);
+    assert.throws(() => batcher.submit(samples(13, 14)), overloadedAfter(1, /estimated wait 1500 ms exceeds the queue wait limit of 1000 ms/));
+    assert.equal(batcher.queued, 8, 'a refusal queues nothing');
     assert.deepEqual(rejects, ['overload']);
     clock.advance(300); // the running batch has 200 ms left: 1200 ms
-    assert.equal(batcher.estimateWaitMs(2), 1200);
-    assert.throws(() => batcher.submit(samples(12, 13)), isCode('OVERLOADED'));
+    assert.equal(batcher.estimateWaitMs(), 1200);
+    assert.throws(() => batcher.submit(samples(13, 14)), isCode('OVERLOADED'));
     clock.advance(200); // running past its prediction counts as ending now
-    assert.equal(batcher.estimateWaitMs(2), 1000);
-    batcher.submit(samples(12, 13));
-    assert.equal(batcher.queued, 9);
+    assert.equal(batcher.estimateWaitMs(), 1000);
+    batcher.submit(samples(13, 14));
+    assert.equal(batcher.queued, 10);
+  });
+
+  test("the limit bounds the backlog ahead, not the request's own samples: a large request is accepted by an idle engine", async () => {
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 1000 });
+    await measure(clock, engine, batcher, 4, 500);
+    const big = batcher.submit(samples(...Array.from({ length: 16 }, (_, i) => i))); // its last sample starts at 1500
+    assert.equal(engine.calls.length, 2);
+    assert.equal(track(big.done).state, 'pending');
+    assert.throws(() => batcher.submit(samples(99)), isCode('OVERLOADED'), 'but it is backlog for the next request');
+  });
+
+  test('a request whose own samples cannot all start within its timeout even when idle gets DEADLINE_EXCEEDED at once', async () => {
+    const rejects: string[] = [];
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0 }, { onReject: (r) => rejects.push(r) });
+    await measure(clock, engine, batcher, 4, 500);
+    const request = batcher.submit(samples(...Array.from({ length: 12 }, (_, i) => i)), { timeoutMs: 900 }); // needs 1000 ms
+    await assert.rejects(request.done, (error: unknown) => isCode('DEADLINE_EXCEEDED')(error) && /even on an idle engine/.test((error as Error).message));
+    assert.equal(batcher.queued, 0);
+    assert.deepEqual(rejects, ['deadline']);
+    assert.equal(engine.calls.length, 1, 'nothing ran');
   });
 
   test('high priority passes queued normal samples, so it is admitted where normal is refused', async () => {
