@@ -5,9 +5,9 @@
  * CANCELLED, INTERNAL (engine failure) or UNAVAILABLE (closed).
  *
  * Admission is bounded by time as well as by count: from the engine time measured per batch it
- * predicts when a new request's last sample would start, and refuses at once (OVERLOADED, with a
- * Retry-After from the same prediction) a request that could not start within `maxQueueWaitMs`
- * or its own timeout. Under overload the queue so holds only work that can still be answered in
+ * predicts when a new request would start, and refuses at once (OVERLOADED, with a Retry-After
+ * from the same prediction) a request that could not start within `maxQueueWaitMs` or whose
+ * samples could not all start within its own timeout. Under overload the queue so holds only work that can still be answered in
  * time, instead of filling with requests whose clients have given up.
  */
 import type { Engine, EngineBatch, EngineOutput } from '../engine/engine.js';
