@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<void> {
   const concurrencies = list(v.concurrency as string);
   const engineName = v.engine as EngineChoice;
   if (v.overload) {
-    const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend as string] : []), ...(v.threads ? ['--threads', String(v.threads)] : [])];
+    const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend as string] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
     await runOverloadBench({
       weights,
       serverArgs,
