@@ -146,7 +146,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   const tracing = opts.tracing ?? (await tracingFromEnv());
   opened.push(() => tracing.shutdown());
   const traceBatch = batchTracer(tracing, { model: modelName, engine: engine.name, backend: engine.backend });
-  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver, ...(traceBatch ? { traceBatch } : {}) });
+  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches, maxQueueWaitMs: config.maxQueueWaitMs }, { observer: metrics.batcherObserver, ...(traceBatch ? { traceBatch } : {}) });
   opened.push(async () => batcher.close());
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
   const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger, tracing });
@@ -199,6 +199,9 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   } catch (err) {
     throw new BigGanError('INTERNAL', `the warm-up batch failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+  // Admission by predicted wait needs an engine time before the first batch: the warm-up batch
+  // (full size, and slower than later ones, so the start is conservative) until one is measured.
+  batcher.primeEngineTime(config.maxBatchSize, warmMs);
   service.setReady();
   grpc?.setServing(true);
   info('ready', { warmUpSeconds: +(warmMs / 1000).toFixed(3), engine: engine.name, backend: engine.backend });

@@ -3,11 +3,18 @@
  * (Triton-style: a full batch at once, a partial one after `maxQueueDelayMs`), runs one engine call
  * at a time, and answers every request exactly once: results, OVERLOADED, DEADLINE_EXCEEDED,
  * CANCELLED, INTERNAL (engine failure) or UNAVAILABLE (closed).
+ *
+ * Admission is bounded by time as well as by count: from the engine time measured per batch it
+ * predicts when a new request would start, and refuses at once (OVERLOADED, with a Retry-After
+ * from the same prediction) a request that could not start within `maxQueueWaitMs` or whose
+ * samples could not all start within its own timeout. Under overload the queue so holds only work that can still be answered in
+ * time, instead of filling with requests whose clients have given up.
  */
 import type { SpanContext } from '@opentelemetry/api';
 import type { Engine, EngineBatch, EngineOutput } from '../engine/engine.js';
 import { BigGanError, invalidArgument } from '../errors.js';
 import { realClock, type Clock } from './clock.js';
+import { EngineTimeModel } from './engine-time.js';
 import { SampleQueue, type Priority, type QueuedSample } from './queue.js';
 
 /** Batching settings, named after Triton's `dynamic_batching` and queue policy. */
@@ -25,6 +32,14 @@ export interface BatcherSettings {
    * delivered and the next batch is formed. Partial batches still wait for an idle engine.
    */
   readonly maxConcurrentBatches?: number;
+  /**
+   * Most predicted wait (ms) before a new request starts in the engine (the backlog ahead of it;
+   * its own samples' run time is not queueing); a request predicted to wait longer is refused at
+   * once with OVERLOADED. Default Infinity (count only).
+   * Until an engine time is known (measured, or primed with `primeEngineTime`) only the count
+   * bound applies.
+   */
+  readonly maxQueueWaitMs?: number;
 }
 
 /** One sample to generate. */
@@ -63,7 +78,10 @@ export type RejectReason = 'overload' | 'deadline' | 'cancelled';
 
 /** Metrics hooks; every method is optional, and a throwing hook never disturbs the batcher. */
 export interface BatcherObserver {
-  /** After every engine call (failed ones too): samples in it and its wall time in ms. */
+  /**
+   * After every engine call (failed ones too): samples in it and its engine time in ms (from when
+   * the engine could start it: a pipelined batch's wait behind the previous call is not counted).
+   */
   onBatch?(batch: { size: number; durationMs: number }): void;
   /** Per sample, when its batch starts: time it spent queued, in ms. */
   onQueueWait?(ms: number): void;
@@ -71,6 +89,8 @@ export interface BatcherObserver {
   onQueueDepth?(samples: number): void;
   /** Per request turned away. */
   onReject?(reason: RejectReason): void;
+  /** After every change of state, once an engine time is known: predicted wait (ms) of a new 1-sample normal request. */
+  onWaitEstimate?(ms: number): void;
 }
 
 /** A snapshot of the batcher's counters. */
@@ -147,8 +167,12 @@ interface Item extends QueuedSample {
   readonly sample: Sample;
 }
 
-// Weight of the newest batch in the running mean of batch time used for Retry-After.
-const DURATION_EWMA_ALPHA = 0.2;
+/** An engine call in flight. */
+interface InFlightBatch {
+  readonly size: number;
+  /** When the batcher handed it to the engine (ms, clock time). */
+  readonly startedAt: number;
+}
 
 /** Batches samples from concurrent requests into engine calls, one call at a time. */
 export class Batcher {
@@ -162,12 +186,13 @@ export class Batcher {
   private nextId = 1;
   /** Samples in the engine calls in flight; 0 when idle. */
   private running = 0;
-  /** Engine calls in flight. */
-  private inFlight = 0;
+  /** Engine calls in flight, oldest first. The engine runs calls one at a time in this order. */
+  private readonly inFlightBatches: InFlightBatch[] = [];
   private batches = 0;
   private samplesRun = 0;
-  /** Running mean of engine call time (ms); 0 before the first batch. */
-  private avgBatchMs = 0;
+  private readonly engineTime = new EngineTimeModel();
+  /** When the last engine call ended (ms, clock time); a pipelined call starts no earlier. */
+  private lastEngineEnd = -Infinity;
   private lastDepth = 0;
   private closed = false;
   private timer: unknown = undefined;
@@ -186,6 +211,28 @@ export class Batcher {
   /** Samples waiting in the queue. */
   get queued(): number {
     return this.queue.size;
+  }
+
+  private get inFlight(): number {
+    return this.inFlightBatches.length;
+  }
+
+  /**
+   * Seeds the engine-time model before any batch ran, e.g. with the warm-up batch (slower than
+   * later ones, so admission starts conservative); the first real batch replaces it.
+   */
+  primeEngineTime(size: number, ms: number): void {
+    this.engineTime.prime(size, ms);
+    this.reportEstimate(this.clock.now());
+  }
+
+  /**
+   * Predicted wait (ms) before the last sample of a new request of `size` samples at `priority`
+   * would start in the engine, assuming nothing else arrives (for 1 sample: the backlog);
+   * undefined while no engine time is known.
+   */
+  estimateWaitMs(size = 1, priority: Priority = 'normal'): number | undefined {
+    return this.predictStart(size - 1, priority, this.clock.now());
   }
 
   /** Counters: queued and running samples, engine calls and samples run so far. */
@@ -217,9 +264,21 @@ export class Batcher {
       this.reject(request, 'deadline', deadlineError(request.id, timeoutMs));
       return view;
     }
+    const now = this.clock.now();
+    const priority = opts.priority ?? 'normal';
     if (this.queue.size + samples.length > this.settings.maxQueueSize) {
       this.notify((o) => o.onReject?.('overload'));
-      throw this.overloaded(samples.length);
+      throw this.queueFull(samples.length, now);
+    }
+    const refusal = this.admit(samples.length, priority, timeoutMs, now);
+    if (refusal === 'never') {
+      // Its own samples alone need longer than its timeout: no retry can help.
+      this.reject(request, 'deadline', new BigGanError('DEADLINE_EXCEEDED', `request ${request.id}: its ${samples.length} samples cannot all start within its ${timeoutMs} ms timeout even on an idle engine`));
+      return view;
+    }
+    if (refusal) {
+      this.notify((o) => o.onReject?.('overload'));
+      throw refusal;
     }
     if (signal) {
       const onAbort = (): void => {
@@ -229,9 +288,7 @@ export class Batcher {
       signal.addEventListener('abort', onAbort, { once: true });
       request.detach = () => signal.removeEventListener('abort', onAbort);
     }
-    const now = this.clock.now();
     const deadline = timeoutMs === undefined ? Infinity : now + timeoutMs;
-    const priority = opts.priority ?? 'normal';
     this.queue.append(
       samples.map((sample, index): Item => ({
         requestId: request.id,
@@ -291,6 +348,7 @@ export class Batcher {
         this.startBatch(now);
       }
       this.arm(now);
+      this.reportEstimate(now);
     }
     this.settleDrains();
   }
@@ -303,18 +361,23 @@ export class Batcher {
   }
 
   private startBatch(now: number): void {
-    const { batch, expired } = this.queue.nextBatch(this.settings.maxBatchSize, now);
+    // A pipelined batch waits in the engine behind the calls in flight: a sample whose deadline
+    // passes before that predicted start would run for a client that has given up, so it expires
+    // now. (Once handed over, a batch cannot be taken back: the engine queues it.)
+    const startsAt = now + (this.inFlight > 0 ? (this.inFlightRemainingMs(now) ?? 0) : 0);
+    const { batch, expired } = this.queue.nextBatch(this.settings.maxBatchSize, startsAt);
     this.expire(expired);
     this.depthChanged();
     if (batch.length === 0) return;
     this.running += batch.length;
-    this.inFlight += 1;
+    const entry: InFlightBatch = { size: batch.length, startedAt: now };
+    this.inFlightBatches.push(entry);
     for (const item of batch) this.notify((o) => o.onQueueWait?.(now - item.enqueuedAt));
-    void this.run(batch, now, this.traceBatch ? this.startBatchSpan(batch, now, this.traceBatch) : undefined);
+    void this.run(batch, entry, this.traceBatch ? this.startBatchSpan(batch, now, this.traceBatch) : undefined);
   }
 
   /** One engine call; never rejects, and always ends by taking the next batch. */
-  private async run(items: Item[], startedAt: number, endSpan?: (error?: unknown) => void): Promise<void> {
+  private async run(items: Item[], entry: InFlightBatch, endSpan?: (error?: unknown) => void): Promise<void> {
     let output: EngineOutput | undefined;
     let failure: unknown;
     try {
@@ -323,13 +386,16 @@ export class Batcher {
     } catch (error) {
       failure = error;
     }
-    const durationMs = this.clock.now() - startedAt;
+    const endedAt = this.clock.now();
+    // The engine serialises calls: this one began when it was handed over or when the previous
+    // one ended, whichever is later.
+    const durationMs = endedAt - Math.max(entry.startedAt, this.lastEngineEnd);
+    this.lastEngineEnd = Math.max(this.lastEngineEnd, endedAt);
     this.running -= items.length;
-    this.inFlight -= 1;
+    this.inFlightBatches.splice(this.inFlightBatches.indexOf(entry), 1);
     this.batches += 1;
     this.samplesRun += items.length;
-    this.avgBatchMs =
-      this.batches === 1 ? durationMs : this.avgBatchMs + DURATION_EWMA_ALPHA * (durationMs - this.avgBatchMs);
+    if (failure === undefined) this.engineTime.record(items.length, durationMs); // a failure's time says nothing about throughput
     this.notify((o) => o.onBatch?.({ size: items.length, durationMs }));
     if (endSpan) guarded(() => endSpan(failure));
     if (output === undefined || failure !== undefined) {
@@ -450,15 +516,103 @@ export class Batcher {
     this.notify((o) => o.onQueueDepth?.(depth));
   }
 
-  /** OVERLOADED with Retry-After ≈ time to run what is queued and running, at least 1 s. */
-  private overloaded(size: number): BigGanError {
-    const batchesAhead = Math.ceil(this.queue.size / this.settings.maxBatchSize) + (this.running > 0 ? 1 : 0);
-    const retryAfterSeconds = Math.max(1, Math.ceil((batchesAhead * this.avgBatchMs) / 1000));
+  /**
+   * Predicted ms from `now` until each engine call ends: the calls in flight (in engine order),
+   * then `queuedBatches` full batches from the queue. Undefined while no engine time is known.
+   */
+  private timeline(now: number, queuedBatches: number): number[] | undefined {
+    const ends: number[] = [];
+    let t = 0;
+    for (const [i, b] of this.inFlightBatches.entries()) {
+      const ms = this.engineTime.batchMs(b.size);
+      if (ms === undefined) return undefined;
+      // Only the oldest call runs; its elapsed engine time counts against its prediction. One
+      // running past its prediction is taken to end now (the best guess left).
+      t += i === 0 ? Math.max(0, ms - (now - Math.max(b.startedAt, this.lastEngineEnd))) : ms;
+      ends.push(t);
+    }
+    if (queuedBatches > 0) {
+      const fullMs = this.engineTime.batchMs(this.settings.maxBatchSize);
+      if (fullMs === undefined) return undefined;
+      for (let j = 0; j < queuedBatches; j++) ends.push((t += fullMs));
+    }
+    return ends;
+  }
+
+  /** Predicted ms until the engine is free of the calls in flight; undefined while unknown. */
+  private inFlightRemainingMs(now: number): number | undefined {
+    if (!this.engineTime.known) return undefined;
+    return this.timeline(now, 0)?.at(-1) ?? 0;
+  }
+
+  /**
+   * Predicted ms until sample `index` of a new request at `priority` starts in the engine: it
+   * goes in queued batch j = floor((ahead + index) / maxBatchSize), counted from the queue head
+   * as full batches, which starts when every call before it has ended.
+   */
+  private predictStart(index: number, priority: Priority, now: number): number | undefined {
+    if (!this.engineTime.known) return undefined;
+    const j = Math.floor((this.queue.aheadOf(priority) + index) / this.settings.maxBatchSize);
+    return this.timeline(now, j)?.at(-1) ?? 0;
+  }
+
+  /**
+   * Time-bounded admission of a request of `size` samples: undefined to accept it; OVERLOADED
+   * when its first sample would wait longer than maxQueueWaitMs (the backlog) or its last sample
+   * could not start within its timeout; 'never' when even an idle engine could not start all its
+   * samples within its timeout. Accepts everything while no engine time is known.
+   */
+  private admit(size: number, priority: Priority, timeoutMs: number | undefined, now: number): BigGanError | 'never' | undefined {
+    const firstMs = this.predictStart(0, priority, now);
+    const lastMs = this.predictStart(size - 1, priority, now);
+    if (firstMs === undefined || lastMs === undefined) return undefined;
+    // The request's own timeout first: its Retry-After is the one this request needs.
+    if (timeoutMs !== undefined && lastMs > timeoutMs) {
+      const fullMs = this.engineTime.batchMs(this.settings.maxBatchSize) ?? 0;
+      if (Math.floor((size - 1) / this.settings.maxBatchSize) * fullMs > timeoutMs) return 'never';
+      return this.tooLong(lastMs, timeoutMs, `the request's timeout of ${timeoutMs} ms`);
+    }
+    const maxWaitMs = this.settings.maxQueueWaitMs ?? Infinity;
+    if (firstMs > maxWaitMs) return this.tooLong(firstMs, maxWaitMs, `the queue wait limit of ${maxWaitMs} ms`);
+    return undefined;
+  }
+
+  private reportEstimate(now: number): void {
+    if (this.observer?.onWaitEstimate === undefined) return;
+    const ms = this.predictStart(0, 'normal', now);
+    if (ms !== undefined) this.notify((o) => o.onWaitEstimate?.(ms));
+  }
+
+  /**
+   * OVERLOADED for a full queue. Retry-After: predicted time until enough samples have left the
+   * queue for this request to fit (a queued batch leaves when fewer than maxConcurrentBatches
+   * calls are in flight), at least 1 s; 1 s while no engine time is known.
+   */
+  private queueFull(size: number, now: number): BigGanError {
+    const { maxQueueSize, maxBatchSize } = this.settings;
     const message =
-      size > this.settings.maxQueueSize
-        ? `request of ${size} samples exceeds the queue size ${this.settings.maxQueueSize}`
-        : `queue full (${this.queue.size} of ${this.settings.maxQueueSize} samples waiting)`;
-    return new BigGanError('OVERLOADED', message, { retryAfterSeconds });
+      size > maxQueueSize
+        ? `request of ${size} samples exceeds the queue size ${maxQueueSize}`
+        : `queue full (${this.queue.size} of ${maxQueueSize} samples waiting)`;
+    const mustLeave = this.queue.size + size - maxQueueSize; // samples that must leave the queue first
+    let ms = 0;
+    if (size <= maxQueueSize) {
+      const j = Math.floor((mustLeave - 1) / maxBatchSize); // the queued batch holding the last of them
+      const ends = this.timeline(now, j);
+      // Queued batch j is handed over when the call maxConcurrentBatches places before it ends.
+      const before = this.inFlight + j - (this.settings.maxConcurrentBatches ?? 1);
+      ms = ends === undefined || before < 0 ? 0 : ends[before];
+    }
+    return new BigGanError('OVERLOADED', message, { retryAfterSeconds: retryAfterSeconds(ms) });
+  }
+
+  /**
+   * OVERLOADED for a request predicted to wait `waitMs` > `budgetMs`. Retry-After: when the
+   * prediction falls to the budget if nothing else arrives, i.e. waitMs - budgetMs, at least 1 s.
+   */
+  private tooLong(waitMs: number, budgetMs: number, limit: string): BigGanError {
+    const message = `overloaded: estimated wait ${Math.round(waitMs)} ms exceeds ${limit} (${this.queue.size} samples queued, ${this.running} running)`;
+    return new BigGanError('OVERLOADED', message, { retryAfterSeconds: retryAfterSeconds(waitMs - budgetMs) });
   }
 
   private notify(call: (observer: BatcherObserver) => void): void {
@@ -509,7 +663,14 @@ function checkSettings(s: BatcherSettings): BatcherSettings {
   if (!Number.isInteger(maxConcurrentBatches) || maxConcurrentBatches < 1) {
     throw new BigGanError('INVALID_CONFIG', `maxConcurrentBatches must be a positive integer, got ${maxConcurrentBatches}`);
   }
-  return { maxBatchSize, maxQueueDelayMs, maxQueueSize, maxConcurrentBatches };
+  const maxQueueWaitMs = s.maxQueueWaitMs ?? Infinity;
+  if (!(maxQueueWaitMs > 0)) throw new BigGanError('INVALID_CONFIG', `maxQueueWaitMs must be > 0 (or Infinity), got ${maxQueueWaitMs}`);
+  return { maxBatchSize, maxQueueDelayMs, maxQueueSize, maxConcurrentBatches, maxQueueWaitMs };
+}
+
+/** Retry-After in whole seconds (HTTP's unit), rounded up, at least 1. */
+function retryAfterSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 /** Concatenates the samples into one engine batch: z [B, zDim], classVector [B, numClasses], truncation [B]. */

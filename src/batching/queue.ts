@@ -39,6 +39,11 @@ export class SampleQueue<T extends QueuedSample = QueuedSample> {
     return this.high.length + this.normal.length;
   }
 
+  /** Samples that would run before a sample of `priority` appended now: 'high' ones pass 'normal' ones. */
+  aheadOf(priority: Priority): number {
+    return priority === 'high' ? this.high.length : this.size;
+  }
+
   /** Queues samples (typically all the samples of one request, in order) at the tail of their level. */
   append(items: readonly T[]): void {
     for (const item of items) (item.priority === 'high' ? this.high : this.normal).push(item);

@@ -3,6 +3,7 @@
  * --weights is given), measures the raw engine (images/s at several batch sizes, GFLOP/s against
  * a single large convolution's GFLOP/s on the same engine), then drives HTTP load at several
  * concurrencies and reports images/s, p50/p95/p99 latency and mean batch size, with the targets.
+ * With --overload it instead offers open-loop load beyond capacity (see overload-bench.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { writeSafetensors } from '../weights/safetensors-writer.js';
 import { benchEngine, formatBenchTable, type BenchRow } from './engine-bench.js';
 import { runHttpLoad, type LoadResult } from './http-load.js';
 import { benchTracing } from './tracing-bench.js';
+import { runOverloadBench } from './overload-bench.js';
 
 const SPECS = defineOptions([
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
@@ -32,6 +34,11 @@ const SPECS = defineOptions([
   { name: 'max-queue-delay-ms', type: 'number', default: 5, min: 0, description: 'Server batching delay.' },
   { name: 'skip-http', type: 'boolean', default: false, description: 'Only the raw engine numbers.' },
   { name: 'tracing', type: 'boolean', default: false, description: 'Only the tracing overhead: HTTP load with tracing off vs OTLP export to a local receiver.' },
+  { name: 'overload', type: 'boolean', default: false, description: 'Overload mode: the server with default settings, open-loop arrivals beyond capacity over HTTP then gRPC; reports goodput, refusals and latency.' },
+  { name: 'overload-factor', type: 'number', default: 2, min: 0.1, max: 100, description: 'Overload mode: offered load as a multiple of the raw engine capacity.' },
+  { name: 'rate', type: 'number', min: 0.1, description: 'Overload mode: offered requests/s (overrides --overload-factor).' },
+  { name: 'overload-seconds', type: 'number', default: 30, min: 1, max: 600, description: 'Overload mode: duration per transport, s.' },
+  { name: 'client-timeout-ms', type: 'integer', default: 5000, min: 1, description: 'Overload mode: clients give up after this long.' },
 ]);
 
 const USAGE = formatHelp('npm run bench -- [--engine ort|tfjs] [--seconds 10] [options]', 'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.', SPECS);
@@ -72,6 +79,19 @@ async function main(argv: string[]): Promise<void> {
     if (v.threads) args.push('--threads', String(v.threads));
     if (v['max-batch-size']) args.push('--max-batch-size', String(v['max-batch-size']));
     await benchTracing(parseServerConfig(args, {}).config, concurrencies, v.seconds);
+    return;
+  }
+  if (v.overload) {
+    const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
+    await runOverloadBench({
+      weights,
+      serverArgs,
+      factor: v['overload-factor'],
+      ...(v.rate !== undefined ? { rate: v.rate } : {}),
+      seconds: v['overload-seconds'],
+      clientTimeoutMs: v['client-timeout-ms'],
+      engineSeconds: v['engine-seconds'],
+    });
     return;
   }
 

@@ -28,6 +28,7 @@ export interface Metrics {
   readonly encodeDuration: Histogram<'format'>;
   readonly images: Counter<'transport'>;
   readonly rejections: Counter<'reason'>;
+  readonly estimatedWait: Gauge;
   readonly modelInfo: Gauge<'model' | 'engine' | 'backend' | 'resolution'>;
   readonly ready: Gauge;
   /** A batcher observer that feeds the queue and batch metrics. */
@@ -56,6 +57,7 @@ export function createMetrics(): Metrics {
   const encodeDuration = new Histogram({ name: 'biggan_encode_duration_seconds', help: 'Image encoding time per image, by format.', labelNames: ['format'] as const, buckets: LATENCY_BUCKETS, registers });
   const images = new Counter({ name: 'biggan_images_generated_total', help: 'Images generated and returned.', labelNames: ['transport'] as const, registers });
   const rejections = new Counter({ name: 'biggan_rejections_total', help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.', labelNames: ['reason'] as const, registers });
+  const estimatedWait = new Gauge({ name: 'biggan_queue_estimated_wait_seconds', help: 'Predicted wait before a new 1-sample request would start in the engine (from the measured engine time); admission refuses requests predicted to wait longer than --max-queue-wait-ms.', registers });
   const modelInfo = new Gauge({ name: 'biggan_model_info', help: 'The model being served (always 1), labelled with model, engine, backend and resolution.', labelNames: ['model', 'engine', 'backend', 'resolution'] as const, registers });
   const ready = new Gauge({ name: 'biggan_ready', help: '1 when the service is ready (loaded, warmed up, not draining).', registers });
   const batcherObserver: BatcherObserver = {
@@ -65,6 +67,7 @@ export function createMetrics(): Metrics {
     onQueueWait: (ms) => queueWait.observe(ms / 1000),
     onQueueDepth: (samples) => queueDepth.set(samples),
     onReject: (reason: RejectReason) => rejections.inc({ reason }),
+    onWaitEstimate: (ms) => estimatedWait.set(ms / 1000),
   };
   const engineObserver: SupervisorObserver = {
     onCompute: ({ durationMs, ok }) => {
@@ -75,7 +78,7 @@ export function createMetrics(): Metrics {
     onRestart: () => engineRestarts.inc(),
   };
   return {
-    registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, engineWait, engineRestarts, engineFailures, nonFiniteOutputs,
+    registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, engineWait, engineRestarts, engineFailures, nonFiniteOutputs, estimatedWait,
     encodeDuration, images, rejections, modelInfo, ready, batcherObserver, engineObserver,
   };
 }

@@ -2,7 +2,7 @@
 // (time moves only in advance()), so no test sleeps.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Batcher, type BatcherObserver, type BatcherSettings, type Sample, type SubmittedRequest } from '../../src/batching/batcher.js';
+import { Batcher, type BatcherObserver, type BatcherSettings, type Sample, type SubmitOptions, type SubmittedRequest } from '../../src/batching/batcher.js';
 import type { Clock } from '../../src/batching/clock.js';
 import type { Engine, EngineBatch, EngineOutput } from '../../src/engine/engine.js';
 import type { BigGanConfig } from '../../src/model/config.js';
@@ -69,6 +69,8 @@ interface Call {
   /** z[0] of each sample in the batch: the sample ids of `sample()`. */
   readonly ids: number[];
   readonly startedAt: number;
+  /** Clock time of finish() or fail(); undefined while in flight. */
+  finishedAt?: number;
   finish(): void;
   fail(error: Error): void;
 }
@@ -93,21 +95,24 @@ class FakeEngine implements Engine {
       const done = (): void => {
         this.active -= 1;
       };
-      this.calls.push({
+      const call: Call = {
         batch,
         ids,
         startedAt: this.clock.now(),
         finish: () => {
+          call.finishedAt = this.clock.now();
           done();
           const data = new Float32Array(batch.size * PIXELS);
           ids.forEach((id, b) => data.fill(id, b * PIXELS, (b + 1) * PIXELS));
           resolve({ size: batch.size, height: CONFIG.outputDim, width: CONFIG.outputDim, data });
         },
         fail: (error) => {
+          call.finishedAt = this.clock.now();
           done();
           reject(error);
         },
-      });
+      };
+      this.calls.push(call);
     });
   }
 
@@ -312,7 +317,8 @@ describe('Batcher: dispatch', () => {
     assert.throws(() => new Batcher(engine, { maxBatchSize: 1, maxQueueDelayMs: -1, maxQueueSize: 1 }), isCode('INVALID_CONFIG'));
     const batcher = new Batcher(engine, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 3 }, { clock });
     assert.ok(Object.isFrozen(batcher.settings));
-    assert.deepEqual(batcher.settings, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 3, maxConcurrentBatches: 1 });
+    assert.deepEqual(batcher.settings, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 3, maxConcurrentBatches: 1, maxQueueWaitMs: Infinity });
+    assert.throws(() => new Batcher(engine, { maxBatchSize: 1, maxQueueDelayMs: 0, maxQueueSize: 1, maxQueueWaitMs: 0 }), isCode('INVALID_CONFIG'));
   });
 });
 
@@ -445,17 +451,18 @@ describe('Batcher: overload, failures, lifecycle', () => {
     assert.equal(batcher.queued, 0);
   });
 
-  test('Retry-After grows with the queue length and the recent batch time', async () => {
+  test('Retry-After of a full queue is the predicted time until the request fits, not the whole backlog', async () => {
     const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueSize: 8 });
     batcher.submit(samples(1));
     clock.advance(2500);
-    await finishLast(engine); // one batch of 2.5 s
+    await finishLast(engine); // one batch of 1 sample: 2.5 s
     batcher.submit(samples(2)); // running
     batcher.submit(samples(...Array.from({ length: 8 }, (_, i) => 10 + i))); // 2 batches queued
-    // 3 batches ahead (2 queued + 1 running) x 2.5 s = 7.5 s -> 8 s.
+    // One sample must leave the queue: that happens when the running batch ends (2.5 s) and the
+    // next batch is formed, not after the whole backlog (7.5 s, the old answer).
     assert.throws(
       () => batcher.submit(samples(99)),
-      (error: unknown) => isCode('OVERLOADED')(error) && (error as BigGanError).retryAfterSeconds === 8,
+      (error: unknown) => isCode('OVERLOADED')(error) && (error as BigGanError).retryAfterSeconds === 3,
     );
   });
 
@@ -624,5 +631,215 @@ describe('Batcher: pipelining (maxConcurrentBatches)', () => {
 
   test('an invalid maxConcurrentBatches is refused', () => {
     assert.throws(() => setup({ maxConcurrentBatches: 0 }), isCode('INVALID_CONFIG'));
+  });
+});
+
+/**
+ * Runs the fake engine as a real one would: calls one at a time in the order handed over, each
+ * taking `batchMs` of clock time from when it was handed over or the previous one ended. Time
+ * moves in steps of at most `stepMs`; after each step `probe` is asked whether to stop. Returns
+ * the clock time at which it stopped.
+ */
+async function runEngine(clock: FakeClock, engine: FakeEngine, batchMs: number, stepMs: number, probe: () => boolean, maxMs = 60_000): Promise<number> {
+  let finished = engine.calls.filter((c) => c.finishedAt !== undefined).length;
+  let freeAt = Math.max(clock.now(), ...engine.calls.map((c) => c.finishedAt ?? -Infinity));
+  const end = clock.now() + maxMs;
+  while (clock.now() < end) {
+    const next = engine.calls[finished];
+    const endsAt = next === undefined ? Infinity : Math.max(next.startedAt, freeAt) + batchMs;
+    const target = Math.min(endsAt, clock.now() + stepMs);
+    clock.advance(target - clock.now());
+    if (target === endsAt && next !== undefined) {
+      next.finish();
+      freeAt = endsAt;
+      finished += 1;
+      await settle();
+    }
+    if (probe()) return clock.now();
+  }
+  assert.fail(`probe never succeeded within ${maxMs} ms`);
+}
+
+/** Measures one full batch of `size` samples taking `ms`, so the batcher knows its engine time. */
+async function measure(clock: FakeClock, engine: FakeEngine, batcher: Batcher, size: number, ms: number): Promise<void> {
+  batcher.submit(samples(...Array.from({ length: size }, (_, i) => 1000 + i)));
+  clock.advance(ms);
+  await finishLast(engine);
+}
+
+/** Whether `submit` accepts a 1-sample request now (a refusal changes nothing but the counters). */
+function accepts(batcher: Batcher, id: number, opts: SubmitOptions = {}): boolean {
+  try {
+    batcher.submit(samples(id), opts);
+    return true;
+  } catch (error) {
+    assert.ok(isCode('OVERLOADED')(error));
+    return false;
+  }
+}
+
+function overloadedAfter(seconds: number, pattern: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(isCode('OVERLOADED')(error));
+    assert.equal((error as BigGanError).retryAfterSeconds, seconds);
+    assert.match((error as Error).message, pattern);
+    return true;
+  };
+}
+
+describe('Batcher: time-bounded admission', () => {
+  test('before any engine time is known only the count bound applies', () => {
+    const { batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueSize: 64, maxQueueWaitMs: 1 });
+    for (let i = 0; i < 10; i++) batcher.submit(samples(...Array.from({ length: 4 }, (_, k) => i * 4 + k)));
+    assert.equal(batcher.queued, 36);
+    assert.equal(batcher.estimateWaitMs(), undefined);
+  });
+
+  test('refuses at once what is predicted to start later than maxQueueWaitMs, counting the running batch', async () => {
+    const rejects: string[] = [];
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 1000 }, { onReject: (r) => rejects.push(r) });
+    await measure(clock, engine, batcher, 4, 500);
+    batcher.submit(samples(1, 2, 3, 4)); // running: 500 ms left
+    batcher.submit(samples(5, 6, 7, 8)); // queued batch 0: starts at 500
+    batcher.submit(samples(9, 10, 11, 12)); // queued batch 1: starts at 1000 (= the limit: accepted)
+    assert.equal(batcher.estimateWaitMs(), 1500);
+    assert.throws(() => batcher.submit(samples(13, 14)), overloadedAfter(1, /estimated wait 1500 ms exceeds the queue wait limit of 1000 ms/));
+    assert.equal(batcher.queued, 8, 'a refusal queues nothing');
+    assert.deepEqual(rejects, ['overload']);
+    clock.advance(300); // the running batch has 200 ms left: 1200 ms
+    assert.equal(batcher.estimateWaitMs(), 1200);
+    assert.throws(() => batcher.submit(samples(13, 14)), isCode('OVERLOADED'));
+    clock.advance(200); // running past its prediction counts as ending now
+    assert.equal(batcher.estimateWaitMs(), 1000);
+    batcher.submit(samples(13, 14));
+    assert.equal(batcher.queued, 10);
+  });
+
+  test("the limit bounds the backlog ahead, not the request's own samples: a large request is accepted by an idle engine", async () => {
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 1000 });
+    await measure(clock, engine, batcher, 4, 500);
+    const big = batcher.submit(samples(...Array.from({ length: 16 }, (_, i) => i))); // its last sample starts at 1500
+    assert.equal(engine.calls.length, 2);
+    assert.equal(track(big.done).state, 'pending');
+    assert.throws(() => batcher.submit(samples(99)), isCode('OVERLOADED'), 'but it is backlog for the next request');
+  });
+
+  test('a request whose own samples cannot all start within its timeout even when idle gets DEADLINE_EXCEEDED at once', async () => {
+    const rejects: string[] = [];
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0 }, { onReject: (r) => rejects.push(r) });
+    await measure(clock, engine, batcher, 4, 500);
+    const request = batcher.submit(samples(...Array.from({ length: 12 }, (_, i) => i)), { timeoutMs: 900 }); // needs 1000 ms
+    await assert.rejects(request.done, (error: unknown) => isCode('DEADLINE_EXCEEDED')(error) && /even on an idle engine/.test((error as Error).message));
+    assert.equal(batcher.queued, 0);
+    assert.deepEqual(rejects, ['deadline']);
+    assert.equal(engine.calls.length, 1, 'nothing ran');
+  });
+
+  test('high priority passes queued normal samples, so it is admitted where normal is refused', async () => {
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 1000 });
+    await measure(clock, engine, batcher, 4, 500);
+    batcher.submit(samples(1, 2, 3, 4)); // running
+    batcher.submit(samples(...Array.from({ length: 8 }, (_, i) => 10 + i))); // 2 queued batches
+    assert.equal(accepts(batcher, 50), false);
+    assert.equal(batcher.estimateWaitMs(1, 'high'), 500);
+    assert.equal(accepts(batcher, 51, { priority: 'high' }), true);
+  });
+
+  test("refuses what cannot start within the request's own timeout, with Retry-After from the prediction", async () => {
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 10_000 });
+    await measure(clock, engine, batcher, 4, 800);
+    batcher.submit(samples(1, 2, 3, 4)); // running: 800 ms left
+    batcher.submit(samples(5, 6, 7, 8)); // next sample waits 1600 ms
+    assert.throws(() => batcher.submit(samples(9), { timeoutMs: 1500 }), overloadedAfter(1, /exceeds the request's timeout of 1500 ms/));
+    assert.throws(() => batcher.submit(samples(9), { timeoutMs: 200 }), overloadedAfter(2, /timeout of 200 ms/)); // 1400 ms -> 2 s
+    const ok = batcher.submit(samples(9), { timeoutMs: 1700 });
+    await runEngine(clock, engine, 800, 100, () => engine.calls.some((c) => c.ids.includes(9)));
+    assert.equal(clock.now() - 800, 1600, 'started when predicted');
+    await finishLast(engine);
+    clock.advance(800);
+    await runEngine(clock, engine, 800, 100, () => true);
+    assert.deepEqual((await ok.done).map(idOf), [9]);
+  });
+
+  test('Retry-After is within a second of the actual time until the request is admitted (the backlog drains)', async () => {
+    // The issue's case: 256 samples queued at 20 samples/s (batches of 8 in 400 ms) = 12.8 s of
+    // work; the old Retry-After added the running mean of every batch and said 27-29 s.
+    for (const maxConcurrentBatches of [1, 2]) {
+      const { clock, engine, batcher } = setup({ maxBatchSize: 8, maxQueueDelayMs: 5, maxQueueSize: 256, maxQueueWaitMs: 2000, maxConcurrentBatches });
+      // Queued before any engine time is known: only the count bound holds, so 264 get in.
+      for (let i = 0; i < 33; i++) batcher.submit(samples(...Array.from({ length: 8 }, (_, k) => i * 8 + k)));
+      await runEngine(clock, engine, 400, 400, () => true); // the first batch ends: 400 ms known
+      let retryAfter = 0;
+      assert.throws(() => batcher.submit(samples(999)), (error: unknown) => {
+        assert.ok(isCode('OVERLOADED')(error));
+        retryAfter = (error as BigGanError).retryAfterSeconds ?? 0;
+        return true;
+      });
+      const refusedAt = clock.now();
+      const admittedAt = await runEngine(clock, engine, 400, 50, () => accepts(batcher, 999));
+      const actual = (admittedAt - refusedAt) / 1000;
+      assert.ok(actual <= retryAfter && retryAfter < actual + 1.05, `maxConcurrentBatches ${maxConcurrentBatches}: Retry-After ${retryAfter} s, admitted after ${actual} s`);
+      assert.ok(retryAfter >= 9 && retryAfter <= 11, `about 12.4 s of work minus the 2 s limit, got ${retryAfter}`);
+    }
+  });
+
+  test('Retry-After of a full queue matches when the request actually fits', async () => {
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueSize: 16 });
+    await measure(clock, engine, batcher, 4, 1000);
+    batcher.submit(samples(1, 2, 3, 4)); // running
+    for (let i = 0; i < 4; i++) batcher.submit(samples(...Array.from({ length: 4 }, (_, k) => 10 + i * 4 + k)));
+    clock.advance(100);
+    let retryAfter = 0;
+    assert.throws(() => batcher.submit(samples(...Array.from({ length: 10 }, (_, k) => 100 + k))), (error: unknown) => {
+      assert.ok(isCode('OVERLOADED')(error));
+      retryAfter = (error as BigGanError).retryAfterSeconds ?? 0;
+      return true;
+    });
+    const refusedAt = clock.now();
+    const fitsAt = await runEngine(clock, engine, 1000, 50, () => batcher.queued + 10 <= 16);
+    const actual = (fitsAt - refusedAt) / 1000; // 10 samples must leave: 3 batches formed = 2.9 s
+    assert.ok(actual <= retryAfter && retryAfter < actual + 1.05, `Retry-After ${retryAfter} s, fits after ${actual} s`);
+  });
+
+  test('a pipelined batch formed early drops samples whose deadline passes before its predicted start', async () => {
+    const rejects: string[] = [];
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxConcurrentBatches: 2 }, { onReject: (r) => rejects.push(r) });
+    await measure(clock, engine, batcher, 4, 500);
+    batcher.submit(samples(1, 2, 3, 4)); // A runs, 500 ms
+    const late = batcher.submit(samples(5), { timeoutMs: 900 }); // predicted start 500: admitted
+    batcher.submit(samples(6, 7, 8, 9), { priority: 'high' }); // B: pipelined behind A, passes sample 5
+    assert.deepEqual(engine.calls.slice(1).map((c) => c.ids), [[1, 2, 3, 4], [6, 7, 8, 9]]);
+    batcher.submit(samples(10, 11, 12)); // with 5: a full batch, but two calls are in flight
+    const state = track(late.done);
+    clock.advance(500);
+    engine.calls[1].finish(); // A ends at 500; C is formed now but starts only after B, at 1000 > 900
+    await settle();
+    assert.equal(state.state, 'rejected');
+    assert.ok(isCode('DEADLINE_EXCEEDED')(state.error));
+    assert.deepEqual(engine.last.ids, [10, 11, 12], 'sample 5 never reaches the engine');
+    assert.deepEqual(rejects, ['deadline']);
+  });
+
+  test("engine time excludes a pipelined batch's wait behind the previous call", async () => {
+    const batches: { size: number; durationMs: number }[] = [];
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxConcurrentBatches: 2 }, { onBatch: (b) => batches.push(b) });
+    batcher.submit(samples(1, 2, 3, 4));
+    batcher.submit(samples(5, 6, 7, 8)); // handed over at 0, waits in the engine until 300
+    await runEngine(clock, engine, 300, 300, () => engine.calls.every((c) => c.finishedAt !== undefined));
+    assert.deepEqual(batches, [{ size: 4, durationMs: 300 }, { size: 4, durationMs: 300 }]);
+    assert.equal(batcher.estimateWaitMs(5), 300, 'one full batch ahead of the 5th sample');
+  });
+
+  test('a primed engine time bounds admission from the start; the first real batch replaces it', async () => {
+    const estimates: number[] = [];
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 1000 }, { onWaitEstimate: (ms) => estimates.push(ms) });
+    batcher.primeEngineTime(4, 2000); // a slow warm-up batch
+    batcher.submit(samples(1, 2, 3, 4)); // running, predicted 2000 ms
+    assert.equal(batcher.estimateWaitMs(), 2000);
+    assert.equal(accepts(batcher, 5), false, 'conservative until measured');
+    clock.advance(400);
+    await finishLast(engine); // really 400 ms
+    assert.equal(batcher.estimateWaitMs(9), 800);
+    assert.ok(estimates.includes(2000) && estimates.at(-1) === 0, `estimates ${estimates.join(',')}`);
   });
 });

@@ -109,4 +109,12 @@ describe('SampleQueue', () => {
     assert.equal(q.size, 0);
     assert.equal(q.oldestEnqueuedAt(), undefined);
   });
+
+  test('aheadOf counts the samples a new one of each priority would wait behind', () => {
+    const q = new SampleQueue<Tagged>();
+    q.append(request(1, 3));
+    q.append(request(2, 2, { priority: 'high' }));
+    assert.equal(q.aheadOf('high'), 2);
+    assert.equal(q.aheadOf('normal'), 5);
+  });
 });

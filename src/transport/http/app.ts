@@ -12,6 +12,24 @@ import { openApiDocument, docsPage } from './openapi.js';
 import { observeHttp, requestIdOptions, requestTraceOf } from '../../tracing/http-observer.js';
 import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
 import { registerPlayground } from './playground.js';
+import { invalidArgument } from '../../errors.js';
+
+/** Largest `X-Request-Timeout`, ms (as the body's `timeoutMs`). */
+const MAX_REQUEST_TIMEOUT_MS = 600_000;
+
+/**
+ * The `X-Request-Timeout` header (ms, the client's deadline): undefined when absent; a value that
+ * is not an integer in [1, 600000] is a 400 naming the header.
+ */
+function requestTimeoutHeader(request: FastifyRequest): number | undefined {
+  const raw = request.headers['x-request-timeout'];
+  if (raw === undefined) return undefined;
+  const ms = typeof raw === 'string' && /^\d{1,7}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!(ms >= 1 && ms <= MAX_REQUEST_TIMEOUT_MS)) {
+    throw invalidArgument('X-Request-Timeout', `must be one integer number of ms in [1, ${MAX_REQUEST_TIMEOUT_MS}]`);
+  }
+  return ms;
+}
 
 /** Options of the HTTP app. */
 export interface HttpAppOptions {
@@ -43,15 +61,16 @@ function imageJson(img: GeneratedImage & { t?: number }): Record<string, unknown
 
 /**
  * A CallContext whose signal aborts when the client goes away before the answer is sent, so the
- * request's queued samples are dropped and never computed.
+ * request's queued samples are dropped and never computed; its timeout is `X-Request-Timeout`.
  */
 function callContext(request: FastifyRequest, reply: FastifyReply): CallContext {
+  const timeoutMs = requestTimeoutHeader(request);
   const controller = new AbortController();
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
   const trace = requestTraceOf(request);
-  return { signal: controller.signal, transport: 'http', ...(trace ? { trace } : {}) };
+  return { signal: controller.signal, transport: 'http', ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(trace ? { trace } : {}) };
 }
 
 /** Builds the fastify app with every route, schema, error mapping and metric hook. */
@@ -79,7 +98,8 @@ export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: 
 
   const generate = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body as GenerateRequest;
-    const result = await service.generate(body, { ...callContext(request, reply), ...(body.timeoutMs ? { timeoutMs: body.timeoutMs } : {}) });
+    const ctx = callContext(request, reply);
+    const result = await service.generate(body, { ...ctx, ...(body.timeoutMs ? { timeoutMs: Math.min(body.timeoutMs, ctx.timeoutMs ?? Infinity) } : {}) });
     if (result.seed !== undefined) reply.header('X-Seed', result.seed.toString());
     if (result.grid) return reply.type(result.grid.mimeType).send(result.grid.data);
     if (result.images.length === 1) {
