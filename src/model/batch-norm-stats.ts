@@ -12,7 +12,7 @@
  * truncations: `stats[b, c] = sum_j weights[b, j] * rows[j, c]`, with at most two non-zero weights
  * per sample. Adding the exact zeros of the other rows changes nothing.
  */
-import { invalidArgument } from '../errors.js';
+import { invalidArgument, quoteValue } from '../errors.js';
 
 /** The rows and float32 weights the reference blends for one truncation. */
 export interface StatRows {
@@ -27,7 +27,7 @@ export interface StatRows {
 /** Checks the reference's `0 < truncation <= 1`. */
 export function checkTruncation(truncation: number, field = 'truncation'): void {
   if (typeof truncation !== 'number' || !Number.isFinite(truncation) || !(truncation > 0) || truncation > 1) {
-    throw invalidArgument(field, `must be a number with 0 < truncation <= 1, got ${JSON.stringify(truncation)}`);
+    throw invalidArgument(field, `must be a number with 0 < truncation <= 1, got ${quoteValue(truncation)}`);
   }
 }
 
