@@ -55,6 +55,37 @@ function convert(spec: OptionSpec, raw: string | boolean, source: string): strin
   return n;
 }
 
+/** A negative number as a command-line value ("-1", "-0.5", "-1e3"). */
+const NEGATIVE_NUMBER = /^-(?:\d|\.\d)/;
+
+/**
+ * argv with each value-taking flag followed by a negative number joined into one token
+ * (`--grpc-port -1` -> `--grpc-port=-1`, `-p -1` -> `-p-1`): node:util's parseArgs reads a
+ * token starting with "-" as a flag, so "-1" would be an unknown option.
+ */
+function joinNegativeValues(argv: readonly string[], specs: readonly OptionSpec[]): string[] {
+  const takesValue = (s: OptionSpec) => s.type !== 'boolean';
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    const next = argv[i + 1];
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const long = token.startsWith('--') && !token.includes('=') ? specs.find((s) => s.name === token.slice(2)) : undefined;
+    const short = /^-[^-]$/.test(token) ? specs.find((s) => s.short === token.slice(1)) : undefined;
+    const spec = long ?? short;
+    if (spec && takesValue(spec) && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(long ? `${token}=${next}` : `${token}${next}`);
+      i++;
+    } else {
+      out.push(token);
+    }
+  }
+  return out;
+}
+
 /**
  * Parses argv against the specs. Precedence: flag, then environment variable, then default.
  * Returns the values keyed by flag name and the positional arguments.
@@ -73,7 +104,7 @@ export function parseOptions(
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, specs), options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -27,6 +27,10 @@ export interface ServerConfig {
   readonly maxConcurrentBatches: number;
   readonly maxSamplesPerRequest: number;
   readonly bodyLimitBytes: number;
+  /** Time for an HTTP client to send its whole request (headers and body), ms; past it 408. */
+  readonly requestTimeoutMs: number;
+  /** Time for an HTTP client to send its request line and headers, ms; past it 408. */
+  readonly headersTimeoutMs: number;
   readonly gracePeriodMs: number;
   readonly grpcMaxConnectionAgeMs: number;
   readonly grpcMaxConnectionAgeGraceMs: number;
@@ -51,6 +55,8 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-concurrent-batches', type: 'integer', env: 'BIGGAN_MAX_CONCURRENT_BATCHES', default: 2, min: 1, max: 8, description: 'Engine calls outstanding at once: 2 hands a full batch to the engine while the previous one runs (no idle gap); partial batches always wait.' },
   { name: 'max-samples-per-request', type: 'integer', env: 'BIGGAN_MAX_SAMPLES_PER_REQUEST', default: 16, min: 1, max: 1024, description: 'Most samples (count, frames) in one request.' },
   { name: 'body-limit-bytes', type: 'integer', env: 'BIGGAN_BODY_LIMIT_BYTES', default: 4 * 1024 * 1024, min: 1024, max: 1 << 30, description: 'Largest HTTP request body; larger ones get 413.' },
+  { name: 'request-timeout-ms', type: 'integer', env: 'BIGGAN_REQUEST_TIMEOUT_MS', default: 30_000, min: 100, max: 3_600_000, description: 'Time an HTTP client has to send its whole request (headers and body); past it 408 and the socket is closed. Waiting in the queue and generating do not count.' },
+  { name: 'headers-timeout-ms', type: 'integer', env: 'BIGGAN_HEADERS_TIMEOUT_MS', default: 10_000, min: 100, max: 3_600_000, description: 'Time an HTTP client has to send its request line and headers (at most --request-timeout-ms); past it 408.' },
   { name: 'grace-period-ms', type: 'integer', env: 'BIGGAN_GRACE_PERIOD_MS', default: 30_000, min: 0, max: 3_600_000, description: 'On SIGTERM/SIGINT: time to finish accepted work before exiting.' },
   { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
   { name: 'grpc-max-connection-age-grace-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS', default: 30_000, min: 0, description: 'Time calls on an aged connection may still take.' },
@@ -83,6 +89,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     maxConcurrentBatches: v['max-concurrent-batches'] as number,
     maxSamplesPerRequest: v['max-samples-per-request'] as number,
     bodyLimitBytes: v['body-limit-bytes'] as number,
+    requestTimeoutMs: v['request-timeout-ms'] as number,
+    headersTimeoutMs: v['headers-timeout-ms'] as number,
     gracePeriodMs: v['grace-period-ms'] as number,
     grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'] as number,
     grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'] as number,
@@ -90,6 +98,9 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   });
   if (config.maxSamplesPerRequest > config.maxQueueSize) {
     throw new UsageError(`--max-samples-per-request (${config.maxSamplesPerRequest}) must not exceed --max-queue-size (${config.maxQueueSize}): such a request could never be queued`);
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new UsageError(`--headers-timeout-ms (${config.headersTimeoutMs}) must not exceed --request-timeout-ms (${config.requestTimeoutMs}): the headers are part of the request`);
   }
   return { config, help };
 }
