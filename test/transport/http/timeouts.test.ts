@@ -106,3 +106,37 @@ test('a request received in time may wait longer than the request timeout for it
     service.reset();
   }
 });
+
+test('an idle keep-alive connection is not timed out: its next request is answered', async () => {
+  const socket = net.connect(port, '127.0.0.1');
+  let received = '';
+  let closed = false;
+  let wake: () => void = () => undefined;
+  socket.on('data', (d) => {
+    received += d.toString();
+    wake();
+  });
+  socket.on('close', () => {
+    closed = true;
+    wake();
+  });
+  /** Resolves once `n` answers have arrived; rejects if the server closes the connection first. */
+  const answers = async (n: number): Promise<void> => {
+    while ((received.match(/HTTP\/1\.1 200 /g) ?? []).length < n) {
+      if (closed) throw new Error(`closed after: ${received.slice(0, 200)}`);
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  };
+  try {
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answers(1);
+    // Idle for longer than the request timeout: a dripping client started now gets its 408 first.
+    const dripped = await drip(`POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body);
+    assert.match(dripped.response, /^HTTP\/1\.1 408 /);
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answers(2);
+  } finally {
+    socket.destroy();
+  }
+});
