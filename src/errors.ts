@@ -103,7 +103,8 @@ export function quoteValue(v: unknown, maxChars = MAX_QUOTED_CHARS): string {
       return truncateText(String(v), maxChars);
     case 'object':
       if (Array.isArray(v)) return `a list of ${v.length}`;
-      return `an object with ${Object.keys(v).length} keys`;
+      const keys = Object.keys(v).length;
+      return `an object with ${keys} key${keys === 1 ? '' : 's'}`;
     default:
       return typeof v;
   }
