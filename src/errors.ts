@@ -101,10 +101,11 @@ export function quoteValue(v: unknown, maxChars = MAX_QUOTED_CHARS): string {
     case 'boolean':
     case 'bigint':
       return truncateText(String(v), maxChars);
-    case 'object':
+    case 'object': {
       if (Array.isArray(v)) return `a list of ${v.length}`;
       const keys = Object.keys(v).length;
       return `an object with ${keys} key${keys === 1 ? '' : 's'}`;
+    }
     default:
       return typeof v;
   }
