@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT' // a client's request is malformed (names the field and the allowed values)
   | 'NOT_FOUND' // an unknown route or resource
   | 'PAYLOAD_TOO_LARGE' // request body over the configured limit
+  | 'REQUEST_TIMEOUT' // the client did not send its whole request in time
   | 'OVERLOADED' // the queue is full: retry later
   | 'DEADLINE_EXCEEDED' // the request's timeout passed before its samples ran
   | 'CANCELLED' // the client went away
@@ -37,6 +38,7 @@ export const ERROR_TABLE: Record<ErrorCode, { http: number; grpc: number; reason
   INVALID_ARGUMENT: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, reason: 'invalid' },
   NOT_FOUND: { http: 404, grpc: GrpcCode.NOT_FOUND, reason: 'not_found' },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcCode.RESOURCE_EXHAUSTED, reason: 'too_large' },
+  REQUEST_TIMEOUT: { http: 408, grpc: GrpcCode.DEADLINE_EXCEEDED, reason: 'request_timeout' },
   OVERLOADED: { http: 503, grpc: GrpcCode.UNAVAILABLE, reason: 'overload' },
   DEADLINE_EXCEEDED: { http: 504, grpc: GrpcCode.DEADLINE_EXCEEDED, reason: 'deadline' },
   CANCELLED: { http: 499, grpc: GrpcCode.CANCELLED, reason: 'cancelled' },
@@ -68,9 +70,51 @@ export class BigGanError extends Error {
   }
 }
 
-/** Shorthand for a client error about one field. */
+/** Longest client value quoted in an error message, characters. */
+export const MAX_QUOTED_CHARS = 64;
+/** Longest error message (and field path) sent to a client, characters: a gRPC status is a header. */
+export const MAX_MESSAGE_CHARS = 1024;
+
+/** `text` cut to `maxChars` UTF-16 units without splitting a surrogate pair, with "..." when cut. */
+export function truncateText(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  let end = Math.max(0, maxChars - 3);
+  // Never leave half of a surrogate pair (it would not survive UTF-8 encoding).
+  const last = text.charCodeAt(end - 1);
+  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}...`;
+}
+
+/**
+ * A client's value as quoted in an error message: strings JSON-quoted and cut to `maxChars`
+ * (noting the full length), numbers and booleans as written, lists and objects by kind and size.
+ * Error messages must never echo client input unbounded: a gRPC status travels in one HTTP/2
+ * header block, and an oversized one never reaches the client.
+ */
+export function quoteValue(v: unknown, maxChars = MAX_QUOTED_CHARS): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  switch (typeof v) {
+    case 'string':
+      return v.length <= maxChars ? JSON.stringify(v) : `${JSON.stringify(truncateText(v, maxChars))} (${v.length} characters)`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return truncateText(String(v), maxChars);
+    case 'object': {
+      if (Array.isArray(v)) return `a list of ${v.length}`;
+      const keys = Object.keys(v).length;
+      return `an object with ${keys} key${keys === 1 ? '' : 's'}`;
+    }
+    default:
+      return typeof v;
+  }
+}
+
+/** Shorthand for a client error about one field (field and message bounded in length). */
 export function invalidArgument(field: string, message: string): BigGanError {
-  return new BigGanError('INVALID_ARGUMENT', `${field}: ${message}`, { field });
+  const name = truncateText(field, MAX_QUOTED_CHARS * 2);
+  return new BigGanError('INVALID_ARGUMENT', truncateText(`${name}: ${message}`, MAX_MESSAGE_CHARS), { field: name });
 }
 
 /** Shorthand for a malformed weight file. */

@@ -149,7 +149,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches, maxQueueWaitMs: config.maxQueueWaitMs }, { observer: metrics.batcherObserver, ...(traceBatch ? { traceBatch } : {}) });
   opened.push(async () => batcher.close());
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
-  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger, tracing });
+  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger, tracing });
   // grpc-js logs to stderr by itself; its lines go to the service's JSON log instead, so that a
   // failure prints one message.
   grpcJs.setLogger({ error: (...args: unknown[]) => http.log.warn({ source: 'grpc-js' }, format(...args)) });

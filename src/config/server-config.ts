@@ -29,6 +29,10 @@ export interface ServerConfig {
   readonly maxQueueWaitMs: number;
   readonly maxSamplesPerRequest: number;
   readonly bodyLimitBytes: number;
+  /** Time for an HTTP client to send its whole request (headers and body), ms; past it 408. */
+  readonly requestTimeoutMs: number;
+  /** Time for an HTTP client to send its request line and headers, ms; past it 408. */
+  readonly headersTimeoutMs: number;
   readonly gracePeriodMs: number;
   /** On SIGTERM: ms to stay unready but serving before the drain starts (load balancers catch up). */
   readonly drainDelayMs: number;
@@ -60,6 +64,8 @@ export const SERVER_OPTIONS = defineOptions([
   { name: 'max-queue-wait-ms', type: 'integer', env: 'BIGGAN_MAX_QUEUE_WAIT_MS', default: 2000, min: 1, max: 3_600_000, description: 'Most predicted wait in the queue (from the measured engine time), ms; a request that could not start within it, or within its own timeout, gets 503 / UNAVAILABLE with Retry-After at once.' },
   { name: 'max-samples-per-request', type: 'integer', env: 'BIGGAN_MAX_SAMPLES_PER_REQUEST', default: 16, min: 1, max: 1024, description: 'Most samples (count, frames) in one request.' },
   { name: 'body-limit-bytes', type: 'integer', env: 'BIGGAN_BODY_LIMIT_BYTES', default: 4 * 1024 * 1024, min: 1024, max: 1 << 30, description: 'Largest HTTP request body; larger ones get 413.' },
+  { name: 'request-timeout-ms', type: 'integer', env: 'BIGGAN_REQUEST_TIMEOUT_MS', default: 30_000, min: 100, max: 3_600_000, description: 'Time an HTTP client has to send its whole request (headers and body); past it 408 and the socket is closed. Waiting in the queue and generating do not count.' },
+  { name: 'headers-timeout-ms', type: 'integer', env: 'BIGGAN_HEADERS_TIMEOUT_MS', default: 10_000, min: 100, max: 3_600_000, description: 'Time an HTTP client has to send its request line and headers (at most --request-timeout-ms); past it 408.' },
   { name: 'grace-period-ms', type: 'integer', env: 'BIGGAN_GRACE_PERIOD_MS', default: 30_000, min: 0, max: 3_600_000, description: 'On SIGTERM/SIGINT: time to finish accepted work before exiting.' },
   { name: 'drain-delay-ms', type: 'integer', env: 'BIGGAN_DRAIN_DELAY_MS', default: 0, min: 0, max: 600_000, description: 'On SIGTERM/SIGINT: first go unready but keep serving for this long, so load balancers stop sending before the drain refuses new requests.' },
   { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
@@ -96,6 +102,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     maxQueueWaitMs: v['max-queue-wait-ms'],
     maxSamplesPerRequest: v['max-samples-per-request'],
     bodyLimitBytes: v['body-limit-bytes'],
+    requestTimeoutMs: v['request-timeout-ms'],
+    headersTimeoutMs: v['headers-timeout-ms'],
     gracePeriodMs: v['grace-period-ms'],
     grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'],
     grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'],
@@ -106,6 +114,9 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   });
   if (config.maxSamplesPerRequest > config.maxQueueSize) {
     throw new UsageError(`--max-samples-per-request (${config.maxSamplesPerRequest}) must not exceed --max-queue-size (${config.maxQueueSize}): such a request could never be queued`);
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new UsageError(`--headers-timeout-ms (${config.headersTimeoutMs}) must not exceed --request-timeout-ms (${config.requestTimeoutMs}): the headers are part of the request`);
   }
   return { config, help };
 }

@@ -3,19 +3,11 @@
  * spec, and validation of explicit z / class-vector rows sent by clients (JSON rows or gRPC's
  * flattened repeated floats).
  */
-import { BigGanError, invalidArgument } from '../errors.js';
+import { BigGanError, invalidArgument, quoteValue } from '../errors.js';
 import { resolveClass } from './imagenet-classes.js';
 
 /** A class as a client gives it: index, name/WordNet id, or a mixture {class: weight}. */
 export type ClassSpec = number | string | Record<string, number>;
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  return typeof v;
-}
 
 /**
  * The class vector [numClasses] for a spec: one-hot for an index or name; for a mixture
@@ -30,7 +22,7 @@ export function classVector(spec: ClassSpec, numClasses: number, field: string):
     return out;
   }
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw invalidArgument(field, `must be a class index, a class name or an object {class: weight}, got ${describe(spec)}`);
+    throw invalidArgument(field, `must be a class index, a class name or an object {class: weight}, got ${quoteValue(spec)}`);
   }
   const entries = Object.entries(spec);
   if (entries.length === 0) throw invalidArgument(field, 'a class mixture must name at least one class, got {}');
@@ -38,10 +30,10 @@ export function classVector(spec: ClassSpec, numClasses: number, field: string):
   const acc = new Float64Array(numClasses);
   let positive = false;
   for (const [key, weight] of entries) {
-    const at = `${field}[${JSON.stringify(key)}]`;
+    const at = `${field}[${quoteValue(key)}]`;
     const index = resolveClass(key, at, numClasses);
     if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
-      throw invalidArgument(at, `mixture weight must be a finite number >= 0, got ${describe(weight)}`);
+      throw invalidArgument(at, `mixture weight must be a finite number >= 0, got ${quoteValue(weight)}`);
     }
     acc[index] += weight;
     if (weight > 0) positive = true;
@@ -68,22 +60,30 @@ const finiteF32: ValueCheck = (v) =>
   Number.isFinite(v) && Number.isFinite(Math.fround(v)) ? undefined : 'must be a finite number within float32 range';
 const nonNegativeF32: ValueCheck = (v) => finiteF32(v) ?? (v < 0 ? 'must be >= 0' : undefined);
 
+/**
+ * Largest |z| accepted in an explicit latent. The prior lives in [-2, 2] (truncated normal); far
+ * outside it every activation saturates and the image is flat and meaningless, so a value past
+ * this bound is a client mistake (1e30 passes float32 but no model output makes sense of it).
+ */
+export const MAX_ABS_Z = 100;
+const boundedZ: ValueCheck = (v) => finiteF32(v) ?? (Math.abs(v) > MAX_ABS_Z ? `must be within [-${MAX_ABS_Z}, ${MAX_ABS_Z}] (the prior lives in [-2, 2])` : undefined);
+
 function checkValue(v: unknown, at: string, check: ValueCheck): number {
-  if (typeof v !== 'number') throw invalidArgument(at, `must be a number, got ${describe(v)}`);
+  if (typeof v !== 'number') throw invalidArgument(at, `must be a number, got ${quoteValue(v)}`);
   const problem = check(v);
-  if (problem !== undefined) throw invalidArgument(at, `${problem}, got ${v}`);
+  if (problem !== undefined) throw invalidArgument(at, `${problem}, got ${quoteValue(v)}`);
   return v;
 }
 
 function parseRows(rows: unknown, width: number, field: string, what: string, check: ValueCheck): Float32Array {
   if (!Number.isSafeInteger(width) || width <= 0) throw new BigGanError('INTERNAL', `row width must be a positive integer, got ${width}`);
   if (!Array.isArray(rows) || rows.length === 0) {
-    throw invalidArgument(field, `must be a non-empty list of rows, each a list of ${width} numbers (${what}), got ${describe(rows)}`);
+    throw invalidArgument(field, `must be a non-empty list of rows, each a list of ${width} numbers (${what}), got ${quoteValue(rows)}`);
   }
   const out = new Float32Array(rows.length * width);
   rows.forEach((row: unknown, r: number) => {
     if (!Array.isArray(row)) {
-      throw invalidArgument(`${field}[${r}]`, `must be a list of ${width} numbers (${what}), got ${describe(row)}`);
+      throw invalidArgument(`${field}[${r}]`, `must be a list of ${width} numbers (${what}), got ${quoteValue(row)}`);
     }
     if (row.length !== width) throw invalidArgument(`${field}[${r}]`, `must have ${width} numbers (${what}), got ${row.length}`);
     for (let c = 0; c < width; c++) out[r * width + c] = checkValue(row[c], `${field}[${r}][${c}]`, check);
@@ -100,25 +100,26 @@ export function parseClassVectorRows(rows: unknown, numClasses: number, field: s
 }
 
 /**
- * Validates explicit z rows (a list of lists of zDim finite numbers) and returns them as
+ * Validates explicit z rows (a list of lists of zDim numbers, each |v| <= MAX_ABS_Z) and returns them as
  * [n, zDim] float32, row-major. They are used as given: no truncation or clipping.
  */
 export function parseZRows(rows: unknown, zDim: number, field: string): Float32Array {
-  return parseRows(rows, zDim, field, 'z_dim values', finiteF32);
+  return parseRows(rows, zDim, field, 'z_dim values', boundedZ);
 }
 
 /**
  * Validates gRPC's flattened row-major rows (repeated float): a non-empty list whose length is a
- * multiple of `width`, of finite numbers (and >= 0 with `nonNegative`, for class vectors).
+ * multiple of `width`, of finite numbers (>= 0 with `nonNegative`, for class vectors; within
+ * +-MAX_ABS_Z with `latent`, for z).
  * Returns [length / width, width] float32; errors name the element as field[row][col].
  */
-export function flatRows(values: readonly number[], width: number, field: string, options: { nonNegative?: boolean } = {}): Float32Array {
+export function flatRows(values: readonly number[], width: number, field: string, options: { nonNegative?: boolean; latent?: boolean } = {}): Float32Array {
   if (!Number.isSafeInteger(width) || width <= 0) throw new BigGanError('INTERNAL', `row width must be a positive integer, got ${width}`);
   if (!Array.isArray(values) || values.length === 0 || values.length % width !== 0) {
     const n = Array.isArray(values) ? values.length : 0;
     throw invalidArgument(field, `must hold whole rows of ${width} values (row-major), so a non-zero multiple of ${width} values, got ${n}`);
   }
-  const check = options.nonNegative ? nonNegativeF32 : finiteF32;
+  const check = options.nonNegative ? nonNegativeF32 : options.latent ? boundedZ : finiteF32;
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     out[i] = checkValue(values[i], `${field}[${Math.floor(i / width)}][${i % width}]`, check);

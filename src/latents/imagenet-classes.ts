@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BigGanError, invalidArgument } from '../errors.js';
+import { BigGanError, invalidArgument, quoteValue } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 
 /** One ImageNet class: its index in the model's class vector, WordNet id and names (first = main). */
@@ -20,6 +20,8 @@ export const IMAGENET_NUM_CLASSES = 1000;
 
 /** Suggestions listed in an "unknown class" error. */
 const MAX_SUGGESTIONS = 5;
+/** Longest class name or mixture key accepted, characters (the longest ImageNet name is far shorter). */
+export const MAX_CLASS_NAME_CHARS = 200;
 
 interface ClassTable {
   readonly classes: readonly ImageNetClass[];
@@ -146,21 +148,23 @@ export function resolveClass(spec: number | string, field: string, numClasses: n
   }
   const s = spec.trim();
   if (s.length === 0) throw invalidArgument(field, `must be a class index (0..${numClasses - 1}) or a class name, got an empty string`);
-  if (/^[+-]?\d+(\.\d*)?$/.test(s)) return checkIndex(Number(s), JSON.stringify(spec), field, numClasses);
+  if (/^[+-]?\d+(\.\d*)?$/.test(s)) return checkIndex(Number(s), quoteValue(spec), field, numClasses);
   if (numClasses !== IMAGENET_NUM_CLASSES) {
-    throw invalidArgument(field, `this model has ${numClasses} classes without ImageNet names; give a class index in 0..${numClasses - 1}, got ${JSON.stringify(spec)}`);
+    throw invalidArgument(field, `this model has ${numClasses} classes without ImageNet names; give a class index in 0..${numClasses - 1}, got ${quoteValue(spec)}`);
   }
   const t = load();
   if (/^n\d{8}$/i.test(s)) {
     const byId = t.byWnid.get(s.toLowerCase());
     if (byId !== undefined) return byId;
-    throw invalidArgument(field, `unknown WordNet id ${JSON.stringify(spec)}: not one of the 1000 ImageNet classes (e.g. n02099601 = golden retriever)`);
+    throw invalidArgument(field, `unknown WordNet id ${quoteValue(spec)}: not one of the 1000 ImageNet classes (e.g. n02099601 = golden retriever)`);
   }
+  // No class name is this long; refusing here also bounds the cost of the suggestion search.
+  if (s.length > MAX_CLASS_NAME_CHARS) throw invalidArgument(field, `unknown class ${quoteValue(spec)}: class names are at most ${MAX_CLASS_NAME_CHARS} characters`);
   const byName = t.byName.get(nameKey(s));
   if (byName !== undefined) return byName;
   const close = suggestions(s);
   const hint = close.length > 0
     ? `did you mean: ${close.join(', ')}?`
     : 'give a class index 0..999, a WordNet id such as n02099601 or an ImageNet class name such as "golden retriever"';
-  throw invalidArgument(field, `unknown class ${JSON.stringify(spec)}; ${hint}`);
+  throw invalidArgument(field, `unknown class ${quoteValue(spec)}; ${hint}`);
 }

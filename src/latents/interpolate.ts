@@ -2,7 +2,7 @@
  * Interpolation between two (z, class vector) endpoints, as the TF Hub demo does it: `frames`
  * evenly spaced steps t = i / (frames - 1), z by lerp or slerp, class vectors always by lerp.
  */
-import { BigGanError, invalidArgument } from '../errors.js';
+import { BigGanError, invalidArgument, quoteValue } from '../errors.js';
 
 /** One endpoint: z [zDim] and class vector [numClasses]. */
 export interface LatentPoint {
@@ -79,10 +79,10 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
  */
 export function interpolate(from: LatentPoint, to: LatentPoint, frames: number, method: InterpolationMethod): Interpolation {
   if (typeof frames !== 'number' || !Number.isSafeInteger(frames) || frames < 2) {
-    throw invalidArgument('frames', `must be an integer >= 2, got ${String(frames)}`);
+    throw invalidArgument('frames', `must be an integer >= 2, got ${quoteValue(frames)}`);
   }
   if (!INTERPOLATION_METHODS.includes(method)) {
-    throw invalidArgument('method', `must be one of ${INTERPOLATION_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+    throw invalidArgument('method', `must be one of ${INTERPOLATION_METHODS.join(', ')}, got ${quoteValue(method)}`);
   }
   sameLength(from.z, to.z, 'interpolate z');
   sameLength(from.classVector, to.classVector, 'interpolate classVector');

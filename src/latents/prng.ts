@@ -5,7 +5,7 @@
  * same seed gives the same bits on every machine and every Node version.
  */
 import { randomBytes } from 'node:crypto';
-import { BigGanError, invalidArgument } from '../errors.js';
+import { BigGanError, invalidArgument, quoteValue } from '../errors.js';
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -35,7 +35,7 @@ export function parseSeed(value: unknown, field = 'seed'): bigint {
   } else if (typeof value === 'string' && /^\d{1,20}$/.test(value)) {
     seed = BigInt(value);
   } else {
-    const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value;
+    const shown = typeof value === 'string' ? quoteValue(value) : typeof value;
     throw invalidArgument(field, `${allowed} (a number or a decimal string), got ${shown}`);
   }
   if (seed < 0n || seed > MAX_SEED) throw invalidArgument(field, `${allowed}, got ${seed}`);

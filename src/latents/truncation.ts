@@ -3,7 +3,7 @@
  * truncation scales z (z = t * truncnorm(-2, 2)) and selects the batch-norm statistics (row
  * t * (n_stats - 1)), so every layer that accepts one checks it with this module.
  */
-import { type BigGanError, invalidArgument } from '../errors.js';
+import { type BigGanError, invalidArgument, quoteValue } from '../errors.js';
 
 /** The truncation used when a request or flag gives none (the reference's examples use 0.4). */
 export const DEFAULT_TRUNCATION = 0.4;
@@ -15,7 +15,7 @@ export const TRUNCATION_MAX = 1;
 /** The INVALID_ARGUMENT error for `value` at `field`, or undefined when it is a valid truncation. */
 export function truncationError(value: unknown, field = 'truncation'): BigGanError | undefined {
   if (typeof value === 'number' && Number.isFinite(value) && value > TRUNCATION_MIN_EXCLUSIVE && value <= TRUNCATION_MAX) return undefined;
-  return invalidArgument(field, `must be a number with ${TRUNCATION_MIN_EXCLUSIVE} < truncation <= ${TRUNCATION_MAX}, got ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}`);
+  return invalidArgument(field, `must be a number with ${TRUNCATION_MIN_EXCLUSIVE} < truncation <= ${TRUNCATION_MAX}, got ${quoteValue(value)}`);
 }
 
 /** Throws `truncationError(value, field)` unless `value` is a valid truncation. */

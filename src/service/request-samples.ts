@@ -9,7 +9,7 @@ import { sampleZ } from '../latents/truncnorm.js';
 import { parseSeed, randomSeed, seedForSample } from '../latents/prng.js';
 import { interpolate, INTERPOLATION_METHODS, type InterpolationMethod } from '../latents/interpolate.js';
 import { IMAGE_FORMATS, type ImageFormat, type AnimationFormat } from '../image/encode.js';
-import { invalidArgument } from '../errors.js';
+import { invalidArgument, quoteValue } from '../errors.js';
 import type { GenerateRequest, InterpolateRequest, Endpoint, Priority } from './types.js';
 
 /** Default truncation, as in the TF Hub demo. */
@@ -54,7 +54,7 @@ export interface InterpolatePlan extends PlannedCall {
 function optionalInt(v: unknown, field: string, min: number, max: number): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw invalidArgument(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+    throw invalidArgument(field, `must be an integer in ${min}..${max}, got ${quoteValue(v)}`);
   }
   return v;
 }
@@ -68,7 +68,7 @@ function truncationOf(v: unknown): number {
 function commonOptions(req: { timeoutMs?: unknown; priority?: unknown }): PlannedCall {
   const timeoutMs = optionalInt(req.timeoutMs, 'timeoutMs', 1, MAX_TIMEOUT_MS);
   const priority = (req.priority ?? 'normal') as Priority;
-  if (!PRIORITIES.includes(priority)) throw invalidArgument('priority', `must be one of ${PRIORITIES.join(', ')}, got ${JSON.stringify(req.priority)}`);
+  if (!PRIORITIES.includes(priority)) throw invalidArgument('priority', `must be one of ${PRIORITIES.join(', ')}, got ${quoteValue(req.priority)}`);
   return { ...(timeoutMs !== undefined ? { timeoutMs } : {}), priority };
 }
 
@@ -81,8 +81,8 @@ export function planGenerate(req: GenerateRequest, config: BigGanConfig, maxSamp
   const { zDim, numClasses } = config;
   const truncation = truncationOf(req.truncation);
   const format = (req.format ?? 'png') as ImageFormat;
-  if (!IMAGE_FORMATS.includes(format)) throw invalidArgument('format', `must be one of ${IMAGE_FORMATS.join(', ')}, got ${JSON.stringify(req.format)}`);
-  if (req.grid !== undefined && typeof req.grid !== 'boolean') throw invalidArgument('grid', `must be true or false, got ${JSON.stringify(req.grid)}`);
+  if (!IMAGE_FORMATS.includes(format)) throw invalidArgument('format', `must be one of ${IMAGE_FORMATS.join(', ')}, got ${quoteValue(req.format)}`);
+  if (req.grid !== undefined && typeof req.grid !== 'boolean') throw invalidArgument('grid', `must be true or false, got ${quoteValue(req.grid)}`);
 
   // How many samples: the explicit rows or list decide; `count` must agree with them.
   const zRows = req.z !== undefined && req.z !== null ? parseZRows(req.z, zDim, 'z') : undefined;
@@ -139,10 +139,13 @@ export function planInterpolate(req: InterpolateRequest, config: BigGanConfig, m
   const truncation = truncationOf(req.truncation);
   const frames = optionalInt(req.frames, 'frames', 2, maxSamples) ?? Math.min(8, maxSamples);
   const method = (req.method ?? 'lerp') as InterpolationMethod;
-  if (!INTERPOLATION_METHODS.includes(method)) throw invalidArgument('method', `must be one of ${INTERPOLATION_METHODS.join(', ')}, got ${JSON.stringify(req.method)}`);
-  const format = (req.format ?? 'gif') as ImageFormat | AnimationFormat;
-  if (![...ANIMATION_FORMATS, ...IMAGE_FORMATS].includes(format)) throw invalidArgument('format', `must be one of gif, webp (animations), png, jpeg (frames), got ${JSON.stringify(req.format)}`);
-  if (req.grid !== undefined && typeof req.grid !== 'boolean') throw invalidArgument('grid', `must be true or false, got ${JSON.stringify(req.grid)}`);
+  if (!INTERPOLATION_METHODS.includes(method)) throw invalidArgument('method', `must be one of ${INTERPOLATION_METHODS.join(', ')}, got ${quoteValue(req.method)}`);
+  if (req.grid !== undefined && typeof req.grid !== 'boolean') throw invalidArgument('grid', `must be true or false, got ${quoteValue(req.grid)}`);
+  // A grid is one still image: without a format it is a PNG, and a GIF grid is refused rather than
+  // silently answered as an animation.
+  const format = (req.format ?? (req.grid ? 'png' : 'gif')) as ImageFormat | AnimationFormat;
+  if (![...ANIMATION_FORMATS, ...IMAGE_FORMATS].includes(format)) throw invalidArgument('format', `must be one of gif, webp (animations), png, jpeg (frames), got ${quoteValue(req.format)}`);
+  if (req.grid && format === 'gif') throw invalidArgument('grid', 'a grid is one still image and format gif is an animation: give grid with format png, jpeg or webp, or format gif without grid');
   const from = endpoint(req.from, 'from', config, truncation);
   const to = endpoint(req.to, 'to', config, truncation);
   const path = interpolate(from, to, frames, method);

@@ -5,7 +5,7 @@
  * enums become the service's names and seeds become bigint. What the values mean is validated by
  * the service, so REST and gRPC give the same answers.
  */
-import { BigGanError, invalidArgument } from '../../errors.js';
+import { BigGanError, invalidArgument, quoteValue } from '../../errors.js';
 import { flatRows, type ClassSpec } from '../../latents/class-vector.js';
 import type { ImageFormat, AnimationFormat } from '../../image/encode.js';
 import type {
@@ -142,31 +142,34 @@ function classSpec(msg: ClassSpecMessage | null | undefined, field: string): Cla
   }
 }
 
+/** What a row holds: a latent (bounded) or a class vector (non-negative). */
+type RowKind = 'z' | 'classVector';
+
 /** Flattened row-major floats -> JSON-style rows (the service's form), validated by flatRows. */
-function rows(values: readonly number[], width: number, field: string, nonNegative: boolean): number[][] {
-  const flat = flatRows(values, width, field, { nonNegative });
+function rows(values: readonly number[], width: number, field: string, kind: RowKind): number[][] {
+  const flat = flatRows(values, width, field, { nonNegative: kind === 'classVector', latent: kind === 'z' });
   const out: number[][] = [];
   for (let at = 0; at < flat.length; at += width) out.push(Array.from(flat.subarray(at, at + width)));
   return out;
 }
 
 /** One row of exactly `width` floats (an endpoint's z or class vector). */
-function row(values: readonly number[], width: number, field: string, nonNegative: boolean): number[] {
+function row(values: readonly number[], width: number, field: string, kind: RowKind): number[] {
   if (values.length !== width) throw invalidArgument(field, `must hold exactly ${width} values, got ${values.length}`);
-  return Array.from(flatRows(values, width, field, { nonNegative }));
+  return Array.from(flatRows(values, width, field, { nonNegative: kind === 'classVector', latent: kind === 'z' }));
 }
 
 function priority(value: string | number): Priority {
   if (value === 'NORMAL') return 'normal';
   if (value === 'HIGH') return 'high';
-  throw invalidArgument('priority', `must be NORMAL or HIGH, got ${JSON.stringify(value)}`);
+  throw invalidArgument('priority', `must be NORMAL or HIGH, got ${quoteValue(value)}`);
 }
 
 function method(value: string | number): 'lerp' | 'slerp' | undefined {
   if (value === 'INTERPOLATION_METHOD_UNSPECIFIED') return undefined;
   if (value === 'LERP') return 'lerp';
   if (value === 'SLERP') return 'slerp';
-  throw invalidArgument('method', `must be LERP or SLERP, got ${JSON.stringify(value)}`);
+  throw invalidArgument('method', `must be LERP or SLERP, got ${quoteValue(value)}`);
 }
 
 function seed(value: string | undefined): bigint | undefined {
@@ -192,9 +195,9 @@ export function toGenerateRequest(msg: GenerateRequestMessage, model: ModelShape
   return {
     // One entry applies to every sample; several give one per sample.
     ...(classes.length === 1 ? { class: classes[0] } : classes.length > 1 ? { class: classes } : {}),
-    ...(msg.classVector.length > 0 ? { classVector: rows(msg.classVector, model.numClasses, 'class_vector', true) } : {}),
+    ...(msg.classVector.length > 0 ? { classVector: rows(msg.classVector, model.numClasses, 'class_vector', 'classVector') } : {}),
     ...(seedValue !== undefined ? { seed: seedValue } : {}),
-    ...(msg.z.length > 0 ? { z: rows(msg.z, model.zDim, 'z', false) } : {}),
+    ...(msg.z.length > 0 ? { z: rows(msg.z, model.zDim, 'z', 'z') } : {}),
     ...(msg.count !== 0 ? { count: msg.count } : {}),
     ...common(msg),
   };
@@ -205,9 +208,9 @@ function endpoint(msg: EndpointMessage | null, field: string, model: ModelShape)
   const seedValue = seed(msg.seed);
   return {
     ...(seedValue !== undefined ? { seed: seedValue } : {}),
-    ...(msg.z.length > 0 ? { z: row(msg.z, model.zDim, `${field}.z`, false) } : {}),
+    ...(msg.z.length > 0 ? { z: row(msg.z, model.zDim, `${field}.z`, 'z') } : {}),
     ...(msg.class !== null && msg.class !== undefined ? { class: classSpec(msg.class, `${field}.class`) } : {}),
-    ...(msg.classVector.length > 0 ? { classVector: row(msg.classVector, model.numClasses, `${field}.class_vector`, true) } : {}),
+    ...(msg.classVector.length > 0 ? { classVector: row(msg.classVector, model.numClasses, `${field}.class_vector`, 'classVector') } : {}),
   };
 }
 

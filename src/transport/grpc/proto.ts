@@ -50,6 +50,37 @@ export function generatorServiceDefinition(): grpc.ServiceDefinition {
   return loadBigganPackageDefinition()[GENERATOR_SERVICE] as grpc.ServiceDefinition;
 }
 
+/** What a request deserializer returns for bytes that are not a valid message (see tolerantServiceDefinition). */
+export class UndecodableMessage {
+  constructor(
+    /** Why the bytes could not be decoded (protobufjs's words, not client input). */
+    readonly reason: string,
+  ) {}
+}
+
+/**
+ * `definition` with every request deserializer made total: bytes that are not a valid message
+ * decode to an UndecodableMessage instead of throwing. grpc-js answers a throwing deserializer with
+ * INTERNAL and never calls the handler; this way the handler answers INVALID_ARGUMENT and counts it.
+ */
+export function tolerantServiceDefinition(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const decode = method.requestDeserialize;
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return decode(bytes);
+        } catch (err) {
+          return new UndecodableMessage(err instanceof Error ? err.message : String(err));
+        }
+      },
+    };
+  }
+  return out;
+}
+
 /** Every field optional, recursively: what a client may send (unset fields take their defaults). */
 export type DeepPartial<T> = T extends Buffer ? T : T extends readonly (infer E)[] ? DeepPartial<E>[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | null } : T;
 

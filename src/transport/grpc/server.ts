@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { BigGanError, ERROR_TABLE } from '../../errors.js';
+import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, truncateText } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { CallContext, GeneratorService } from '../../service/types.js';
 import {
@@ -16,7 +16,7 @@ import {
 } from './codec.js';
 import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
 import { observeGrpcCall, type GrpcObservability, type ObservedCall } from '../../tracing/grpc-observer.js';
-import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, bigganProtoPath, generatorServiceDefinition } from './proto.js';
+import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, UndecodableMessage, bigganProtoPath, generatorServiceDefinition, tolerantServiceDefinition } from './proto.js';
 
 export { createGeneratorClient, loadBigganProto, GENERATOR_SERVICE, type GeneratorClient } from './proto.js';
 
@@ -67,21 +67,36 @@ const STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(grpc.status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]),
 );
 
-/** A failure as a gRPC status, through ERROR_TABLE; internals are never sent to the client. */
+/**
+ * A failure as a gRPC status, through ERROR_TABLE; internals are never sent to the client. The
+ * details are cut to MAX_MESSAGE_CHARS whatever built them: the status travels in the trailers (one
+ * HTTP/2 header block), and one past the peer's header-list limit never arrives and wedges the call.
+ */
 export function toGrpcStatus(err: unknown): grpc.StatusObject {
   const metadata = new grpc.Metadata();
   if (!(err instanceof BigGanError)) return { code: grpc.status.INTERNAL, details: 'internal error', metadata };
   const code = ERROR_TABLE[err.code].grpc;
   if (err.retryAfterSeconds !== undefined) metadata.set('retry-after', String(err.retryAfterSeconds));
   else if (code === grpc.status.UNAVAILABLE) metadata.set('retry-after', '1');
-  return { code, details: err.code === 'INTERNAL' ? 'internal error' : err.message, metadata };
+  return { code, details: err.code === 'INTERNAL' ? 'internal error' : truncateText(err.message, MAX_MESSAGE_CHARS), metadata };
 }
 
-/** Time left until a call's deadline, ms (at least 1); undefined without a deadline. */
-function msUntil(deadline: grpc.Deadline): number | undefined {
-  const at = deadline instanceof Date ? deadline.getTime() : deadline;
-  if (!Number.isFinite(at)) return undefined;
-  return Math.max(1, Math.floor(at - Date.now()));
+/** What finish() needs of a server call. */
+interface CallState {
+  readonly cancelled: boolean;
+  getDeadline(): grpc.Deadline;
+}
+
+/** A call's deadline as epoch ms; Infinity without one. */
+function deadlineOf(call: CallState): number {
+  const d = call.getDeadline();
+  return d instanceof Date ? d.getTime() : d;
+}
+
+/** True once a call's deadline has passed (grpc-js cancels the call then, as for a client cancel). */
+function deadlinePassed(call: CallState): boolean {
+  // grpc-js's deadline timer may fire a millisecond before Date.now() reaches the deadline.
+  return Date.now() >= deadlineOf(call) - 2;
 }
 
 /**
@@ -90,16 +105,25 @@ function msUntil(deadline: grpc.Deadline): number | undefined {
  */
 function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number, observed?: ObservedCall): CallContext {
   const controller = new AbortController();
-  const abort = () => controller.abort(new BigGanError('CANCELLED', 'the client cancelled the call'));
+  const abort = () =>
+    controller.abort(deadlinePassed(call) ? new BigGanError('DEADLINE_EXCEEDED', 'the call\'s deadline passed') : new BigGanError('CANCELLED', 'the client cancelled the call'));
   if (call.cancelled) abort();
   else call.once('cancelled', abort);
-  const budgets = [requestTimeoutMs > 0 ? requestTimeoutMs : undefined, msUntil(call.getDeadline())].filter((t): t is number => t !== undefined);
+  const at = deadlineOf(call);
+  const left = Number.isFinite(at) ? Math.max(1, Math.floor(at - Date.now())) : undefined;
+  const budgets = [requestTimeoutMs > 0 ? requestTimeoutMs : undefined, left].filter((t): t is number => t !== undefined);
   return { signal: controller.signal, transport: 'grpc', ...(budgets.length > 0 ? { timeoutMs: Math.min(...budgets) } : {}), ...(observed ? { trace: observed.trace } : {}) };
 }
 
-/** Decodes a request; a wire-level mistake is recorded as a rejection (the service never saw it). */
-function decode<T>(fn: () => T, opts: GrpcServerOptions): T {
+/**
+ * Decodes a request; a wire-level mistake (bytes that are no valid message, or fields the codec
+ * refuses) is recorded as a rejection (the service never saw it).
+ */
+function decode<T>(message: unknown, messageType: string, fn: () => T, opts: GrpcServerOptions): T {
   try {
+    if (message instanceof UndecodableMessage) {
+      throw new BigGanError('INVALID_ARGUMENT', truncateText(`the request is not a valid ${messageType} message: ${message.reason}`, MAX_MESSAGE_CHARS), { field: 'request' });
+    }
     return fn();
   } catch (err) {
     if (err instanceof BigGanError && err.code === 'INVALID_ARGUMENT') opts.metrics?.rejections.inc({ reason: ERROR_TABLE.INVALID_ARGUMENT.reason });
@@ -107,13 +131,20 @@ function decode<T>(fn: () => T, opts: GrpcServerOptions): T {
   }
 }
 
-/** Records the outcome of one call and reports INTERNAL failures; returns the status to send. */
-function finish(method: string, startedAt: number, err: unknown, opts: GrpcServerOptions, observed?: ObservedCall): grpc.StatusObject | undefined {
+/**
+ * Records the outcome of one call and reports INTERNAL failures; returns the status to send. A
+ * call cut by its deadline is recorded as DEADLINE_EXCEEDED (what grpc-js told the client), even
+ * though the service saw it as cancelled.
+ */
+function finish(method: string, call: CallState, startedAt: number, err: unknown, opts: GrpcServerOptions, observed?: ObservedCall): grpc.StatusObject | undefined {
   const status = err === undefined ? undefined : toGrpcStatus(err);
   if (status && observed) status.metadata.merge(observed.trailer());
-  observed?.finish(status?.code ?? grpc.status.OK, STATUS_NAMES[status?.code ?? grpc.status.OK], err);
+  // An answer that came after the client left was never delivered: record why it was not.
+  const sent = status?.code ?? (call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
+  const recorded = sent === grpc.status.CANCELLED && deadlinePassed(call) ? grpc.status.DEADLINE_EXCEEDED : sent;
+  observed?.finish(recorded, STATUS_NAMES[recorded], err);
   if (status?.code === grpc.status.INTERNAL) opts.onInternalError?.(err, method);
-  opts.metrics?.requests.inc({ transport: 'grpc', route: method, status: STATUS_NAMES[status?.code ?? grpc.status.OK] });
+  opts.metrics?.requests.inc({ transport: 'grpc', route: method, status: STATUS_NAMES[recorded] });
   opts.metrics?.requestDuration.observe({ transport: 'grpc', route: method }, (performance.now() - startedAt) / 1000);
   return status;
 }
@@ -127,10 +158,10 @@ function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grp
       .then(() => fn(call, observed))
       .then(
         (res) => {
-          finish(method, startedAt, undefined, opts, observed);
+          finish(method, call, startedAt, undefined, opts, observed);
           callback(null, res, observed.trailer());
         },
-        (err: unknown) => callback(finish(method, startedAt, err, opts, observed) ?? null),
+        (err: unknown) => callback(finish(method, call, startedAt, err, opts, observed) ?? null),
       );
   };
 }
@@ -138,7 +169,7 @@ function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grp
 /** The biggan.v1.Generator handlers over `service`. */
 function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): grpc.UntypedServiceImplementation {
   const Generate = unary<GenerateRequestMessage, unknown>('Generate', opts, async (call, observed) => {
-    const req = decode(() => toGenerateRequest(call.request, service.model), opts);
+    const req = decode(call.request, 'biggan.v1.GenerateRequest', () => toGenerateRequest(call.request, service.model), opts);
     try {
       return toGenerateResponse(await service.generate(req, callContext(call, call.request.timeoutMs, observed)));
     } catch (err) {
@@ -156,7 +187,7 @@ function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): 
     };
     Promise.resolve()
       .then(async () => {
-        const req = decode(() => toInterpolateRequest(call.request, service.model), opts);
+        const req = decode(call.request, 'biggan.v1.InterpolateRequest', () => toInterpolateRequest(call.request, service.model), opts);
         const result = await service
           .interpolate(req, callContext(call, call.request.timeoutMs, observed), (frame) => write(toFrameMessage(frame)))
           .catch((err: unknown) => Promise.reject(withProtoField(err, 'interpolate', false)));
@@ -165,11 +196,11 @@ function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): 
       })
       .then(
         () => {
-          finish('Interpolate', startedAt, undefined, opts, observed);
+          finish('Interpolate', call, startedAt, undefined, opts, observed);
           call.end(observed.trailer());
         },
         (err: unknown) => {
-          const status = finish('Interpolate', startedAt, err, opts, observed)!;
+          const status = finish('Interpolate', call, startedAt, err, opts, observed)!;
           if (!call.cancelled) call.emit('error', status);
         },
       );
@@ -178,8 +209,8 @@ function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): 
   return {
     Generate,
     Interpolate,
-    ListClasses: unary('ListClasses', opts, () => toListClassesResponse(service.listClasses())),
-    GetModel: unary('GetModel', opts, () => toModelInfoMessage(service.model)),
+    ListClasses: unary('ListClasses', opts, (call) => decode(call.request, 'biggan.v1.ListClassesRequest', () => toListClassesResponse(service.listClasses()), opts)),
+    GetModel: unary('GetModel', opts, (call) => decode(call.request, 'biggan.v1.GetModelRequest', () => toModelInfoMessage(service.model), opts)),
   };
 }
 
@@ -210,7 +241,7 @@ export function createGrpcServer(service: GeneratorService, opts: GrpcServerOpti
   const health = new HealthReporter(['', GENERATOR_SERVICE]);
   health.addToServer(server);
   new ReflectionService(reflectionDefinition()).addToServer(server);
-  server.addService(generatorServiceDefinition(), generatorHandlers(service, opts));
+  server.addService(tolerantServiceDefinition(generatorServiceDefinition()), generatorHandlers(service, opts));
 
   let wanted = false;
   let closing: Promise<void> | undefined;

@@ -30,15 +30,30 @@ function requestTimeoutHeader(request: FastifyRequest): number | undefined {
   }
   return ms;
 }
+import { classHeaders } from './headers.js';
+import { redactedRequestSerializer } from './redact.js';
+import { clientErrorHandler, serverTimeoutOptions, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
+import { quoteValue } from '../../errors.js';
 
 /** Options of the HTTP app. */
 export interface HttpAppOptions {
   readonly bodyLimitBytes: number;
   readonly version: string;
-  /** fastify logger setting (false in tests). */
+  /** fastify logger setting (false in tests); request URLs are logged with secrets redacted. */
   readonly logger?: FastifyServerOptions['logger'];
   /** Request spans (default: off). */
   readonly tracing?: Tracing;
+  /** Time to receive a whole request (headers and body), ms; past it 408 (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** Time to receive the request line and headers, ms; past it 408 (default 10 s). */
+  readonly headersTimeoutMs?: number;
+}
+
+/** The logger setting with the request serializer that redacts secrets in query strings. */
+function withRedaction(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === undefined || logger === false) return false;
+  const base = logger === true ? {} : logger;
+  return { ...base, serializers: { ...base.serializers, req: redactedRequestSerializer } };
 }
 
 /** JSON-safe seed: a number when exact as a double, else a decimal string. */
@@ -75,9 +90,14 @@ function callContext(request: FastifyRequest, reply: FastifyReply): CallContext 
 
 /** Builds the fastify app with every route, schema, error mapping and metric hook. */
 export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
+  const timeouts = { requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS };
   const app = Fastify({
-    logger: opts.logger ?? false,
+    logger: withRedaction(opts.logger),
     bodyLimit: opts.bodyLimitBytes,
+    // A client that never finishes sending its request must not hold a socket forever.
+    requestTimeout: timeouts.requestTimeoutMs,
+    http: serverTimeoutOptions(timeouts),
+    clientErrorHandler: clientErrorHandler(metrics, timeouts),
     // Reject unknown fields instead of silently dropping them, and never coerce types.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
@@ -85,8 +105,22 @@ export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: 
   });
   observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: () => service.model.name });
   app.setErrorHandler(handleError);
+  // The methods of each route path, for 405 answers (fastify itself answers 404 to a wrong method).
+  const methodsByPath = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = methodsByPath.get(route.url) ?? new Set<string>();
+    for (const m of [route.method].flat()) methods.add(m);
+    methodsByPath.set(route.url, methods);
+  });
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(errorPayload('NOT_FOUND', `no route ${request.method} ${request.url}; see /docs`));
+    const q = request.url.indexOf('?');
+    const path = q < 0 ? request.url : request.url.slice(0, q);
+    const allowed = methodsByPath.get(path);
+    if (allowed) {
+      const allow = [...allowed].sort().join(', ');
+      return reply.status(405).header('Allow', allow).send(errorPayload('METHOD_NOT_ALLOWED', `${path} does not answer ${request.method}; allowed: ${allow}`));
+    }
+    return reply.status(404).send(errorPayload('NOT_FOUND', `no route ${request.method} ${quoteValue(path)}; see /docs`));
   });
 
   // Metrics: every answer, by transport, route and status; duration per route.
@@ -105,7 +139,7 @@ export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: 
     if (result.images.length === 1) {
       const img = result.images[0];
       reply.header('X-Truncation', String(img.truncation));
-      reply.header('X-Class', JSON.stringify(img.class));
+      reply.headers(classHeaders(img.class));
       return reply.type(img.mimeType).send(img.data);
     }
     return reply.send({ ...(result.seed !== undefined ? { seed: seedJson(result.seed) } : {}), width: result.width, height: result.height, images: result.images.map(imageJson) });

@@ -4,7 +4,7 @@
  * field, and anything else to a 500 that never leaks internals.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { BigGanError, ERROR_TABLE, type ErrorCode } from '../../errors.js';
+import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, quoteValue, truncateText, type ErrorCode } from '../../errors.js';
 
 interface AjvError {
   instancePath: string;
@@ -25,7 +25,9 @@ export function describeSchemaError(e: AjvError, allowedFields?: readonly string
   const field = fieldName(e.instancePath) || 'body';
   switch (e.keyword) {
     case 'additionalProperties': {
-      const extra = String(e.params.additionalProperty);
+      // The unknown name is the client's: quoted only when it is not a plain short identifier.
+      const raw = String(e.params.additionalProperty);
+      const extra = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(raw) ? raw : quoteValue(raw);
       const name = field === 'body' ? extra : `${field}.${extra}`;
       return { field: name, message: `${name}: unknown field${allowedFields ? `; allowed fields: ${allowedFields.join(', ')}` : ''}` };
     }
@@ -41,9 +43,9 @@ export function describeSchemaError(e: AjvError, allowedFields?: readonly string
   }
 }
 
-/** The JSON body of an error answer. */
+/** The JSON body of an error answer; message and field are cut to a bounded length whatever built them. */
 export function errorPayload(code: ErrorCode | string, message: string, field?: string): { error: { code: string; message: string; field?: string } } {
-  return { error: { code, message, ...(field ? { field } : {}) } };
+  return { error: { code, message: truncateText(message, MAX_MESSAGE_CHARS), ...(field ? { field: truncateText(field, MAX_MESSAGE_CHARS) } : {}) } };
 }
 
 /** fastify error handler: the single place errors become HTTP answers. */

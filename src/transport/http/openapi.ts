@@ -3,6 +3,7 @@
  * docs page rendered from it (served at /docs; no CDN, works offline).
  */
 import { generateBody, interpolateBody, errorBody, imageJson } from './schemas.js';
+import { X_CLASS_MAX_ENTRIES } from './headers.js';
 
 const strip = <T extends object>(s: T): Omit<T, '$id'> => {
   const { $id: _id, ...rest } = s as T & { $id?: string };
@@ -13,7 +14,9 @@ const errors = (codes: number[]) =>
   Object.fromEntries(codes.map((c) => [String(c), { description: ERROR_TEXT[c], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
 
 const ERROR_TEXT: Record<number, string> = {
-  400: 'Invalid request: the message names the field and the allowed values.',
+  400: 'Invalid request: the message names the field and the allowed values (client values are quoted cut to 64 characters).',
+  405: 'Wrong method for this path; the Allow header lists the right ones.',
+  408: 'The request (headers and body) was not received within the server\'s request timeout; the connection is closed.',
   413: 'Request body too large.',
   499: 'The client closed the connection (never sent; for logs and metrics).',
   503: 'Overloaded (queue full) or not ready / draining; see Retry-After.',
@@ -43,10 +46,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: {
             '200': {
               description: 'The image (one sample or grid), or JSON with one entry per sample.',
-              headers: { 'X-Seed': { schema: { type: 'string' }, description: 'Base seed of the request (sample i used seed + i).' } },
+              headers: {
+                'X-Seed': { schema: { type: 'string' }, description: 'Base seed of the request (sample i used seed + i).' },
+                'X-Truncation': { schema: { type: 'string' }, description: 'Truncation of the single image.' },
+                'X-Class': { schema: { type: 'string' }, description: `Single image only: its ${X_CLASS_MAX_ENTRIES} heaviest classes as JSON {"<index>": weight} (the whole vector when it has no more); the full vector is in the JSON answers.` },
+                'X-Class-Count': { schema: { type: 'string' }, description: 'Single image only: how many classes have a non-zero weight (X-Class names at most 5).' },
+              },
               content: { ...image('The image'), 'application/json': { schema: { type: 'object', properties: { seed: imageJson.properties.seed, images: { type: 'array', items: { $ref: '#/components/schemas/Image' } } } } } },
             },
-            ...errors([400, 413, 503, 504]),
+            ...errors([400, 405, 408, 413, 503, 504]),
           },
         },
       },
@@ -59,7 +67,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
               description: 'An animated GIF/WebP, a grid image, or JSON frames.',
               content: { 'image/gif': { schema: { type: 'string', format: 'binary' } }, ...image('Grid of frames'), 'application/json': { schema: { type: 'object', properties: { frames: { type: 'array', items: { $ref: '#/components/schemas/Image' } } } } } },
             },
-            ...errors([400, 413, 503, 504]),
+            ...errors([400, 405, 408, 413, 503, 504]),
           },
         },
       },

@@ -3,6 +3,7 @@
  * document's components. Semantic checks (truncation range, class names, row lengths) live in the
  * service, so both transports give the same messages.
  */
+import { MAX_ABS_Z } from '../../latents/class-vector.js';
 
 const classSpec = {
   description: 'A class: index 0-999, WordNet id ("n02099601"), name or synonym ("golden retriever", case-insensitive), or a mixture {"<class>": weight}.',
@@ -13,13 +14,16 @@ const classSpec = {
   ],
 } as const;
 
-const rows = (what: string) => ({
+const rows = (what: string, item: Record<string, unknown> = { type: 'number' }) => ({
   type: 'array',
   description: `${what}: one row per sample.`,
   minItems: 1,
   maxItems: 1024,
-  items: { type: 'array', items: { type: 'number' }, maxItems: 100_000 },
+  items: { type: 'array', items: item, maxItems: 100_000 },
 });
+
+/** One value of an explicit latent: the prior lives in [-2, 2]; past +-MAX_ABS_Z the image is meaningless. */
+const zValue = { type: 'number', minimum: -MAX_ABS_Z, maximum: MAX_ABS_Z } as const;
 
 const seed = {
   description: 'Noise seed, an unsigned 64-bit integer (as a JSON number up to 2^53-1, or a decimal string). Sample i uses seed + i.',
@@ -42,7 +46,7 @@ export const generateBody = {
     classVector: rows('Explicit class vectors (num_classes numbers each, non-negative)'),
     truncation: common.truncation,
     seed,
-    z: rows('Explicit latents (z_dim numbers each), used as given'),
+    z: rows(`Explicit latents (z_dim numbers each, each within [-${MAX_ABS_Z}, ${MAX_ABS_Z}]; the prior lives in [-2, 2]), used as given`, zValue),
     count: { type: 'integer', minimum: 1, description: 'Number of samples (default: the number of rows or classes given, else 1).' },
     format: { type: 'string', enum: ['png', 'jpeg', 'webp'], default: 'png' },
     grid: { type: 'boolean', default: false, description: 'Answer one grid image of all samples.' },
@@ -57,7 +61,7 @@ const endpoint = {
   description: 'An interpolation endpoint: seed or z, and class or classVector.',
   properties: {
     seed,
-    z: { type: 'array', items: { type: 'number' }, maxItems: 100_000, description: 'Explicit latent (z_dim numbers).' },
+    z: { type: 'array', items: zValue, maxItems: 100_000, description: `Explicit latent (z_dim numbers, each within [-${MAX_ABS_Z}, ${MAX_ABS_Z}]).` },
     class: classSpec,
     classVector: { type: 'array', items: { type: 'number' }, maxItems: 100_000, description: 'Explicit class vector (num_classes numbers).' },
   },
@@ -75,8 +79,8 @@ export const interpolateBody = {
     frames: { type: 'integer', minimum: 2, default: 8, description: 'Frames including both endpoints.' },
     method: { type: 'string', enum: ['lerp', 'slerp'], default: 'lerp', description: 'Interpolation of z (class vectors always lerp).' },
     truncation: common.truncation,
-    format: { type: 'string', enum: ['gif', 'webp', 'png', 'jpeg'], default: 'gif', description: 'gif/webp: an animation; png/jpeg: JSON frames, or one grid image with `grid`.' },
-    grid: { type: 'boolean', default: false },
+    format: { type: 'string', enum: ['gif', 'webp', 'png', 'jpeg'], default: 'gif', description: 'gif/webp: an animation; png/jpeg: JSON frames; with `grid`, png/jpeg/webp give one grid image (default png; gif with grid is refused).' },
+    grid: { type: 'boolean', default: false, description: 'Answer one still image of all frames (format png, jpeg or webp; not gif).' },
     timeoutMs: common.timeoutMs,
     priority: common.priority,
   },
@@ -89,7 +93,7 @@ export const errorBody = {
     error: {
       type: 'object',
       properties: {
-        code: { type: 'string', description: 'INVALID_ARGUMENT, PAYLOAD_TOO_LARGE, OVERLOADED, DEADLINE_EXCEEDED, UNAVAILABLE, NOT_FOUND, INTERNAL, ...' },
+        code: { type: 'string', description: 'INVALID_ARGUMENT, PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT, METHOD_NOT_ALLOWED, OVERLOADED, DEADLINE_EXCEEDED, UNAVAILABLE, NOT_FOUND, INTERNAL, ...' },
         message: { type: 'string' },
         field: { type: 'string', description: 'The request field at fault, for INVALID_ARGUMENT.' },
       },

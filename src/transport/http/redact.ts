@@ -1,0 +1,58 @@
+/**
+ * Keeping secrets out of request logs: query parameters that look like credentials (`api_key`,
+ * `token`, `password`, ...) are logged as REDACTED. Clients do put keys in URLs (webhooks, some
+ * SDKs, curl one-liners), and logs are kept longer and read by more people than the requests.
+ */
+import type { FastifyRequest } from 'fastify';
+
+/** What replaces a secret value. */
+export const REDACTED = 'REDACTED';
+
+/** Parameter names (lower case, `-` as `_`) that always hold secrets. */
+const SECRET_NAMES = new Set([
+  'api_key', 'apikey', 'key', 'token', 'access_token', 'refresh_token', 'id_token', 'auth', 'authorization',
+  'password', 'passwd', 'pwd', 'secret', 'client_secret', 'signature', 'sig', 'session', 'sessionid',
+  'credential', 'credentials', 'jwt', 'bearer', 'x_api_key', 'private_key',
+]);
+/** Name endings that mark a secret too (`github_token`, `aws_secret`, `db_password`, `my_api_key`). */
+const SECRET_SUFFIX = /_(?:key|token|secret|password|passwd|signature|credentials?)$/;
+
+function isSecretName(rawName: string): boolean {
+  let name = rawName;
+  try {
+    name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+  } catch {
+    // A malformed escape: judge the raw text.
+  }
+  const norm = name.trim().toLowerCase().replace(/-/g, '_');
+  return SECRET_NAMES.has(norm) || SECRET_SUFFIX.test(norm);
+}
+
+/**
+ * `url` (path and query) with the value of every secret-looking query parameter replaced by
+ * REDACTED; everything else is kept byte for byte (no re-encoding).
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash < 0 ? undefined : hash);
+  const parts = query.split('&').map((part) => {
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq);
+    return eq >= 0 && isSecretName(name) ? `${name}=${REDACTED}` : part;
+  });
+  return `${url.slice(0, q)}?${parts.join('&')}${hash < 0 ? '' : url.slice(hash)}`;
+}
+
+/** fastify's request log serializer with the URL redacted (same fields as fastify's default). */
+export function redactedRequestSerializer(req: FastifyRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: redactUrl(req.url),
+    version: req.headers['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
