@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'helm/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'helm/**', 'coverage/**', 'src/transport/grpc/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

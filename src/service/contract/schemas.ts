@@ -39,9 +39,9 @@ export const SeedSchema = Type.Union(
 const zValue = Type.Number({ minimum: -MAX_ABS_Z, maximum: MAX_ABS_Z });
 const classWeight = Type.Number({ minimum: 0 });
 /** One explicit row: a latent (z_dim values) or a class vector (num_classes values). */
-const row = (item: TSchema, description: string) => Type.Array(item, { maxItems: MAX_ROW_VALUES, description });
+const row = <T extends TSchema>(item: T, description: string) => Type.Array(item, { maxItems: MAX_ROW_VALUES, description });
 /** Explicit rows, one per sample. */
-const rows = (item: TSchema, description: string) =>
+const rows = <T extends TSchema>(item: T, description: string) =>
   Type.Array(row(item, 'One row.'), { minItems: 1, maxItems: MAX_ROWS, description: `${description}: one row per sample.` });
 
 const Truncation = Type.Number({

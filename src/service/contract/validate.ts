@@ -79,6 +79,7 @@ function schemaAt(schemaPath: string, root: TSchema): Record<string, unknown> {
 
 function typeName(value: unknown): string {
   if (value === null) return 'null';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value); // NaN, Infinity (gRPC floats)
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
   return typeof value;
@@ -86,7 +87,7 @@ function typeName(value: unknown): string {
 
 const TYPE_WORDS: Record<string, string> = {
   integer: 'an integer',
-  number: 'a number',
+  number: 'a finite number',
   string: 'a string',
   boolean: 'true or false',
   object: 'an object',

@@ -11,6 +11,8 @@ import type {
 import { createGrpcServer, createGeneratorClient, type GrpcServer, type GrpcServerOptions, type GeneratorClient } from '../../../src/transport/grpc/server.js';
 import type { GenerateResponseMessage, FrameMessage } from '../../../src/transport/grpc/codec.js';
 import type { GenerateRequestInput, InterpolateRequestInput } from '../../../src/transport/grpc/proto.js';
+import { compileContract } from '../../../src/service/contract/validate.js';
+import type { Static, TSchema } from 'typebox';
 
 /** A small model: 4-long z rows, 6 classes; `parameters` above 2^32 to exercise uint64. */
 export const FAKE_MODEL: ModelInfo = Object.freeze({
@@ -51,12 +53,24 @@ export function abortedWithin(signal: AbortSignal | undefined, ms: number): Prom
 export class FakeService implements GeneratorService {
   readonly model = FAKE_MODEL;
   readonly calls: RecordedCall[] = [];
+  /** Requests refused by the contract check. */
+  rejected = 0;
   /** Thrown by the next generate / interpolate calls (after `hold`). */
   failWith: unknown;
   /** Awaited before answering, e.g. to keep a call in flight until its signal aborts. */
   hold: ((ctx: CallContext) => Promise<void>) | undefined;
   /** Awaited before each interpolation frame after the first. */
   beforeFrame: ((index: number) => Promise<void>) | undefined;
+
+  /** The real contract check (the transport's validation layer), counting refusals. */
+  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
+    const problem = compileContract(schema).problem(value);
+    if (problem) {
+      this.rejected++;
+      throw problem;
+    }
+    return compileContract(schema).parse(value);
+  }
 
   /** Forgets recorded calls and clears every test hook (between tests). */
   reset(): void {

@@ -131,9 +131,20 @@ test('models, classes, health, readiness, metrics and OpenAPI', async () => {
   const doc = (await s.app.inject('/openapi.json')).json() as { openapi: string; paths: Record<string, unknown> };
   assert.equal(doc.openapi, '3.1.0');
   assert.ok(doc.paths['/generate'] && doc.paths['/interpolate']);
+  for (const path of ['/generate', '/v1/generate', '/interpolate', '/v1/interpolate', '/v1/models', '/v1/classes', '/healthz', '/readyz', '/metrics']) {
+    assert.ok(JSON.stringify(doc.paths).includes(`"${path}"`), `${path} is documented`);
+  }
+  const generate = (doc.paths['/generate'] as { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, { content?: Record<string, unknown> }> } }).post;
+  assert.ok(generate.requestBody.content['application/json'].schema.properties.truncation, 'request schema documented');
+  assert.ok(generate.responses['200'].content?.['image/png'] && generate.responses['200'].content['application/json'], 'response schemas documented');
+  assert.ok(generate.responses['400'], 'error answers documented');
+  // Swagger UI, with its assets served from the package (no CDN).
   const docs = await s.app.inject('/docs');
   assert.match(docs.headers['content-type'] as string, /text\/html/);
-  assert.match(docs.body, /POST \/generate/);
+  assert.match(docs.body, /Swagger UI/);
+  const css = await s.app.inject('/docs/static/swagger-ui.css');
+  assert.equal(css.statusCode, 200);
+  assert.doesNotMatch(docs.body, /https?:\/\/(?!localhost)[a-z]/i, 'no remote assets');
 });
 
 test('a full queue answers 503 with Retry-After at once; accepted work still completes', async () => {
