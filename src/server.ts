@@ -18,6 +18,9 @@ import { defaultCacheDir, modelDir, isModelCached } from './download/cache.js';
 import { downloadModel } from './download/download.js';
 import { createProgressReporter } from './download/progress.js';
 import { BigGanError } from './errors.js';
+import { CachingService, cacheObserverOf } from './service/cache/caching-service.js';
+import { filesDigest } from './weights/file-digest.js';
+import { ENCODER_ID } from './image/encode.js';
 import { packageVersion } from './package-root.js';
 
 /** A running server. */
@@ -74,7 +77,17 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches }, { observer: metrics.batcherObserver });
   const modelName = path.basename(path.resolve(weightsDir));
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
-  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger });
+  const digestStart = performance.now();
+  const modelDigest = await filesDigest([path.join(weightsDir, 'config.json'), loaded.weightFile]);
+  const digestMs = performance.now() - digestStart;
+  // Both transports see the cache in front of the service.
+  const front = new CachingService(service, {
+    maxBytes: config.cacheSizeBytes,
+    keyContext: { modelDigest, encoderId: ENCODER_ID },
+    observer: cacheObserverOf(metrics),
+    onRejected: (reason) => metrics.rejections.inc({ reason }),
+  });
+  const http = buildHttpApp(front, metrics, { bodyLimitBytes: config.bodyLimitBytes, version: packageVersion(), logger });
   info('model loaded', {
     weights: loaded.weightFile,
     format: loaded.format,
@@ -83,6 +96,8 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
     engine: engine.name,
     backend: engine.backend,
     parameters: service.model.parameters,
+    sha256: modelDigest,
+    digestSeconds: +(digestMs / 1000).toFixed(3),
   });
 
   await http.listen({ host: config.host, port: config.httpPort });
@@ -90,7 +105,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: boolean
   let grpc: ReturnType<typeof createGrpcServer> | undefined;
   let grpcPort = -1;
   if (config.grpcPort >= 0) {
-    grpc = createGrpcServer(service, {
+    grpc = createGrpcServer(front, {
       maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
       metrics,

@@ -27,6 +27,8 @@ export interface ServerConfig {
   readonly maxConcurrentBatches: number;
   readonly maxSamplesPerRequest: number;
   readonly bodyLimitBytes: number;
+  /** Bytes of encoded images the response cache may hold; 0 turns it off. */
+  readonly cacheSizeBytes: number;
   readonly gracePeriodMs: number;
   readonly grpcMaxConnectionAgeMs: number;
   readonly grpcMaxConnectionAgeGraceMs: number;
@@ -51,6 +53,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-concurrent-batches', type: 'integer', env: 'BIGGAN_MAX_CONCURRENT_BATCHES', default: 2, min: 1, max: 8, description: 'Engine calls outstanding at once: 2 hands a full batch to the engine while the previous one runs (no idle gap); partial batches always wait.' },
   { name: 'max-samples-per-request', type: 'integer', env: 'BIGGAN_MAX_SAMPLES_PER_REQUEST', default: 16, min: 1, max: 1024, description: 'Most samples (count, frames) in one request.' },
   { name: 'body-limit-bytes', type: 'integer', env: 'BIGGAN_BODY_LIMIT_BYTES', default: 4 * 1024 * 1024, min: 1024, max: 1 << 30, description: 'Largest HTTP request body; larger ones get 413.' },
+  { name: 'cache-size', type: 'integer', env: 'BIGGAN_CACHE_SIZE', default: 256 * 1024 * 1024, min: 0, max: 2 ** 40, description: 'Bytes of encoded images kept in the response cache (LRU); 0 turns it off.' },
   { name: 'grace-period-ms', type: 'integer', env: 'BIGGAN_GRACE_PERIOD_MS', default: 30_000, min: 0, max: 3_600_000, description: 'On SIGTERM/SIGINT: time to finish accepted work before exiting.' },
   { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
   { name: 'grpc-max-connection-age-grace-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS', default: 30_000, min: 0, description: 'Time calls on an aged connection may still take.' },
@@ -83,6 +86,7 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     maxConcurrentBatches: v['max-concurrent-batches'] as number,
     maxSamplesPerRequest: v['max-samples-per-request'] as number,
     bodyLimitBytes: v['body-limit-bytes'] as number,
+    cacheSizeBytes: v['cache-size'] as number,
     gracePeriodMs: v['grace-period-ms'] as number,
     grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'] as number,
     grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'] as number,

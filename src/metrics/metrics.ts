@@ -25,6 +25,10 @@ export interface Metrics {
   readonly rejections: Counter<'reason'>;
   readonly modelInfo: Gauge<'model' | 'engine' | 'backend' | 'resolution'>;
   readonly ready: Gauge;
+  /** Response cache lookups by result: hit, miss, or coalesced (joined an identical request in flight). */
+  readonly cacheLookups: Counter<'result'>;
+  readonly cacheBytes: Gauge;
+  readonly cacheEvictions: Counter;
   /** A batcher observer that feeds the queue and batch metrics. */
   readonly batcherObserver: BatcherObserver;
 }
@@ -45,6 +49,9 @@ export function createMetrics(): Metrics {
   const rejections = new Counter({ name: 'biggan_rejections_total', help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.', labelNames: ['reason'] as const, registers });
   const modelInfo = new Gauge({ name: 'biggan_model_info', help: 'The model being served (always 1), labelled with model, engine, backend and resolution.', labelNames: ['model', 'engine', 'backend', 'resolution'] as const, registers });
   const ready = new Gauge({ name: 'biggan_ready', help: '1 when the service is ready (loaded, warmed up, not draining).', registers });
+  const cacheLookups = new Counter({ name: 'biggan_cache_lookups_total', help: 'Image cache lookups: hit, miss, or coalesced (an identical request was already being computed).', labelNames: ['result'] as const, registers });
+  const cacheBytes = new Gauge({ name: 'biggan_cache_bytes', help: 'Bytes of encoded images held by the response cache.', registers });
+  const cacheEvictions = new Counter({ name: 'biggan_cache_evictions_total', help: 'Entries evicted from the response cache to stay within --cache-size.', registers });
   const batcherObserver: BatcherObserver = {
     onBatch: ({ size, durationMs }) => {
       batchSize.observe(size);
@@ -54,5 +61,5 @@ export function createMetrics(): Metrics {
     onQueueDepth: (samples) => queueDepth.set(samples),
     onReject: (reason: RejectReason) => rejections.inc({ reason }),
   };
-  return { registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, encodeDuration, images, rejections, modelInfo, ready, batcherObserver };
+  return { registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, encodeDuration, images, rejections, modelInfo, ready, cacheLookups, cacheBytes, cacheEvictions, batcherObserver };
 }

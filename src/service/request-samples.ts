@@ -5,6 +5,9 @@
  * values. Both transports reach this through the service.
  */
 import type { BigGanConfig } from '../model/config.js';
+
+/** The model dimensions planning needs. */
+export type ModelShape = Pick<BigGanConfig, 'zDim' | 'numClasses'>;
 import { classVector, parseClassVectorRows, parseZRows, describeClass } from '../latents/class-vector.js';
 import { sampleZ } from '../latents/truncnorm.js';
 import { parseSeed, randomSeed, seedForSample } from '../latents/prng.js';
@@ -64,7 +67,7 @@ function rowsCount(rows: Float32Array, width: number): number {
 }
 
 /** Validates a GenerateRequest against the model and limits; returns its samples. */
-export function planGenerate(req: GenerateRequest, config: BigGanConfig, maxSamples: number): GeneratePlan {
+export function planGenerate(req: GenerateRequest, config: ModelShape, maxSamples: number): GeneratePlan {
   const { zDim, numClasses } = config;
   const truncation = req.truncation ?? DEFAULT_TRUNCATION;
   const format: ImageFormat = req.format ?? DEFAULT_IMAGE_FORMAT;
@@ -99,7 +102,7 @@ export function planGenerate(req: GenerateRequest, config: BigGanConfig, maxSamp
   return { samples, format, grid: req.grid ?? false, ...(seed !== undefined ? { seed } : {}), ...commonOptions(req) };
 }
 
-function endpoint(e: Endpoint, field: string, config: BigGanConfig, truncation: number): { z: Float32Array; classVector: Float32Array; seed?: bigint } {
+function endpoint(e: Endpoint, field: string, config: ModelShape, truncation: number): { z: Float32Array; classVector: Float32Array; seed?: bigint } {
   const hasZ = e.z !== undefined;
   if (hasZ && e.seed !== undefined) throw invalidArgument(`${field}.seed`, 'give either seed or z, not both');
   let z: Float32Array;
@@ -120,7 +123,7 @@ function endpoint(e: Endpoint, field: string, config: BigGanConfig, truncation: 
 }
 
 /** Validates an InterpolateRequest; returns one sample per frame (all at one truncation). */
-export function planInterpolate(req: InterpolateRequest, config: BigGanConfig, maxSamples: number): InterpolatePlan {
+export function planInterpolate(req: InterpolateRequest, config: ModelShape, maxSamples: number): InterpolatePlan {
   const truncation = req.truncation ?? DEFAULT_TRUNCATION;
   const frames = req.frames !== undefined ? samplesWithin(req.frames, 'frames', maxSamples, 2) : Math.min(DEFAULT_FRAMES, maxSamples);
   const method = req.method ?? DEFAULT_INTERPOLATION_METHOD;

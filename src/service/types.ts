@@ -101,3 +101,23 @@ export interface GeneratorService {
   /** Calls `listener` whenever readiness changes (gRPC health follows it). */
   onReadinessChange(listener: (ready: boolean) => void): void;
 }
+
+/** The cache identity of a request, known before computing it (for ETags and 304s). */
+export interface CacheKeys {
+  /** False for unseeded (random) requests: their answers must not be stored by HTTP caches. */
+  readonly cacheable: boolean;
+  /** Hash of the answer's images' keys (model weights, inputs, encoder) and options. */
+  readonly response: string;
+  /** Samples (images or frames) the answer holds. */
+  readonly count: number;
+  /** MIME type of the answer's image form (the grid, the single image, or the animation). */
+  readonly mimeType: string;
+  /** True when the answer is one combined image (a grid or an animation), never JSON. */
+  readonly combined: boolean;
+}
+
+/** A GeneratorService that can tell a request's cache identity without computing it. */
+export interface KeyedGeneratorService extends GeneratorService {
+  generateKeys(req: GenerateRequest): CacheKeys;
+  interpolateKeys(req: InterpolateRequest): CacheKeys;
+}

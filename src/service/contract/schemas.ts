@@ -71,7 +71,7 @@ export const GenerateRequestSchema = Type.Object(
     timeoutMs: Type.Optional(TimeoutMs),
     priority: Type.Optional(PriorityField),
   },
-  { additionalProperties: false, $id: 'GenerateRequest', title: 'GenerateRequest' },
+  { additionalProperties: false, title: 'GenerateRequest' },
 );
 export type GenerateRequest = Static<typeof GenerateRequestSchema>;
 
@@ -105,9 +105,29 @@ export const InterpolateRequestSchema = Type.Object(
     timeoutMs: Type.Optional(TimeoutMs),
     priority: Type.Optional(PriorityField),
   },
-  { additionalProperties: false, $id: 'InterpolateRequest', title: 'InterpolateRequest' },
+  { additionalProperties: false, title: 'InterpolateRequest' },
 );
 export type InterpolateRequest = Static<typeof InterpolateRequestSchema>;
+
+/**
+ * Query parameters of GET /generate: the POST body's fields for seeded requests, as text. They are
+ * turned into a POST body (transport/http/query.ts) and checked by GenerateRequestSchema, so a GET
+ * gets the same rules and messages as a POST.
+ */
+export const GenerateQuerySchema = Type.Object(
+  {
+    class: Type.Optional(Type.String({ description: 'Index (207), WordNet id (n02099601), name (golden retriever), or a mixture `207:0.7,1:0.3`.' })),
+    seed: Type.Optional(Type.String({ description: 'Required: a GET must be repeatable (use POST for random samples).' })),
+    truncation: Type.Optional(Type.String({ description: `0 < t <= 1, default ${DEFAULT_TRUNCATION}.` })),
+    count: Type.Optional(Type.String({ description: 'Number of samples (answered as JSON, or one grid with grid=true).' })),
+    grid: Type.Optional(Type.String({ description: '`true` for one grid image of all samples.' })),
+    format: Type.Optional(Type.String({ description: IMAGE_FORMATS.join(', ') })),
+    timeoutMs: Type.Optional(Type.String({ description: 'Most time in the queue, ms.' })),
+    priority: Type.Optional(Type.String({ description: PRIORITIES.join(', ') })),
+  },
+  { additionalProperties: false, title: 'GenerateQuery' },
+);
+export type GenerateQuery = Static<typeof GenerateQuerySchema>;
 
 // ---- Responses (documented and serialised by fastify) ----
 
@@ -120,7 +140,7 @@ export const ErrorResponseSchema = Type.Object(
       field: Type.Optional(Type.String({ description: 'The request field at fault, for INVALID_ARGUMENT.' })),
     }),
   },
-  { $id: 'Error', title: 'Error' },
+  { title: 'Error' },
 );
 
 /** One image in a JSON answer. */
@@ -134,7 +154,7 @@ export const ImageJsonSchema = Type.Object(
     index: Type.Integer(),
     t: Type.Optional(Type.Number({ description: 'Interpolation position 0..1 (interpolate only).' })),
   },
-  { $id: 'Image', title: 'Image' },
+  { title: 'Image' },
 );
 export type ImageJson = Static<typeof ImageJsonSchema>;
 
@@ -146,13 +166,13 @@ export const GenerateJsonResponseSchema = Type.Object(
     height: Type.Integer(),
     images: Type.Array(ImageJsonSchema),
   },
-  { $id: 'GenerateResponse', title: 'GenerateResponse' },
+  { title: 'GenerateResponse' },
 );
 
 /** JSON answer of /interpolate with an image format (png/jpeg) and no grid. */
 export const InterpolateJsonResponseSchema = Type.Object(
   { width: Type.Integer(), height: Type.Integer(), frames: Type.Array(ImageJsonSchema) },
-  { $id: 'InterpolateResponse', title: 'InterpolateResponse' },
+  { title: 'InterpolateResponse' },
 );
 
 /** A model and the server's limits, as /v1/models lists it. */
@@ -170,7 +190,7 @@ export const ModelInfoSchema = Type.Object(
     truncation: Type.Object({ min: Type.Number(), max: Type.Number(), default: Type.Number() }),
     formats: Type.Array(Type.String()),
   },
-  { $id: 'ModelInfo', title: 'ModelInfo', additionalProperties: true },
+  { title: 'ModelInfo', additionalProperties: true },
 );
 
 export const ModelsResponseSchema = Type.Object({ models: Type.Array(ModelInfoSchema) });

@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { TSchema } from 'typebox';
 import type { Metrics } from '../../metrics/metrics.js';
-import type { GeneratorService } from '../../service/types.js';
+import type { KeyedGeneratorService } from '../../service/types.js';
 import { handleError, errorPayload } from './errors.js';
 import { BigGanError, ERROR_TABLE } from '../../errors.js';
 import { registerDocs } from './routes/docs.js';
@@ -27,7 +27,7 @@ export interface HttpAppOptions {
 }
 
 /** Builds the fastify app with every route, schema, error mapping and metric hook. */
-export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
+export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimitBytes,

@@ -4,11 +4,11 @@
  */
 import { Type } from 'typebox';
 import { ErrorResponseSchema } from '../../../service/contract/schemas.js';
-import type { GeneratorService } from '../../../service/types.js';
+import type { KeyedGeneratorService } from '../../../service/types.js';
 
 /** Options of every route plugin. */
 export interface RouteOptions {
-  readonly service: GeneratorService;
+  readonly service: KeyedGeneratorService;
 }
 
 /** Encoded image bytes (a Buffer in the handler, `format: binary` in OpenAPI). */

@@ -7,6 +7,11 @@ import { InterpolateRequestSchema, InterpolateJsonResponseSchema } from '../../.
 import { callContext } from '../call-context.js';
 import { imageJson } from '../json.js';
 import { ERROR_RESPONSES, ANIMATION_CONTENT, type RouteOptions } from './common.js';
+import { chooseForm } from '../negotiate.js';
+import { cacheHeaders } from '../cache-headers.js';
+import { BigGanError } from '../../../errors.js';
+
+const JSON_TYPE = 'application/json';
 
 export const interpolateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { service }) => {
   for (const url of ['/interpolate', '/v1/interpolate']) {
@@ -24,15 +29,26 @@ export const interpolateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async 
               'application/json': { schema: InterpolateJsonResponseSchema, description: 'Frames (format png or jpeg without grid).' },
             },
           },
+          304: { description: 'Not modified: the If-None-Match ETag matches (nothing was computed).', type: 'null' },
           ...ERROR_RESPONSES,
         },
       },
     }, async (request, reply) => {
       const body = request.body;
-      const result = await service.interpolate(body, callContext(reply, body.timeoutMs));
+      const keys = service.interpolateKeys(body);
+      // An animation or grid can also be answered as its JSON frames (Accept: application/json).
+      const form = chooseForm(request.headers.accept, keys.combined ? [keys.mimeType, JSON_TYPE] : [JSON_TYPE]);
+      if (cacheHeaders(request, reply, keys, form)) return reply;
+      const ctx = callContext(reply, body.timeoutMs);
+      if (form === JSON_TYPE) {
+        // Asking for frames (onFrame) makes the service encode each frame even for an animation.
+        const result = await service.interpolate(body, ctx, () => undefined);
+        return reply.type(JSON_TYPE).send({ width: result.width, height: result.height, frames: result.frames.map(imageJson) });
+      }
+      const result = await service.interpolate(body, ctx);
       const out = result.animation ?? result.grid;
-      if (out) return reply.type(out.mimeType).send(out.data);
-      return reply.send({ width: result.width, height: result.height, frames: result.frames.map(imageJson) });
+      if (!out) throw new BigGanError('INTERNAL', 'an animation or grid was expected');
+      return reply.type(out.mimeType).send(out.data);
     });
   }
 };
