@@ -8,6 +8,7 @@
 export type ErrorCode =
   | 'INVALID_ARGUMENT' // a client's request is malformed (names the field and the allowed values)
   | 'NOT_FOUND' // an unknown route or resource
+  | 'NOT_ACCEPTABLE' // no form of the answer matches the client's Accept header
   | 'PAYLOAD_TOO_LARGE' // request body over the configured limit
   | 'REQUEST_TIMEOUT' // the client did not send its whole request in time
   | 'OVERLOADED' // the queue is full: retry later
@@ -37,6 +38,7 @@ export const GrpcCode = {
 export const ERROR_TABLE: Record<ErrorCode, { http: number; grpc: number; reason: string }> = {
   INVALID_ARGUMENT: { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, reason: 'invalid' },
   NOT_FOUND: { http: 404, grpc: GrpcCode.NOT_FOUND, reason: 'not_found' },
+  NOT_ACCEPTABLE: { http: 406, grpc: GrpcCode.INVALID_ARGUMENT, reason: 'not_acceptable' },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcCode.RESOURCE_EXHAUSTED, reason: 'too_large' },
   REQUEST_TIMEOUT: { http: 408, grpc: GrpcCode.DEADLINE_EXCEEDED, reason: 'request_timeout' },
   OVERLOADED: { http: 503, grpc: GrpcCode.UNAVAILABLE, reason: 'overload' },

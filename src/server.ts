@@ -22,6 +22,9 @@ import { defaultCacheDir, modelDir, isModelCached } from './download/cache.js';
 import { downloadModel } from './download/download.js';
 import { createProgressReporter } from './download/progress.js';
 import { BigGanError } from './errors.js';
+import { CachingService, cacheObserverOf } from './service/cache/caching-service.js';
+import { filesDigest } from './weights/file-digest.js';
+import { ENCODER_ID } from './image/encode.js';
 import { packageVersion } from './package-root.js';
 import { batchTracer, tracingFromEnv, type Tracing } from './tracing/tracing.js';
 
@@ -149,7 +152,17 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches, maxQueueWaitMs: config.maxQueueWaitMs }, { observer: metrics.batcherObserver, ...(traceBatch ? { traceBatch } : {}) });
   opened.push(async () => batcher.close());
   const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
-  const http = buildHttpApp(service, metrics, { bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger, tracing });
+  const digestStart = performance.now();
+  const modelDigest = await filesDigest([path.join(weightsDir, 'config.json'), loaded.weightFile]);
+  const digestMs = performance.now() - digestStart;
+  // Both transports see the cache in front of the service.
+  const front = new CachingService(service, {
+    maxBytes: config.cacheSizeBytes,
+    keyContext: { modelDigest, encoderId: ENCODER_ID },
+    observer: cacheObserverOf(metrics),
+    onRejected: (reason) => metrics.rejections.inc({ reason }),
+  });
+  const http = buildHttpApp(front, metrics, { bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger, tracing });
   // grpc-js logs to stderr by itself; its lines go to the service's JSON log instead, so that a
   // failure prints one message.
   grpcJs.setLogger({ error: (...args: unknown[]) => http.log.warn({ source: 'grpc-js' }, format(...args)) });
@@ -164,6 +177,8 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     backend: engine.backend,
     parameters: service.model.parameters,
     tracing: tracing.description,
+    sha256: modelDigest,
+    digestSeconds: +(digestMs / 1000).toFixed(3),
   });
 
   opened.push(() => http.close());
@@ -176,7 +191,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   let grpc: ReturnType<typeof createGrpcServer> | undefined;
   let grpcPort = -1;
   if (config.grpcPort >= 0) {
-    const server = createGrpcServer(service, {
+    const server = createGrpcServer(front, {
       maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
       metrics,

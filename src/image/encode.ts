@@ -30,6 +30,12 @@ const PNG_OPTIONS = { compressionLevel: 6, adaptiveFiltering: false } as const;
 const JPEG_OPTIONS = { quality: 92, mozjpeg: false } as const;
 const WEBP_OPTIONS = { quality: 92, lossless: false } as const;
 
+/**
+ * The encoder's identity for cache keys and ETags: its settings and libvips' version (a new
+ * libvips may compress differently; then the bytes, and so the ETags, change too).
+ */
+export const ENCODER_ID = `vips ${sharp.versions.vips}; png ${JSON.stringify(PNG_OPTIONS)}; jpeg ${JSON.stringify(JPEG_OPTIONS)}; webp ${JSON.stringify(WEBP_OPTIONS)}; gif loop 0 delay 200`;
+
 /** Encodes one RGB image as PNG (lossless: the reference's pixels), JPEG or WebP. */
 export async function encodeImage(img: Rgb8Image, format: ImageFormat): Promise<Buffer> {
   const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });

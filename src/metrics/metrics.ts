@@ -31,6 +31,10 @@ export interface Metrics {
   readonly estimatedWait: Gauge;
   readonly modelInfo: Gauge<'model' | 'engine' | 'backend' | 'resolution'>;
   readonly ready: Gauge;
+  /** Response cache lookups by result: hit, miss, or coalesced (joined an identical request in flight). */
+  readonly cacheLookups: Counter<'result'>;
+  readonly cacheBytes: Gauge;
+  readonly cacheEvictions: Counter;
   /** A batcher observer that feeds the queue and batch metrics. */
   readonly batcherObserver: BatcherObserver;
   /** An engine-supervisor observer that feeds engine time, wait, failures and restarts. */
@@ -60,6 +64,9 @@ export function createMetrics(): Metrics {
   const estimatedWait = new Gauge({ name: 'biggan_queue_estimated_wait_seconds', help: 'Predicted wait before a new 1-sample request would start in the engine (from the measured engine time); admission refuses requests predicted to wait longer than --max-queue-wait-ms.', registers });
   const modelInfo = new Gauge({ name: 'biggan_model_info', help: 'The model being served (always 1), labelled with model, engine, backend and resolution.', labelNames: ['model', 'engine', 'backend', 'resolution'] as const, registers });
   const ready = new Gauge({ name: 'biggan_ready', help: '1 when the service is ready (loaded, warmed up, not draining).', registers });
+  const cacheLookups = new Counter({ name: 'biggan_cache_lookups_total', help: 'Image cache lookups: hit, miss, or coalesced (an identical request was already being computed).', labelNames: ['result'] as const, registers });
+  const cacheBytes = new Gauge({ name: 'biggan_cache_bytes', help: 'Bytes of encoded images held by the response cache.', registers });
+  const cacheEvictions = new Counter({ name: 'biggan_cache_evictions_total', help: 'Entries evicted from the response cache to stay within --cache-size.', registers });
   const batcherObserver: BatcherObserver = {
     // Engine time is observed by the engine supervisor, where the call really starts: the
     // batcher's duration includes the time a pipelined batch waits for the engine.
@@ -79,6 +86,6 @@ export function createMetrics(): Metrics {
   };
   return {
     registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, engineWait, engineRestarts, engineFailures, nonFiniteOutputs, estimatedWait,
-    encodeDuration, images, rejections, modelInfo, ready, batcherObserver, engineObserver,
+    encodeDuration, images, rejections, modelInfo, ready, cacheLookups, cacheBytes, cacheEvictions, batcherObserver, engineObserver,
   };
 }

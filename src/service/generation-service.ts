@@ -12,7 +12,10 @@ import { toRgb8 } from '../image/convert.js';
 import { encodeImage, encodeAnimation, makeGrid, MIME_TYPES, IMAGE_FORMATS, type ImageFormat, type Rgb8Image } from '../image/encode.js';
 import { BigGanError, ERROR_TABLE } from '../errors.js';
 import { eachInOrder } from './in-order.js';
-import { planGenerate, planInterpolate, DEFAULT_TRUNCATION, type PlannedSample, type PlannedCall } from './request-samples.js';
+import { planGenerate, planInterpolate, type PlannedSample, type PlannedCall } from './request-samples.js';
+import { DEFAULT_TRUNCATION, TRUNCATION_MAX, TRUNCATION_MIN } from './contract/limits.js';
+import { compileContract, type ContractCheck } from './contract/validate.js';
+import type { Static, TSchema } from 'typebox';
 import type {
   CallContext, ClassInfo, GenerateRequest, GenerateResult, GeneratedImage, GeneratorService,
   InterpolateRequest, InterpolateResult, InterpolationFrame, ModelInfo,
@@ -37,6 +40,8 @@ export class GenerationService implements GeneratorService {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly listeners: ((ready: boolean) => void)[] = [];
+  /** Compiled contract checks, one per schema (compiling is the costly part). */
+  private readonly contracts = new WeakMap<TSchema, ContractCheck<TSchema>>();
 
   constructor(
     private readonly engine: Engine,
@@ -55,7 +60,7 @@ export class GenerationService implements GeneratorService {
       backend: engine.backend,
       maxSamplesPerRequest: options.maxSamplesPerRequest,
       maxBatchSize: batcher.settings.maxBatchSize,
-      truncation: { min: 0, max: 1, default: DEFAULT_TRUNCATION },
+      truncation: { min: TRUNCATION_MIN, max: TRUNCATION_MAX, default: DEFAULT_TRUNCATION },
       formats: [...IMAGE_FORMATS],
     });
     metrics.modelInfo.set({ model: options.modelName, engine: engine.name, backend: engine.backend, resolution: String(c.outputDim) }, 1);
@@ -119,6 +124,20 @@ export class GenerationService implements GeneratorService {
 
   onReadinessChange(listener: (ready: boolean) => void): void {
     this.listeners.push(listener);
+  }
+
+  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
+    let contract = this.contracts.get(schema) as ContractCheck<T> | undefined;
+    if (contract === undefined) {
+      contract = compileContract(schema);
+      this.contracts.set(schema, contract);
+    }
+    const problem = contract.problem(value);
+    if (problem) {
+      this.metrics.rejections.inc({ reason: ERROR_TABLE.INVALID_ARGUMENT.reason });
+      throw problem;
+    }
+    return contract.parse(value);
   }
 
   listClasses(): readonly ClassInfo[] {

@@ -1,13 +1,15 @@
 /**
  * The transport-neutral request and response types of the generation service. REST and gRPC are
- * thin adapters that map their wire formats to these and back.
+ * thin adapters that map their wire formats to these and back. Request types come from the
+ * contract schemas (contract/schemas.ts), so the validator, the handlers and the docs agree.
  */
 import type { RequestTrace } from '../tracing/request-trace.js';
-import type { ClassSpec } from '../latents/class-vector.js';
-import type { ImageFormat, AnimationFormat } from '../image/encode.js';
+import type { Static, TSchema } from 'typebox';
+import type { Priority } from './contract/limits.js';
 
-/** Queue priority: `high` runs before `normal`; FIFO within a level. */
-export type Priority = 'normal' | 'high';
+import type { GenerateRequest, InterpolateRequest, Endpoint, ClassSpec } from './contract/schemas.js';
+
+export type { GenerateRequest, InterpolateRequest, Endpoint, ClassSpec, Priority };
 
 /** Per-call context from the transport: cancellation and the time budget in the queue. */
 export interface CallContext {
@@ -19,50 +21,6 @@ export interface CallContext {
   readonly transport: 'http' | 'grpc';
   /** Request id, span and image count of the call (logs and tracing); absent in direct calls. */
   readonly trace?: RequestTrace;
-}
-
-/** A generation request as both transports express it (already JSON-decoded). */
-export interface GenerateRequest {
-  /** One class spec for all samples, or a list with one per sample. */
-  readonly class?: ClassSpec | readonly ClassSpec[];
-  /** Explicit class-vector rows, one per sample (each numClasses long). */
-  readonly classVector?: unknown;
-  /** 0 < t <= 1, default 0.4. */
-  readonly truncation?: number;
-  /** Unsigned 64-bit seed; sample i uses seed + i. Default: random (reported back). */
-  readonly seed?: number | bigint | string;
-  /** Explicit latent rows, one per sample (each zDim long), used as given. */
-  readonly z?: unknown;
-  /** Number of samples (default: the number of rows given, else 1). */
-  readonly count?: number;
-  readonly format?: ImageFormat;
-  /** One grid image of all samples instead of one image per sample. */
-  readonly grid?: boolean;
-  readonly timeoutMs?: number;
-  readonly priority?: Priority;
-}
-
-/** One interpolation endpoint: a seed or explicit z, and a class or explicit class vector. */
-export interface Endpoint {
-  readonly seed?: number | bigint | string;
-  readonly z?: unknown; // one row of zDim numbers
-  readonly class?: ClassSpec;
-  readonly classVector?: unknown; // one row of numClasses numbers
-}
-
-/** An interpolation request. */
-export interface InterpolateRequest {
-  readonly from: Endpoint;
-  readonly to: Endpoint;
-  /** Frames including both endpoints, >= 2. */
-  readonly frames?: number;
-  readonly method?: 'lerp' | 'slerp';
-  readonly truncation?: number;
-  /** `gif` / `webp`: one animation; `png` / `jpeg`: frames (or a grid with `grid`). */
-  readonly format?: ImageFormat | AnimationFormat;
-  readonly grid?: boolean;
-  readonly timeoutMs?: number;
-  readonly priority?: Priority;
 }
 
 /** One encoded image and how to reproduce it. */
@@ -131,12 +89,40 @@ export interface ClassInfo {
 /** What both transports call. Implemented by GenerationService. */
 export interface GeneratorService {
   readonly model: ModelInfo;
+  /**
+   * The one validation layer of both transports: checks `value` against a contract schema and
+   * returns it typed, or throws INVALID_ARGUMENT naming the field and the allowed values (and
+   * counts the refusal once).
+   */
+  check<T extends TSchema>(schema: T, value: unknown): Static<T>;
   /** Weights loaded, warm-up done, not draining. */
   isReady(): boolean;
+  /** New work is taken (ready, or unready but still serving while leaving the rotation); default isReady(). */
+  accepting?(): boolean;
   generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult>;
   /** `onFrame` is called for each frame in order as soon as it is encoded. */
   interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult>;
   listClasses(): readonly ClassInfo[];
   /** Calls `listener` whenever readiness changes (gRPC health follows it). */
   onReadinessChange(listener: (ready: boolean) => void): void;
+}
+
+/** The cache identity of a request, known before computing it (for ETags and 304s). */
+export interface CacheKeys {
+  /** False for unseeded (random) requests: their answers must not be stored by HTTP caches. */
+  readonly cacheable: boolean;
+  /** Hash of the answer's images' keys (model weights, inputs, encoder) and options. */
+  readonly response: string;
+  /** Samples (images or frames) the answer holds. */
+  readonly count: number;
+  /** MIME type of the answer's image form (the grid, the single image, or the animation). */
+  readonly mimeType: string;
+  /** True when the answer is one combined image (a grid or an animation), never JSON. */
+  readonly combined: boolean;
+}
+
+/** A GeneratorService that can tell a request's cache identity without computing it. */
+export interface KeyedGeneratorService extends GeneratorService {
+  generateKeys(req: GenerateRequest): CacheKeys;
+  interpolateKeys(req: InterpolateRequest): CacheKeys;
 }

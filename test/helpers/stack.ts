@@ -10,6 +10,9 @@ import { Batcher, type BatcherSettings } from '../../src/batching/batcher.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { GenerationService } from '../../src/service/generation-service.js';
 import { buildHttpApp } from '../../src/transport/http/app.js';
+import { CachingService, cacheObserverOf } from '../../src/service/cache/caching-service.js';
+import { filesDigest } from '../../src/weights/file-digest.js';
+import { ENCODER_ID } from '../../src/image/encode.js';
 import type { FastifyInstance } from 'fastify';
 import { FIXTURE_DIR } from './fixtures.js';
 
@@ -63,17 +66,26 @@ export interface Stack {
   batcher: Batcher;
   metrics: Metrics;
   service: GenerationService;
+  /** The service behind the transports: the response cache (off unless `cacheBytes` > 0) over `service`. */
+  front: CachingService;
   app: FastifyInstance;
 }
 
 /** Builds a ready stack (warm-up run) with the given batching settings. */
-export async function createStack(settings: Partial<BatcherSettings> = {}, maxSamplesPerRequest = 16): Promise<Stack> {
+export async function createStack(settings: Partial<BatcherSettings> = {}, maxSamplesPerRequest = 16, cacheBytes = 0): Promise<Stack> {
   const engine = new GatedEngine(await fixtureEngine());
   const metrics = createMetrics();
   const batcher = new Batcher(engine, { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 64, ...settings }, { observer: metrics.batcherObserver });
   const service = new GenerationService(engine, batcher, metrics, { modelName: path.basename(FIXTURE_DIR), maxSamplesPerRequest });
-  const app = buildHttpApp(service, metrics, { bodyLimitBytes: 256 * 1024, version: 'test' });
+  const modelDigest = await filesDigest([path.join(FIXTURE_DIR, 'config.json'), path.join(FIXTURE_DIR, 'model.safetensors')]);
+  const front = new CachingService(service, {
+    maxBytes: cacheBytes,
+    keyContext: { modelDigest, encoderId: ENCODER_ID },
+    observer: cacheObserverOf(metrics),
+    onRejected: (reason) => metrics.rejections.inc({ reason }),
+  });
+  const app = buildHttpApp(front, metrics, { bodyLimitBytes: 256 * 1024, version: 'test' });
   await service.warmUp();
   service.setReady();
-  return { engine, batcher, metrics, service, app };
+  return { engine, batcher, metrics, service, front, app };
 }

@@ -6,10 +6,9 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { packageRoot } from '../../package-root.js';
-import type {
-  FrameMessage, GenerateRequestMessage, GenerateResponseMessage, InterpolateRequestMessage,
-  ListClassesResponseMessage, ModelInfoMessage,
-} from './codec.js';
+import type { GeneratorClient as GeneratedGeneratorClient } from './generated/biggan/v1/Generator.js';
+import type { GenerateRequest } from './generated/biggan/v1/GenerateRequest.js';
+import type { InterpolateRequest } from './generated/biggan/v1/InterpolateRequest.js';
 
 /** Fully-qualified name of the Generator service (also its health-check service name). */
 export const GENERATOR_SERVICE = 'biggan.v1.Generator';
@@ -81,28 +80,12 @@ export function tolerantServiceDefinition(definition: grpc.ServiceDefinition): g
   return out;
 }
 
-/** Every field optional, recursively: what a client may send (unset fields take their defaults). */
-export type DeepPartial<T> = T extends Buffer ? T : T extends readonly (infer E)[] ? DeepPartial<E>[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | null } : T;
-
-/** Seeds a client may send: a decimal string (exact up to 2^64-1) or a safe integer. */
-type ClientSeed = { seed?: string | number };
-
-/** A GenerateRequest as a client sends it. */
-export type GenerateRequestInput = Omit<DeepPartial<GenerateRequestMessage>, 'seed'> & ClientSeed;
+/** A GenerateRequest as a client sends it (generated from the .proto: every field optional). */
+export type GenerateRequestInput = GenerateRequest;
 /** An InterpolateRequest as a client sends it. */
-export type InterpolateRequestInput = Omit<DeepPartial<InterpolateRequestMessage>, 'from' | 'to'> & {
-  from?: Omit<NonNullable<DeepPartial<InterpolateRequestMessage['from']>>, 'seed'> & ClientSeed;
-  to?: Omit<NonNullable<DeepPartial<InterpolateRequestMessage['to']>>, 'seed'> & ClientSeed;
-};
-
-/** A Generator client; each unary method also takes (request, metadata, options, callback). */
-export interface GeneratorClient extends grpc.Client {
-  Generate(request: GenerateRequestInput, callback: grpc.requestCallback<GenerateResponseMessage>): grpc.ClientUnaryCall;
-  Generate(request: GenerateRequestInput, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, callback: grpc.requestCallback<GenerateResponseMessage>): grpc.ClientUnaryCall;
-  Interpolate(request: InterpolateRequestInput, metadata?: grpc.Metadata, options?: Partial<grpc.CallOptions>): grpc.ClientReadableStream<FrameMessage>;
-  ListClasses(request: Record<string, never>, callback: grpc.requestCallback<ListClassesResponseMessage>): grpc.ClientUnaryCall;
-  GetModel(request: Record<string, never>, callback: grpc.requestCallback<ModelInfoMessage>): grpc.ClientUnaryCall;
-}
+export type InterpolateRequestInput = InterpolateRequest;
+/** A Generator client (generated from the .proto); each method also takes metadata and options. */
+export type GeneratorClient = GeneratedGeneratorClient;
 
 /** Client channel defaults: answers hold whole batches of images, far above grpc's 4 MiB default. */
 export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = Object.freeze({
@@ -119,5 +102,6 @@ export function createGeneratorClient(
   options: grpc.ChannelOptions = {},
 ): GeneratorClient {
   const Client = grpc.makeGenericClientConstructor(generatorServiceDefinition(), 'Generator');
+  // makeGenericClientConstructor is untyped; the generated interface names the methods it creates.
   return new Client(address, credentials, { ...CLIENT_CHANNEL_OPTIONS, ...options }) as unknown as GeneratorClient;
 }

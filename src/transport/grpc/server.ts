@@ -9,10 +9,15 @@ import { ReflectionService } from '@grpc/reflection';
 import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, truncateText } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { CallContext, GeneratorService } from '../../service/types.js';
+import { GenerateRequestSchema, InterpolateRequestSchema } from '../../service/contract/schemas.js';
+import type { GeneratorHandlers } from './generated/biggan/v1/Generator.js';
+import type { ListClassesRequest__Output } from './generated/biggan/v1/ListClassesRequest.js';
+import type { GetModelRequest__Output } from './generated/biggan/v1/GetModelRequest.js';
 import {
   toClosingFrame, toFrameMessage, toGenerateRequest, toGenerateResponse, toInterpolateRequest,
   toListClassesResponse, toModelInfoMessage, withProtoField,
-  type FrameMessage, type GenerateRequestMessage, type InterpolateRequestMessage,
+  type FrameMessage, type GenerateRequestMessage, type GenerateResponseMessage, type InterpolateRequestMessage,
+  type ListClassesResponseMessage, type ModelInfoMessage,
 } from './codec.js';
 import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
 import { observeGrpcCall, type GrpcObservability, type ObservedCall } from '../../tracing/grpc-observer.js';
@@ -167,13 +172,17 @@ function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grp
 }
 
 /** The biggan.v1.Generator handlers over `service`. */
-function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): grpc.UntypedServiceImplementation {
-  const Generate = unary<GenerateRequestMessage, unknown>('Generate', opts, async (call, observed) => {
-    const req = decode(call.request, 'biggan.v1.GenerateRequest', () => toGenerateRequest(call.request, service.model), opts);
+function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): GeneratorHandlers {
+  const Generate = unary<GenerateRequestMessage, GenerateResponseMessage>('Generate', opts, async (call, observed) => {
+    // Undecodable bytes arrive as an UndecodableMessage (see tolerantServiceDefinition).
+    const singleClass = !(call.request instanceof UndecodableMessage) && call.request.classes.length === 1;
     try {
+      // Wire shape first (a wire mistake is counted here), then the one contract both transports share.
+      const wire = decode(call.request, 'biggan.v1.GenerateRequest', () => toGenerateRequest(call.request, service.model), opts);
+      const req = service.check(GenerateRequestSchema, wire);
       return toGenerateResponse(await service.generate(req, callContext(call, call.request.timeoutMs, observed)));
     } catch (err) {
-      throw withProtoField(err, 'generate', call.request.classes.length === 1);
+      throw withProtoField(err, 'generate', singleClass);
     }
   });
 
@@ -187,9 +196,11 @@ function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): 
     };
     Promise.resolve()
       .then(async () => {
-        const req = decode(call.request, 'biggan.v1.InterpolateRequest', () => toInterpolateRequest(call.request, service.model), opts);
-        const result = await service
-          .interpolate(req, callContext(call, call.request.timeoutMs, observed), (frame) => write(toFrameMessage(frame)))
+        const result = await Promise.resolve()
+          .then(() => {
+            const req = service.check(InterpolateRequestSchema, decode(call.request, 'biggan.v1.InterpolateRequest', () => toInterpolateRequest(call.request), opts));
+            return service.interpolate(req, callContext(call, call.request.timeoutMs, observed), (frame) => write(toFrameMessage(frame)));
+          })
           .catch((err: unknown) => Promise.reject(withProtoField(err, 'interpolate', false)));
         const closing = toClosingFrame(result);
         if (closing) write(closing);
@@ -209,8 +220,8 @@ function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): 
   return {
     Generate,
     Interpolate,
-    ListClasses: unary('ListClasses', opts, (call) => decode(call.request, 'biggan.v1.ListClassesRequest', () => toListClassesResponse(service.listClasses()), opts)),
-    GetModel: unary('GetModel', opts, (call) => decode(call.request, 'biggan.v1.GetModelRequest', () => toModelInfoMessage(service.model), opts)),
+    ListClasses: unary<ListClassesRequest__Output, ListClassesResponseMessage>('ListClasses', opts, (call) => decode(call.request, 'biggan.v1.ListClassesRequest', () => toListClassesResponse(service.listClasses()), opts)),
+    GetModel: unary<GetModelRequest__Output, ModelInfoMessage>('GetModel', opts, (call) => decode(call.request, 'biggan.v1.GetModelRequest', () => toModelInfoMessage(service.model), opts)),
   };
 }
 

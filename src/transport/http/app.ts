@@ -1,39 +1,29 @@
 /**
  * The REST API on fastify: a thin adapter over the GeneratorService. `buildHttpApp` returns the
- * app without listening, so tests use `app.inject`.
+ * app without listening, so tests use `app.inject`. One plugin per concern (routes/*); request
+ * bodies, queries and headers are checked by the service's contract (the same check gRPC runs),
+ * and the route schemas also give the handler types, response serialisation and the OpenAPI
+ * document. Around them: request ids and spans, one log line per request with secrets redacted,
+ * 408 for clients that never finish sending, 405 + Allow for a wrong method.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import type { Registry } from 'prom-client';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TSchema } from 'typebox';
 import type { Metrics } from '../../metrics/metrics.js';
-import type { GeneratorService, GenerateRequest, InterpolateRequest, GeneratedImage, CallContext } from '../../service/types.js';
-import { generateBody, interpolateBody } from './schemas.js';
-import { handleError, errorPayload } from './errors.js';
-import { openApiDocument, docsPage } from './openapi.js';
-import { observeHttp, requestIdOptions, requestTraceOf } from '../../tracing/http-observer.js';
+import type { KeyedGeneratorService } from '../../service/types.js';
+import { BigGanError, ERROR_TABLE, quoteValue } from '../../errors.js';
+import { observeHttp, requestIdOptions } from '../../tracing/http-observer.js';
 import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
-import { registerPlayground } from './playground.js';
-import { invalidArgument } from '../../errors.js';
-
-/** Largest `X-Request-Timeout`, ms (as the body's `timeoutMs`). */
-const MAX_REQUEST_TIMEOUT_MS = 600_000;
-
-/**
- * The `X-Request-Timeout` header (ms, the client's deadline): undefined when absent; a value that
- * is not an integer in [1, 600000] is a 400 naming the header.
- */
-function requestTimeoutHeader(request: FastifyRequest): number | undefined {
-  const raw = request.headers['x-request-timeout'];
-  if (raw === undefined) return undefined;
-  const ms = typeof raw === 'string' && /^\d{1,7}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
-  if (!(ms >= 1 && ms <= MAX_REQUEST_TIMEOUT_MS)) {
-    throw invalidArgument('X-Request-Timeout', `must be one integer number of ms in [1, ${MAX_REQUEST_TIMEOUT_MS}]`);
-  }
-  return ms;
-}
-import { classHeaders } from './headers.js';
+import { handleError, errorPayload } from './errors.js';
 import { redactedRequestSerializer } from './redact.js';
 import { clientErrorHandler, serverTimeoutOptions, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
-import { quoteValue } from '../../errors.js';
+import { registerDocs } from './routes/docs.js';
+import { generateRoutes } from './routes/generate.js';
+import { interpolateRoutes } from './routes/interpolate.js';
+import { infoRoutes } from './routes/info.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { registerPlayground } from './playground.js';
 
 /** Options of the HTTP app. */
 export interface HttpAppOptions {
@@ -56,40 +46,8 @@ function withRedaction(logger: FastifyServerOptions['logger']): FastifyServerOpt
   return { ...base, serializers: { ...base.serializers, req: redactedRequestSerializer } };
 }
 
-/** JSON-safe seed: a number when exact as a double, else a decimal string. */
-function seedJson(seed: bigint | undefined): number | string | undefined {
-  if (seed === undefined) return undefined;
-  return seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed.toString();
-}
-
-function imageJson(img: GeneratedImage & { t?: number }): Record<string, unknown> {
-  return {
-    data: img.data.toString('base64'),
-    mimeType: img.mimeType,
-    ...(img.seed !== undefined ? { seed: seedJson(img.seed) } : {}),
-    truncation: img.truncation,
-    class: img.class,
-    index: img.index,
-    ...(img.t !== undefined ? { t: img.t } : {}),
-  };
-}
-
-/**
- * A CallContext whose signal aborts when the client goes away before the answer is sent, so the
- * request's queued samples are dropped and never computed; its timeout is `X-Request-Timeout`.
- */
-function callContext(request: FastifyRequest, reply: FastifyReply): CallContext {
-  const timeoutMs = requestTimeoutHeader(request);
-  const controller = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  const trace = requestTraceOf(request);
-  return { signal: controller.signal, transport: 'http', ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(trace ? { trace } : {}) };
-}
-
 /** Builds the fastify app with every route, schema, error mapping and metric hook. */
-export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
+export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
   const timeouts = { requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS };
   const app = Fastify({
     logger: withRedaction(opts.logger),
@@ -98,13 +56,29 @@ export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: 
     requestTimeout: timeouts.requestTimeoutMs,
     http: serverTimeoutOptions(timeouts),
     clientErrorHandler: clientErrorHandler(metrics, timeouts),
-    // Reject unknown fields instead of silently dropping them, and never coerce types.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     ...requestIdOptions(),
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
   observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: () => service.model.name });
-  app.setErrorHandler(handleError);
+
+  // Validation is the service's contract check for both transports: same messages, counted once.
+  app.setValidatorCompiler(({ schema }) => (data: unknown) => {
+    try {
+      return { value: service.check(schema as TSchema, data) };
+    } catch (error) {
+      return { error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  });
+  app.setErrorHandler((error, request, reply) => {
+    // Client mistakes fastify itself refuses (malformed JSON, body too large, wrong media type)
+    // are refusals too; contract and service refusals are counted where they are raised.
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (!(error instanceof BigGanError) && typeof status === 'number' && status >= 400 && status < 500) {
+      metrics.rejections.inc({ reason: status === 413 ? ERROR_TABLE.PAYLOAD_TOO_LARGE.reason : ERROR_TABLE.INVALID_ARGUMENT.reason });
+    }
+    return handleError(error, request, reply);
+  });
+
   // The methods of each route path, for 405 answers (fastify itself answers 404 to a wrong method).
   const methodsByPath = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
@@ -130,46 +104,13 @@ export function buildHttpApp(service: GeneratorService, metrics: Metrics, opts: 
     metrics.requestDuration.observe({ transport: 'http', route }, reply.elapsedTime / 1000);
   });
 
-  const generate = async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = request.body as GenerateRequest;
-    const ctx = callContext(request, reply);
-    const result = await service.generate(body, { ...ctx, ...(body.timeoutMs ? { timeoutMs: Math.min(body.timeoutMs, ctx.timeoutMs ?? Infinity) } : {}) });
-    if (result.seed !== undefined) reply.header('X-Seed', result.seed.toString());
-    if (result.grid) return reply.type(result.grid.mimeType).send(result.grid.data);
-    if (result.images.length === 1) {
-      const img = result.images[0];
-      reply.header('X-Truncation', String(img.truncation));
-      reply.headers(classHeaders(img.class));
-      return reply.type(img.mimeType).send(img.data);
-    }
-    return reply.send({ ...(result.seed !== undefined ? { seed: seedJson(result.seed) } : {}), width: result.width, height: result.height, images: result.images.map(imageJson) });
-  };
-  for (const url of ['/generate', '/v1/generate']) app.post(url, { schema: { body: generateBody } }, generate);
-
-  const interpolate = async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = request.body as InterpolateRequest;
-    const result = await service.interpolate(body, callContext(request, reply));
-    const out = result.animation ?? result.grid;
-    if (out) return reply.type(out.mimeType).send(out.data);
-    return reply.send({ width: result.width, height: result.height, frames: result.frames.map(imageJson) });
-  };
-  for (const url of ['/interpolate', '/v1/interpolate']) app.post(url, { schema: { body: interpolateBody } }, interpolate);
-
-  app.get('/v1/models', async () => ({ models: [service.model] }));
-  app.get('/v1/classes', async () => ({ classes: service.listClasses() }));
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    const ready = service.isReady();
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
-  });
-  app.get('/metrics', async (_request, reply) => {
-    const registry: Registry = metrics.registry;
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
-  const doc = openApiDocument(opts.version);
-  const page = docsPage(doc);
-  app.get('/openapi.json', async () => doc);
-  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  // Docs first: @fastify/swagger collects the routes registered after it.
+  registerDocs(app, opts.version);
+  app.register(generateRoutes, { service });
+  app.register(interpolateRoutes, { service });
+  app.register(infoRoutes, { service });
+  app.register(healthRoutes, { service });
+  app.register(metricsRoutes, { metrics });
   registerPlayground(app);
   return app;
 }

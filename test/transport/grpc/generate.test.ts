@@ -31,7 +31,7 @@ describe('gRPC Generate', () => {
       class: [207, 'n02099601', { '207': Math.fround(0.7), 'golden retriever': 0.5 }],
       // float 0.4 arrives as 0.4000000059604645; the adapter restores the decimal the client meant.
       truncation: 0.4,
-      seed: 2n ** 64n - 1n,
+      seed: '18446744073709551615',
       count: 3,
       format: 'jpeg',
       timeoutMs: 1500,
@@ -50,13 +50,13 @@ describe('gRPC Generate', () => {
 
   it('round-trips seeds up to 2^64-1 exactly, and tells seed 0 from no seed', async () => {
     const res = await generate(h.client, { classes: [{ index: 1 }], seed: MAX_U64, count: 2 });
-    assert.equal(lastRequest().seed, 18446744073709551615n);
+    assert.equal(lastRequest().seed, '18446744073709551615');
     assert.equal(res.seed, MAX_U64);
     // The fake answers seed + i mod 2^64: the second sample wraps to 0, which must still be present.
     assert.deepEqual(res.images.map((i) => i.seed), [MAX_U64, '0']);
 
     await generate(h.client, { classes: [{ index: 1 }], seed: '0' });
-    assert.equal(lastRequest().seed, 0n);
+    assert.equal(lastRequest().seed, '0');
     await generate(h.client, { classes: [{ index: 1 }] });
     assert.equal('seed' in lastRequest(), false);
   });
@@ -99,8 +99,9 @@ describe('gRPC Generate', () => {
     const cases: [Parameters<typeof generate>[1], RegExp][] = [
       [{ classes: [{ index: 1 }, {}] }, /^classes\[1\]: must set one of index, name or mixture/],
       [{ classes: [{ index: 1 }], z: [1, 2, 3] }, /^z: must hold whole rows of 4 values/],
-      [{ classes: [{ index: 1 }], z: [1, 2, 3, NaN] }, /^z\[0\]\[3\]: must be a finite number/],
-      [{ classVector: [1, 0, 0, 0, 0, -1] }, /^class_vector\[0\]\[5\]: must be >= 0/],
+      [{ classes: [{ index: 1 }], z: [1, 2, 3, NaN] }, /^z\[0\]\[3\]: must be a finite number, got NaN/],
+      [{ classVector: [1, 0, 0, 0, 0, -1] }, /^class_vector\[0\]\[5\]: must be a number >= 0, got -1/],
+      [{ classes: [{ index: 1 }], truncation: 2 }, /^truncation: must be a number in \(0, 1\], got 2$/],
     ];
     for (const [req, message] of cases) {
       const err = await callError(generate(h.client, req));
@@ -112,7 +113,7 @@ describe('gRPC Generate', () => {
 
   it("answers the service's INVALID_ARGUMENT with its message, renamed to the proto's fields", async () => {
     h.service.failWith = invalidArgument('truncation', 'must be a number with 0 < truncation <= 1, got 2');
-    let err = await callError(generate(h.client, { classes: [{ index: 1 }], truncation: 2 }));
+    let err = await callError(generate(h.client, { classes: [{ index: 1 }], truncation: 0.5 }));
     assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
     assert.equal(err.details, 'truncation: must be a number with 0 < truncation <= 1, got 2');
 

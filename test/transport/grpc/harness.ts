@@ -5,12 +5,14 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type {
-  CallContext, ClassInfo, GenerateRequest, GenerateResult, GeneratorService, InterpolateRequest,
-  InterpolateResult, InterpolationFrame, ModelInfo,
+  CacheKeys, CallContext, ClassInfo, GenerateRequest, GenerateResult, InterpolateRequest,
+  InterpolateResult, InterpolationFrame, KeyedGeneratorService, ModelInfo,
 } from '../../../src/service/types.js';
 import { createGrpcServer, createGeneratorClient, type GrpcServer, type GrpcServerOptions, type GeneratorClient } from '../../../src/transport/grpc/server.js';
 import type { GenerateResponseMessage, FrameMessage } from '../../../src/transport/grpc/codec.js';
 import type { GenerateRequestInput, InterpolateRequestInput } from '../../../src/transport/grpc/proto.js';
+import { compileContract } from '../../../src/service/contract/validate.js';
+import type { Static, TSchema } from 'typebox';
 
 /** A small model: 4-long z rows, 6 classes; `parameters` above 2^32 to exercise uint64. */
 export const FAKE_MODEL: ModelInfo = Object.freeze({
@@ -48,15 +50,27 @@ export function abortedWithin(signal: AbortSignal | undefined, ms: number): Prom
 }
 
 /** A GeneratorService that answers deterministic bytes and records what it got. */
-export class FakeService implements GeneratorService {
+export class FakeService implements KeyedGeneratorService {
   readonly model = FAKE_MODEL;
   readonly calls: RecordedCall[] = [];
+  /** Requests refused by the contract check. */
+  rejected = 0;
   /** Thrown by the next generate / interpolate calls (after `hold`). */
   failWith: unknown;
   /** Awaited before answering, e.g. to keep a call in flight until its signal aborts. */
   hold: ((ctx: CallContext) => Promise<void>) | undefined;
   /** Awaited before each interpolation frame after the first. */
   beforeFrame: ((index: number) => Promise<void>) | undefined;
+
+  /** The real contract check (the transport's validation layer), counting refusals. */
+  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
+    const problem = compileContract(schema).problem(value);
+    if (problem) {
+      this.rejected++;
+      throw problem;
+    }
+    return compileContract(schema).parse(value);
+  }
 
   /** Forgets recorded calls and clears every test hook (between tests). */
   reset(): void {
@@ -125,6 +139,17 @@ export class FakeService implements GeneratorService {
     }
     const animated = req.format === undefined || req.format === 'gif';
     return { frames, ...(animated ? { animation: { data: Buffer.from('GIF89a'), mimeType: 'image/gif' } } : {}), width: 128, height: 128 };
+  }
+
+  /** Cache identity as the fake answers it: never cacheable, forms from the request's shape. */
+  generateKeys(req: GenerateRequest): CacheKeys {
+    const count = req.count ?? (Array.isArray(req.z) ? req.z.length : Array.isArray(req.class) ? req.class.length : 1);
+    return { cacheable: false, response: 'fake', count, mimeType: 'image/png', combined: req.grid === true };
+  }
+
+  interpolateKeys(req: InterpolateRequest): CacheKeys {
+    const animated = req.format === undefined || req.format === 'gif';
+    return { cacheable: false, response: 'fake', count: req.frames ?? 3, mimeType: animated ? 'image/gif' : 'image/png', combined: animated || req.grid === true };
   }
 
   listClasses(): readonly ClassInfo[] {

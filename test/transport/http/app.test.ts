@@ -16,6 +16,15 @@ before(async () => {
 });
 
 const post = (url: string, payload: unknown) => s.app.inject({ method: 'POST', url, payload: payload as object });
+
+/** Waits (polling state, never a fixed sleep) until `ready()` holds; fails after `ms`. */
+async function until(ready: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ready()) {
+    if (Date.now() > end) throw new Error('timed out waiting for the expected state');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 const rowsOf = (a: Float32Array, width: number) => Array.from({ length: a.length / width }, (_, i) => Array.from(a.subarray(i * width, (i + 1) * width)));
 
 test('one sample answers with the PNG itself and reports its seed', async () => {
@@ -131,21 +140,33 @@ test('models, classes, health, readiness, metrics and OpenAPI', async () => {
   const doc = (await s.app.inject('/openapi.json')).json() as { openapi: string; paths: Record<string, unknown> };
   assert.equal(doc.openapi, '3.1.0');
   assert.ok(doc.paths['/generate'] && doc.paths['/interpolate']);
+  for (const path of ['/generate', '/v1/generate', '/interpolate', '/v1/interpolate', '/v1/models', '/v1/classes', '/healthz', '/readyz', '/metrics']) {
+    assert.ok(JSON.stringify(doc.paths).includes(`"${path}"`), `${path} is documented`);
+  }
+  const generate = (doc.paths['/generate'] as { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, { content?: Record<string, unknown> }> } }).post;
+  assert.ok(generate.requestBody.content['application/json'].schema.properties.truncation, 'request schema documented');
+  assert.ok(generate.responses['200'].content?.['image/png'] && generate.responses['200'].content['application/json'], 'response schemas documented');
+  assert.ok(generate.responses['400'], 'error answers documented');
+  // Swagger UI, with its assets served from the package (no CDN).
   const docs = await s.app.inject('/docs');
   assert.match(docs.headers['content-type'] as string, /text\/html/);
-  assert.match(docs.body, /POST \/generate/);
+  assert.match(docs.body, /Swagger UI/);
+  const css = await s.app.inject('/docs/static/swagger-ui.css');
+  assert.equal(css.statusCode, 200);
+  assert.doesNotMatch(docs.body, /https?:\/\/(?!localhost)[a-z]/i, 'no remote assets');
 });
 
 test('a full queue answers 503 with Retry-After at once; accepted work still completes', async () => {
   s.engine.hold();
   try {
-    // The first request occupies the (held) engine; the queue (24 samples) then fills up.
-    const running = post('/generate', { class: 207, seed: 1, count: 8 });
-    await new Promise((r) => setTimeout(r, 30));
-    const queued = [post('/generate', { class: 207, seed: 2, count: 16 }), post('/generate', { class: 207, seed: 3, count: 8 })];
-    await new Promise((r) => setTimeout(r, 10));
+    // The first request occupies the (held) engine; the queue (24 samples) then fills up. Seeds are
+    // far apart so no image repeats (identical images in flight would be computed once).
+    const running = post('/generate', { class: 207, seed: 100, count: 8 });
+    await until(() => s.batcher.stats().running === 8);
+    const queued = [post('/generate', { class: 207, seed: 200, count: 16 }), post('/generate', { class: 207, seed: 300, count: 8 })];
+    await until(() => s.batcher.queued === 24);
     const t0 = Date.now();
-    const overloaded = await post('/generate', { class: 207, seed: 4, count: 2 });
+    const overloaded = await post('/generate', { class: 207, seed: 400, count: 2 });
     assert.equal(overloaded.statusCode, 503);
     assert.ok(Number(overloaded.headers['retry-after']) >= 1);
     assert.equal((overloaded.json() as { error: { code: string } }).error.code, 'OVERLOADED');
@@ -166,9 +187,9 @@ test('a request whose timeoutMs passes in the queue gets 504 and never runs', as
   t.engine.hold();
   try {
     const running = t.app.inject({ method: 'POST', url: '/generate', payload: { class: 207, seed: 1, count: 4 } });
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => t.batcher.stats().running === 4);
     const before = t.engine.samplesRun;
-    const late = await t.app.inject({ method: 'POST', url: '/generate', payload: { class: 207, seed: 2, timeoutMs: 40 } });
+    const late = await t.app.inject({ method: 'POST', url: '/generate', payload: { class: 207, seed: 200, timeoutMs: 40 } });
     assert.equal(late.statusCode, 504);
     assert.equal((late.json() as { error: { code: string } }).error.code, 'DEADLINE_EXCEEDED');
     t.engine.release();
@@ -188,16 +209,14 @@ test('a client that disconnects has its queued samples removed, never computed',
   t.engine.hold();
   try {
     const running = t.app.inject({ method: 'POST', url: '/generate', payload: { class: 207, seed: 1, count: 2 } });
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => t.batcher.stats().running === 2);
     const before = t.engine.samplesRun;
     const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/generate', headers: { 'content-type': 'application/json' } });
     req.on('error', () => undefined);
-    req.end(JSON.stringify({ class: 207, seed: 9, count: 6 }));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(t.batcher.queued, 6);
+    req.end(JSON.stringify({ class: 207, seed: 90, count: 6 }));
+    await until(() => t.batcher.queued === 6);
     req.destroy();
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(t.batcher.queued, 0, 'cancelled samples must leave the queue');
+    await until(() => t.batcher.queued === 0); // cancelled samples leave the queue
     t.engine.release();
     assert.equal((await running).statusCode, 200);
     await t.batcher.drain();

@@ -1,0 +1,289 @@
+/**
+ * The response cache in front of the generation service (a GeneratorService decorator, so REST and
+ * gRPC both use it). Seeded answers are deterministic, so:
+ * - each encoded image is kept in a byte-bounded LRU under a key of its engine inputs
+ *   (cache-keys.ts): a count-4 request reuses single images and vice versa;
+ * - identical requests in flight are computed once (single flight); a waiter that goes away does
+ *   not cancel the computation for the others;
+ * - `cacheKeys` plans a request without computing it, so a transport can answer an ETag match
+ *   (304) before any work.
+ * Misses of a count-N request become N single-sample calls of the inner service, submitted in the
+ * same tick, so the batcher still runs them as one batch.
+ */
+import type { TSchema, Static } from 'typebox';
+import { MIME_TYPES } from '../../image/encode.js';
+import { BigGanError, ERROR_TABLE } from '../../errors.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import { planGenerate, planInterpolate, type PlannedSample } from '../request-samples.js';
+import type {
+  CacheKeys, CallContext, ClassInfo, GeneratedImage, GenerateRequest, GenerateResult, GeneratorService, InterpolateRequest,
+  InterpolateResult, InterpolationFrame, KeyedGeneratorService, ModelInfo,
+} from '../types.js';
+import { ByteLru } from './lru-cache.js';
+import { SingleFlight } from './single-flight.js';
+import { compositeKey, imageKey, type KeyContext } from './cache-keys.js';
+
+/** How a request was answered by the cache. */
+export type CacheResult = 'hit' | 'miss' | 'coalesced';
+
+/** Hooks for metrics: one call per lookup, bytes held, entries evicted. */
+export interface CacheObserver {
+  lookup?(result: CacheResult, count: number): void;
+  bytes?(bytes: number): void;
+  evicted?(count: number): void;
+}
+
+/** Settings of the cache. */
+export interface CacheOptions {
+  /** Most bytes of encoded images held; 0 turns the cache off (single flight stays). */
+  readonly maxBytes: number;
+  readonly keyContext: KeyContext;
+  readonly observer?: CacheObserver;
+  /** Counts a request refused here (invalid while planning, or not ready); the inner service counts its own. */
+  readonly onRejected?: (reason: string) => void;
+}
+
+/** A cached interpolation, with its size for the byte bound. */
+interface CachedInterpolation {
+  readonly byteLength: number;
+  readonly result: InterpolateResult;
+}
+
+type Entry = Buffer | CachedInterpolation;
+
+function isInterpolation(e: Entry): e is CachedInterpolation {
+  return !(e instanceof Buffer);
+}
+
+function interpolationSize(r: InterpolateResult): number {
+  return r.frames.reduce((n, f) => n + f.data.byteLength, 0) + (r.animation?.data.byteLength ?? 0) + (r.grid?.data.byteLength ?? 0);
+}
+
+/** The metrics hooks of a cache over `metrics`. */
+export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEvictions'>): CacheObserver {
+  return {
+    lookup: (result, count) => metrics.cacheLookups.inc({ result }, count),
+    bytes: (bytes) => metrics.cacheBytes.set(bytes),
+    evicted: (count) => metrics.cacheEvictions.inc(count),
+  };
+}
+
+/** A GeneratorService with an image cache and single flight in front of `inner`. */
+export class CachingService implements KeyedGeneratorService {
+  private readonly lru: ByteLru<Entry>;
+  private readonly flights = new SingleFlight<Entry>();
+
+  constructor(private readonly inner: GeneratorService, private readonly options: CacheOptions) {
+    this.lru = new ByteLru<Entry>(options.maxBytes, {
+      onEvict: (n) => options.observer?.evicted?.(n),
+      onBytes: (b) => options.observer?.bytes?.(b),
+    });
+  }
+
+  get model(): ModelInfo {
+    return this.inner.model;
+  }
+
+  /** Bytes held by the cache now. */
+  get cachedBytes(): number {
+    return this.lru.bytes;
+  }
+
+  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
+    return this.inner.check(schema, value);
+  }
+
+  isReady(): boolean {
+    return this.inner.isReady();
+  }
+
+  accepting(): boolean {
+    return this.inner.accepting?.() ?? this.inner.isReady();
+  }
+
+  listClasses(): readonly ClassInfo[] {
+    return this.inner.listClasses();
+  }
+
+  onReadinessChange(listener: (ready: boolean) => void): void {
+    this.inner.onReadinessChange(listener);
+  }
+
+  /** Plans `req` (validating it) and returns its cache identity without computing anything. */
+  generateKeys(req: GenerateRequest): CacheKeys {
+    const plan = this.planGenerate(req);
+    const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, plan.format));
+    return {
+      cacheable: req.seed !== undefined || req.z !== undefined,
+      response: compositeKey(`generate\0${plan.grid}`, keys),
+      count: plan.samples.length,
+      mimeType: MIME_TYPES[plan.format],
+      combined: plan.grid,
+    };
+  }
+
+  /** Plans an interpolation and returns its cache identity without computing anything. */
+  interpolateKeys(req: InterpolateRequest): CacheKeys {
+    const { key, plan } = this.interpolationKey(req, 'answer');
+    const seeded = (e: InterpolateRequest['from']) => e.seed !== undefined || e.z !== undefined;
+    const animated = plan.format === 'gif' || (plan.format === 'webp' && !plan.grid);
+    const frameFormat = plan.format === 'gif' ? 'png' : plan.format;
+    return {
+      cacheable: seeded(req.from) && seeded(req.to),
+      response: key,
+      count: plan.samples.length,
+      mimeType: MIME_TYPES[animated ? plan.format : frameFormat],
+      combined: animated || plan.grid,
+    };
+  }
+
+  async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
+    this.checkReady();
+    const plan = this.planGenerate(req);
+    const seed = plan.seed;
+    const size = { width: this.model.resolution, height: this.model.resolution };
+    const mimeType = MIME_TYPES[plan.format];
+    const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, plan.format));
+    const base = { ...(seed !== undefined ? { seed } : {}), ...size };
+    if (plan.grid) {
+      const gridKey = compositeKey('grid', keys);
+      // The drawn seed is passed on, so a random request's grid matches the seed it reports.
+      const inner: GenerateRequest = { ...req, ...(seed !== undefined ? { seed: seed.toString() } : {}) };
+      const data = await this.lookup(gridKey, ctx, async (signal) => {
+        const result = await this.inner.generate(inner, { ...ctx, signal });
+        if (!result.grid) throw new BigGanError('INTERNAL', 'grid request answered without a grid');
+        return result.grid.data;
+      });
+      return { images: [], grid: { data: asBuffer(data), mimeType }, ...base };
+    }
+    // Hits from the LRU; the misses go to the inner service together (one batcher request), shared
+    // with any identical images already being computed.
+    const data: (Buffer | Promise<Entry>)[] = keys.map((k) => this.cachedBuffer(k) ?? Promise.resolve(Buffer.alloc(0)));
+    const missing = keys.flatMap((k, i) => (data[i] instanceof Buffer ? [] : [i]));
+    if (missing.length > 0) {
+      const flights = this.flights.run(missing.map((i) => keys[i]), async (todo, signal) => {
+        const samples = todo.map((j) => plan.samples[missing[j]]);
+        const buffers = await this.computeMany(samples, req, plan.format, { ...ctx, signal });
+        todo.forEach((j, n) => this.store(keys[missing[j]], buffers[n]));
+        return buffers;
+      }, ctx.signal);
+      flights.forEach((f, n) => {
+        data[missing[n]] = f.result;
+        this.options.observer?.lookup?.(f.joined ? 'coalesced' : 'miss', 1);
+      });
+    }
+    const buffers = await Promise.all(data);
+    const images = plan.samples.map((sample, index): GeneratedImage => describe(sample, index, asBuffer(buffers[index]), mimeType));
+    return { images, ...base };
+  }
+
+  async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+    this.checkReady();
+    // Streams need every frame encoded; other answers may hold only the animation or grid.
+    const { key } = this.interpolationKey(req, onFrame ? 'frames' : 'answer');
+    const cached = this.lru.get(key);
+    if (cached !== undefined && isInterpolation(cached)) {
+      this.options.observer?.lookup?.('hit', 1);
+      for (const frame of cached.result.frames) onFrame?.(frame);
+      return cached.result;
+    }
+    if (onFrame) {
+      // A stream delivers frames as they are made, so it runs on its own (no joining midway).
+      this.options.observer?.lookup?.('miss', 1);
+      const result = await this.inner.interpolate(req, ctx, onFrame);
+      this.store(key, { byteLength: interpolationSize(result), result });
+      return result;
+    }
+    const entry = await this.lookup(key, ctx, async (signal) => {
+      const result = await this.inner.interpolate(req, { ...ctx, signal });
+      return { byteLength: interpolationSize(result), result };
+    });
+    if (!isInterpolation(entry)) throw new BigGanError('INTERNAL', 'cache entry of the wrong kind');
+    return entry.result;
+  }
+
+  /** A cached encoded image (counted as a hit), or undefined. */
+  private cachedBuffer(key: string): Buffer | undefined {
+    const hit = this.lru.get(key);
+    if (hit === undefined || isInterpolation(hit)) return undefined;
+    this.options.observer?.lookup?.('hit', 1);
+    return hit;
+  }
+
+  /** The cached value of `key`, or the shared computation of it (stored when done). */
+  private async lookup(key: string, ctx: CallContext, compute: (signal: AbortSignal) => Promise<Entry>): Promise<Entry> {
+    const hit = this.lru.get(key);
+    if (hit !== undefined) {
+      this.options.observer?.lookup?.('hit', 1);
+      return hit;
+    }
+    const [flight] = this.flights.run([key], async (_todo, signal) => {
+      const value = await compute(signal);
+      this.store(key, value);
+      return [value];
+    }, ctx.signal);
+    this.options.observer?.lookup?.(flight.joined ? 'coalesced' : 'miss', 1);
+    return flight.result;
+  }
+
+  private store(key: string, value: Entry): void {
+    if (this.options.maxBytes > 0) this.lru.set(key, value);
+  }
+
+  /**
+   * Samples through the inner service as one explicit-inputs request (exactly the engine's inputs:
+   * z rows and class-vector rows; they share the request's truncation), so they batch together.
+   */
+  private async computeMany(samples: readonly PlannedSample[], req: GenerateRequest, format: GenerateRequest['format'], ctx: CallContext): Promise<Buffer[]> {
+    const many: GenerateRequest = {
+      z: samples.map((s) => Array.from(s.z)),
+      classVector: samples.map((s) => Array.from(s.classVector)),
+      truncation: samples[0].truncation,
+      ...(format !== undefined ? { format } : {}),
+      ...(req.priority !== undefined ? { priority: req.priority } : {}),
+      ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+    };
+    const result = await this.inner.generate(many, ctx);
+    return result.images.map((img) => img.data);
+  }
+
+  /** Plans with the inner service's limits; a refusal here is counted like the inner service's. */
+  private planGenerate(req: GenerateRequest) {
+    return this.counted(() => planGenerate(req, this.model, this.model.maxSamplesPerRequest));
+  }
+
+  private interpolationKey(req: InterpolateRequest, form: string): { key: string; plan: ReturnType<typeof planInterpolate> } {
+    const plan = this.counted(() => planInterpolate(req, this.model, this.model.maxSamplesPerRequest));
+    const frameFormat = plan.format === 'gif' ? 'png' : plan.format;
+    const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, frameFormat));
+    return { key: compositeKey(`interpolate\0${form}\0${plan.format}\0${plan.grid}`, keys), plan };
+  }
+
+  /**
+   * New work is refused while the service is not ready (starting, draining), cache hits and joins
+   * included: a draining replica must send clients elsewhere, as the inner service does.
+   */
+  private checkReady(): void {
+    if (this.inner.accepting?.() ?? this.inner.isReady()) return;
+    this.options.onRejected?.(ERROR_TABLE.UNAVAILABLE.reason);
+    throw new BigGanError('UNAVAILABLE', 'server is not ready (starting up or draining); retry, possibly on another replica');
+  }
+
+  private counted<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof BigGanError && err.code === 'INVALID_ARGUMENT') this.options.onRejected?.(ERROR_TABLE.INVALID_ARGUMENT.reason);
+      throw err;
+    }
+  }
+}
+
+function asBuffer(entry: Entry): Buffer {
+  if (entry instanceof Buffer) return entry;
+  throw new BigGanError('INTERNAL', 'cache entry of the wrong kind');
+}
+
+function describe(s: PlannedSample, index: number, data: Buffer, mimeType: string): GeneratedImage {
+  return { data, mimeType, ...(s.seed !== undefined ? { seed: s.seed } : {}), truncation: s.truncation, class: s.classWeights, index };
+}

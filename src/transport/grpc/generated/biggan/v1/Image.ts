@@ -1,0 +1,67 @@
+// Original file: proto/biggan/v1/biggan.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * One encoded image and how to reproduce it.
+ */
+export interface Image {
+  /**
+   * The encoded image (PNG, JPEG, WebP or GIF bytes).
+   */
+  'data'?: (Buffer | Uint8Array | string);
+  /**
+   * MIME type of `data`: image/png, image/jpeg, image/webp or image/gif.
+   */
+  'mimeType'?: (string);
+  /**
+   * The sample's own seed (request seed + index): a request with this seed and count 1
+   * reproduces it. Unset when z was given explicitly (and on grid / animation images).
+   */
+  'seed'?: (number | string | Long);
+  /**
+   * Truncation the sample was generated with (0 on grid / animation images).
+   */
+  'truncation'?: (number | string);
+  /**
+   * Non-zero class weights, keyed by class index as a decimal string (e.g. {"207": 1}).
+   */
+  'classWeights'?: ({[key: string]: number | string});
+  /**
+   * Position of the sample in the request, from 0.
+   */
+  'index'?: (number);
+  '_seed'?: "seed";
+}
+
+/**
+ * One encoded image and how to reproduce it.
+ */
+export interface Image__Output {
+  /**
+   * The encoded image (PNG, JPEG, WebP or GIF bytes).
+   */
+  'data': (Buffer);
+  /**
+   * MIME type of `data`: image/png, image/jpeg, image/webp or image/gif.
+   */
+  'mimeType': (string);
+  /**
+   * The sample's own seed (request seed + index): a request with this seed and count 1
+   * reproduces it. Unset when z was given explicitly (and on grid / animation images).
+   */
+  'seed'?: (string);
+  /**
+   * Truncation the sample was generated with (0 on grid / animation images).
+   */
+  'truncation': (number);
+  /**
+   * Non-zero class weights, keyed by class index as a decimal string (e.g. {"207": 1}).
+   */
+  'classWeights': ({[key: string]: number});
+  /**
+   * Position of the sample in the request, from 0.
+   */
+  'index': (number);
+  '_seed'?: "seed";
+}

@@ -1,0 +1,34 @@
+/**
+ * Schema pieces the REST routes share: error answers and binary image bodies, for validation-free
+ * serialisation and for the OpenAPI document.
+ */
+import { Type } from 'typebox';
+import { ErrorResponseSchema } from '../../../service/contract/schemas.js';
+import type { KeyedGeneratorService } from '../../../service/types.js';
+
+/** Options of every route plugin. */
+export interface RouteOptions {
+  readonly service: KeyedGeneratorService;
+}
+
+/** Encoded image bytes (a Buffer in the handler, `format: binary` in OpenAPI). */
+export const BinaryImage = Type.Unsafe<Buffer>({ type: 'string', format: 'binary' });
+
+/** The error answers of a computing route. */
+export const ERROR_RESPONSES = {
+  400: { ...ErrorResponseSchema, description: 'Invalid request: the message names the field and the allowed values.' },
+  413: { ...ErrorResponseSchema, description: 'Request body too large.' },
+  503: { ...ErrorResponseSchema, description: 'Overloaded (the queue cannot start it in time) or not ready / draining; see Retry-After.' },
+  504: { ...ErrorResponseSchema, description: 'The request waited in the queue longer than its timeout.' },
+  500: { ...ErrorResponseSchema, description: 'A server fault (never the client\'s); details are logged, not sent.' },
+};
+
+/** Response bodies of single images, by MIME type. */
+export const IMAGE_CONTENT = {
+  'image/png': { schema: BinaryImage },
+  'image/jpeg': { schema: BinaryImage },
+  'image/webp': { schema: BinaryImage },
+};
+
+/** Response bodies of animations and images, by MIME type. */
+export const ANIMATION_CONTENT = { 'image/gif': { schema: BinaryImage }, ...IMAGE_CONTENT };
