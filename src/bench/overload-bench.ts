@@ -44,7 +44,8 @@ const f0 = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : '-');
 /** Runs the overload benchmark and writes its report to stdout. */
 export async function runOverloadBench(opts: OverloadOptions): Promise<void> {
   // Default batching and admission: the numbers describe what an operator gets out of the box.
-  const { config } = parseServerConfig(['--weights', opts.weights, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--log-level', 'warn', ...opts.serverArgs], {});
+  // No response cache: the gRPC phase repeats the HTTP phase's seeds, and overload is about compute.
+  const { config } = parseServerConfig(['--weights', opts.weights, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--log-level', 'warn', '--cache-size', '0', ...opts.serverArgs], {});
   const server = await startServer(config, { logger: false });
   try {
     const [raw] = await benchEngine(server.engine, { batchSizes: [config.maxBatchSize], minSeconds: opts.engineSeconds });

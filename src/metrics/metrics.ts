@@ -59,7 +59,7 @@ export function createMetrics(): Metrics {
   const engineFailures = new Counter({ name: 'biggan_engine_failures_total', help: 'Engine calls that failed.', registers });
   const nonFiniteOutputs = new Counter({ name: 'biggan_nonfinite_outputs_total', help: 'Samples the engine answered with NaN or infinite values (their requests got an error).', registers });
   const encodeDuration = new Histogram({ name: 'biggan_encode_duration_seconds', help: 'Image encoding time per image, by format.', labelNames: ['format'] as const, buckets: LATENCY_BUCKETS, registers });
-  const images = new Counter({ name: 'biggan_images_generated_total', help: 'Images generated and returned.', labelNames: ['transport'] as const, registers });
+  const images = new Counter({ name: 'biggan_images_generated_total', help: 'Images returned to clients: computed by the engine, or answered from the response cache or from an identical request in flight.', labelNames: ['transport'] as const, registers });
   const rejections = new Counter({ name: 'biggan_rejections_total', help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.', labelNames: ['reason'] as const, registers });
   const estimatedWait = new Gauge({ name: 'biggan_queue_estimated_wait_seconds', help: 'Predicted wait before a new 1-sample request would start in the engine (from the measured engine time); admission refuses requests predicted to wait longer than --max-queue-wait-ms.', registers });
   const modelInfo = new Gauge({ name: 'biggan_model_info', help: 'The model being served (always 1), labelled with model, engine, backend and resolution.', labelNames: ['model', 'engine', 'backend', 'resolution'] as const, registers });

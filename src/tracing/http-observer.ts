@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import { RequestTrace } from './request-trace.js';
 import { endSpan, startServerSpan, type Tracing } from './tracing.js';
+import { redactUrl } from './redact.js';
 
 /** Routes logged at debug: probes and scrapes would otherwise drown the request lines. */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -63,6 +64,8 @@ export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; mode
     const line = {
       route,
       method: request.method,
+      // The URL as sent, with secret-looking query parameters (api_key, token, ...) redacted.
+      url: redactUrl(request.url),
       status,
       latencyMs: +reply.elapsedTime.toFixed(1),
       ...(rt && rt.images > 0 ? { images: rt.images, model: opts.model() } : {}),

@@ -26,9 +26,13 @@ import { compositeKey, imageKey, type KeyContext } from './cache-keys.js';
 /** How a request was answered by the cache. */
 export type CacheResult = 'hit' | 'miss' | 'coalesced';
 
-/** Hooks for metrics: one call per lookup, bytes held, entries evicted. */
+/**
+ * Hooks for metrics: one call per lookup (with the images it answers and the caller's transport,
+ * so images served from the cache or from another request's computation count as returned; the
+ * inner service counts the ones it computes), bytes held, entries evicted.
+ */
 export interface CacheObserver {
-  lookup?(result: CacheResult, count: number): void;
+  lookup?(result: CacheResult, images: number, transport: CallContext['transport']): void;
   bytes?(bytes: number): void;
   evicted?(count: number): void;
 }
@@ -60,9 +64,12 @@ function interpolationSize(r: InterpolateResult): number {
 }
 
 /** The metrics hooks of a cache over `metrics`. */
-export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEvictions'>): CacheObserver {
+export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEvictions' | 'images'>): CacheObserver {
   return {
-    lookup: (result, count) => metrics.cacheLookups.inc({ result }, count),
+    lookup: (result, images, transport) => {
+      metrics.cacheLookups.inc({ result });
+      if (result !== 'miss') metrics.images.inc({ transport }, images);
+    },
     bytes: (bytes) => metrics.cacheBytes.set(bytes),
     evicted: (count) => metrics.cacheEvictions.inc(count),
   };
@@ -149,7 +156,7 @@ export class CachingService implements KeyedGeneratorService {
       const gridKey = compositeKey('grid', keys);
       // The drawn seed is passed on, so a random request's grid matches the seed it reports.
       const inner: GenerateRequest = { ...req, ...(seed !== undefined ? { seed: seed.toString() } : {}) };
-      const data = await this.lookup(gridKey, ctx, async (signal) => {
+      const data = await this.lookup(gridKey, ctx, plan.samples.length, async (signal) => {
         const result = await this.inner.generate(inner, { ...ctx, signal });
         if (!result.grid) throw new BigGanError('INTERNAL', 'grid request answered without a grid');
         return result.grid.data;
@@ -158,7 +165,7 @@ export class CachingService implements KeyedGeneratorService {
     }
     // Hits from the LRU; the misses go to the inner service together (one batcher request), shared
     // with any identical images already being computed.
-    const data: (Buffer | Promise<Entry>)[] = keys.map((k) => this.cachedBuffer(k) ?? Promise.resolve(Buffer.alloc(0)));
+    const data: (Buffer | Promise<Entry>)[] = keys.map((k) => this.cachedBuffer(k, ctx) ?? Promise.resolve(Buffer.alloc(0)));
     const missing = keys.flatMap((k, i) => (data[i] instanceof Buffer ? [] : [i]));
     if (missing.length > 0) {
       const flights = this.flights.run(missing.map((i) => keys[i]), async (todo, signal) => {
@@ -169,7 +176,7 @@ export class CachingService implements KeyedGeneratorService {
       }, ctx.signal);
       flights.forEach((f, n) => {
         data[missing[n]] = f.result;
-        this.options.observer?.lookup?.(f.joined ? 'coalesced' : 'miss', 1);
+        this.options.observer?.lookup?.(f.joined ? 'coalesced' : 'miss', 1, ctx.transport);
       });
     }
     const buffers = await Promise.all(data);
@@ -180,21 +187,22 @@ export class CachingService implements KeyedGeneratorService {
   async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
     this.checkReady();
     // Streams need every frame encoded; other answers may hold only the animation or grid.
-    const { key } = this.interpolationKey(req, onFrame ? 'frames' : 'answer');
+    const { key, plan } = this.interpolationKey(req, onFrame ? 'frames' : 'answer');
+    const frames = plan.samples.length;
     const cached = this.lru.get(key);
     if (cached !== undefined && isInterpolation(cached)) {
-      this.options.observer?.lookup?.('hit', 1);
+      this.options.observer?.lookup?.('hit', frames, ctx.transport);
       for (const frame of cached.result.frames) onFrame?.(frame);
       return cached.result;
     }
     if (onFrame) {
       // A stream delivers frames as they are made, so it runs on its own (no joining midway).
-      this.options.observer?.lookup?.('miss', 1);
+      this.options.observer?.lookup?.('miss', frames, ctx.transport);
       const result = await this.inner.interpolate(req, ctx, onFrame);
       this.store(key, { byteLength: interpolationSize(result), result });
       return result;
     }
-    const entry = await this.lookup(key, ctx, async (signal) => {
+    const entry = await this.lookup(key, ctx, frames, async (signal) => {
       const result = await this.inner.interpolate(req, { ...ctx, signal });
       return { byteLength: interpolationSize(result), result };
     });
@@ -203,18 +211,18 @@ export class CachingService implements KeyedGeneratorService {
   }
 
   /** A cached encoded image (counted as a hit), or undefined. */
-  private cachedBuffer(key: string): Buffer | undefined {
+  private cachedBuffer(key: string, ctx: CallContext): Buffer | undefined {
     const hit = this.lru.get(key);
     if (hit === undefined || isInterpolation(hit)) return undefined;
-    this.options.observer?.lookup?.('hit', 1);
+    this.options.observer?.lookup?.('hit', 1, ctx.transport);
     return hit;
   }
 
   /** The cached value of `key`, or the shared computation of it (stored when done). */
-  private async lookup(key: string, ctx: CallContext, compute: (signal: AbortSignal) => Promise<Entry>): Promise<Entry> {
+  private async lookup(key: string, ctx: CallContext, images: number, compute: (signal: AbortSignal) => Promise<Entry>): Promise<Entry> {
     const hit = this.lru.get(key);
     if (hit !== undefined) {
-      this.options.observer?.lookup?.('hit', 1);
+      this.options.observer?.lookup?.('hit', images, ctx.transport);
       return hit;
     }
     const [flight] = this.flights.run([key], async (_todo, signal) => {
@@ -222,7 +230,7 @@ export class CachingService implements KeyedGeneratorService {
       this.store(key, value);
       return [value];
     }, ctx.signal);
-    this.options.observer?.lookup?.(flight.joined ? 'coalesced' : 'miss', 1);
+    this.options.observer?.lookup?.(flight.joined ? 'coalesced' : 'miss', images, ctx.transport);
     return flight.result;
   }
 

@@ -7,7 +7,7 @@
  */
 import { Compile, type Validator } from 'typebox/compile';
 import type { Static, TSchema } from 'typebox';
-import { invalidArgument, type BigGanError } from '../../errors.js';
+import { invalidArgument, quoteValue, type BigGanError } from '../../errors.js';
 
 /** One error as TypeBox (ajv-compatible) reports it. */
 interface SchemaError {
@@ -18,24 +18,8 @@ interface SchemaError {
   readonly message: string;
 }
 
-/** Longest client value quoted in a message (a longer one is cut and marked). */
-const MAX_QUOTED_CHARS = 64;
-
-/** A client value for an error message, JSON-like and cut to a sane length. */
-export function quoted(value: unknown): string {
-  let text: string;
-  if (value === undefined) text = 'nothing';
-  else if (typeof value === 'bigint') text = value.toString();
-  else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
-  else {
-    try {
-      text = JSON.stringify(value) ?? String(value);
-    } catch {
-      text = String(value);
-    }
-  }
-  return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}... (${text.length} characters)` : text;
-}
+/** A client value for an error message, cut to a sane length (one wording for every message). */
+export const quoted = (value: unknown): string => quoteValue(value);
 
 /** JSON-pointer segments with ~0/~1 unescaped. */
 function pointerParts(pointer: string): string[] {

@@ -15,7 +15,7 @@ import { BigGanError, ERROR_TABLE, quoteValue } from '../../errors.js';
 import { observeHttp, requestIdOptions } from '../../tracing/http-observer.js';
 import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
 import { handleError, errorPayload } from './errors.js';
-import { redactedRequestSerializer } from './redact.js';
+import { redactedRequestSerializer } from '../../tracing/redact.js';
 import { clientErrorHandler, serverTimeoutOptions, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
 import { registerDocs } from './routes/docs.js';
 import { generateRoutes } from './routes/generate.js';

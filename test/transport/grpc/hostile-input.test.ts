@@ -44,7 +44,7 @@ describe('gRPC with hostile input on the real service', () => {
   it('answers an 80 kB format, class name or mixture key with a short INVALID_ARGUMENT at once; the connection still works', async () => {
     const cases: [object, RegExp][] = [
       [{ classes: [{ index: 1 }], format: HUGE }, /^format: must be one of png, jpeg, webp, got "x{20,}\.\.\." \(80000 characters\)$/],
-      [{ classes: [{ name: HUGE }] }, /^classes\[0\]: unknown class "x+\.\.\." \(80000 characters\)/],
+      [{ classes: [{ name: HUGE }] }, /^classes\[0\]: must be 1\.\.200 characters, got 80000$/],
       [{ classes: [{ mixture: { weights: { [HUGE]: 1 } } }] }, /^classes\[0\]\["x+\.\.\." \(80000 characters\)\]: unknown class/],
     ];
     for (const [req, message] of cases) {
@@ -62,7 +62,7 @@ describe('gRPC with hostile input on the real service', () => {
 
   it('refuses |z| > 100 naming the element; NaN and Infinity too', async () => {
     const z = Array.from({ length: 128 }, () => 0.5);
-    for (const [bad, pattern] of [[1e30, /within \[-100, 100\]/], [-101, /within \[-100, 100\]/], [NaN, /finite/], [Infinity, /finite/]] as const) {
+    for (const [bad, pattern] of [[1e30, /must be a number in \[-100, 100\]/], [-101, /must be a number in \[-100, 100\]/], [NaN, /finite/], [Infinity, /finite/]] as const) {
       const row = [...z];
       row[5] = bad;
       const err = await callError(generate(client, { classes: [{ index: 1 }], z: [...z, ...row] }, 5_000));
@@ -71,7 +71,7 @@ describe('gRPC with hostile input on the real service', () => {
       assert.match(err.details, pattern);
       const { error } = await interpolateAll(client, { from: { z: row, class: { index: 1 } }, to: { seed: '1', class: { index: 2 } }, frames: 2 });
       assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
-      assert.match(error?.details ?? '', /^from\.z\[0\]\[5\]: /);
+      assert.match(error?.details ?? '', /^from\.z\[5\]: /);
     }
     const edge = [100, -100, ...z.slice(2)];
     const ok = await generate(client, { classes: [{ index: 1 }], z: edge }, 5_000);

@@ -1,7 +1,7 @@
 /** Redaction of secret-looking query parameters in logged URLs. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { redactUrl } from '../../../src/transport/http/redact.js';
+import { redactUrl } from '../../../src/tracing/redact.js';
 import { quoteValue, truncateText } from '../../../src/errors.js';
 
 test('secret-looking parameters are redacted; everything else is kept byte for byte', () => {

@@ -27,7 +27,8 @@ export interface GenerateRequest {
    */
   'seed'?: (number | string | Long);
   /**
-   * Explicit latents, count x z_dim floats (row-major), used as given (not truncated). Empty = unset.
+   * Explicit latents, count x z_dim floats (row-major), used as given (not truncated), each
+   * within [-100, 100] (the prior lives in [-2, 2]; NaN and infinities are refused). Empty = unset.
    */
   'z'?: (number | string)[];
   /**
@@ -78,7 +79,8 @@ export interface GenerateRequest__Output {
    */
   'seed'?: (string);
   /**
-   * Explicit latents, count x z_dim floats (row-major), used as given (not truncated). Empty = unset.
+   * Explicit latents, count x z_dim floats (row-major), used as given (not truncated), each
+   * within [-100, 100] (the prior lives in [-2, 2]; NaN and infinities are refused). Empty = unset.
    */
   'z': (number)[];
   /**

@@ -30,12 +30,14 @@ export interface InterpolateRequest {
    */
   'truncation'?: (number | string);
   /**
-   * "gif" (default) or "webp": frames plus one looping animation; "png" or "jpeg": frames only
-   * (plus a grid with `grid`). Frames of a gif interpolation are sent as PNG.
+   * "gif" (default without `grid`) or "webp": frames plus one looping animation; "png" (default
+   * with `grid`) or "jpeg": frames only (plus a grid with `grid`). Frames of a gif interpolation
+   * are sent as PNG.
    */
   'format'?: (string);
   /**
-   * true: also send all frames tiled in one image (Frame.grid on the last message).
+   * true: also send all frames tiled in one still image (Frame.grid on the last message), in
+   * png, jpeg or webp; with format "gif" the call fails with INVALID_ARGUMENT.
    */
   'grid'?: (boolean);
   /**
@@ -75,12 +77,14 @@ export interface InterpolateRequest__Output {
    */
   'truncation': (number);
   /**
-   * "gif" (default) or "webp": frames plus one looping animation; "png" or "jpeg": frames only
-   * (plus a grid with `grid`). Frames of a gif interpolation are sent as PNG.
+   * "gif" (default without `grid`) or "webp": frames plus one looping animation; "png" (default
+   * with `grid`) or "jpeg": frames only (plus a grid with `grid`). Frames of a gif interpolation
+   * are sent as PNG.
    */
   'format': (string);
   /**
-   * true: also send all frames tiled in one image (Frame.grid on the last message).
+   * true: also send all frames tiled in one still image (Frame.grid on the last message), in
+   * png, jpeg or webp; with format "gif" the call fails with INVALID_ARGUMENT.
    */
   'grid': (boolean);
   /**
