@@ -12,10 +12,11 @@
  */
 import type { SpanContext } from '@opentelemetry/api';
 import type { Engine, EngineBatch, EngineOutput } from '../engine/engine.js';
-import { BigGanError, invalidArgument } from '../errors.js';
+import { BigGanError, invalidArgument, quoteValue } from '../errors.js';
 import { realClock, type Clock } from './clock.js';
 import { EngineTimeModel } from './engine-time.js';
-import { SampleQueue, type Priority, type QueuedSample } from './queue.js';
+import { SampleQueue, PRIORITIES, type Priority, type QueuedSample } from './queue.js';
+import { checkTruncation } from '../latents/truncation.js';
 
 /** Batching settings, named after Triton's `dynamic_batching` and queue policy. */
 export interface BatcherSettings {
@@ -634,15 +635,13 @@ export class Batcher {
       if (s.classVector.length !== numClasses) {
         throw invalidArgument(`samples[${i}].classVector`, `must have ${numClasses} values, got ${s.classVector.length}`);
       }
-      if (!(s.truncation > 0 && s.truncation <= 1)) {
-        throw invalidArgument(`samples[${i}].truncation`, `must be in (0, 1], got ${s.truncation}`);
-      }
+      checkTruncation(s.truncation, `samples[${i}].truncation`);
     });
     if (opts.timeoutMs !== undefined && Number.isNaN(opts.timeoutMs)) {
       throw invalidArgument('timeoutMs', 'must be a number of ms');
     }
-    if (opts.priority !== undefined && opts.priority !== 'normal' && opts.priority !== 'high') {
-      throw invalidArgument('priority', `must be 'normal' or 'high', got ${JSON.stringify(opts.priority)}`);
+    if (opts.priority !== undefined && !PRIORITIES.includes(opts.priority)) {
+      throw invalidArgument('priority', `must be one of ${PRIORITIES.join(', ')}, got ${quoteValue(opts.priority)}`);
     }
   }
 }

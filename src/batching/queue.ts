@@ -5,8 +5,10 @@
  * `priority_levels`). Time is whatever the caller passes in (ms), so tests need no clock.
  */
 
-/** Priority level of a request; 'high' samples are always taken before 'normal' ones. */
-export type Priority = 'normal' | 'high';
+/** Priority levels, lowest first: 'high' samples are always taken before 'normal' ones. */
+export const PRIORITIES = ['normal', 'high'] as const;
+/** Priority level of a request. */
+export type Priority = (typeof PRIORITIES)[number];
 
 /** What the queue needs to know about one sample; the batcher extends it with the payload. */
 export interface QueuedSample {

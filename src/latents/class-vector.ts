@@ -106,23 +106,3 @@ export function parseClassVectorRows(rows: unknown, numClasses: number, field: s
 export function parseZRows(rows: unknown, zDim: number, field: string): Float32Array {
   return parseRows(rows, zDim, field, 'z_dim values', boundedZ);
 }
-
-/**
- * Validates gRPC's flattened row-major rows (repeated float): a non-empty list whose length is a
- * multiple of `width`, of finite numbers (>= 0 with `nonNegative`, for class vectors; within
- * +-MAX_ABS_Z with `latent`, for z).
- * Returns [length / width, width] float32; errors name the element as field[row][col].
- */
-export function flatRows(values: readonly number[], width: number, field: string, options: { nonNegative?: boolean; latent?: boolean } = {}): Float32Array {
-  if (!Number.isSafeInteger(width) || width <= 0) throw new BigGanError('INTERNAL', `row width must be a positive integer, got ${width}`);
-  if (!Array.isArray(values) || values.length === 0 || values.length % width !== 0) {
-    const n = Array.isArray(values) ? values.length : 0;
-    throw invalidArgument(field, `must hold whole rows of ${width} values (row-major), so a non-zero multiple of ${width} values, got ${n}`);
-  }
-  const check = options.nonNegative ? nonNegativeF32 : options.latent ? boundedZ : finiteF32;
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    out[i] = checkValue(values[i], `${field}[${Math.floor(i / width)}][${i % width}]`, check);
-  }
-  return out;
-}

@@ -25,8 +25,6 @@ export interface StatRows {
   readonly weightsFloat64: readonly number[];
 }
 
-// Kept for service/request-samples.ts until it imports latents/truncation.ts itself (issue 9).
-export { checkTruncation } from '../latents/truncation.js';
 
 /** The reference's row selection for `truncation` with `nStats` rows. */
 export function statRows(truncation: number, nStats: number): StatRows {

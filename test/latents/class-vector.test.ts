@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classVector, describeClass, flatRows, parseClassVectorRows, parseZRows } from '../../src/latents/class-vector.js';
+import { classVector, describeClass, parseClassVectorRows, parseZRows } from '../../src/latents/class-vector.js';
 
 describe('classVector', () => {
   it('is one-hot for an index, a numeric string, a WordNet id or a name', () => {
@@ -95,19 +95,3 @@ describe('parseZRows', () => {
   });
 });
 
-describe('flatRows', () => {
-  it('reads row-major flattened rows', () => {
-    assert.deepEqual(flatRows([1, 2, 3, 4, 5, 6], 3, 'z'), Float32Array.from([1, 2, 3, 4, 5, 6]));
-  });
-
-  it('requires a non-zero multiple of the width', () => {
-    assert.throws(() => flatRows([1, 2, 3, 4], 3, 'z'), { field: 'z', message: /multiple of 3 values, got 4/ });
-    assert.throws(() => flatRows([], 3, 'z'), { field: 'z', message: /got 0/ });
-  });
-
-  it('names the element as field[row][col] and checks signs on request', () => {
-    assert.throws(() => flatRows([0, 0, 0, 0, Infinity, 0], 3, 'z'), { field: 'z[1][1]' });
-    assert.deepEqual(flatRows([-1, 0], 2, 'z'), Float32Array.from([-1, 0]));
-    assert.throws(() => flatRows([0, 0, 0, -1], 2, 'classVector', { nonNegative: true }), { field: 'classVector[1][1]', message: />= 0/ });
-  });
-});

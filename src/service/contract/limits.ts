@@ -10,17 +10,11 @@ import { INTERPOLATION_METHODS, type InterpolationMethod } from '../../latents/i
 export { IMAGE_FORMATS, INTERPOLATION_METHODS };
 export type { ImageFormat, AnimationFormat, InterpolationMethod };
 
-/** Default truncation, as in the TF Hub demo. */
-export const DEFAULT_TRUNCATION = 0.4;
-/** Truncation must satisfy TRUNCATION_MIN < t <= TRUNCATION_MAX (it selects batch-norm statistics). */
-export const TRUNCATION_MIN = 0;
-export const TRUNCATION_MAX = 1;
-
-/** Queue priorities: `high` is batched before `normal`; FIFO within a level. */
-export const PRIORITIES = ['normal', 'high'] as const;
-/** Queue priority of a request. */
-export type Priority = (typeof PRIORITIES)[number];
-export const DEFAULT_PRIORITY: Priority = 'normal';
+// The truncation rule and the priorities live with the modules that enforce them (the model's
+// statistics rule, the batcher's queue); the contract re-exports them so its schemas use the same values.
+export { DEFAULT_TRUNCATION, TRUNCATION_MAX, TRUNCATION_MIN_EXCLUSIVE as TRUNCATION_MIN } from '../../latents/truncation.js';
+export { PRIORITIES, type Priority } from '../../batching/queue.js';
+export const DEFAULT_PRIORITY = 'normal' as const;
 
 /** Animation formats of /interpolate (one looping image of every frame). */
 export const ANIMATION_FORMATS: readonly AnimationFormat[] = ['gif', 'webp'];
@@ -34,17 +28,13 @@ export const DEFAULT_FRAMES = 8;
 
 /** Longest queue timeout a request may ask for, ms. */
 export const MAX_TIMEOUT_MS = 10 * 60 * 1000;
-/**
- * Largest |z| accepted in explicit latents. The prior lives in [-2, 2] (truncated normal); values
- * far outside it only produce flat, meaningless images, and 1e30 would overflow activations.
- */
-export const MAX_ABS_Z = 100;
+/** Largest |z| in explicit latents, and the longest class name: owned by the latents module that enforces them. */
+export { MAX_ABS_Z } from '../../latents/class-vector.js';
+export { MAX_CLASS_NAME_CHARS } from '../../latents/imagenet-classes.js';
 /** Most rows (samples) an explicit z / classVector may hold; the per-request sample limit applies too. */
 export const MAX_ROWS = 1024;
 /** Most values in one row: far above any model's z_dim (128) or class count (1000). */
 export const MAX_ROW_VALUES = 100_000;
-/** Longest class name or WordNet id accepted (the longest ImageNet name is under 100 characters). */
-export const MAX_CLASS_NAME_CHARS = 200;
 /** Most entries in a class mixture. */
 export const MAX_MIXTURE_ENTRIES = 1000;
 /** Largest seed: seeds are unsigned 64-bit. */
