@@ -20,13 +20,23 @@ async function waitFor(fn: () => Promise<boolean>, ms: number): Promise<void> {
 }
 
 test('SIGTERM drains: readiness goes false, new work gets 503, accepted work completes, exit 0', async () => {
-  const port = 20000 + Math.floor(Math.random() * 20000);
   // 64 samples at batch size 1 keep the engine busy for a while, so work is in flight at SIGTERM.
   // (ort runs off the event loop, so the server keeps answering probes while it computes.)
-  const child = spawn(process.execPath, [CLI, 'serve', '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', String(port), '--grpc-port', '0', '--engine', 'ort', '--max-batch-size', '1', '--max-samples-per-request', '64', '--grace-period-ms', '60000', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--engine', 'ort', '--max-batch-size', '1', '--max-samples-per-request', '64', '--grace-period-ms', '60000', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Port 0: the server picks a free port and logs it ("listening", JSON on stdout).
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      const m = /"httpPort":(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', () => reject(new Error(`exited before listening: ${stderr}`)));
+  });
+  child.stdout.resume();
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 30_000);
