@@ -1,8 +1,7 @@
 /**
  * The package's public API (package.json `main`): load a model, create an engine and generate
  * images in-process, or start the whole server. Everything here is also what the CLI uses.
- * A typed client for the REST API is not here yet: it will come from the request schemas once
- * they are the single source of truth (issue 9).
+ * `createRestClient` is a typed client for the REST API, its request types from the contract.
  */
 // Serving: the REST + gRPC server and its validated settings.
 export { startServer, type RunningServer } from './server.js';
@@ -24,3 +23,6 @@ export { toRgb8, sampleView } from './image/convert.js';
 export { encodeImage, makeGrid, IMAGE_FORMATS, type ImageFormat, type Rgb8Image } from './image/encode.js';
 // Errors: one type with a code, mapped to HTTP and gRPC statuses by ERROR_TABLE.
 export { BigGanError, ERROR_TABLE, type ErrorCode } from './errors.js';
+// Clients: the REST API, typed by the request contract.
+export { createRestClient, type RestClient, type RestClientOptions, type ClientImage } from './client/rest-client.js';
+export type { GenerateRequest, InterpolateRequest } from './service/contract/schemas.js';
