@@ -1,30 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BigGanError } from '../../src/errors.js';
 import { loadModelFolder } from '../../src/model/load-model.js';
 import { FIXTURE_DIR } from '../weights/helpers.js';
+import { rejectsWith, withDir } from '../helpers/temp.js';
 
-async function rejectsWith(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof BigGanError, `expected BigGanError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, re);
-    return true;
-  });
-}
-
-/** A fresh temporary folder, removed after `fn`. */
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'biggan-load-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('loadModelFolder loads the fixture and reports config and weight problems with their paths', async () => {
   const m = await loadModelFolder(FIXTURE_DIR);

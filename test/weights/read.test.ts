@@ -1,34 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BigGanError } from '../../src/errors.js';
 import { expectedStateDict, parseConfig } from '../../src/model/config.js';
 import { detectWeightFormat, findWeightFile, parseStateDict, readStateDict } from '../../src/weights/read.js';
 import { validateWeights } from '../../src/model/load-model.js';
 import { FIXTURE_DIR, bytesOf } from './helpers.js';
+import { rejectsWith, withDir } from '../helpers/temp.js';
 
 const config = parseConfig(JSON.parse(readFileSync(`${FIXTURE_DIR}/config.json`, 'utf8')));
 
-async function rejectsWith(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof BigGanError, `expected BigGanError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.match(e.message, re);
-    return true;
-  });
-}
-
-/** A fresh temporary folder, removed after `fn`. */
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'biggan-read-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('all three fixture formats load as the same 506 validated tensors, bit for bit', async () => {
   const st = await readStateDict(`${FIXTURE_DIR}/model.safetensors`);
