@@ -139,6 +139,12 @@ describe('Ingress', () => {
     assert.match(a['nginx.ingress.kubernetes.io/configuration-snippet'], /^proxy_cache_lock on;$/m);
   });
 
+  test('NOTES show a cacheable GET URL through the Ingress', () => {
+    const r = helm(['install', 'rel', chartDir, '--namespace', 'ml', '--dry-run=client', '-f', scenario]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout.slice(r.stdout.indexOf('NOTES:')), /curl -sI "https:\/\/biggan\.example\.com\/generate\?class=207&seed=7/);
+  });
+
   test('any host, several paths, no TLS without a secret', () => {
     const plain = one<Ingress>(render('--set', 'ingress.enabled=true', '--set', 'ingress.paths[0].path=/generate', '--set', 'ingress.paths[0].pathType=Prefix', '--set', 'ingress.paths[1].path=/v1', '--set', 'ingress.paths[1].pathType=Prefix'), 'Ingress');
     assert.equal(plain.spec.tls, undefined);
