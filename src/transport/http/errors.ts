@@ -13,6 +13,10 @@ export function errorPayload(code: ErrorCode | string, message: string, field?: 
 
 /** fastify error handler: the single place errors become HTTP answers. */
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // A seeded route sets ETag and an immutable Cache-Control before computing (to answer 304 early);
+  // an error must not inherit them, or shared caches would keep it in place of the image.
+  reply.removeHeader('etag');
+  reply.header('Cache-Control', 'no-store');
   if (err instanceof BigGanError) {
     const status = ERROR_TABLE[err.code].http;
     if (err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));

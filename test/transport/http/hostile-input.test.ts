@@ -88,11 +88,14 @@ test('interpolate with gif and grid is refused naming grid; a grid without forma
 test('a wrong method answers 405 with Allow; an unknown path stays 404', async () => {
   const app = buildHttpApp(new FakeService(), createMetrics(), { bodyLimitBytes: 1024, version: 'test' });
   const cases: [string, string, string][] = [
-    ['DELETE', '/generate', 'GET, HEAD, POST'],
+    // GET /generate is a route too (seeded URLs): another method on it names both.
+    ['PUT', '/generate', 'GET, HEAD, POST'],
     ['OPTIONS', '/v1/generate', 'GET, HEAD, POST'],
     ['PUT', '/interpolate?x=1', 'POST'],
     ['DELETE', '/healthz', 'GET, HEAD'],
     ['POST', '/metrics', 'GET, HEAD'],
+    // The playground page lives at /.
+    ['OPTIONS', '/', 'GET, HEAD'],
   ];
   for (const [method, url, allow] of cases) {
     const res = await app.inject({ method: method as 'GET', url });
@@ -100,7 +103,7 @@ test('a wrong method answers 405 with Allow; an unknown path stays 404', async (
     assert.equal(res.headers.allow, allow);
     assert.equal(errorOf(res).code, 'METHOD_NOT_ALLOWED');
   }
-  for (const [method, url] of [['GET', '/nope'], ['POST', '/generate/extra'], ['OPTIONS', '/no-such-page']]) {
+  for (const [method, url] of [['GET', '/nope'], ['POST', '/generate/extra'], ['OPTIONS', '/nope']]) {
     const res = await app.inject({ method: method as 'GET', url });
     assert.equal(res.statusCode, 404, `${method} ${url}`);
     assert.equal(res.headers.allow, undefined);
