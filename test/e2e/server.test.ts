@@ -114,7 +114,7 @@ function queueDepth(): number {
 
 async function batchCounts(): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const sum = Number(/^biggan_batch_size_samples_sum (\S+)/m.exec(text)?.[1] ?? 0);
-  const count = Number(/^biggan_batch_size_samples_count (\S+)/m.exec(text)?.[1] ?? 0);
+  const sum = Number(/^biggan_batch_size_samples_sum(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? 0);
+  const count = Number(/^biggan_batch_size_samples_count(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? 0);
   return { sum, count };
 }

@@ -60,11 +60,12 @@ function interpolationSize(r: InterpolateResult): number {
 }
 
 /** The metrics hooks of a cache over `metrics`. */
-export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEvictions'>): CacheObserver {
+export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEvictions'>, model?: string): CacheObserver {
+  const l = model === undefined ? {} : { model };
   return {
-    lookup: (result, count) => metrics.cacheLookups.inc({ result }, count),
-    bytes: (bytes) => metrics.cacheBytes.set(bytes),
-    evicted: (count) => metrics.cacheEvictions.inc(count),
+    lookup: (result, count) => metrics.cacheLookups.inc({ ...l, result }, count),
+    bytes: (bytes) => metrics.cacheBytes.set(l, bytes),
+    evicted: (count) => metrics.cacheEvictions.inc(l, count),
   };
 }
 

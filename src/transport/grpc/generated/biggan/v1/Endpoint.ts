@@ -13,7 +13,7 @@ export interface Endpoint {
    */
   'seed'?: (number | string | Long);
   /**
-   * Explicit latent, exactly z_dim floats, used as given. Empty = unset.
+   * Explicit latent, exactly z_dim floats, each within [-100, 100], used as given. Empty = unset.
    */
   'z'?: (number | string)[];
   /**
@@ -37,7 +37,7 @@ export interface Endpoint__Output {
    */
   'seed'?: (string);
   /**
-   * Explicit latent, exactly z_dim floats, used as given. Empty = unset.
+   * Explicit latent, exactly z_dim floats, each within [-100, 100], used as given. Empty = unset.
    */
   'z': (number)[];
   /**

@@ -27,7 +27,8 @@ export interface GenerateRequest {
    */
   'seed'?: (number | string | Long);
   /**
-   * Explicit latents, count x z_dim floats (row-major), used as given (not truncated). Empty = unset.
+   * Explicit latents, count x z_dim floats (row-major), used as given (not truncated), each
+   * within [-100, 100] (the prior lives in [-2, 2]; NaN and infinities are refused). Empty = unset.
    */
   'z'?: (number | string)[];
   /**
@@ -52,6 +53,10 @@ export interface GenerateRequest {
    * Queue priority (default NORMAL).
    */
   'priority'?: (_biggan_v1_Priority);
+  /**
+   * Model to use, by name (see ListModels); empty: the server's default model.
+   */
+  'model'?: (string);
   '_seed'?: "seed";
 }
 
@@ -78,7 +83,8 @@ export interface GenerateRequest__Output {
    */
   'seed'?: (string);
   /**
-   * Explicit latents, count x z_dim floats (row-major), used as given (not truncated). Empty = unset.
+   * Explicit latents, count x z_dim floats (row-major), used as given (not truncated), each
+   * within [-100, 100] (the prior lives in [-2, 2]; NaN and infinities are refused). Empty = unset.
    */
   'z': (number)[];
   /**
@@ -103,5 +109,9 @@ export interface GenerateRequest__Output {
    * Queue priority (default NORMAL).
    */
   'priority': (_biggan_v1_Priority__Output);
+  /**
+   * Model to use, by name (see ListModels); empty: the server's default model.
+   */
+  'model': (string);
   '_seed'?: "seed";
 }

@@ -30,12 +30,14 @@ export interface InterpolateRequest {
    */
   'truncation'?: (number | string);
   /**
-   * "gif" (default) or "webp": frames plus one looping animation; "png" or "jpeg": frames only
-   * (plus a grid with `grid`). Frames of a gif interpolation are sent as PNG.
+   * "gif" (default without `grid`) or "webp": frames plus one looping animation; "png" (default
+   * with `grid`) or "jpeg": frames only (plus a grid with `grid`). Frames of a gif interpolation
+   * are sent as PNG.
    */
   'format'?: (string);
   /**
-   * true: also send all frames tiled in one image (Frame.grid on the last message).
+   * true: also send all frames tiled in one still image (Frame.grid on the last message), in
+   * png, jpeg or webp; with format "gif" the call fails with INVALID_ARGUMENT.
    */
   'grid'?: (boolean);
   /**
@@ -47,6 +49,10 @@ export interface InterpolateRequest {
    * Queue priority (default NORMAL).
    */
   'priority'?: (_biggan_v1_Priority);
+  /**
+   * Model to use, by name (see ListModels); empty: the server's default model.
+   */
+  'model'?: (string);
 }
 
 /**
@@ -75,12 +81,14 @@ export interface InterpolateRequest__Output {
    */
   'truncation': (number);
   /**
-   * "gif" (default) or "webp": frames plus one looping animation; "png" or "jpeg": frames only
-   * (plus a grid with `grid`). Frames of a gif interpolation are sent as PNG.
+   * "gif" (default without `grid`) or "webp": frames plus one looping animation; "png" (default
+   * with `grid`) or "jpeg": frames only (plus a grid with `grid`). Frames of a gif interpolation
+   * are sent as PNG.
    */
   'format': (string);
   /**
-   * true: also send all frames tiled in one image (Frame.grid on the last message).
+   * true: also send all frames tiled in one still image (Frame.grid on the last message), in
+   * png, jpeg or webp; with format "gif" the call fails with INVALID_ARGUMENT.
    */
   'grid': (boolean);
   /**
@@ -92,4 +100,8 @@ export interface InterpolateRequest__Output {
    * Queue priority (default NORMAL).
    */
   'priority': (_biggan_v1_Priority__Output);
+  /**
+   * Model to use, by name (see ListModels); empty: the server's default model.
+   */
+  'model': (string);
 }
