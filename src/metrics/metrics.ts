@@ -79,7 +79,7 @@ export function createMetrics(): Metrics {
       onBatch: ({ size }) => batchSize.observe(l, size),
       onQueueWait: (ms) => queueWait.observe(l, ms / 1000),
       onQueueDepth: (samples) => queueDepth.set(l, samples),
-      onReject: (reason: RejectReason) => rejections.inc({ ...l, reason }),
+      onReject: (reason: RejectReason) => rejections.inc({ reason, ...l }),
       onWaitEstimate: (ms) => estimatedWait.set(l, ms / 1000),
     };
   };

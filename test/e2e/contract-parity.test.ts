@@ -52,7 +52,7 @@ async function invalidCount(): Promise<number> {
   const text = await s.metrics.registry.metrics();
   // Summed over the other labels (model).
   let sum = 0;
-  for (const m of text.matchAll(/^biggan_rejections_total\{reason="invalid"[^}]*\} (\d+)/gm)) sum += Number(m[1]);
+  for (const m of text.matchAll(/^biggan_rejections_total\{[^}]*reason="invalid"[^}]*\} (\d+)/gm)) sum += Number(m[1]);
   return sum;
 }
 
