@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'DEADLINE_EXCEEDED' // the request's timeout passed before its samples ran
   | 'CANCELLED' // the client went away
   | 'UNAVAILABLE' // not ready yet, or draining
+  | 'RESOURCE_EXHAUSTED' // a model that can never fit in the memory budget
   | 'INVALID_WEIGHTS' // a weight file is malformed, truncated, unsafe or does not fit the config
   | 'INVALID_CONFIG' // a model config.json or a server setting is invalid
   | 'IO_ERROR' // a file or network operation failed
@@ -45,6 +46,7 @@ export const ERROR_TABLE: Record<ErrorCode, { http: number; grpc: number; reason
   DEADLINE_EXCEEDED: { http: 504, grpc: GrpcCode.DEADLINE_EXCEEDED, reason: 'deadline' },
   CANCELLED: { http: 499, grpc: GrpcCode.CANCELLED, reason: 'cancelled' },
   UNAVAILABLE: { http: 503, grpc: GrpcCode.UNAVAILABLE, reason: 'unavailable' },
+  RESOURCE_EXHAUSTED: { http: 503, grpc: GrpcCode.RESOURCE_EXHAUSTED, reason: 'memory' },
   INVALID_WEIGHTS: { http: 500, grpc: GrpcCode.FAILED_PRECONDITION, reason: 'invalid_weights' },
   INVALID_CONFIG: { http: 500, grpc: GrpcCode.FAILED_PRECONDITION, reason: 'invalid_config' },
   IO_ERROR: { http: 500, grpc: GrpcCode.INTERNAL, reason: 'io' },

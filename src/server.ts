@@ -23,7 +23,12 @@ import { downloadModel } from './download/download.js';
 import { createProgressReporter } from './download/progress.js';
 import { BigGanError } from './errors.js';
 import { CachingService, cacheObserverOf } from './service/cache/caching-service.js';
-import { filesDigest } from './weights/file-digest.js';
+import { FairScheduler } from './batching/fair-scheduler.js';
+import { ModelRepository, type ModelLoader } from './service/repository/model-repository.js';
+import { RoutingService } from './service/repository/routing-service.js';
+import { readModelSource, repositoryFolders, type ModelSource } from './service/repository/model-source.js';
+import { defaultMemoryBudget } from './service/repository/memory.js';
+import type { PresetName } from './model/config.js';
 import { ENCODER_ID } from './image/encode.js';
 import { packageVersion } from './package-root.js';
 import { batchTracer, tracingFromEnv, type Tracing } from './tracing/tracing.js';
@@ -33,17 +38,43 @@ export interface RunningServer {
   readonly httpPort: number;
   /** -1 when gRPC is off. */
   readonly grpcPort: number;
+  /** The default model's service (throws while that model is not loaded). */
   readonly service: GenerationService;
   readonly metrics: Metrics;
-  /** The supervised engine (its health drives readiness). */
+  /** The default model's supervised engine (its health drives readiness). */
   readonly engine: SupervisedEngine;
+  /** The default model's batcher. */
   readonly batcher: Batcher;
+  /** Every model served and its state. */
+  readonly repository: ModelRepository;
+  /** What both transports call: dispatches by the request's `model`. */
+  readonly routing: RoutingService;
   readonly http: FastifyInstance;
   /** Graceful stop: not ready, finish accepted work (up to the grace period), close, free. */
   stop(): Promise<void>;
 }
 
-/** The model folder to serve: --weights, else the cache (downloading when allowed). */
+/** The model folder of one published model from the cache, downloading it when allowed. */
+async function cachedModel(config: ServerConfig, name: PresetName, log: (msg: string) => void): Promise<string> {
+  const cache = config.cache ?? defaultCacheDir();
+  const dir = modelDir(cache, name);
+  if (isModelCached(dir)) return dir;
+  const howTo =
+    `To get weights: 'biggan-serve download ${name}' (needs internet), or serve a folder you copied with '--weights DIR' or '--model-repository DIR', ` +
+    `or make a random-weight model for testing with 'biggan-serve init-random --out DIR' and pass '--weights DIR'.`;
+  if (!config.download) throw new BigGanError('INVALID_CONFIG', `${name} is not in the cache (${dir}). ${howTo}`);
+  log(`${name} is not cached; downloading into ${cache}`);
+  try {
+    const progress = createProgressReporter();
+    await downloadModel(name, { cacheDir: cache, onProgress: progress });
+    progress.end();
+  } catch (err) {
+    throw new BigGanError('IO_ERROR', `could not download ${name}: ${(err as Error).message}. ${howTo}`, { cause: err });
+  }
+  return dir;
+}
+
+/** The model folder to serve when one model is served: --weights, else the cache (downloading when allowed). */
 export async function resolveWeights(config: ServerConfig, log: (msg: string) => void): Promise<string> {
   if (config.weights) {
     if (!existsSync(path.join(config.weights, 'config.json'))) {
@@ -51,22 +82,22 @@ export async function resolveWeights(config: ServerConfig, log: (msg: string) =>
     }
     return config.weights;
   }
-  const cache = config.cache ?? defaultCacheDir();
-  const dir = modelDir(cache, config.model);
-  if (isModelCached(dir)) return dir;
-  const howTo =
-    `To get weights: 'biggan-serve download ${config.model}' (needs internet), or serve a folder you copied with '--weights DIR', ` +
-    `or make a random-weight model for testing with 'biggan-serve init-random --out DIR' and pass '--weights DIR'.`;
-  if (!config.download) throw new BigGanError('INVALID_CONFIG', `${config.model} is not in the cache (${dir}). ${howTo}`);
-  log(`${config.model} is not cached; downloading into ${cache}`);
-  try {
-    const progress = createProgressReporter();
-    await downloadModel(config.model, { cacheDir: cache, onProgress: progress });
-    progress.end();
-  } catch (err) {
-    throw new BigGanError('IO_ERROR', `could not download ${config.model}: ${(err as Error).message}. ${howTo}`, { cause: err });
+  return cachedModel(config, config.model, log);
+}
+
+/**
+ * The models to serve, by name: --model-repository (every subfolder with a config.json),
+ * --models (published models from the cache), or one model (--weights, else --model).
+ */
+export async function resolveModelFolders(config: ServerConfig, log: (msg: string) => void): Promise<{ name: string; dir: string }[]> {
+  if (config.modelRepository) return repositoryFolders(config.modelRepository);
+  if (config.models) {
+    const out: { name: string; dir: string }[] = [];
+    for (const name of config.models) out.push({ name, dir: await cachedModel(config, name, log) });
+    return out;
   }
-  return dir;
+  const dir = await resolveWeights(config, log);
+  return [{ name: path.basename(path.resolve(dir)), dir }];
 }
 
 /** Options of `startServer` beyond the config. */
@@ -98,105 +129,176 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   }
 }
 
+/** One loaded model's parts, for RunningServer and the forced stop. */
+interface ModelParts {
+  readonly engine: SupervisedEngine;
+  readonly batcher: Batcher;
+  readonly service: GenerationService;
+}
+
 async function start(config: ServerConfig, opts: StartOptions, opened: (() => Promise<unknown>)[]): Promise<RunningServer> {
   const metrics = createMetrics();
   const logger = opts.logger ?? { level: config.logLevel };
-  // The HTTP app's logger is the service's logger, so every line is JSON on stdout.
-  const info = (msg: string, extra: object = {}) => http.log.info(extra, msg);
-  // The engine may warn (e.g. ort cannot load: tfjs serves) before the app and its logger exist.
-  let logReady = false;
-  const early: string[] = [];
-  const warn = (msg: string): void => {
-    if (logReady) http.log.warn(msg);
-    else early.push(msg);
+  const stderrLog = (m: string): void => {
+    process.stderr.write(`biggan-serve: ${m}\n`);
   };
-
-  const weightsDir = await resolveWeights(config, (m) => process.stderr.write(`biggan-serve: ${m}\n`));
-  const rssBefore = process.memoryUsage().rss;
-  const loaded = await loadModel(weightsDir);
-  const makeEngine = opts.createEngine ?? createEngine;
-  const engineOptions: EngineOptions = { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads, warn };
-  let first: Engine;
-  try {
-    first = await makeEngine(loaded.folded, engineOptions);
-  } catch (err) {
-    if (err instanceof BigGanError) throw err;
-    throw new BigGanError('INTERNAL', `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  // A replacement reloads the weights (the first engine may have moved them into its worker) and
-  // keeps the engine and backend the first one chose.
-  const restartOptions: EngineOptions = { ...engineOptions, engine: first.name, backend: first.backend };
-  const engine = new SupervisedEngine(
-    first,
-    async () => makeEngine((await loadModel(weightsDir)).folded, restartOptions),
-    { failureThreshold: config.engineFailureThreshold, probeIntervalMs: config.engineProbeIntervalMs },
-    {
-      ...metrics.engineObserver,
-      onRestart: () => {
-        metrics.engineObserver.onRestart?.();
-        warn('engine restarted after its worker stopped');
-      },
-      onHealthChange: (healthy) => {
-        service.setEngineHealthy(healthy);
-        if (healthy) info('engine healthy again: ready');
-        else warn(`engine failed ${config.engineFailureThreshold} times in a row: not ready until a probe batch succeeds`);
-      },
-    },
-  );
-  opened.push(() => engine.dispose());
-  const modelName = path.basename(path.resolve(weightsDir));
+  const folders = await resolveModelFolders(config, stderrLog);
+  const base = { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize };
+  const sources: ModelSource[] = [];
+  for (const f of folders) sources.push(await readModelSource(f.name, f.dir, base));
+  const names = sources.map((m) => m.name).sort();
+  const defaultModel = config.defaultModel ?? names[0];
+  const budgetBytes = config.memoryBudgetBytes ?? defaultMemoryBudget();
   // OTEL_* environment; off (the API's no-op tracer) unless an exporter is configured.
   const tracing = opts.tracing ?? (await tracingFromEnv());
   opened.push(() => tracing.shutdown());
-  const traceBatch = batchTracer(tracing, { model: modelName, engine: engine.name, backend: engine.backend });
-  const batcher = new Batcher(engine, { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, maxConcurrentBatches: config.maxConcurrentBatches, maxQueueWaitMs: config.maxQueueWaitMs }, { observer: metrics.batcherObserver, ...(traceBatch ? { traceBatch } : {}) });
-  opened.push(async () => batcher.close());
-  const service = new GenerationService(engine, batcher, metrics, { modelName, maxSamplesPerRequest: config.maxSamplesPerRequest });
-  const digestStart = performance.now();
-  const modelDigest = await filesDigest([path.join(weightsDir, 'config.json'), loaded.weightFile]);
-  const digestMs = performance.now() - digestStart;
-  // Both transports see the cache in front of the service.
-  const front = new CachingService(service, {
-    maxBytes: config.cacheSizeBytes,
-    keyContext: { modelDigest, encoderId: ENCODER_ID },
-    observer: cacheObserverOf(metrics),
-    onRejected: (reason) => metrics.rejections.inc({ reason }),
+  const makeEngine = opts.createEngine ?? createEngine;
+  // One engine call at a time over all models, round-robin among the models with work.
+  const scheduler = new FairScheduler(1);
+  const parts = new Map<string, ModelParts>();
+  // Set once built: logs go to the app's JSON log from then on, and state changes reach the router.
+  const late: { http?: FastifyInstance; routing?: RoutingService } = {};
+  const info = (msg: string, extra: object = {}): void => {
+    if (late.http) late.http.log.info(extra, msg);
+    else stderrLog(msg);
+  };
+  const warn = (msg: string): void => {
+    if (late.http) late.http.log.warn(msg);
+    else stderrLog(msg);
+  };
+
+  const load: ModelLoader = async (source) => {
+    const name = source.name;
+    const rssBefore = process.memoryUsage().rss;
+    const loaded = await loadModel(source.dir);
+    const engineOptions: EngineOptions = { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads, warn };
+    let first: Engine;
+    try {
+      first = await makeEngine(loaded.folded, engineOptions);
+    } catch (err) {
+      if (err instanceof BigGanError) throw err;
+      throw new BigGanError('INTERNAL', `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    // A replacement reloads the weights (the first engine may have moved them into its worker) and
+    // keeps the engine and backend the first one chose.
+    const restartOptions: EngineOptions = { ...engineOptions, engine: first.name, backend: first.backend };
+    const observer = metrics.engineObserverFor(name);
+    const supervised = new SupervisedEngine(
+      first,
+      async () => makeEngine((await loadModel(source.dir)).folded, restartOptions),
+      { failureThreshold: config.engineFailureThreshold, probeIntervalMs: config.engineProbeIntervalMs },
+      {
+        ...observer,
+        onRestart: () => {
+          observer.onRestart?.();
+          warn(`engine of ${name} restarted after its worker stopped`);
+        },
+        onHealthChange: (healthy) => {
+          service.setEngineHealthy(healthy);
+          if (healthy) info(`engine of ${name} healthy again: ready`);
+          else warn(`engine of ${name} failed ${config.engineFailureThreshold} times in a row: not ready until a probe batch succeeds`);
+        },
+      },
+    );
+    const engine = scheduler.wrap(name, supervised);
+    const traceBatch = batchTracer(tracing, { model: name, engine: supervised.name, backend: supervised.backend });
+    const batcher = new Batcher(engine, { ...source.serving, maxConcurrentBatches: config.maxConcurrentBatches, maxQueueWaitMs: config.maxQueueWaitMs }, { observer: metrics.batcherObserverFor(name), ...(traceBatch ? { traceBatch } : {}) });
+    const service = new GenerationService(engine, batcher, metrics, { modelName: name, maxSamplesPerRequest: config.maxSamplesPerRequest, reportModelInfo: false });
+    const dispose = async () => {
+      parts.delete(name);
+      batcher.close();
+      await supervised.dispose();
+    };
+    service.onReadinessChange(() => routing.readinessMaybeChanged(name));
+    let warmMs: number;
+    try {
+      warmMs = await service.warmUp();
+    } catch (err) {
+      await dispose();
+      throw new BigGanError('INTERNAL', `the warm-up batch of ${name} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    // Admission by predicted wait needs an engine time before the first batch: the warm-up batch
+    // (full size, and slower than later ones, so the start is conservative) until one is measured.
+    batcher.primeEngineTime(source.serving.maxBatchSize, warmMs);
+    service.setReady();
+    parts.set(name, { engine: supervised, batcher, service });
+    info('model loaded', {
+      model: name,
+      weights: loaded.weightFile,
+      format: loaded.format,
+      loadSeconds: +(loaded.loadMs / 1000).toFixed(3),
+      warmUpSeconds: +(warmMs / 1000).toFixed(3),
+      rssMiB: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
+      estimateMiB: Math.round(source.memory.totalBytes / 2 ** 20),
+      engine: supervised.name,
+      backend: supervised.backend,
+      parameters: service.model.parameters,
+      maxBatchSize: source.serving.maxBatchSize,
+      tracing: tracing.description,
+      sha256: source.digest,
+    });
+    return { service, engine: supervised.name, backend: supervised.backend, dispose };
+  };
+
+  // biggan_model_info: one series per model, its labels following the state.
+  const infoLabels = new Map<string, Record<string, string>>();
+  const repository = new ModelRepository(sources, {
+    budgetBytes,
+    defaultModel,
+    load,
+    onState: (source, state, detail) => {
+      const prev = infoLabels.get(source.name);
+      if (prev) metrics.modelInfo.remove(prev);
+      const labels = { model: source.name, engine: detail.engine ?? config.engine, backend: detail.backend ?? '', resolution: String(source.config.outputDim), state };
+      infoLabels.set(source.name, labels);
+      metrics.modelInfo.set(labels, 1);
+      if (state !== 'ready') metrics.ready.set({ model: source.name }, 0);
+      late.routing?.readinessMaybeChanged(source.name);
+      if (state === 'failed') warn(`model ${source.name} failed to load: ${detail.reason}`);
+      else if (state === 'unloaded' && detail.loadMs !== undefined) info('model unloaded', { model: source.name });
+    },
   });
-  const http = buildHttpApp(front, metrics, { bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger, tracing });
+  // The response cache: --cache-size shared equally by the models (each keyed by its weights digest).
+  const cacheBytes = Math.floor(config.cacheSizeBytes / sources.length);
+  const routing: RoutingService = new RoutingService(repository, {
+    maxSamplesPerRequest: config.maxSamplesPerRequest,
+    engine: config.engine,
+    onRejected: (reason, model) => metrics.rejections.inc({ reason, model }),
+    front: (source, handle) => new CachingService(handle, {
+      maxBytes: cacheBytes,
+      keyContext: { modelDigest: source.digest, encoderId: ENCODER_ID },
+      observer: cacheObserverOf(metrics, source.name),
+      onRejected: (reason) => metrics.rejections.inc({ reason, model: source.name }),
+    }),
+  });
+  late.routing = routing;
+  const app = buildHttpApp(routing, metrics, { bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger, tracing });
+  late.http = app;
   // grpc-js logs to stderr by itself; its lines go to the service's JSON log instead, so that a
   // failure prints one message.
-  grpcJs.setLogger({ error: (...args: unknown[]) => http.log.warn({ source: 'grpc-js' }, format(...args)) });
-  logReady = true;
-  for (const msg of early.splice(0)) warn(msg);
-  info('model loaded', {
-    weights: loaded.weightFile,
-    format: loaded.format,
-    loadSeconds: +(loaded.loadMs / 1000).toFixed(3),
-    rssMiB: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
-    engine: engine.name,
-    backend: engine.backend,
-    parameters: service.model.parameters,
-    tracing: tracing.description,
-    sha256: modelDigest,
-    digestSeconds: +(digestMs / 1000).toFixed(3),
+  grpcJs.setLogger({ error: (...args: unknown[]) => app.log.warn({ source: 'grpc-js' }, format(...args)) });
+  info('models', {
+    models: sources.map((m) => ({ name: m.name, resolution: m.config.outputDim, maxBatchSize: m.serving.maxBatchSize, estimateMiB: Math.round(m.memory.totalBytes / 2 ** 20) })),
+    default: defaultModel,
+    memoryBudgetMiB: Math.round(budgetBytes / 2 ** 20),
   });
 
-  opened.push(() => http.close());
+  opened.push(() => app.close());
   try {
-    await http.listen({ host: config.host, port: config.httpPort });
+    await app.listen({ host: config.host, port: config.httpPort });
   } catch (err) {
     throw listenError('HTTP', config.host, config.httpPort, 'http-port', err);
   }
-  const httpPort = (http.server.address() as { port: number }).port;
+  const httpPort = (app.server.address() as { port: number }).port;
   let grpc: ReturnType<typeof createGrpcServer> | undefined;
   let grpcPort = -1;
   if (config.grpcPort >= 0) {
-    const server = createGrpcServer(front, {
+    const server = createGrpcServer(routing, {
       maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
       metrics,
-      onInternalError: (err: unknown) => http.log.error({ err }, 'grpc internal error'),
-      observe: { tracing, logger: http.log, model: () => modelName },
+      onInternalError: (err: unknown) => app.log.error({ err }, 'grpc internal error'),
+      observe: { tracing, logger: app.log, model: () => routing.model.name },
     });
     grpc = server;
     opened.push(() => server.shutdown(0));
@@ -208,44 +310,60 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   }
   info('listening', { httpPort, grpcPort });
 
-  let warmMs: number;
-  try {
-    warmMs = await service.warmUp();
-  } catch (err) {
-    throw new BigGanError('INTERNAL', `the warm-up batch failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  // Admission by predicted wait needs an engine time before the first batch: the warm-up batch
-  // (full size, and slower than later ones, so the start is conservative) until one is measured.
-  batcher.primeEngineTime(config.maxBatchSize, warmMs);
-  service.setReady();
+  // Preload: the default model first (start-up fails when it cannot load), then the others that fit.
+  opened.push(() => repository.close());
+  const order = [defaultModel, ...names.filter((n) => n !== defaultModel)];
+  const fitsAll = repository.fitting(order).length === order.length;
+  const preload = config.preload ?? (fitsAll ? 'all' : 'default');
+  const toLoad = preload === 'none' ? [] : preload === 'default' ? [defaultModel] : repository.fitting(order);
+  const failures = await repository.preload(toLoad);
+  const defaultFailure = failures.find((f) => f.name === defaultModel);
+  if (defaultFailure) throw defaultFailure.error;
   grpc?.setServing(true);
-  info('ready', { warmUpSeconds: +(warmMs / 1000).toFixed(3), engine: engine.name, backend: engine.backend });
+  info('ready', { models: toLoad, preload, default: defaultModel });
 
+  const part = (): ModelParts => {
+    const p = parts.get(defaultModel);
+    if (!p) throw new BigGanError('UNAVAILABLE', `the default model ${defaultModel} is not loaded`);
+    return p;
+  };
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (config.drainDelayMs > 0) {
         // Unready but serving: endpoints controllers and load balancers need time to stop sending.
-        service.leaveRotation();
+        for (const p of parts.values()) p.service.leaveRotation();
         grpc?.setServing(false);
         info('not ready; serving until the drain starts', { drainDelayMs: config.drainDelayMs });
         await delay(config.drainDelayMs);
       }
-      service.startDrain(); // readiness and gRPC health go false at once; new requests get 503
+      routing.startDrain(); // readiness and gRPC health go false at once; new requests get 503
+      for (const p of parts.values()) p.service.startDrain();
       grpc?.setServing(false);
       info('draining', { gracePeriodMs: config.gracePeriodMs });
-      const idle = service.whenIdle().then(() => batcher.drain());
-      const inTime = await Promise.race([idle.then(() => true), delay(config.gracePeriodMs).then(() => false)]);
+      const idle = Promise.all([...parts.values()].map((p) => p.service.whenIdle().then(() => p.batcher.drain()))).then(() => true);
+      const inTime = await Promise.race([idle, delay(config.gracePeriodMs).then(() => false)]);
       if (!inTime) info('grace period over; closing with requests still in flight');
-      batcher.close();
-      await Promise.all([http.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
-      await engine.dispose();
-      await tracing.shutdown().catch((err: unknown) => http.log.warn({ err }, 'tracing shutdown failed'));
+      for (const p of parts.values()) p.batcher.close();
+      await Promise.all([app.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
+      await repository.close();
+      await tracing.shutdown().catch((err: unknown) => app.log.warn({ err }, 'tracing shutdown failed'));
       info('stopped');
     })();
     return stopping;
   };
-  return { httpPort, grpcPort, service, metrics, engine, batcher, http, stop };
+  return {
+    httpPort, grpcPort, metrics, http: app, repository, routing, stop,
+    get service() {
+      return part().service;
+    },
+    get engine() {
+      return part().engine;
+    },
+    get batcher() {
+      return part().batcher;
+    },
+  };
 }
 
 /** One clear message for a listener that could not start, naming the port and what to do. */

@@ -39,8 +39,8 @@ function postOnce(agent: http.Agent, host: string, port: number, body: string): 
   });
 }
 
-/** Drives POST /generate on `host:port` at `concurrency` for `seconds` (and at most `maxRequests`). */
-export async function runHttpLoad(host: string, port: number, concurrency: number, seconds: number, maxRequests = Infinity): Promise<LoadResult> {
+/** Drives POST /generate on `host:port` at `concurrency` for `seconds` (and at most `maxRequests`); `fields` are added to every body (e.g. `model`). */
+export async function runHttpLoad(host: string, port: number, concurrency: number, seconds: number, maxRequests = Infinity, fields: Record<string, unknown> = {}): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
@@ -52,7 +52,7 @@ export async function runHttpLoad(host: string, port: number, concurrency: numbe
   const client = async () => {
     while (performance.now() < deadline && sent < maxRequests) {
       const n = sent++;
-      const body = JSON.stringify({ class: n % 1000, seed: n, truncation: TRUNCATIONS[n % TRUNCATIONS.length] });
+      const body = JSON.stringify({ class: n % 1000, seed: n, truncation: TRUNCATIONS[n % TRUNCATIONS.length], ...fields });
       const start = performance.now();
       try {
         const status = await postOnce(agent, host, port, body);

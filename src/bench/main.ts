@@ -15,7 +15,9 @@ import { defineOptions, parseOptions, formatHelp } from '../config/options.js';
 import { ENGINE_CHOICES } from '../engine/choices.js';
 import { parseServerConfig } from '../config/server-config.js';
 import { startServer } from '../server.js';
-import { presetConfig, configToJson } from '../model/config.js';
+import { presetConfig, configToJson, type PresetName } from '../model/config.js';
+import { runModelsBench } from './models-bench.js';
+import { runMemoryBench } from './memory-bench.js';
 import { randomStateDict } from '../model/random-weights.js';
 import { writeSafetensors } from '../weights/safetensors-writer.js';
 import { benchEngine, formatBenchTable, type BenchRow } from './engine-bench.js';
@@ -41,6 +43,10 @@ const SPECS = defineOptions([
   { name: 'overload-factor', type: 'number', default: 2, min: 0.1, max: 100, description: 'Overload mode: offered load as a multiple of the raw engine capacity.' },
   { name: 'rate', type: 'number', min: 0.1, description: 'Overload mode: offered requests/s (overrides --overload-factor).' },
   { name: 'overload-seconds', type: 'number', default: 30, min: 1, max: 600, description: 'Overload mode: duration per transport, s.' },
+  { name: 'models', type: 'string', placeholder: 'A,B', description: 'Multi-model mode: model folders inside --model-repository (default: full-width random 128 and 512); each alone, all at once, and fairness (16 clients on the largest, 1 on the smallest).' },
+  { name: 'model-repository', type: 'string', placeholder: 'DIR', description: 'Multi-model mode: the repository holding --models.' },
+  { name: 'flood-clients', type: 'integer', default: 16, min: 1, max: 256, description: 'Multi-model mode: clients on the largest model in the fairness run.' },
+  { name: 'memory', type: 'boolean', default: false, description: 'Memory mode: RSS and load time of full-width random 128/256/512 (each served alone in a fresh process) beside the repository\'s estimate.' },
   { name: 'client-timeout-ms', type: 'integer', default: 5000, min: 1, description: 'Overload mode: clients give up after this long.' },
   { name: 'cache', type: 'boolean', default: false, description: 'Cache mode: the server in a child process; GET hits vs misses (p50/p99, req/s at concurrency 1 and 16), RSS under a stream of unique requests vs the cache off, 32 identical concurrent requests vs engine batches, and the time to hash a full 128 and 512 weight file (writes a random 512 once).' },
   { name: 'cache-size', type: 'integer', default: 8 * 1024 * 1024, min: 1, max: 2 ** 40, description: 'Cache mode: the server\'s --cache-size, bytes (small, so the stream fills and evicts it quickly).' },
@@ -60,12 +66,12 @@ function peakRssMiB(): number {
   return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
 }
 
-async function randomModel(): Promise<string> {
-  const dir = path.join(os.tmpdir(), 'biggan-bench-random-128');
+async function randomModel(preset: PresetName = 'biggan-deep-128'): Promise<string> {
+  const dir = path.join(os.tmpdir(), `biggan-bench-random-${preset.slice('biggan-deep-'.length)}`);
   if (existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'model.safetensors'))) return dir;
-  process.stderr.write(`bench: writing a full-width random biggan-deep-128 to ${dir}\n`);
+  process.stderr.write(`bench: writing a full-width random ${preset} to ${dir}\n`);
   await mkdir(dir, { recursive: true });
-  const config = presetConfig('biggan-deep-128');
+  const config = presetConfig(preset);
   await writeSafetensors(path.join(dir, 'model.safetensors'), randomStateDict(config, 1));
   await writeFile(path.join(dir, 'config.json'), configToJson(config));
   return dir;
@@ -77,6 +83,23 @@ async function main(argv: string[]): Promise<void> {
   const { values: v, help } = parseOptions(argv, SPECS);
   if (help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (v.memory) {
+    const presets: PresetName[] = ['biggan-deep-128', 'biggan-deep-256', 'biggan-deep-512'];
+    const models = [];
+    for (const p of presets) models.push({ name: `random-${p.slice('biggan-deep-'.length)}`, dir: await randomModel(p) });
+    const serverArgs = ['--engine', v.engine, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : [])];
+    await runMemoryBench({ root: process.cwd(), base: { name: 'tiny-128', dir: path.join(process.cwd(), 'test/fixtures/tiny-128') }, models, serverArgs });
+    return;
+  }
+  if (v.models !== undefined || v['model-repository'] !== undefined) {
+    const names = (v.models ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+    const models = v['model-repository'] !== undefined
+      ? names.map((name) => ({ name, dir: path.join(v['model-repository']!, name) }))
+      : [{ name: 'random-128', dir: await randomModel() }, { name: 'random-512', dir: await randomModel('biggan-deep-512') }];
+    const serverArgs = ['--engine', v.engine, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : [])];
+    await runModelsBench({ models, serverArgs, concurrency: list(v.concurrency)[0] ?? 4, seconds: v.seconds, floodClients: v['flood-clients'] });
     return;
   }
   const weights = v.weights ?? (await randomModel());

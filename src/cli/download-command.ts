@@ -17,9 +17,9 @@ const SPECS = defineOptions([
 
 /** Help text of the download command. */
 export const DOWNLOAD_USAGE = formatHelp(
-  'biggan-serve download <model> [options]',
-  `Downloads a pretrained BigGAN-deep model (config.json and pytorch_model.bin) into
-<cache>/<model>/ and prints that folder. An interrupted download resumes where it
+  'biggan-serve download <model> [<model> ...] [options]',
+  `Downloads pretrained BigGAN-deep models (config.json and pytorch_model.bin), one after
+the other, into <cache>/<model>/ and prints each folder. An interrupted download resumes where it
 stopped; files already complete are not fetched again. Every file is checked by
 SHA-256 (the pinned hash, else the one recorded when it was first downloaded); a
 corrupt cached file is moved to <file>.corrupt and fetched again. A second run for
@@ -56,13 +56,10 @@ export async function downloadCommand(argv: string[], io: CommandIo = { stdout: 
     io.stdout.write(DOWNLOAD_USAGE);
     return 0;
   }
-  if (positionals.length !== 1) {
-    return usageError(io, positionals.length === 0 ? `missing model name; choose one of ${PRESET_NAMES.join(', ')}` : `expected one model name, got ${positionals.length}: ${positionals.join(' ')}`);
-  }
-  const name = positionals[0];
-  if (!isPresetName(name)) {
-    return usageError(io, `unknown model ${JSON.stringify(name)}; choose one of ${PRESET_NAMES.join(', ')}`);
-  }
+  if (positionals.length === 0) return usageError(io, `missing model name; choose one or more of ${PRESET_NAMES.join(', ')}`);
+  const unknown = positionals.find((n) => !isPresetName(n));
+  if (unknown !== undefined) return usageError(io, `unknown model ${JSON.stringify(unknown)}; choose from ${PRESET_NAMES.join(', ')}`);
+  const names = [...new Set(positionals.filter(isPresetName))];
   if (values.cache === '') return usageError(io, '--cache needs a folder');
   try {
     resolveBaseUrl(values['base-url']);
@@ -75,24 +72,27 @@ export async function downloadCommand(argv: string[], io: CommandIo = { stdout: 
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
+  let name: PresetName = names[0];
   try {
-    const { dir } = await downloadModel(name, {
-      cacheDir: values.cache !== undefined ? path.resolve(values.cache) : defaultCacheDir(),
-      baseUrl: values['base-url'],
-      onProgress: progress,
-      signal: abort.signal,
-      onWait: (holder) => io.stderr.write(`biggan-serve download: another download of ${name} is writing this cache entry (${holder}); waiting for it to finish\n`),
-      onWarning: (message) => {
-        progress.end();
-        io.stderr.write(`biggan-serve download: warning: ${message}\n`);
-      },
-    });
-    io.stdout.write(`${dir}\n`);
+    for (name of names) {
+      const { dir } = await downloadModel(name, {
+        cacheDir: values.cache !== undefined ? path.resolve(values.cache) : defaultCacheDir(),
+        baseUrl: values['base-url'],
+        onProgress: progress,
+        signal: abort.signal,
+        onWait: (holder) => io.stderr.write(`biggan-serve download: another download of ${name} is writing this cache entry (${holder}); waiting for it to finish\n`),
+        onWarning: (message) => {
+          progress.end();
+          io.stderr.write(`biggan-serve download: warning: ${message}\n`);
+        },
+      });
+      io.stdout.write(`${dir}\n`);
+    }
     return 0;
   } catch (e) {
     progress.end();
     const message = e instanceof BigGanError ? e.message : `unexpected failure: ${(e as Error)?.stack ?? String(e)}`;
-    io.stderr.write(`biggan-serve download: ${message}\n`);
+    io.stderr.write(`biggan-serve download: ${names.length > 1 ? `${name}: ` : ''}${message}\n`);
     return 1;
   } finally {
     process.removeListener('SIGINT', onSigint);

@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { defineOptions, parseOptions, formatHelp, UsageError } from '../config/options.js';
 import { loadModel } from '../model/load-model.js';
 import { createEngine } from '../engine/create-engine.js';
@@ -19,7 +20,9 @@ import type { BigGanConfig } from '../model/config.js';
 import { invalidArgument } from '../errors.js';
 
 const SPECS = defineOptions([
-  { name: 'weights', type: 'string', placeholder: 'DIR', env: 'BIGGAN_WEIGHTS', required: true, description: 'Model folder: config.json + model.safetensors or pytorch_model.bin.' },
+  { name: 'weights', type: 'string', placeholder: 'DIR', env: 'BIGGAN_WEIGHTS', description: 'Model folder: config.json + model.safetensors or pytorch_model.bin.' },
+  { name: 'model-repository', type: 'string', placeholder: 'DIR', env: 'BIGGAN_MODEL_REPOSITORY', description: 'A model repository (one subfolder per model); pick the model with --model.' },
+  { name: 'model', type: 'string', placeholder: 'NAME', description: 'With --model-repository: the model (subfolder) to use.' },
   { name: 'out', type: 'string', placeholder: 'DIR', required: true, description: 'Output folder for sample_<i>.png (created if missing).' },
   { name: 'class', type: 'string', placeholder: 'CLASS', default: '207', description: 'Class: index 0-999, WordNet id (n02099601), name ("golden retriever"), or a JSON mixture {"207":0.7,"1":0.3}.' },
   { name: 'truncation', type: 'number', default: DEFAULT_TRUNCATION, description: 'Truncation 0 < t <= 1: scales z and selects batch-norm statistics.' },
@@ -35,7 +38,7 @@ const SPECS = defineOptions([
 ]);
 
 export const GENERATE_USAGE = formatHelp(
-  'biggan-serve generate --weights DIR --out DIR [--class C] [--truncation T] [--seed S] [--count N] [--grid]\n       biggan-serve generate --weights DIR --inputs FILE --out DIR',
+  'biggan-serve generate --weights DIR --out DIR [--class C] [--truncation T] [--seed S] [--count N] [--grid]\n       biggan-serve generate --model-repository DIR --model NAME --out DIR [...]\n       biggan-serve generate --weights DIR --inputs FILE --out DIR',
   'Generates images with BigGAN-deep and writes sample_<i>.<format> into the output folder.',
   SPECS,
 );
@@ -105,6 +108,20 @@ export async function generateImages(engine: Engine, s: Samples, batchSize: numb
   return images;
 }
 
+/** The model folder: --weights, or --model inside --model-repository (a usage error names the models there). */
+function modelFolder(weights: string | undefined, repository: string | undefined, model: string | undefined): string {
+  if (weights !== undefined && repository !== undefined) throw new UsageError('give --weights or --model-repository, not both');
+  if (weights !== undefined) return weights;
+  if (repository === undefined) throw new UsageError('--weights DIR or --model-repository DIR --model NAME is required');
+  const names = readdirSync(repository, { withFileTypes: true })
+    .filter((d) => !d.name.startsWith('.') && existsSync(path.join(repository, d.name, 'config.json')))
+    .map((d) => d.name)
+    .sort();
+  if (model === undefined) throw new UsageError(`--model is required with --model-repository; models: ${names.join(', ')}`);
+  if (!names.includes(model)) throw new UsageError(`--model ${model}: not in ${repository}; models: ${names.join(', ')}`);
+  return path.join(repository, model);
+}
+
 /** Entry point of `biggan-serve generate`; returns the exit code. */
 export async function generateCommand(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(argv, SPECS);
@@ -115,7 +132,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   // The truncation rule is checked once, in latents/truncation.ts; a bad flag is a usage error (exit 2).
   const truncationProblem = truncationError(values.truncation, '--truncation');
   if (truncationProblem) throw new UsageError(truncationProblem.message);
-  const loaded = await loadModel(values.weights);
+  const loaded = await loadModel(modelFolder(values.weights, values['model-repository'], values.model));
   const config = loaded.folded.config;
   let samples: Samples;
   if (values.inputs) {

@@ -11,6 +11,16 @@ import { PRESET_NAMES, type PresetName } from '../model/config.js';
 /** The validated, frozen server settings. */
 export interface ServerConfig {
   readonly weights?: string;
+  /** A folder whose subfolders holding config.json are the models served (named after the folder). */
+  readonly modelRepository?: string;
+  /** Published models to serve from the cache (with --download: fetched when missing). */
+  readonly models?: readonly PresetName[];
+  /** Model of requests that name none (default: the first name in sorted order). */
+  readonly defaultModel?: string;
+  /** Most bytes the loaded models may take together, by estimate (default: 80% of the cgroup limit, else of the machine's memory). */
+  readonly memoryBudgetBytes?: number;
+  /** Models loaded at start: all, default, none; default `all` when every model fits the budget, else `default`. */
+  readonly preload?: 'all' | 'default' | 'none';
   readonly model: PresetName;
   readonly cache?: string;
   readonly download: boolean;
@@ -50,6 +60,11 @@ export interface ServerConfig {
 /** The `serve` flags, each with its env var and default. */
 export const SERVER_OPTIONS = defineOptions([
   { name: 'weights', type: 'string', placeholder: 'DIR', env: 'BIGGAN_WEIGHTS', description: 'Model folder (config.json + model.safetensors or pytorch_model.bin). Without it, --model is taken from the cache.' },
+  { name: 'model-repository', type: 'string', placeholder: 'DIR', env: 'BIGGAN_MODEL_REPOSITORY', description: 'Serve every subfolder of DIR holding a config.json as a model named after its folder (DIR/biggan-deep-256 -> biggan-deep-256); requests pick one with `model`.' },
+  { name: 'models', type: 'string', placeholder: 'NAME,NAME', env: 'BIGGAN_MODELS', description: `Serve several published models from the cache (${PRESET_NAMES.join(', ')}), comma-separated; with --download the missing ones are fetched.` },
+  { name: 'default-model', type: 'string', placeholder: 'NAME', env: 'BIGGAN_DEFAULT_MODEL', description: 'Model answering requests that name none (default: the first name in sorted order).' },
+  { name: 'memory-budget', type: 'integer', placeholder: 'BYTES', env: 'BIGGAN_MEMORY_BUDGET', min: 1, description: 'Most memory the loaded models may take together, by estimate; past it the least recently used idle model is unloaded (default: 80% of the container memory limit, else of the machine memory).' },
+  { name: 'preload', type: 'string', choices: ['all', 'default', 'none'], env: 'BIGGAN_PRELOAD', description: 'Models loaded at start (default: all when they fit the memory budget, else the default model); the others load on their first request.' },
   { name: 'model', type: 'string', choices: PRESET_NAMES, env: 'BIGGAN_MODEL', default: 'biggan-deep-128', description: 'Published model to serve from the cache when --weights is not given.' },
   { name: 'cache', type: 'string', placeholder: 'DIR', env: 'BIGGAN_CACHE', description: 'Download cache (default $XDG_CACHE_HOME/biggan-serve or ~/.cache/biggan-serve).' },
   { name: 'download', type: 'boolean', env: 'BIGGAN_DOWNLOAD', default: false, description: 'Download --model into the cache when it is missing.' },
@@ -79,7 +94,7 @@ export const SERVER_OPTIONS = defineOptions([
 ]);
 
 export const SERVE_USAGE = formatHelp(
-  'biggan-serve serve [--weights DIR | --model NAME [--download]] [--http-port 8080] [--grpc-port 50051] [options]',
+  'biggan-serve serve [--weights DIR | --model-repository DIR | --models A,B | --model NAME] [--download] [--http-port 8080] [--grpc-port 50051] [options]',
   'Serves BigGAN-deep over REST (POST /generate, /interpolate; docs at /docs) and gRPC (biggan.v1.Generator),\nwith dynamic batching, Prometheus metrics at /metrics, and graceful drain on SIGTERM.\nSeeded answers are cached (--cache-size) and cacheable by URL: GET /generate?class=207&seed=7 with a strong ETag.\nEvery flag can also be set by its BIGGAN_* environment variable.',
   SERVER_OPTIONS,
 );
@@ -89,6 +104,11 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   const { values: v, help } = parseOptions(argv, SERVER_OPTIONS, env);
   const config: ServerConfig = Object.freeze({
     ...(v.weights ? { weights: v.weights } : {}),
+    ...(v['model-repository'] ? { modelRepository: v['model-repository'] } : {}),
+    ...(v.models ? { models: parseModelList(v.models) } : {}),
+    ...(v['default-model'] ? { defaultModel: v['default-model'] } : {}),
+    ...(v['memory-budget'] !== undefined ? { memoryBudgetBytes: v['memory-budget'] } : {}),
+    ...(v.preload ? { preload: v.preload } : {}),
     model: v.model,
     ...(v.cache ? { cache: v.cache } : {}),
     download: v.download,
@@ -116,6 +136,9 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     drainDelayMs: v['drain-delay-ms'],
     logLevel: v['log-level'],
   });
+  if ([config.weights, config.modelRepository, config.models].filter((x) => x !== undefined).length > 1) {
+    throw new UsageError('give at most one of --weights, --model-repository and --models');
+  }
   if (config.maxSamplesPerRequest > config.maxQueueSize) {
     throw new UsageError(`--max-samples-per-request (${config.maxSamplesPerRequest}) must not exceed --max-queue-size (${config.maxQueueSize}): such a request could never be queued`);
   }
@@ -123,4 +146,14 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     throw new UsageError(`--headers-timeout-ms (${config.headersTimeoutMs}) must not exceed --request-timeout-ms (${config.requestTimeoutMs}): the headers are part of the request`);
   }
   return { config, help };
+}
+
+/** `a,b` -> published model names, each checked. */
+function parseModelList(text: string): PresetName[] {
+  const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (names.length === 0) throw new UsageError('--models: give at least one model name');
+  for (const n of names) {
+    if (!(PRESET_NAMES as readonly string[]).includes(n)) throw new UsageError(`--models: unknown model '${n}'; choose from ${PRESET_NAMES.join(', ')}`);
+  }
+  return [...new Set(names)] as PresetName[];
 }

@@ -15,30 +15,34 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 /** Every metric the service exports. */
 export interface Metrics {
   readonly registry: Registry;
-  readonly requests: Counter<'transport' | 'route' | 'status'>;
-  readonly requestDuration: Histogram<'transport' | 'route'>;
-  readonly queueDepth: Gauge;
-  readonly queueWait: Histogram;
-  readonly batchSize: Histogram;
-  readonly inferenceDuration: Histogram;
-  readonly engineWait: Histogram;
-  readonly engineRestarts: Counter;
-  readonly engineFailures: Counter;
-  readonly nonFiniteOutputs: Counter;
-  readonly encodeDuration: Histogram<'format'>;
-  readonly images: Counter<'transport'>;
-  readonly rejections: Counter<'reason'>;
-  readonly estimatedWait: Gauge;
-  readonly modelInfo: Gauge<'model' | 'engine' | 'backend' | 'resolution'>;
-  readonly ready: Gauge;
+  readonly requests: Counter<'transport' | 'route' | 'status' | 'model'>;
+  readonly requestDuration: Histogram<'transport' | 'route' | 'model'>;
+  readonly queueDepth: Gauge<'model'>;
+  readonly queueWait: Histogram<'model'>;
+  readonly batchSize: Histogram<'model'>;
+  readonly inferenceDuration: Histogram<'model'>;
+  readonly engineWait: Histogram<'model'>;
+  readonly engineRestarts: Counter<'model'>;
+  readonly engineFailures: Counter<'model'>;
+  readonly nonFiniteOutputs: Counter<'model'>;
+  readonly encodeDuration: Histogram<'format' | 'model'>;
+  readonly images: Counter<'transport' | 'model'>;
+  readonly rejections: Counter<'reason' | 'model'>;
+  readonly estimatedWait: Gauge<'model'>;
+  readonly modelInfo: Gauge<'model' | 'engine' | 'backend' | 'resolution' | 'state'>;
+  readonly ready: Gauge<'model'>;
   /** Response cache lookups by result: hit, miss, or coalesced (joined an identical request in flight). */
-  readonly cacheLookups: Counter<'result'>;
-  readonly cacheBytes: Gauge;
-  readonly cacheEvictions: Counter;
-  /** A batcher observer that feeds the queue and batch metrics. */
+  readonly cacheLookups: Counter<'result' | 'model'>;
+  readonly cacheBytes: Gauge<'model'>;
+  readonly cacheEvictions: Counter<'model'>;
+  /** A batcher observer that feeds the queue and batch metrics (no model label; see batcherObserverFor). */
   readonly batcherObserver: BatcherObserver;
-  /** An engine-supervisor observer that feeds engine time, wait, failures and restarts. */
+  /** An engine-supervisor observer that feeds engine time, wait, failures and restarts (no model label). */
   readonly engineObserver: SupervisorObserver;
+  /** The batcher observer of one model's batcher: every series labelled `model`. */
+  batcherObserverFor(model: string): BatcherObserver;
+  /** The engine-supervisor observer of one model's engine: every series labelled `model`. */
+  engineObserverFor(model: string): SupervisorObserver;
 }
 
 /** Creates the metrics on a fresh private registry (with Node's default process metrics). */
@@ -48,44 +52,52 @@ export function createMetrics(): Metrics {
   // nodejs_eventloop_lag_seconds, ...) so the usual Node.js dashboards and alerts work unchanged.
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const requests = new Counter({ name: 'biggan_requests_total', help: 'Requests answered, by transport, route and status (HTTP status code or gRPC status name).', labelNames: ['transport', 'route', 'status'] as const, registers });
-  const requestDuration = new Histogram({ name: 'biggan_request_duration_seconds', help: 'Time from receiving a request to its answer.', labelNames: ['transport', 'route'] as const, buckets: LATENCY_BUCKETS, registers });
-  const queueDepth = new Gauge({ name: 'biggan_queue_depth_samples', help: 'Samples waiting in the batcher queue.', registers });
-  const queueWait = new Histogram({ name: 'biggan_queue_wait_seconds', help: 'Time a sample waited in the queue before its batch ran.', buckets: LATENCY_BUCKETS, registers });
-  const batchSize = new Histogram({ name: 'biggan_batch_size_samples', help: 'Samples per engine call.', buckets: BATCH_BUCKETS, registers });
-  const inferenceDuration = new Histogram({ name: 'biggan_inference_duration_seconds', help: 'Engine compute time per batch, from the moment the engine starts it (waiting behind another batch not included).', buckets: LATENCY_BUCKETS, registers });
-  const engineWait = new Histogram({ name: 'biggan_engine_wait_seconds', help: 'Time a batch handed to the engine waited for the previous one to finish (pipelining).', buckets: LATENCY_BUCKETS, registers });
-  const engineRestarts = new Counter({ name: 'biggan_engine_restarts_total', help: 'Engines started again after their worker thread died.', registers });
-  const engineFailures = new Counter({ name: 'biggan_engine_failures_total', help: 'Engine calls that failed.', registers });
-  const nonFiniteOutputs = new Counter({ name: 'biggan_nonfinite_outputs_total', help: 'Samples the engine answered with NaN or infinite values (their requests got an error).', registers });
-  const encodeDuration = new Histogram({ name: 'biggan_encode_duration_seconds', help: 'Image encoding time per image, by format.', labelNames: ['format'] as const, buckets: LATENCY_BUCKETS, registers });
-  const images = new Counter({ name: 'biggan_images_generated_total', help: 'Images returned to clients: computed by the engine, or answered from the response cache or from an identical request in flight.', labelNames: ['transport'] as const, registers });
-  const rejections = new Counter({ name: 'biggan_rejections_total', help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.', labelNames: ['reason'] as const, registers });
-  const estimatedWait = new Gauge({ name: 'biggan_queue_estimated_wait_seconds', help: 'Predicted wait before a new 1-sample request would start in the engine (from the measured engine time); admission refuses requests predicted to wait longer than --max-queue-wait-ms.', registers });
-  const modelInfo = new Gauge({ name: 'biggan_model_info', help: 'The model being served (always 1), labelled with model, engine, backend and resolution.', labelNames: ['model', 'engine', 'backend', 'resolution'] as const, registers });
-  const ready = new Gauge({ name: 'biggan_ready', help: '1 when the service is ready (loaded, warmed up, not draining).', registers });
-  const cacheLookups = new Counter({ name: 'biggan_cache_lookups_total', help: 'Image cache lookups: hit, miss, or coalesced (an identical request was already being computed).', labelNames: ['result'] as const, registers });
-  const cacheBytes = new Gauge({ name: 'biggan_cache_bytes', help: 'Bytes of encoded images held by the response cache.', registers });
-  const cacheEvictions = new Counter({ name: 'biggan_cache_evictions_total', help: 'Entries evicted from the response cache to stay within --cache-size.', registers });
-  const batcherObserver: BatcherObserver = {
-    // Engine time is observed by the engine supervisor, where the call really starts: the
-    // batcher's duration includes the time a pipelined batch waits for the engine.
-    onBatch: ({ size }) => batchSize.observe(size),
-    onQueueWait: (ms) => queueWait.observe(ms / 1000),
-    onQueueDepth: (samples) => queueDepth.set(samples),
-    onReject: (reason: RejectReason) => rejections.inc({ reason }),
-    onWaitEstimate: (ms) => estimatedWait.set(ms / 1000),
+  const requests = new Counter({ name: 'biggan_requests_total', help: 'Requests answered, by transport, route and status (HTTP status code or gRPC status name).', labelNames: ['transport', 'route', 'status', 'model'] as const, registers });
+  const requestDuration = new Histogram({ name: 'biggan_request_duration_seconds', help: 'Time from receiving a request to its answer.', labelNames: ['transport', 'route', 'model'] as const, buckets: LATENCY_BUCKETS, registers });
+  const queueDepth = new Gauge({ name: 'biggan_queue_depth_samples', help: 'Samples waiting in the batcher queue.', labelNames: ['model'] as const, registers });
+  const queueWait = new Histogram({ name: 'biggan_queue_wait_seconds', help: 'Time a sample waited in the queue before its batch ran.', buckets: LATENCY_BUCKETS, labelNames: ['model'] as const, registers });
+  const batchSize = new Histogram({ name: 'biggan_batch_size_samples', help: 'Samples per engine call.', buckets: BATCH_BUCKETS, labelNames: ['model'] as const, registers });
+  const inferenceDuration = new Histogram({ name: 'biggan_inference_duration_seconds', help: 'Engine compute time per batch, from the moment the engine starts it (waiting behind another batch not included).', buckets: LATENCY_BUCKETS, labelNames: ['model'] as const, registers });
+  const engineWait = new Histogram({ name: 'biggan_engine_wait_seconds', help: 'Time a batch handed to the engine waited for the previous one to finish (pipelining).', buckets: LATENCY_BUCKETS, labelNames: ['model'] as const, registers });
+  const engineRestarts = new Counter({ name: 'biggan_engine_restarts_total', help: 'Engines started again after their worker thread died.', labelNames: ['model'] as const, registers });
+  const engineFailures = new Counter({ name: 'biggan_engine_failures_total', help: 'Engine calls that failed.', labelNames: ['model'] as const, registers });
+  const nonFiniteOutputs = new Counter({ name: 'biggan_nonfinite_outputs_total', help: 'Samples the engine answered with NaN or infinite values (their requests got an error).', labelNames: ['model'] as const, registers });
+  const encodeDuration = new Histogram({ name: 'biggan_encode_duration_seconds', help: 'Image encoding time per image, by format.', labelNames: ['format', 'model'] as const, buckets: LATENCY_BUCKETS, registers });
+  const images = new Counter({ name: 'biggan_images_generated_total', help: 'Images returned to clients: computed by the engine, or answered from the response cache or from an identical request in flight.', labelNames: ['transport', 'model'] as const, registers });
+  const rejections = new Counter({ name: 'biggan_rejections_total', help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.', labelNames: ['reason', 'model'] as const, registers });
+  const estimatedWait = new Gauge({ name: 'biggan_queue_estimated_wait_seconds', help: 'Predicted wait before a new 1-sample request would start in the engine (from the measured engine time); admission refuses requests predicted to wait longer than --max-queue-wait-ms.', labelNames: ['model'] as const, registers });
+  const modelInfo = new Gauge({ name: 'biggan_model_info', help: 'Each model of the repository (always 1), labelled with model, engine, backend, resolution and state (loading, ready, unloaded, failed).', labelNames: ['model', 'engine', 'backend', 'resolution', 'state'] as const, registers });
+  const ready = new Gauge({ name: 'biggan_ready', help: '1 when the model is ready (loaded, warmed up, not draining), by model.', labelNames: ['model'] as const, registers });
+  const cacheLookups = new Counter({ name: 'biggan_cache_lookups_total', help: 'Image cache lookups: hit, miss, or coalesced (an identical request was already being computed).', labelNames: ['result', 'model'] as const, registers });
+  const cacheBytes = new Gauge({ name: 'biggan_cache_bytes', help: 'Bytes of encoded images held by the response cache.', labelNames: ['model'] as const, registers });
+  const cacheEvictions = new Counter({ name: 'biggan_cache_evictions_total', help: 'Entries evicted from the response cache to stay within --cache-size.', labelNames: ['model'] as const, registers });
+  const batcherObserverFor = (model?: string): BatcherObserver => {
+    const l = model === undefined ? {} : { model };
+    return {
+      // Engine time is observed by the engine supervisor, where the call really starts: the
+      // batcher's duration includes the time a pipelined batch waits for the engine.
+      onBatch: ({ size }) => batchSize.observe(l, size),
+      onQueueWait: (ms) => queueWait.observe(l, ms / 1000),
+      onQueueDepth: (samples) => queueDepth.set(l, samples),
+      onReject: (reason: RejectReason) => rejections.inc({ reason, ...l }),
+      onWaitEstimate: (ms) => estimatedWait.set(l, ms / 1000),
+    };
   };
-  const engineObserver: SupervisorObserver = {
-    onCompute: ({ durationMs, ok }) => {
-      inferenceDuration.observe(durationMs / 1000);
-      if (!ok) engineFailures.inc();
-    },
-    onWait: (ms) => engineWait.observe(ms / 1000),
-    onRestart: () => engineRestarts.inc(),
+  const engineObserverFor = (model?: string): SupervisorObserver => {
+    const l = model === undefined ? {} : { model };
+    return {
+      onCompute: ({ durationMs, ok }) => {
+        inferenceDuration.observe(l, durationMs / 1000);
+        if (!ok) engineFailures.inc(l);
+      },
+      onWait: (ms) => engineWait.observe(l, ms / 1000),
+      onRestart: () => engineRestarts.inc(l),
+    };
   };
+  const batcherObserver = batcherObserverFor();
+  const engineObserver = engineObserverFor();
   return {
     registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, engineWait, engineRestarts, engineFailures, nonFiniteOutputs, estimatedWait,
-    encodeDuration, images, rejections, modelInfo, ready, cacheLookups, cacheBytes, cacheEvictions, batcherObserver, engineObserver,
+    encodeDuration, images, rejections, modelInfo, ready, cacheLookups, cacheBytes, cacheEvictions, batcherObserver, engineObserver, batcherObserverFor, engineObserverFor,
   };
 }

@@ -27,6 +27,8 @@ export interface ServiceOptions {
   readonly modelName: string;
   /** Most samples (count, frames) one request may ask for. */
   readonly maxSamplesPerRequest: number;
+  /** Sets biggan_model_info itself (default true); false where a model repository reports each model's state. */
+  readonly reportModelInfo?: boolean;
 }
 
 type State = 'starting' | 'ready' | 'leaving' | 'draining';
@@ -63,8 +65,10 @@ export class GenerationService implements GeneratorService {
       truncation: { min: TRUNCATION_MIN, max: TRUNCATION_MAX, default: DEFAULT_TRUNCATION },
       formats: [...IMAGE_FORMATS],
     });
-    metrics.modelInfo.set({ model: options.modelName, engine: engine.name, backend: engine.backend, resolution: String(c.outputDim) }, 1);
-    metrics.ready.set(0);
+    if (options.reportModelInfo ?? true) {
+      metrics.modelInfo.set({ model: options.modelName, engine: engine.name, backend: engine.backend, resolution: String(c.outputDim), state: 'ready' }, 1);
+    }
+    metrics.ready.set({ model: options.modelName }, 0);
   }
 
   /** Runs one full batch through the engine so the first request does not pay for allocation and JIT. */
@@ -134,7 +138,7 @@ export class GenerationService implements GeneratorService {
     }
     const problem = contract.problem(value);
     if (problem) {
-      this.metrics.rejections.inc({ reason: ERROR_TABLE.INVALID_ARGUMENT.reason });
+      this.metrics.rejections.inc({ reason: ERROR_TABLE.INVALID_ARGUMENT.reason, model: this.model.name });
       throw problem;
     }
     return contract.parse(value);
@@ -158,14 +162,14 @@ export class GenerationService implements GeneratorService {
         const images = await eachInOrder(rgb);
         const grid = makeGrid(images);
         const data = await this.encode(grid, plan.format, ctx);
-        this.metrics.images.inc({ transport: ctx.transport }, images.length);
+        this.metrics.images.inc({ transport: ctx.transport, model: this.model.name }, images.length);
       if (ctx.trace) ctx.trace.images += images.length;
         return { images: [], grid: { data, mimeType: MIME_TYPES[plan.format] }, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
       }
       const images = await eachInOrder(
         rgb.map(async (p, i): Promise<GeneratedImage> => describe(plan.samples[i], i, await this.encode(await p, plan.format, ctx), MIME_TYPES[plan.format])),
       );
-      this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      this.metrics.images.inc({ transport: ctx.transport, model: this.model.name }, images.length);
       if (ctx.trace) ctx.trace.images += images.length;
       return { images, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
     });
@@ -195,13 +199,13 @@ export class GenerationService implements GeneratorService {
         });
       }
       const images = await eachInOrder(rgb);
-      this.metrics.images.inc({ transport: ctx.transport }, images.length);
+      this.metrics.images.inc({ transport: ctx.transport, model: this.model.name }, images.length);
       if (ctx.trace) ctx.trace.images += images.length;
       const size = { width: res, height: res };
       if (animated) {
         const t0 = performance.now();
         const data = await encodeAnimation(images, plan.format);
-        this.metrics.encodeDuration.observe({ format: plan.format }, (performance.now() - t0) / 1000);
+        this.metrics.encodeDuration.observe({ format: plan.format, model: this.model.name }, (performance.now() - t0) / 1000);
         return { frames, animation: { data, mimeType: MIME_TYPES[plan.format] }, ...size };
       }
       if (plan.grid) {
@@ -231,7 +235,7 @@ export class GenerationService implements GeneratorService {
   private checkFinite(sample: Float32Array, index: number): Float32Array {
     for (let i = 0; i < sample.length; i++) {
       if (!Number.isFinite(sample[i])) {
-        this.metrics.nonFiniteOutputs.inc();
+        this.metrics.nonFiniteOutputs.inc({ model: this.model.name });
         throw new BigGanError('INTERNAL', `the engine returned non-finite values for sample ${index}`);
       }
     }
@@ -248,7 +252,7 @@ export class GenerationService implements GeneratorService {
     const run = async (): Promise<Buffer> => {
       const t0 = performance.now();
       const data = await encodeImage(img, format);
-      this.metrics.encodeDuration.observe({ format }, (performance.now() - t0) / 1000);
+      this.metrics.encodeDuration.observe({ format, model: this.model.name }, (performance.now() - t0) / 1000);
       return data;
     };
     return ctx?.trace ? ctx.trace.child('encode', { 'biggan.format': format }, run) : run();
@@ -261,7 +265,7 @@ export class GenerationService implements GeneratorService {
       return await fn();
     } catch (err) {
       if (err instanceof BigGanError && (err.code === 'INVALID_ARGUMENT' || err.code === 'UNAVAILABLE')) {
-        this.metrics.rejections.inc({ reason: ERROR_TABLE[err.code].reason });
+        this.metrics.rejections.inc({ reason: ERROR_TABLE[err.code].reason, model: this.model.name });
       }
       throw err;
     } finally {
@@ -278,7 +282,7 @@ export class GenerationService implements GeneratorService {
 
   private readinessChanged(was: boolean): void {
     const now = this.isReady();
-    this.metrics.ready.set(now ? 1 : 0);
+    this.metrics.ready.set({ model: this.model.name }, now ? 1 : 0);
     if (was !== now) for (const l of this.listeners) l(now);
   }
 }

@@ -61,6 +61,26 @@ export interface ModelInfo {
   readonly formats: readonly string[];
 }
 
+/** A model's lifecycle in a repository. */
+export type ModelState = 'loading' | 'ready' | 'unloaded' | 'failed';
+
+/** A model of the repository as /v1/models lists it: its description, state, batching and memory. */
+export interface ModelStatus extends ModelInfo {
+  readonly state: ModelState;
+  /** Why loading failed (state `failed`). */
+  readonly reason?: string;
+  /** True for the model that answers requests naming none. */
+  readonly default: boolean;
+  readonly maxQueueDelayMs: number;
+  readonly maxQueueSize: number;
+  /** Where the batching settings came from: `serving.json` or `default` (by resolution). */
+  readonly servingFrom: string;
+  /** Estimated resident memory when loaded (weights + activations at maxBatchSize), bytes. */
+  readonly memoryEstimateBytes: number;
+  /** Seconds the last load took (read, fold, engine, warm-up); absent before the first load. */
+  readonly loadSeconds?: number;
+}
+
 /** One interpolation frame as it is delivered (in order, as soon as its batch is done). */
 export interface InterpolationFrame extends GeneratedImage {
   /** Position between the endpoints, 0..1. */
@@ -125,4 +145,10 @@ export interface CacheKeys {
 export interface KeyedGeneratorService extends GeneratorService {
   generateKeys(req: GenerateRequest): CacheKeys;
   interpolateKeys(req: InterpolateRequest): CacheKeys;
+  /** Every model served, with its state (a model repository); absent: `model` alone. */
+  listModels?(): readonly ModelStatus[];
+  /** The model a request naming `name` uses (the default without one); NOT_FOUND listing the models when unknown. */
+  modelInfo?(name?: string): ModelInfo;
+  /** The `model` metric label of a request naming `name`: its model, or the default one (bounded cardinality). */
+  modelLabel?(name: unknown): string;
 }

@@ -66,7 +66,7 @@ describe('Grafana dashboard', () => {
     assert.deepEqual(latency?.targets?.map((t) => /histogram_quantile\(([\d.]+)/.exec(t.expr)?.[1]), ['0.5', '0.95', '0.99']);
   });
 
-  test('every query is per model: grouped by model (joined from biggan_model_info) and filtered by the variables', () => {
+  test('every query is per model: grouped by the model label (process metrics by the pods serving the model) and filtered by the variables', () => {
     const d = dashboardOf(objs);
     const vars = d.templating.list.map((v) => v.name);
     assert.deepEqual(vars, ['datasource', 'namespace', 'model', 'pod']);

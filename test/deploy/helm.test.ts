@@ -233,6 +233,27 @@ describe('helm lint', { skip }, () => {
   }
 });
 
+describe('helm template: several models', { skip }, () => {
+  const objs = skip ? [] : render('-f', ciValues('default'), '--set', 'models={biggan-deep-128,biggan-deep-512}', '--set', 'defaultModel=biggan-deep-512', '--set', 'memoryBudget=3000000000');
+
+  test('the initContainer downloads each model and the server serves them all from the cache', () => {
+    const d = deploymentOf(objs);
+    const init = (d.spec.template.spec.initContainers ?? [])[0];
+    assert.deepEqual(init.args, ['download', 'biggan-deep-128', 'biggan-deep-512', '--cache', '/models']);
+    const env = envOf(serverOf(d));
+    assert.equal(env.get('BIGGAN_MODELS'), 'biggan-deep-128,biggan-deep-512');
+    assert.equal(env.get('BIGGAN_CACHE'), '/models');
+    assert.equal(env.has('BIGGAN_WEIGHTS'), false, 'no single model folder');
+    assert.equal(env.get('BIGGAN_DEFAULT_MODEL'), 'biggan-deep-512');
+    assert.equal(env.get('BIGGAN_MEMORY_BUDGET'), '3000000000');
+  });
+
+  test('without memoryBudget the server derives the budget from the container limit (no variable)', () => {
+    const env = envOf(serverOf(deploymentOf(render('-f', ciValues('default'), '--set', 'models={biggan-deep-256}'))));
+    assert.equal(env.has('BIGGAN_MEMORY_BUDGET'), false);
+  });
+});
+
 describe('helm template: default values', { skip }, () => {
   const objs = skip ? [] : render('-f', ciValues('default'));
 

@@ -218,6 +218,9 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
       const result = await query(expr);
       const finite = result.filter((s) => Number.isFinite(Number(s.value[1])));
       if (finite.length === 0) empty.push(`${panel} [${target.refId}]: ${expr} -> ${JSON.stringify(result)}`);
+      // Process metrics belong to the pod (one process serves every model of its repository): per pod,
+      // filtered to the pods serving $model. Service metrics carry the model label themselves.
+      else if (/\b(process|nodejs)_/.test(expr)) assert.ok(finite.every((s) => s.metric.pod === POD), `${panel}: per pod ${JSON.stringify(finite[0].metric)}`);
       else if (!/\bsum by \(le\)/.test(expr)) assert.ok(finite.every((s) => s.metric.model === 'tiny-128'), `${panel}: per model ${JSON.stringify(finite[0].metric)}`);
     }
     assert.deepEqual(empty, [], 'panels without data');

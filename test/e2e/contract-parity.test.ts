@@ -50,8 +50,10 @@ const INTERPOLATE_CASES: [string, Record<string, unknown>, InterpolateRequestInp
 
 async function invalidCount(): Promise<number> {
   const text = await s.metrics.registry.metrics();
-  const m = /^biggan_rejections_total\{reason="invalid"\} (\d+)/m.exec(text);
-  return m ? Number(m[1]) : 0;
+  // Summed over the other labels (model).
+  let sum = 0;
+  for (const m of text.matchAll(/^biggan_rejections_total\{[^}]*reason="invalid"[^}]*\} (\d+)/gm)) sum += Number(m[1]);
+  return sum;
 }
 
 function grpcGenerate(req: GenerateRequestInput): Promise<grpc.ServiceError> {

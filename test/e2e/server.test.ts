@@ -102,7 +102,7 @@ test('bounded load: concurrent clients with mixed truncations, batches form, the
   assert.ok([...codes].every((c) => c === 200 || c === 503));
   assert.ok(statuses.filter((s) => s.status === 503).every((s) => Number(s.retryAfter) >= 1));
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  assert.match(metrics, /biggan_rejections_total\{reason="overload"\} [1-9]/);
+  assert.match(metrics, /biggan_rejections_total\{reason="overload"[^}]*\} [1-9]/);
   clearInterval(probe);
   assert.ok(maxQueued <= 12, `queue depth reached ${maxQueued}`);
   assert.ok(maxQueued > 0);
@@ -114,7 +114,7 @@ function queueDepth(): number {
 
 async function batchCounts(): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const sum = Number(/^biggan_batch_size_samples_sum (\S+)/m.exec(text)?.[1] ?? 0);
-  const count = Number(/^biggan_batch_size_samples_count (\S+)/m.exec(text)?.[1] ?? 0);
+  const sum = Number(/^biggan_batch_size_samples_sum(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? 0);
+  const count = Number(/^biggan_batch_size_samples_count(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? 0);
   return { sum, count };
 }

@@ -94,12 +94,12 @@ export class ChaosServer {
     });
   }
 
-  /** Reads one unlabelled sample from /metrics. */
+  /** Reads one sample from /metrics: the metric's only series (unlabelled, or labelled by the one model served). */
   async metric(name: string): Promise<number> {
     const text = await (await fetch(`${this.base}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     if (line === undefined) throw new Error(`no metric ${name}`);
-    return Number(line.split(' ')[1]);
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
 
   /** Polls /metrics until `name` satisfies `ok` (state, not time: each poll is a round trip). */

@@ -64,14 +64,17 @@ function interpolationSize(r: InterpolateResult): number {
 }
 
 /** The metrics hooks of a cache over `metrics`. */
-export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEvictions' | 'images'>): CacheObserver {
+export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEvictions' | 'images'>, model?: string): CacheObserver {
+  const l = model === undefined ? {} : { model };
   return {
     lookup: (result, images, transport) => {
-      metrics.cacheLookups.inc({ result });
-      if (result !== 'miss') metrics.images.inc({ transport }, images);
+      metrics.cacheLookups.inc({ ...l, result });
+      // Images answered from the cache or another request's computation are returned too (the
+      // inner service counts the ones it computes).
+      if (result !== 'miss') metrics.images.inc({ ...l, transport }, images);
     },
-    bytes: (bytes) => metrics.cacheBytes.set(bytes),
-    evicted: (count) => metrics.cacheEvictions.inc(count),
+    bytes: (bytes) => metrics.cacheBytes.set(l, bytes),
+    evicted: (count) => metrics.cacheEvictions.inc(l, count),
   };
 }
 

@@ -51,6 +51,8 @@ const Truncation = Type.Number({
   description: `Truncation ${TRUNCATION_MIN} < t <= ${TRUNCATION_MAX} (default ${DEFAULT_TRUNCATION}): z = t * truncnorm(-2, 2), and it selects the batch-norm statistics. Lower: cleaner, less varied.`,
 });
 const TimeoutMs = Type.Integer({ minimum: 1, maximum: MAX_TIMEOUT_MS, description: 'Most time the request may wait in the queue, ms; past it the answer is 504.' });
+/** The model a request is for (a model repository serves several); absent: the default model. */
+const ModelField = Type.String({ minLength: 1, maxLength: 128, description: 'Model to use, by name (see GET /v1/models); default: the server\'s default model.' });
 const PriorityField = Type.Enum([...PRIORITIES], { default: DEFAULT_PRIORITY, description: '`high` requests are batched before `normal` ones.' });
 
 /** Body of POST /generate (and the service's generate request for both transports). */
@@ -70,6 +72,7 @@ export const GenerateRequestSchema = Type.Object(
     grid: Type.Optional(Type.Boolean({ default: false, description: 'Answer one grid image of all samples.' })),
     timeoutMs: Type.Optional(TimeoutMs),
     priority: Type.Optional(PriorityField),
+    model: Type.Optional(ModelField),
   },
   { additionalProperties: false, title: 'GenerateRequest' },
 );
@@ -104,6 +107,7 @@ export const InterpolateRequestSchema = Type.Object(
     grid: Type.Optional(Type.Boolean({ default: false, description: 'Answer one grid image of all frames (not with an animation format).' })),
     timeoutMs: Type.Optional(TimeoutMs),
     priority: Type.Optional(PriorityField),
+    model: Type.Optional(ModelField),
   },
   { additionalProperties: false, title: 'InterpolateRequest' },
 );
@@ -124,6 +128,7 @@ export const GenerateQuerySchema = Type.Object(
     format: Type.Optional(Type.String({ description: IMAGE_FORMATS.join(', ') })),
     timeoutMs: Type.Optional(Type.String({ description: 'Most time in the queue, ms.' })),
     priority: Type.Optional(Type.String({ description: PRIORITIES.join(', ') })),
+    model: Type.Optional(Type.String({ description: 'Model to use, by name; default: the server\'s default model.' })),
   },
   { additionalProperties: false, title: 'GenerateQuery' },
 );
@@ -207,7 +212,23 @@ export const ModelInfoSchema = Type.Object(
   { title: 'ModelInfo', additionalProperties: true },
 );
 
-export const ModelsResponseSchema = Type.Object({ models: Type.Array(ModelInfoSchema) });
+/** A model of the repository: its description plus state, batching settings and memory estimate. */
+export const ModelStatusSchema = Type.Object(
+  {
+    ...ModelInfoSchema.properties,
+    state: Type.Optional(Type.Enum(['loading', 'ready', 'unloaded', 'failed'], { description: 'loading, ready, unloaded (loads on its next request) or failed (see reason).' })),
+    reason: Type.Optional(Type.String({ description: 'Why loading failed.' })),
+    default: Type.Optional(Type.Boolean({ description: 'Answers requests that name no model.' })),
+    maxQueueDelayMs: Type.Optional(Type.Number()),
+    maxQueueSize: Type.Optional(Type.Integer()),
+    servingFrom: Type.Optional(Type.String({ description: '`serving.json` or `default` (by resolution).' })),
+    memoryEstimateBytes: Type.Optional(Type.Integer({ description: 'Estimated resident memory when loaded (weights + activations at maxBatchSize).' })),
+    loadSeconds: Type.Optional(Type.Number({ description: 'Time the last load took.' })),
+  },
+  { title: 'ModelStatus', additionalProperties: true },
+);
+
+export const ModelsResponseSchema = Type.Object({ models: Type.Array(ModelStatusSchema) });
 
 /** One ImageNet class. */
 export const ClassInfoSchema = Type.Object({ index: Type.Integer(), wnid: Type.String(), names: Type.Array(Type.String()) });

@@ -7,7 +7,7 @@
  */
 import { BigGanError, invalidArgument } from '../../errors.js';
 import type {
-  ClassInfo, ClassSpec, GeneratedImage, GenerateResult, InterpolateResult, InterpolationFrame, ModelInfo, Priority,
+  ClassInfo, ClassSpec, GeneratedImage, GenerateResult, InterpolateResult, InterpolationFrame, ModelInfo, ModelStatus, Priority,
 } from '../../service/types.js';
 import type { ClassSpec__Output } from './generated/biggan/v1/ClassSpec.js';
 import type { GenerateRequest__Output } from './generated/biggan/v1/GenerateRequest.js';
@@ -18,6 +18,7 @@ import type { GenerateResponse__Output } from './generated/biggan/v1/GenerateRes
 import type { Frame__Output } from './generated/biggan/v1/Frame.js';
 import type { ListClassesResponse__Output } from './generated/biggan/v1/ListClassesResponse.js';
 import type { ModelInfo__Output } from './generated/biggan/v1/ModelInfo.js';
+import type { ListModelsResponse__Output } from './generated/biggan/v1/ListModelsResponse.js';
 import type { Priority__Output } from './generated/biggan/v1/Priority.js';
 import type { InterpolationMethod__Output } from './generated/biggan/v1/InterpolationMethod.js';
 
@@ -36,6 +37,8 @@ export type ImageMessage = Image__Output;
 export type ListClassesResponseMessage = ListClassesResponse__Output;
 /** biggan.v1.ModelInfo (uint64 `parameters` as a decimal string). */
 export type ModelInfoMessage = ModelInfo__Output;
+/** biggan.v1.ListModelsResponse. */
+export type ListModelsResponseMessage = ListModelsResponse__Output;
 
 /** Drops the keys whose value is undefined (the contract rejects nothing for them, but keeps JSON clean). */
 function defined(o: Record<string, unknown>): Record<string, unknown> {
@@ -98,8 +101,9 @@ function method(value: InterpolationMethod__Output): 'lerp' | 'slerp' | undefine
 }
 
 /** The request fields shared by Generate and Interpolate; zero values become unset. */
-function common(msg: { truncation: number; format: string; timeoutMs: number; priority: Priority__Output; grid: boolean }) {
+function common(msg: { truncation: number; format: string; timeoutMs: number; priority: Priority__Output; grid: boolean; model: string }) {
   return {
+    ...(msg.model !== '' ? { model: msg.model } : {}),
     ...(msg.truncation !== 0 ? { truncation: float32Decimal(msg.truncation) } : {}),
     ...(msg.format !== '' ? { format: msg.format } : {}),
     ...(msg.timeoutMs !== 0 ? { timeoutMs: msg.timeoutMs } : {}),
@@ -198,9 +202,21 @@ export function toListClassesResponse(classes: readonly ClassInfo[]): ListClasse
   return { classes: classes.map((c) => ({ index: c.index, wnid: c.wnid, names: [...c.names] })) };
 }
 
-/** ModelInfo -> biggan.v1.ModelInfo. */
-export function toModelInfoMessage(model: ModelInfo): ModelInfoMessage {
+/** Every model -> biggan.v1.ListModelsResponse. */
+export function toListModelsResponse(models: readonly (ModelInfo | ModelStatus)[]): ListModelsResponseMessage {
+  return { models: models.map(toModelInfoMessage) };
+}
+
+/** ModelInfo (with its repository status when known) -> biggan.v1.ModelInfo. */
+export function toModelInfoMessage(model: ModelInfo | ModelStatus): ModelInfoMessage {
+  const status: Partial<ModelStatus> = 'state' in model ? model : {};
   return {
+    state: status.state ?? 'ready',
+    reason: status.reason ?? '',
+    default: status.default ?? true,
+    maxQueueDelayMs: status.maxQueueDelayMs ?? 0,
+    maxQueueSize: status.maxQueueSize ?? 0,
+    memoryEstimateBytes: String(status.memoryEstimateBytes ?? 0),
     name: model.name,
     resolution: model.resolution,
     zDim: model.zDim,

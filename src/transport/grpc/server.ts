@@ -8,22 +8,26 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, truncateText } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import type { CallContext, GeneratorService } from '../../service/types.js';
+import type { CallContext, GeneratorService, KeyedGeneratorService, ModelInfo, ModelStatus } from '../../service/types.js';
 import { GenerateRequestSchema, InterpolateRequestSchema } from '../../service/contract/schemas.js';
 import type { GeneratorHandlers } from './generated/biggan/v1/Generator.js';
 import type { ListClassesRequest__Output } from './generated/biggan/v1/ListClassesRequest.js';
 import type { GetModelRequest__Output } from './generated/biggan/v1/GetModelRequest.js';
+import type { ListModelsRequest__Output } from './generated/biggan/v1/ListModelsRequest.js';
 import {
   toClosingFrame, toFrameMessage, toGenerateRequest, toGenerateResponse, toInterpolateRequest,
-  toListClassesResponse, toModelInfoMessage, withProtoField,
+  toListClassesResponse, toListModelsResponse, toModelInfoMessage, withProtoField,
   type FrameMessage, type GenerateRequestMessage, type GenerateResponseMessage, type InterpolateRequestMessage,
-  type ListClassesResponseMessage, type ModelInfoMessage,
+  type ListClassesResponseMessage, type ListModelsResponseMessage, type ModelInfoMessage,
 } from './codec.js';
 import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
 import { observeGrpcCall, type GrpcObservability, type ObservedCall } from '../../tracing/grpc-observer.js';
 import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, UndecodableMessage, bigganProtoPath, generatorServiceDefinition, tolerantServiceDefinition } from './proto.js';
 
 export { createGeneratorClient, loadBigganProto, GENERATOR_SERVICE, type GeneratorClient } from './proto.js';
+
+/** What the gRPC API calls: a GeneratorService, with the model repository's lookups when it has them. */
+export type GrpcService = GeneratorService & Pick<KeyedGeneratorService, 'listModels' | 'modelInfo' | 'modelLabel'>;
 
 /** Default largest response: a full request of 512x512 PNGs plus their grid (~1 MB each). */
 export const DEFAULT_MAX_SEND_MESSAGE_BYTES = 128 * 1024 * 1024;
@@ -142,7 +146,7 @@ function decode<T>(message: unknown, messageType: string, fn: () => T, opts: Grp
  * call cut by its deadline is recorded as DEADLINE_EXCEEDED (what grpc-js told the client), even
  * though the service saw it as cancelled.
  */
-function finish(method: string, call: CallState, startedAt: number, err: unknown, opts: GrpcServerOptions, observed?: ObservedCall): grpc.StatusObject | undefined {
+function finish(method: string, call: CallState, startedAt: number, err: unknown, opts: GrpcServerOptions, observed?: ObservedCall, model?: string): grpc.StatusObject | undefined {
   const status = err === undefined ? undefined : toGrpcStatus(err);
   if (status && observed) status.metadata.merge(observed.trailer());
   // An answer that came after the client left was never delivered: record why it was not.
@@ -150,13 +154,14 @@ function finish(method: string, call: CallState, startedAt: number, err: unknown
   const recorded = sent === grpc.status.CANCELLED && deadlinePassed(call) ? grpc.status.DEADLINE_EXCEEDED : sent;
   observed?.finish(recorded, STATUS_NAMES[recorded], err);
   if (status?.code === grpc.status.INTERNAL) opts.onInternalError?.(err, method);
-  opts.metrics?.requests.inc({ transport: 'grpc', route: method, status: STATUS_NAMES[recorded] });
-  opts.metrics?.requestDuration.observe({ transport: 'grpc', route: method }, (performance.now() - startedAt) / 1000);
+  const l = model === undefined ? {} : { model };
+  opts.metrics?.requests.inc({ ...l, transport: 'grpc', route: method, status: STATUS_NAMES[recorded] });
+  opts.metrics?.requestDuration.observe({ ...l, transport: 'grpc', route: method }, (performance.now() - startedAt) / 1000);
   return status;
 }
 
 /** A unary handler running `fn` and answering its result or its failure's status. */
-function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grpc.ServerUnaryCall<Req, Res>, observed: ObservedCall) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grpc.ServerUnaryCall<Req, Res>, observed: ObservedCall) => Promise<Res> | Res, label?: (request: unknown) => string | undefined): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const startedAt = performance.now();
     const observed = observeGrpcCall(call, GENERATOR_SERVICE, method, opts.observe);
@@ -164,28 +169,42 @@ function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grp
       .then(() => fn(call, observed))
       .then(
         (res) => {
-          finish(method, call, startedAt, undefined, opts, observed);
+          finish(method, call, startedAt, undefined, opts, observed, label?.(call.request));
           callback(null, res, observed.trailer());
         },
-        (err: unknown) => callback(finish(method, call, startedAt, err, opts, observed) ?? null),
+        (err: unknown) => callback(finish(method, call, startedAt, err, opts, observed, label?.(call.request)) ?? null),
       );
   };
 }
 
+/** The model a request names (the default for none); NOT_FOUND listing the models when unknown. */
+function modelOf(service: GrpcService, name: string): ModelInfo {
+  return service.modelInfo ? service.modelInfo(name === '' ? undefined : name) : service.model;
+}
+
+/** The status of the model `name` (the default for none), as ListModels lists it. */
+function modelStatus(service: GrpcService, name: string): ModelInfo | ModelStatus {
+  const wanted = modelOf(service, name).name;
+  return service.listModels?.().find((m) => m.name === wanted) ?? service.model;
+}
+
 /** The biggan.v1.Generator handlers over `service`. */
-function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): GeneratorHandlers {
+function generatorHandlers(service: GrpcService, opts: GrpcServerOptions): GeneratorHandlers {
+  // The `model` metric label of a call: the model its request names (the default otherwise).
+  const label = (request: unknown): string | undefined =>
+    service.modelLabel?.(typeof request === 'object' && request !== null && 'model' in request ? request.model : undefined);
   const Generate = unary<GenerateRequestMessage, GenerateResponseMessage>('Generate', opts, async (call, observed) => {
     // Undecodable bytes arrive as an UndecodableMessage (see tolerantServiceDefinition).
     const singleClass = !(call.request instanceof UndecodableMessage) && call.request.classes.length === 1;
     try {
       // Wire shape first (a wire mistake is counted here), then the one contract both transports share.
-      const wire = decode(call.request, 'biggan.v1.GenerateRequest', () => toGenerateRequest(call.request, service.model), opts);
+      const wire = decode(call.request, 'biggan.v1.GenerateRequest', () => toGenerateRequest(call.request, modelOf(service, call.request.model)), opts);
       const req = service.check(GenerateRequestSchema, wire);
       return toGenerateResponse(await service.generate(req, callContext(call, call.request.timeoutMs, observed)));
     } catch (err) {
       throw withProtoField(err, 'generate', singleClass);
     }
-  });
+  }, label);
 
   // Frames are written as the service delivers them, so a client sees the first frame while the
   // later ones are still queued or running.
@@ -208,11 +227,11 @@ function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): 
       })
       .then(
         () => {
-          finish('Interpolate', call, startedAt, undefined, opts, observed);
+          finish('Interpolate', call, startedAt, undefined, opts, observed, label(call.request));
           call.end(observed.trailer());
         },
         (err: unknown) => {
-          const status = finish('Interpolate', call, startedAt, err, opts, observed)!;
+          const status = finish('Interpolate', call, startedAt, err, opts, observed, label(call.request))!;
           if (!call.cancelled) call.emit('error', status);
         },
       );
@@ -222,7 +241,8 @@ function generatorHandlers(service: GeneratorService, opts: GrpcServerOptions): 
     Generate,
     Interpolate,
     ListClasses: unary<ListClassesRequest__Output, ListClassesResponseMessage>('ListClasses', opts, (call) => decode(call.request, 'biggan.v1.ListClassesRequest', () => toListClassesResponse(service.listClasses()), opts)),
-    GetModel: unary<GetModelRequest__Output, ModelInfoMessage>('GetModel', opts, (call) => decode(call.request, 'biggan.v1.GetModelRequest', () => toModelInfoMessage(service.model), opts)),
+    GetModel: unary<GetModelRequest__Output, ModelInfoMessage>('GetModel', opts, (call) => decode(call.request, 'biggan.v1.GetModelRequest', () => toModelInfoMessage(modelStatus(service, call.request.name)), opts)),
+    ListModels: unary<ListModelsRequest__Output, ListModelsResponseMessage>('ListModels', opts, (call) => decode(call.request, 'biggan.v1.ListModelsRequest', () => toListModelsResponse(service.listModels?.() ?? [service.model]), opts)),
   };
 }
 
@@ -247,7 +267,7 @@ function channelOptionsOf(opts: GrpcServerOptions): grpc.ChannelOptions {
  * Builds the gRPC server: biggan.v1.Generator over `service`, grpc.health.v1.Health (NOT_SERVING
  * until `setServing(true)`, and again whenever the service stops being ready) and reflection.
  */
-export function createGrpcServer(service: GeneratorService, opts: GrpcServerOptions): GrpcServer {
+export function createGrpcServer(service: GrpcService, opts: GrpcServerOptions): GrpcServer {
   const channelOptions = Object.freeze(channelOptionsOf(opts));
   const server = new grpc.Server(channelOptions);
   const health = new HealthReporter(['', GENERATOR_SERVICE]);

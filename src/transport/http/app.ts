@@ -46,6 +46,12 @@ function withRedaction(logger: FastifyServerOptions['logger']): FastifyServerOpt
   return { ...base, serializers: { ...base.serializers, req: redactedRequestSerializer } };
 }
 
+/** The `model` metric label of a request: the model its body or query names (the default model otherwise). */
+function modelLabel(service: KeyedGeneratorService, request: { body?: unknown; query?: unknown }): string {
+  const named = (v: unknown): unknown => (typeof v === 'object' && v !== null && 'model' in v ? v.model : undefined);
+  return service.modelLabel?.(named(request.body) ?? named(request.query)) ?? service.model.name;
+}
+
 /** Builds the fastify app with every route, schema, error mapping and metric hook. */
 export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
   const timeouts = { requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS };
@@ -74,7 +80,7 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
     // are refusals too; contract and service refusals are counted where they are raised.
     const status = (error as { statusCode?: unknown }).statusCode;
     if (!(error instanceof BigGanError) && typeof status === 'number' && status >= 400 && status < 500) {
-      metrics.rejections.inc({ reason: status === 413 ? ERROR_TABLE.PAYLOAD_TOO_LARGE.reason : ERROR_TABLE.INVALID_ARGUMENT.reason });
+      metrics.rejections.inc({ reason: status === 413 ? ERROR_TABLE.PAYLOAD_TOO_LARGE.reason : ERROR_TABLE.INVALID_ARGUMENT.reason, model: modelLabel(service, request) });
     }
     return handleError(error, request, reply);
   });
@@ -100,8 +106,9 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
   // Metrics: every answer, by transport, route and status; duration per route.
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ transport: 'http', route, status: String(reply.statusCode) });
-    metrics.requestDuration.observe({ transport: 'http', route }, reply.elapsedTime / 1000);
+    const model = modelLabel(service, request);
+    metrics.requests.inc({ transport: 'http', route, status: String(reply.statusCode), model });
+    metrics.requestDuration.observe({ transport: 'http', route, model }, reply.elapsedTime / 1000);
   });
 
   // Docs first: @fastify/swagger collects the routes registered after it.

@@ -14,6 +14,8 @@ import type { Image as _biggan_v1_Image, Image__Output as _biggan_v1_Image__Outp
 import type { InterpolateRequest as _biggan_v1_InterpolateRequest, InterpolateRequest__Output as _biggan_v1_InterpolateRequest__Output } from './biggan/v1/InterpolateRequest.js';
 import type { ListClassesRequest as _biggan_v1_ListClassesRequest, ListClassesRequest__Output as _biggan_v1_ListClassesRequest__Output } from './biggan/v1/ListClassesRequest.js';
 import type { ListClassesResponse as _biggan_v1_ListClassesResponse, ListClassesResponse__Output as _biggan_v1_ListClassesResponse__Output } from './biggan/v1/ListClassesResponse.js';
+import type { ListModelsRequest as _biggan_v1_ListModelsRequest, ListModelsRequest__Output as _biggan_v1_ListModelsRequest__Output } from './biggan/v1/ListModelsRequest.js';
+import type { ListModelsResponse as _biggan_v1_ListModelsResponse, ListModelsResponse__Output as _biggan_v1_ListModelsResponse__Output } from './biggan/v1/ListModelsResponse.js';
 import type { ModelInfo as _biggan_v1_ModelInfo, ModelInfo__Output as _biggan_v1_ModelInfo__Output } from './biggan/v1/ModelInfo.js';
 import type { TruncationRange as _biggan_v1_TruncationRange, TruncationRange__Output as _biggan_v1_TruncationRange__Output } from './biggan/v1/TruncationRange.js';
 
@@ -43,6 +45,8 @@ export interface ProtoGrpcType {
       InterpolationMethod: EnumTypeDefinition
       ListClassesRequest: MessageTypeDefinition<_biggan_v1_ListClassesRequest, _biggan_v1_ListClassesRequest__Output>
       ListClassesResponse: MessageTypeDefinition<_biggan_v1_ListClassesResponse, _biggan_v1_ListClassesResponse__Output>
+      ListModelsRequest: MessageTypeDefinition<_biggan_v1_ListModelsRequest, _biggan_v1_ListModelsRequest__Output>
+      ListModelsResponse: MessageTypeDefinition<_biggan_v1_ListModelsResponse, _biggan_v1_ListModelsResponse__Output>
       ModelInfo: MessageTypeDefinition<_biggan_v1_ModelInfo, _biggan_v1_ModelInfo__Output>
       Priority: EnumTypeDefinition
       TruncationRange: MessageTypeDefinition<_biggan_v1_TruncationRange, _biggan_v1_TruncationRange__Output>

@@ -17,8 +17,9 @@ export const BinaryImage = Type.Unsafe<Buffer>({ type: 'string', format: 'binary
 /** The error answers of a computing route. */
 export const ERROR_RESPONSES = {
   400: { ...ErrorResponseSchema, description: 'Invalid request: the message names the field and the allowed values.' },
+  404: { ...ErrorResponseSchema, description: 'Unknown model: the message lists the models served.' },
   413: { ...ErrorResponseSchema, description: 'Request body too large.' },
-  503: { ...ErrorResponseSchema, description: 'Overloaded (the queue cannot start it in time) or not ready / draining; see Retry-After.' },
+  503: { ...ErrorResponseSchema, description: 'Overloaded (the queue cannot start it in time) or not ready / draining (see Retry-After), or a model that can never fit the memory budget (RESOURCE_EXHAUSTED).' },
   504: { ...ErrorResponseSchema, description: 'The request waited in the queue longer than its timeout.' },
   500: { ...ErrorResponseSchema, description: 'A server fault (never the client\'s); details are logged, not sent.' },
 };

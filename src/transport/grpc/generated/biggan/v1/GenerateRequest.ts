@@ -53,6 +53,10 @@ export interface GenerateRequest {
    * Queue priority (default NORMAL).
    */
   'priority'?: (_biggan_v1_Priority);
+  /**
+   * Model to use, by name (see ListModels); empty: the server's default model.
+   */
+  'model'?: (string);
   '_seed'?: "seed";
 }
 
@@ -105,5 +109,9 @@ export interface GenerateRequest__Output {
    * Queue priority (default NORMAL).
    */
   'priority': (_biggan_v1_Priority__Output);
+  /**
+   * Model to use, by name (see ListModels); empty: the server's default model.
+   */
+  'model': (string);
   '_seed'?: "seed";
 }

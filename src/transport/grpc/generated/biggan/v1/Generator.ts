@@ -9,6 +9,8 @@ import type { GetModelRequest as _biggan_v1_GetModelRequest, GetModelRequest__Ou
 import type { InterpolateRequest as _biggan_v1_InterpolateRequest, InterpolateRequest__Output as _biggan_v1_InterpolateRequest__Output } from '../../biggan/v1/InterpolateRequest.js';
 import type { ListClassesRequest as _biggan_v1_ListClassesRequest, ListClassesRequest__Output as _biggan_v1_ListClassesRequest__Output } from '../../biggan/v1/ListClassesRequest.js';
 import type { ListClassesResponse as _biggan_v1_ListClassesResponse, ListClassesResponse__Output as _biggan_v1_ListClassesResponse__Output } from '../../biggan/v1/ListClassesResponse.js';
+import type { ListModelsRequest as _biggan_v1_ListModelsRequest, ListModelsRequest__Output as _biggan_v1_ListModelsRequest__Output } from '../../biggan/v1/ListModelsRequest.js';
+import type { ListModelsResponse as _biggan_v1_ListModelsResponse, ListModelsResponse__Output as _biggan_v1_ListModelsResponse__Output } from '../../biggan/v1/ListModelsResponse.js';
 import type { ModelInfo as _biggan_v1_ModelInfo, ModelInfo__Output as _biggan_v1_ModelInfo__Output } from '../../biggan/v1/ModelInfo.js';
 
 /**
@@ -33,14 +35,14 @@ export interface GeneratorClient extends grpc.Client {
   generate(argument: _biggan_v1_GenerateRequest, callback: grpc.requestCallback<_biggan_v1_GenerateResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Describes the loaded model and the server's limits.
+   * Describes one model (by name; the default model when none is given) and the server's limits.
    */
   GetModel(argument: _biggan_v1_GetModelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_biggan_v1_ModelInfo__Output>): grpc.ClientUnaryCall;
   GetModel(argument: _biggan_v1_GetModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_biggan_v1_ModelInfo__Output>): grpc.ClientUnaryCall;
   GetModel(argument: _biggan_v1_GetModelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_biggan_v1_ModelInfo__Output>): grpc.ClientUnaryCall;
   GetModel(argument: _biggan_v1_GetModelRequest, callback: grpc.requestCallback<_biggan_v1_ModelInfo__Output>): grpc.ClientUnaryCall;
   /**
-   * Describes the loaded model and the server's limits.
+   * Describes one model (by name; the default model when none is given) and the server's limits.
    */
   getModel(argument: _biggan_v1_GetModelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_biggan_v1_ModelInfo__Output>): grpc.ClientUnaryCall;
   getModel(argument: _biggan_v1_GetModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_biggan_v1_ModelInfo__Output>): grpc.ClientUnaryCall;
@@ -77,6 +79,21 @@ export interface GeneratorClient extends grpc.Client {
   listClasses(argument: _biggan_v1_ListClassesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_biggan_v1_ListClassesResponse__Output>): grpc.ClientUnaryCall;
   listClasses(argument: _biggan_v1_ListClassesRequest, callback: grpc.requestCallback<_biggan_v1_ListClassesResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Every model served, with its state (loading, ready, unloaded, failed).
+   */
+  ListModels(argument: _biggan_v1_ListModelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_biggan_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  ListModels(argument: _biggan_v1_ListModelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_biggan_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  ListModels(argument: _biggan_v1_ListModelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_biggan_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  ListModels(argument: _biggan_v1_ListModelsRequest, callback: grpc.requestCallback<_biggan_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Every model served, with its state (loading, ready, unloaded, failed).
+   */
+  listModels(argument: _biggan_v1_ListModelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_biggan_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _biggan_v1_ListModelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_biggan_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _biggan_v1_ListModelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_biggan_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _biggan_v1_ListModelsRequest, callback: grpc.requestCallback<_biggan_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 /**
@@ -91,7 +108,7 @@ export interface GeneratorHandlers extends grpc.UntypedServiceImplementation {
   Generate: grpc.handleUnaryCall<_biggan_v1_GenerateRequest__Output, _biggan_v1_GenerateResponse>;
   
   /**
-   * Describes the loaded model and the server's limits.
+   * Describes one model (by name; the default model when none is given) and the server's limits.
    */
   GetModel: grpc.handleUnaryCall<_biggan_v1_GetModelRequest__Output, _biggan_v1_ModelInfo>;
   
@@ -107,6 +124,11 @@ export interface GeneratorHandlers extends grpc.UntypedServiceImplementation {
    */
   ListClasses: grpc.handleUnaryCall<_biggan_v1_ListClassesRequest__Output, _biggan_v1_ListClassesResponse>;
   
+  /**
+   * Every model served, with its state (loading, ready, unloaded, failed).
+   */
+  ListModels: grpc.handleUnaryCall<_biggan_v1_ListModelsRequest__Output, _biggan_v1_ListModelsResponse>;
+  
 }
 
 export interface GeneratorDefinition extends grpc.ServiceDefinition {
@@ -114,4 +136,5 @@ export interface GeneratorDefinition extends grpc.ServiceDefinition {
   GetModel: MethodDefinition<_biggan_v1_GetModelRequest, _biggan_v1_ModelInfo, _biggan_v1_GetModelRequest__Output, _biggan_v1_ModelInfo__Output>
   Interpolate: MethodDefinition<_biggan_v1_InterpolateRequest, _biggan_v1_Frame, _biggan_v1_InterpolateRequest__Output, _biggan_v1_Frame__Output>
   ListClasses: MethodDefinition<_biggan_v1_ListClassesRequest, _biggan_v1_ListClassesResponse, _biggan_v1_ListClassesRequest__Output, _biggan_v1_ListClassesResponse__Output>
+  ListModels: MethodDefinition<_biggan_v1_ListModelsRequest, _biggan_v1_ListModelsResponse, _biggan_v1_ListModelsRequest__Output, _biggan_v1_ListModelsResponse__Output>
 }

@@ -2,13 +2,15 @@
 
 
 /**
- * GetModel takes no parameters.
+ * GetModel names the model; empty: the default model.
  */
 export interface GetModelRequest {
+  'name'?: (string);
 }
 
 /**
- * GetModel takes no parameters.
+ * GetModel names the model; empty: the default model.
  */
 export interface GetModelRequest__Output {
+  'name': (string);
 }

@@ -49,6 +49,10 @@ export interface InterpolateRequest {
    * Queue priority (default NORMAL).
    */
   'priority'?: (_biggan_v1_Priority);
+  /**
+   * Model to use, by name (see ListModels); empty: the server's default model.
+   */
+  'model'?: (string);
 }
 
 /**
@@ -96,4 +100,8 @@ export interface InterpolateRequest__Output {
    * Queue priority (default NORMAL).
    */
   'priority': (_biggan_v1_Priority__Output);
+  /**
+   * Model to use, by name (see ListModels); empty: the server's default model.
+   */
+  'model': (string);
 }

@@ -4,7 +4,7 @@ import type { TruncationRange as _biggan_v1_TruncationRange, TruncationRange__Ou
 import type { Long } from '@grpc/proto-loader';
 
 /**
- * The loaded model and the server's limits.
+ * A model, its state and the server's limits.
  */
 export interface ModelInfo {
   /**
@@ -51,10 +51,34 @@ export interface ModelInfo {
    * Image formats of Generate ("png", "jpeg", "webp").
    */
   'formats'?: (string)[];
+  /**
+   * "loading", "ready", "unloaded" (loads on its next request) or "failed" (see reason).
+   */
+  'state'?: (string);
+  /**
+   * Why loading failed (state "failed").
+   */
+  'reason'?: (string);
+  /**
+   * True for the model that answers requests naming none.
+   */
+  'default'?: (boolean);
+  /**
+   * Batching: most time a partial batch waits for more samples, ms.
+   */
+  'maxQueueDelayMs'?: (number | string);
+  /**
+   * Batching: most samples waiting.
+   */
+  'maxQueueSize'?: (number);
+  /**
+   * Estimated resident memory when loaded (weights + activations at max_batch_size), bytes.
+   */
+  'memoryEstimateBytes'?: (number | string | Long);
 }
 
 /**
- * The loaded model and the server's limits.
+ * A model, its state and the server's limits.
  */
 export interface ModelInfo__Output {
   /**
@@ -101,4 +125,28 @@ export interface ModelInfo__Output {
    * Image formats of Generate ("png", "jpeg", "webp").
    */
   'formats': (string)[];
+  /**
+   * "loading", "ready", "unloaded" (loads on its next request) or "failed" (see reason).
+   */
+  'state': (string);
+  /**
+   * Why loading failed (state "failed").
+   */
+  'reason': (string);
+  /**
+   * True for the model that answers requests naming none.
+   */
+  'default': (boolean);
+  /**
+   * Batching: most time a partial batch waits for more samples, ms.
+   */
+  'maxQueueDelayMs': (number);
+  /**
+   * Batching: most samples waiting.
+   */
+  'maxQueueSize': (number);
+  /**
+   * Estimated resident memory when loaded (weights + activations at max_batch_size), bytes.
+   */
+  'memoryEstimateBytes': (string);
 }

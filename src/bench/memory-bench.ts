@@ -1,0 +1,74 @@
+/**
+ * `npm run bench -- --memory`: for each model folder, a fresh `serve --weights DIR` process (the
+ * warm-up runs one batch of the model's max batch size), then its resident memory from /proc
+ * (VmRSS now, VmHWM peak) beside the estimate the repository budgets with, and the load time.
+ * The tiny-128 fixture's process stands for the fixed cost of a server, so "model" = RSS - base.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readModelSource } from '../service/repository/model-source.js';
+
+/** What one model's process measured. */
+export interface MemoryRow {
+  readonly name: string;
+  readonly maxBatchSize: number;
+  readonly estimateMiB: number;
+  readonly rssMiB: number;
+  readonly peakMiB: number;
+  readonly loadSeconds: number;
+  readonly warmUpSeconds: number;
+}
+
+function procKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Serves `dir` alone in a child process until ready; returns its memory and load figures. */
+async function measure(cli: string, name: string, dir: string, serverArgs: readonly string[]): Promise<Omit<MemoryRow, 'estimateMiB' | 'maxBatchSize'> & { maxBatchSize: number }> {
+  const child = spawn(process.execPath, [cli, 'serve', '--weights', dir, '--http-port', '0', '--grpc-port', '-1', '--host', '127.0.0.1', ...serverArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const loaded = await new Promise<{ loadSeconds: number; warmUpSeconds: number; maxBatchSize: number }>((resolve, reject) => {
+      let buf = '';
+      let model: { loadSeconds: number; warmUpSeconds: number; maxBatchSize: number } | undefined;
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          const text = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          let entry: { msg?: string; loadSeconds?: number; warmUpSeconds?: number; maxBatchSize?: number };
+          try {
+            entry = JSON.parse(text) as typeof entry;
+          } catch {
+            continue;
+          }
+          if (entry.msg === 'model loaded') model = { loadSeconds: entry.loadSeconds ?? NaN, warmUpSeconds: entry.warmUpSeconds ?? NaN, maxBatchSize: entry.maxBatchSize ?? NaN };
+          if (entry.msg === 'ready' && model) resolve(model);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`serve ${name} exited with ${code} before it was ready`)));
+    });
+    return { name, rssMiB: procKiB(child.pid!, 'VmRSS') / 1024, peakMiB: procKiB(child.pid!, 'VmHWM') / 1024, ...loaded };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+/** Measures every model and prints the table (base process first). */
+export async function runMemoryBench(opts: { root: string; base: { name: string; dir: string }; models: readonly { name: string; dir: string }[]; serverArgs: readonly string[] }): Promise<MemoryRow[]> {
+  const cli = path.join(opts.root, 'dist/src/cli/main.js');
+  const settings = { maxBatchSize: 8, maxQueueDelayMs: 5, maxQueueSize: 256 };
+  const base = await measure(cli, opts.base.name, opts.base.dir, opts.serverArgs);
+  process.stdout.write(`base process (${opts.base.name}): RSS ${base.rssMiB.toFixed(0)} MiB, peak ${base.peakMiB.toFixed(0)} MiB\n\n`);
+  process.stdout.write('model                batch  estimate MiB  RSS-base MiB  peak-base MiB  load s  warm-up s\n');
+  const rows: MemoryRow[] = [];
+  for (const m of opts.models) {
+    const source = await readModelSource(m.name, m.dir, settings);
+    const r = await measure(cli, m.name, m.dir, opts.serverArgs);
+    const row: MemoryRow = { ...r, maxBatchSize: source.serving.maxBatchSize, estimateMiB: source.memory.totalBytes / 2 ** 20 };
+    rows.push(row);
+    process.stdout.write(`${m.name.padEnd(20)} ${String(row.maxBatchSize).padStart(5)}  ${row.estimateMiB.toFixed(0).padStart(12)}  ${(row.rssMiB - base.rssMiB).toFixed(0).padStart(12)}  ${(row.peakMiB - base.peakMiB).toFixed(0).padStart(13)}  ${row.loadSeconds.toFixed(1).padStart(6)}  ${row.warmUpSeconds.toFixed(1).padStart(9)}\n`);
+  }
+  return rows;
+}
