@@ -122,10 +122,12 @@ function expected(route: Route, stage: Stage, fault: Fault): Outcome[] {
     return stage === 'writing' || (stage === 'encoding' && route.batches === 1) ? [gone, ok] : [gone];
   }
   if (fault === 'engine-fail') return [route.transport === 'http' ? 500 : 'INTERNAL'];
-  if (route.transport === 'grpc') return ['DEADLINE_EXCEEDED'];
+  // A request predicted not to start within its deadline is refused at once (503 / UNAVAILABLE,
+  // admission by predicted wait) instead of waiting to expire: both answer the client in time.
+  if (route.transport === 'grpc') return stage === 'queued' ? ['DEADLINE_EXCEEDED', 'UNAVAILABLE'] : ['DEADLINE_EXCEEDED'];
   // timeoutMs bounds the time in the queue; running is never cut short.
   const expires = stage === 'queued' || (stage === 'running' && route.batches > 1);
-  return [expires ? 504 : 200];
+  return expires ? (stage === 'queued' ? [504, 503] : [504]) : [200];
 }
 
 const started = (e: { event: string }) => e.event === 'started';

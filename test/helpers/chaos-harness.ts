@@ -97,9 +97,13 @@ export class ChaosServer {
   /** Reads one sample from /metrics: the metric's only series (unlabelled, or labelled by the one model served). */
   async metric(name: string): Promise<number> {
     const text = await (await fetch(`${this.base}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-    if (line === undefined) throw new Error(`no metric ${name}`);
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
+    // Summed over label sets (e.g. `model`); a labelled counter with no series yet is 0.
+    const lines = text.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    if (lines.length === 0) {
+      if (text.includes(`# TYPE ${name} `)) return 0;
+      throw new Error(`no metric ${name}`);
+    }
+    return lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   }
 
   /** Polls /metrics until `name` satisfies `ok` (state, not time: each poll is a round trip). */
