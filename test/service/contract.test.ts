@@ -13,7 +13,7 @@ const CASES: [unknown, string, string][] = [
   [{ truncation: 2 }, 'truncation', 'truncation: must be a number in (0, 1], got 2'],
   [{ truncation: 0 }, 'truncation', 'truncation: must be a number in (0, 1], got 0'],
   [{ format: 'gif' }, 'format', 'format: must be one of png, jpeg, webp, got "gif"'],
-  [{ foo: 1 }, 'foo', 'foo: unknown field; allowed fields: class, classVector, truncation, seed, z, count, format, grid, timeoutMs, priority'],
+  [{ foo: 1 }, 'foo', 'foo: unknown field; allowed fields: class, classVector, truncation, seed, z, count, format, grid, timeoutMs, priority, model'],
   [{ class: -1 }, 'class', 'class: must be an integer >= 0, got -1'],
   [{ class: true }, 'class', 'class: must be an integer, a string, an object or a list, got boolean'],
   [{ class: [1, 'x', true] }, 'class[2]', 'class[2]: must be an integer, a string or an object, got boolean'],
