@@ -40,13 +40,13 @@ describe('downloadCommand', () => {
   it('exits 2 listing the allowed names for an unknown model', async () => {
     const r = await run(['biggan-deep-1024', '--cache', cache]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /unknown model "biggan-deep-1024"; choose one of biggan-deep-128, biggan-deep-256, biggan-deep-512/);
+    assert.match(r.stderr, /unknown model "biggan-deep-1024"; choose from biggan-deep-128, biggan-deep-256, biggan-deep-512/);
     assert.equal(r.stdout, '');
     assert.deepEqual(fs.readdirSync(cache), []);
   });
 
-  it('exits 2 without a model, with two models, an unknown flag or a bad URL', async () => {
-    for (const argv of [[], ['biggan-deep-128', 'biggan-deep-256'], ['biggan-deep-128', '--bogus'], ['biggan-deep-128', '--cache'], ['biggan-deep-128', '--base-url', 'ftp://x']]) {
+  it('exits 2 without a model, with an unknown second model, an unknown flag or a bad URL', async () => {
+    for (const argv of [[], ['biggan-deep-128', 'biggan-deep-1024'], ['biggan-deep-128', '--bogus'], ['biggan-deep-128', '--cache'], ['biggan-deep-128', '--base-url', 'ftp://x']]) {
       const r = await run(argv);
       assert.equal(r.code, 2, `argv ${argv.join(' ')}`);
       assert.ok(r.stderr.includes('Usage: biggan-serve download'), `argv ${argv.join(' ')}`);

@@ -22,7 +22,8 @@ async function counted(metrics: Metrics, route: string, status: string): Promise
 }
 
 async function rejected(metrics: Metrics, reason: string): Promise<number> {
-  return (await metrics.rejections.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+  // Summed over the model label.
+  return (await metrics.rejections.get()).values.filter((v) => v.labels.reason === reason).reduce((n, v) => n + v.value, 0);
 }
 
 describe('gRPC with hostile input on the real service', () => {

@@ -55,6 +55,13 @@ describe('gRPC ListClasses and GetModel', () => {
       maxBatchSize: 8,
       truncation: { min: 0, max: 1, defaultValue: Math.fround(0.4) },
       formats: ['png', 'jpeg', 'webp'],
+      // A service without a model repository describes its one model as ready and the default.
+      state: 'ready',
+      reason: '',
+      default: true,
+      maxQueueDelayMs: 0,
+      maxQueueSize: 0,
+      memoryEstimateBytes: '0',
     });
   });
 });
@@ -131,14 +138,14 @@ describe('gRPC reflection', () => {
     assert.ok(names.includes('grpc.health.v1.Health'), names.join(', '));
   });
 
-  it('describes biggan.v1.Generator with its four methods (grpcurl describe)', async () => {
+  it('describes biggan.v1.Generator with its five methods (grpcurl describe)', async () => {
     const res = await ask({ fileContainingSymbol: 'biggan.v1.Generator' });
     const files = (res.fileDescriptorResponse as { fileDescriptorProto: Buffer[] }).fileDescriptorProto;
     const decoded = files.map((b) => descriptor.FileDescriptorProto.decode(b) as unknown as { package: string; service: { name: string; method: { name: string }[] }[] });
     const file = decoded.find((f) => f.package === 'biggan.v1');
     assert.ok(file, 'a file of package biggan.v1');
     const generator = file.service.find((s) => s.name === 'Generator');
-    assert.deepEqual(generator?.method.map((m) => m.name), ['Generate', 'Interpolate', 'ListClasses', 'GetModel']);
+    assert.deepEqual(generator?.method.map((m) => m.name), ['Generate', 'Interpolate', 'ListClasses', 'GetModel', 'ListModels']);
   });
 });
 
