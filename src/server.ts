@@ -27,6 +27,10 @@ import { filesDigest } from './weights/file-digest.js';
 import { ENCODER_ID } from './image/encode.js';
 import { packageVersion } from './package-root.js';
 import { batchTracer, tracingFromEnv, type Tracing } from './tracing/tracing.js';
+import { Server as TlsServer } from 'node:tls';
+import { isLoopback, setUpAccess } from './access.js';
+import { QuotaService } from './service/quota-service.js';
+import { buildMetricsApp } from './transport/http/metrics-app.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -39,6 +43,10 @@ export interface RunningServer {
   readonly engine: SupervisedEngine;
   readonly batcher: Batcher;
   readonly http: FastifyInstance;
+  /** Port of the separate /metrics listener; -1 when /metrics is on the HTTP port. */
+  readonly metricsPort: number;
+  /** Re-reads the API key file and the TLS certificates (what SIGHUP does). */
+  reload(): void;
   /** Graceful stop: not ready, finish accepted work (up to the grace period), close, free. */
   stop(): Promise<void>;
 }
@@ -111,6 +119,10 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     else early.push(msg);
   };
 
+  // Key file and certificates first: an invalid one fails the start before the model loads.
+  const access = setUpAccess(config, metrics, () => ({ info: (msg, extra) => info(msg, extra), warn: (msg, extra) => (logReady ? http.log.warn(extra ?? {}, msg) : warn(msg)) }));
+  opened.push(() => access.close());
+
   const weightsDir = await resolveWeights(config, (m) => process.stderr.write(`biggan-serve: ${m}\n`));
   const rssBefore = process.memoryUsage().rss;
   const loaded = await loadModel(weightsDir);
@@ -162,7 +174,17 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     observer: cacheObserverOf(metrics),
     onRejected: (reason) => metrics.rejections.inc({ reason }),
   });
-  const http = buildHttpApp(front, metrics, { bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger, tracing });
+  // Per-key quotas in front of the cache (it prices requests: cache hits cost nothing).
+  const guarded = new QuotaService(front, access.quota);
+  const http = buildHttpApp(guarded, metrics, {
+    bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger, tracing,
+    ...(access.keyFile ? { keys: access.keyFile.store } : {}),
+    ...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
+    serveMetrics: config.metricsPort < 0,
+    corsOrigins: config.corsOrigins,
+    ...(access.tls ? { tls: access.tls.httpsOptions() } : {}),
+  });
+  if (access.tls && http.server instanceof TlsServer) access.tls.attachHttps(http.server);
   // grpc-js logs to stderr by itself; its lines go to the service's JSON log instead, so that a
   // failure prints one message.
   grpcJs.setLogger({ error: (...args: unknown[]) => http.log.warn({ source: 'grpc-js' }, format(...args)) });
@@ -188,15 +210,32 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     throw listenError('HTTP', config.host, config.httpPort, 'http-port', err);
   }
   const httpPort = (http.server.address() as { port: number }).port;
+  let metricsPort = -1;
+  if (config.metricsPort >= 0) {
+    const metricsApp = buildMetricsApp(metrics, config.metricsToken);
+    opened.push(() => metricsApp.close());
+    try {
+      await metricsApp.listen({ host: config.host, port: config.metricsPort });
+    } catch (err) {
+      throw listenError('HTTP', config.host, config.metricsPort, 'metrics-port', err);
+    }
+    metricsPort = (metricsApp.server.address() as { port: number }).port;
+    // Closed with the main app when the server stops.
+    http.addHook('onClose', async () => {
+      await metricsApp.close();
+    });
+  }
   let grpc: ReturnType<typeof createGrpcServer> | undefined;
   let grpcPort = -1;
   if (config.grpcPort >= 0) {
-    const server = createGrpcServer(front, {
+    const server = createGrpcServer(guarded, {
       maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
       metrics,
       onInternalError: (err: unknown) => http.log.error({ err }, 'grpc internal error'),
       observe: { tracing, logger: http.log, model: () => modelName },
+      ...(access.tls ? { credentials: access.tls.grpcCredentials() } : {}),
+      ...(access.keyFile ? { auth: { keys: access.keyFile.store, onFailure: (reason) => metrics.authFailures.inc({ reason }) } } : {}),
     });
     grpc = server;
     opened.push(() => server.shutdown(0));
@@ -206,7 +245,16 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       throw listenError('gRPC', config.host, config.grpcPort, 'grpc-port', err);
     }
   }
-  info('listening', { httpPort, grpcPort });
+  info('listening', { httpPort, grpcPort, ...(metricsPort >= 0 ? { metricsPort } : {}), tls: access.tls !== undefined, mutualTls: config.tlsClientCa !== undefined, apiKeys: access.keyFile?.store.size ?? 0, quotas: config.quotaRedis ? 'redis' : 'process' });
+  if (!access.keyFile && !isLoopback(config.host)) {
+    http.log.warn(`no API key file (--api-keys): the API is open to anyone who can reach ${config.host}; see README "Access control"`);
+  }
+  const onHangUp = () => {
+    info('SIGHUP: re-reading the API key file and TLS certificates');
+    access.reload();
+  };
+  process.on('SIGHUP', onHangUp);
+  opened.push(async () => process.off('SIGHUP', onHangUp));
 
   let warmMs: number;
   try {
@@ -238,14 +286,16 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       const inTime = await Promise.race([idle.then(() => true), delay(config.gracePeriodMs).then(() => false)]);
       if (!inTime) info('grace period over; closing with requests still in flight');
       batcher.close();
+      process.off('SIGHUP', onHangUp);
       await Promise.all([http.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
+      await access.close();
       await engine.dispose();
       await tracing.shutdown().catch((err: unknown) => http.log.warn({ err }, 'tracing shutdown failed'));
       info('stopped');
     })();
     return stopping;
   };
-  return { httpPort, grpcPort, service, metrics, engine, batcher, http, stop };
+  return { httpPort, grpcPort, service, metrics, engine, batcher, http, metricsPort, reload: () => access.reload(), stop };
 }
 
 /** One clear message for a listener that could not start, naming the port and what to do. */

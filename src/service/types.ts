@@ -4,6 +4,8 @@
  * contract schemas (contract/schemas.ts), so the validator, the handlers and the docs agree.
  */
 import type { RequestTrace } from '../tracing/request-trace.js';
+import type { Caller } from '../auth/key-store.js';
+import type { RateLimitState } from '../errors.js';
 import type { Static, TSchema } from 'typebox';
 import type { Priority } from './contract/limits.js';
 
@@ -21,6 +23,10 @@ export interface CallContext {
   readonly transport: 'http' | 'grpc';
   /** Request id, span and image count of the call (logs and tracing); absent in direct calls. */
   readonly trace?: RequestTrace;
+  /** The API key that made the call (absent when the server runs without a key file). */
+  readonly caller?: Caller;
+  /** Told the key's quota state after a request was charged (the transport sends RateLimit-* headers). */
+  readonly onRateLimit?: (state: RateLimitState) => void;
 }
 
 /** One encoded image and how to reproduce it. */
@@ -125,4 +131,19 @@ export interface CacheKeys {
 export interface KeyedGeneratorService extends GeneratorService {
   generateKeys(req: GenerateRequest): CacheKeys;
   interpolateKeys(req: InterpolateRequest): CacheKeys;
+}
+
+/** What a request would cost against a quota: its images, and how many of them must be computed. */
+export interface ImageCost {
+  /** Images (samples or frames) the answer holds. */
+  readonly images: number;
+  /** Images not already cached: what the request is charged (cache hits cost nothing). */
+  readonly toCompute: number;
+}
+
+/** A service that can price a request before running it (the cache knows what it holds). */
+export interface CostedGeneratorService extends KeyedGeneratorService {
+  generateCost(req: GenerateRequest): ImageCost;
+  /** `streamed`: frames are delivered one by one (gRPC), which the cache keys apart from whole answers. */
+  interpolateCost(req: InterpolateRequest, streamed: boolean): ImageCost;
 }

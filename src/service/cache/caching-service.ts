@@ -16,8 +16,8 @@ import { BigGanError, ERROR_TABLE } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { planGenerate, planInterpolate, type PlannedSample } from '../request-samples.js';
 import type {
-  CacheKeys, CallContext, ClassInfo, GeneratedImage, GenerateRequest, GenerateResult, GeneratorService, InterpolateRequest,
-  InterpolateResult, InterpolationFrame, KeyedGeneratorService, ModelInfo,
+  CacheKeys, CallContext, ClassInfo, CostedGeneratorService, GeneratedImage, GenerateRequest, GenerateResult, GeneratorService, ImageCost,
+  InterpolateRequest, InterpolateResult, InterpolationFrame, ModelInfo,
 } from '../types.js';
 import { ByteLru } from './lru-cache.js';
 import { SingleFlight } from './single-flight.js';
@@ -69,7 +69,7 @@ export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBy
 }
 
 /** A GeneratorService with an image cache and single flight in front of `inner`. */
-export class CachingService implements KeyedGeneratorService {
+export class CachingService implements CostedGeneratorService {
   private readonly lru: ByteLru<Entry>;
   private readonly flights = new SingleFlight<Entry>();
 
@@ -135,6 +135,28 @@ export class CachingService implements KeyedGeneratorService {
       mimeType: MIME_TYPES[animated ? plan.format : frameFormat],
       combined: animated || plan.grid,
     };
+  }
+
+  /**
+   * What `req` would cost against a quota: images already cached (or, for a grid, the grid
+   * itself) cost nothing. Looks without touching the LRU order or the hit counters. Images
+   * being computed for another request (single flight) are charged: they are not cached yet.
+   */
+  generateCost(req: GenerateRequest): ImageCost {
+    const plan = this.planGenerate(req);
+    const images = plan.samples.length;
+    const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, plan.format));
+    if (plan.grid) return { images, toCompute: this.lru.peek(compositeKey('grid', keys)) === undefined ? images : 0 };
+    let toCompute = 0;
+    for (const k of keys) if (!(this.lru.peek(k) instanceof Buffer)) toCompute++;
+    return { images, toCompute };
+  }
+
+  /** What an interpolation would cost: nothing when its answer is cached, else every frame. */
+  interpolateCost(req: InterpolateRequest, streamed: boolean): ImageCost {
+    const { key, plan } = this.interpolationKey(req, streamed ? 'frames' : 'answer');
+    const images = plan.samples.length;
+    return { images, toCompute: this.lru.peek(key) === undefined ? images : 0 };
   }
 
   async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
