@@ -82,7 +82,6 @@ export class RedisQuotaStore implements QuotaStore {
       connectTimeout: 2000,
       // Keep trying forever, at most every second: quotas come back as soon as Redis does.
       retryStrategy: (times) => Math.min(50 * times, 1000),
-      reconnectOnError: () => true,
     });
     this.redis.on('ready', () => this.setUp(true));
     this.redis.on('error', (err: Error) => this.setUp(false, err.message));

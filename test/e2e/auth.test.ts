@@ -85,8 +85,9 @@ test('gRPC: no key or an unknown one is UNAUTHENTICATED, a disabled key PERMISSI
   assert.equal(ok.err, undefined);
   assert.equal(ok.res?.images.length, 1);
   const Health = grpc.makeGenericClientConstructor(healthServiceDefinition as grpc.ServiceDefinition, 'Health');
-  const health = new Health(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client & { Check: (req: object, cb: (e: grpc.ServiceError | null, r?: { status: string }) => void) => void };
-  const status = await new Promise<string | undefined>((resolve, reject) => health.Check({ service: '' }, (e, r) => (e ? reject(e) : resolve(r?.status))));
+  const health = new Health(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
+  const check = health.Check.bind(health) as (req: object, cb: (e: grpc.ServiceError | null, r?: { status: string }) => void) => void;
+  const status = await new Promise<string | undefined>((resolve, reject) => check({ service: '' }, (e, r) => (e ? reject(e) : resolve(r?.status))));
   health.close();
   assert.equal(status, 'SERVING');
 });
