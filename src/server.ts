@@ -211,19 +211,17 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   }
   const httpPort = (http.server.address() as { port: number }).port;
   let metricsPort = -1;
+  let metricsApp: FastifyInstance | undefined;
   if (config.metricsPort >= 0) {
-    const metricsApp = buildMetricsApp(metrics, config.metricsToken);
-    opened.push(() => metricsApp.close());
+    metricsApp = buildMetricsApp(metrics, guarded, config.metricsToken);
+    const app = metricsApp;
+    opened.push(() => app.close());
     try {
-      await metricsApp.listen({ host: config.host, port: config.metricsPort });
+      await app.listen({ host: config.host, port: config.metricsPort });
     } catch (err) {
       throw listenError('HTTP', config.host, config.metricsPort, 'metrics-port', err);
     }
-    metricsPort = (metricsApp.server.address() as { port: number }).port;
-    // Closed with the main app when the server stops.
-    http.addHook('onClose', async () => {
-      await metricsApp.close();
-    });
+    metricsPort = (app.server.address() as { port: number }).port;
   }
   let grpc: ReturnType<typeof createGrpcServer> | undefined;
   let grpcPort = -1;
@@ -287,7 +285,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       if (!inTime) info('grace period over; closing with requests still in flight');
       batcher.close();
       process.off('SIGHUP', onHangUp);
-      await Promise.all([http.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
+      await Promise.all([http.close(), metricsApp?.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
       await access.close();
       await engine.dispose();
       await tracing.shutdown().catch((err: unknown) => http.log.warn({ err }, 'tracing shutdown failed'));

@@ -30,7 +30,7 @@ before(async () => {
   copyFileSync(certs.serverCert, certFile);
   copyFileSync(certs.serverKey, keyFile);
   const { config } = parseServerConfig(
-    ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--tls-cert', certFile, '--tls-key', keyFile, '--tls-client-ca', certs.ca],
+    ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--tls-cert', certFile, '--tls-key', keyFile, '--tls-client-ca', certs.ca, '--metrics-port', '0'],
     {},
   );
   server = await startServer(config, { logger: false });
@@ -82,6 +82,14 @@ test('HTTPS with a client certificate is served; without one the handshake is re
   assert.equal((await httpsRequest('/generate', { ca: certs.ca, client: true, body: { class: 1, seed: 3 } })).status, 200);
   await assert.rejects(httpsRequest('/healthz', { ca: certs.ca }));
   await assert.rejects(fetch(`http://127.0.0.1:${server.httpPort}/healthz`));
+});
+
+test('--metrics-port serves /metrics and the probes over plain HTTP beside the mutual-TLS listeners', async () => {
+  const base = `http://127.0.0.1:${server.metricsPort}`;
+  assert.ok(server.metricsPort > 0);
+  assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  assert.match(await (await fetch(`${base}/metrics`)).text(), /biggan_requests_total/);
+  assert.equal((await fetch(`${base}/generate`, { method: 'POST' })).status, 404, 'only metrics and probes there');
 });
 
 test('gRPC over TLS with a client certificate is served; without one the call fails', async () => {
