@@ -92,3 +92,17 @@ test('the in-process store keeps one bucket per key and applies a lowered burst 
   now = 10_000;
   assert.equal(store.takeNow('a', { imagesPerSecond: 1, burst: 1 }, 2).allowed, false, 'burst lowered to 1');
 });
+
+test('`keys new` prints a key once and an entry holding only its hash; bad input is a usage error', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/cli/main.js', 'keys', ...args], { encoding: 'utf8' });
+  const r = cli('new', 'alice', '--images-per-second', '2', '--burst', '8');
+  assert.equal(r.status, 0, r.stderr);
+  const key = /^(bgs_\S+)$/m.exec(r.stdout)?.[1];
+  assert.ok(key, r.stdout);
+  const entry = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  assert.deepEqual(entry, { name: 'alice', sha256: hashKey(key), imagesPerSecond: 2, burst: 8 });
+  assert.equal(cli('new', 'bad name').status, 2);
+  assert.equal(cli('new', 'x', '--burst', '3').status, 2);
+  assert.match(cli('--help').stdout, /keys new NAME/);
+});
