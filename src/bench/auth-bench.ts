@@ -20,6 +20,9 @@ import { defineOptions, formatHelp, parseOptions } from '../config/options.js';
 import { parseServerConfig } from '../config/server-config.js';
 import { startServer, type RunningServer } from '../server.js';
 import { hashKey } from '../auth/key-file.js';
+import { KeyStore } from '../auth/key-store.js';
+import { LocalQuotaStore, type QuotaStore } from '../auth/quota-store.js';
+import { RedisQuotaStore } from '../auth/redis-quota-store.js';
 import { presetConfig, configToJson } from '../model/config.js';
 import { randomStateDict } from '../model/random-weights.js';
 import { writeSafetensors } from '../weights/safetensors-writer.js';
@@ -31,6 +34,7 @@ const SPECS = defineOptions([
   { name: 'rounds', type: 'integer', default: 3, min: 1, description: 'Rounds (each runs every variant once; medians are reported).' },
   { name: 'concurrency', type: 'integer', default: 16, min: 1, description: 'Requests in flight.' },
   { name: 'threads', type: 'integer', min: 1, description: 'Engine threads per server.' },
+  { name: 'micro-only', type: 'boolean', default: false, description: 'Only the per-call costs (key check, in-process and Redis bucket take), no servers.' },
 ]);
 
 const KEY = 'bgs_bench_key_0123456789abcdefghijklmnopqrstuvwxyz';
@@ -95,6 +99,31 @@ async function load(port: number, concurrency: number, seconds: number, body: (n
   return { requestsPerSecond: latencies.length / elapsed, p50Ms: at(0.5), p99Ms: at(0.99), failed };
 }
 
+/** Microseconds per call of `fn` (median of 5 batches of `n` calls, run one after another). */
+async function perCall(n: number, fn: () => unknown): Promise<number> {
+  const runs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await fn();
+    runs.push(((performance.now() - t0) * 1000) / n);
+  }
+  return median(runs);
+}
+
+/** The per-request costs alone: checking a key among 100, and taking from a bucket in process and in Redis. */
+async function microCosts(redisPort: number): Promise<void> {
+  const store = new KeyStore(Array.from({ length: 100 }, (_, i) => ({ name: `k${i}`, sha256: hashKey(`key-${i}`) })));
+  const limits = { imagesPerSecond: 1e9, burst: 1e9 };
+  const local: QuotaStore = new LocalQuotaStore();
+  const redis = new RedisQuotaStore({ url: `redis://127.0.0.1:${redisPort}` });
+  for (let i = 0; i < 100 && !redis.connected; i++) await new Promise((r) => setTimeout(r, 20));
+  const auth = await perCall(20_000, () => store.authenticate('key-99'));
+  const take = await perCall(20_000, () => local.take('k', limits, 1));
+  const redisTake = await perCall(1_000, () => redis.take('k', limits, 1));
+  await redis.close();
+  process.stdout.write(`per call (median of 5 batches): key check among 100 keys ${auth.toFixed(2)} us; bucket take in process ${take.toFixed(2)} us; in Redis (local redis-server, one round trip) ${redisTake.toFixed(1)} us\n`);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(argv: string[]): Promise<void> {
@@ -110,7 +139,14 @@ async function main(argv: string[]): Promise<void> {
   writeFileSync(keyFile, JSON.stringify({ keys: [{ name: 'bench', sha256: hashKey(KEY), imagesPerSecond: 1e6, burst: 1e6, maxInFlight: 1e6 }] }));
   const redisPort = await freePort();
   const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const base = ['--weights', weights, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '-1', '--log-level', 'warn', '--max-queue-size', '1024', '--max-batch-size', '8', ...(v.threads ? ['--threads', String(v.threads)] : [])];
+    // A long queue-wait bound: the uncached runs measure throughput, not overload refusals.
+  await new Promise((r) => setTimeout(r, 300)); // redis-server starting
+  await microCosts(redisPort);
+  if (v['micro-only']) {
+    redis.kill('SIGKILL');
+    return;
+  }
+  const base = ['--weights', weights, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '-1', '--log-level', 'warn', '--max-queue-size', '1024', '--max-batch-size', '8', '--max-queue-wait-ms', '600000', ...(v.threads ? ['--threads', String(v.threads)] : [])];
   const variants: { name: string; args: string[]; headers: Record<string, string> }[] = [
     { name: 'open', args: [], headers: {} },
     { name: 'keys + quota in process', args: ['--api-keys', keyFile], headers: { authorization: `Bearer ${KEY}` } },
@@ -119,9 +155,11 @@ async function main(argv: string[]): Promise<void> {
   const servers: RunningServer[] = [];
   try {
     for (const variant of variants) servers.push(await startServer(parseServerConfig([...base, ...variant.args], {}).config, { logger: false }));
-    // The cached path: 64 seeded images, computed once per server before measuring.
-    const cached = (n: number) => JSON.stringify({ class: 207, seed: n % 64, truncation: 0.4 });
-    for (let i = 0; i < servers.length; i++) await load(servers[i].httpPort, 8, 0.1, cached, variants[i].headers).then(() => load(servers[i].httpPort, 4, 1, cached, variants[i].headers));
+    // The cached path: 16 seeded images, computed once per server before measuring.
+    const cached = (n: number) => JSON.stringify({ class: 207, seed: n % 16, truncation: 0.4 });
+    for (let i = 0; i < servers.length; i++) {
+      for (let n = 0; n < 16; n++) await load(servers[i].httpPort, 1, 0.001, () => cached(n), variants[i].headers);
+    }
     const results = variants.map(() => ({ cached: [] as Run[], uncached: [] as Run[] }));
     let seed = 1_000_000;
     for (let round = 0; round < v.rounds; round++) {
@@ -129,6 +167,8 @@ async function main(argv: string[]): Promise<void> {
         results[i].cached.push(await load(servers[i].httpPort, v.concurrency, v.seconds, cached, variants[i].headers));
         if (v['uncached-seconds'] > 0) {
           results[i].uncached.push(await load(servers[i].httpPort, v.concurrency, v['uncached-seconds'], () => JSON.stringify({ class: 207, seed: seed++ }), variants[i].headers));
+          // Work still queued when the clients stopped must not run into the next variant's time.
+          await servers[i].service.whenIdle();
         }
       }
       process.stderr.write(`auth-bench: round ${round + 1}/${v.rounds} done\n`);
