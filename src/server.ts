@@ -120,7 +120,11 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   };
 
   // Key file and certificates first: an invalid one fails the start before the model loads.
-  const access = setUpAccess(config, metrics, () => ({ info: (msg, extra) => info(msg, extra), warn: (msg, extra) => (logReady ? http.log.warn(extra ?? {}, msg) : warn(msg)) }));
+  // A reload may report before the logger exists (a file changed while the model loads): held until then.
+  const access = setUpAccess(config, metrics, () => ({
+    info: (msg, extra) => (logReady ? info(msg, extra) : early.push(msg)),
+    warn: (msg, extra) => (logReady ? http.log.warn(extra ?? {}, msg) : warn(msg)),
+  }));
   opened.push(() => access.close());
 
   const weightsDir = await resolveWeights(config, (m) => process.stderr.write(`biggan-serve: ${m}\n`));

@@ -1,7 +1,8 @@
 /**
  * Per-key quotas in front of the cache (a GeneratorService decorator, so REST and gRPC share it).
- * A call made with an API key (`ctx.caller`, set by the transport) is priced first: only the
- * images the cache does not hold are charged (cache hits cost nothing), then
+ * A call made with an API key (`ctx.caller`, set by the transport) is priced by the cache (it
+ * calls `ctx.admit` with the images it must compute once it has planned the request and looked
+ * up its images): only those are charged (cache hits cost nothing), then
  * - `maxInFlight`: the key's images queued or running in this process must stay within it;
  * - `imagesPerSecond`/`burst`: the cost is taken from the key's token bucket (in process, or in
  *   Redis shared by all replicas). Over either: RATE_LIMITED (429 / RESOURCE_EXHAUSTED) with the
@@ -16,7 +17,7 @@ import type { Caller } from '../auth/key-store.js';
 import type { QuotaStore } from '../auth/quota-store.js';
 import { bucketLimits, rateLimitState, type TakeResult } from '../auth/token-bucket.js';
 import type {
-  CacheKeys, CallContext, ClassInfo, CostedGeneratorService, GenerateRequest, GenerateResult, ImageCost, InterpolateRequest,
+  CacheKeys, CallContext, ClassInfo, GenerateRequest, GenerateResult, InterpolateRequest,
   InterpolateResult, InterpolationFrame, KeyedGeneratorService, ModelInfo,
 } from './types.js';
 
@@ -40,12 +41,12 @@ export interface QuotaOptions {
   readonly onRejected?: (reason: string) => void;
 }
 
-/** A CostedGeneratorService enforcing per-key quotas (see the module comment). */
+/** A KeyedGeneratorService enforcing per-key quotas (see the module comment). */
 export class QuotaService implements KeyedGeneratorService {
   /** Images queued or running per key name, in this process. */
   private readonly inFlight = new Map<string, number>();
 
-  constructor(private readonly inner: CostedGeneratorService, private readonly options: QuotaOptions) {}
+  constructor(private readonly inner: KeyedGeneratorService, private readonly options: QuotaOptions) {}
 
   get model(): ModelInfo {
     return this.inner.model;
@@ -87,34 +88,44 @@ export class QuotaService implements KeyedGeneratorService {
   async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
     const caller = ctx.caller;
     if (!caller) return this.inner.generate(req, ctx);
-    const cost = this.hasQuota(caller) ? this.inner.generateCost(req) : undefined;
-    return this.charged(caller, cost, ctx, () => this.inner.generate(req, ctx), (r) => (r.grid ? (cost?.images ?? 1) : r.images.length));
+    return this.charged(caller, ctx, (admitted) => this.inner.generate(req, admitted), (r) => (r.grid ? (req.count ?? 1) : r.images.length));
   }
 
   async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
     const caller = ctx.caller;
     if (!caller) return this.inner.interpolate(req, ctx, onFrame);
-    const cost = this.hasQuota(caller) ? this.inner.interpolateCost(req, onFrame !== undefined) : undefined;
     const frames = req.frames;
-    return this.charged(caller, cost, ctx, () => this.inner.interpolate(req, ctx, onFrame), (r) => cost?.images ?? (r.frames.length || frames || 1));
+    return this.charged(caller, ctx, (admitted) => this.inner.interpolate(req, admitted, onFrame), (r) => r.frames.length || frames || 1);
   }
 
   private hasQuota(caller: Caller): boolean {
     return caller.entry.imagesPerSecond !== undefined || caller.entry.maxInFlight !== undefined;
   }
 
-  /** Admits (or refuses) a call of `cost`, runs it holding its in-flight images, and counts its images. */
-  private async charged<R>(caller: Caller, cost: ImageCost | undefined, ctx: CallContext, run: () => Promise<R>, imagesOf: (r: R) => number): Promise<R> {
+  /**
+   * Runs a call whose cost the cache reports through `ctx.admit` (from the plan and lookups it
+   * makes anyway, so pricing costs nothing extra): admits or refuses it, holds its images in
+   * flight until it ends, and counts its images.
+   */
+  private async charged<R>(caller: Caller, ctx: CallContext, run: (ctx: CallContext) => Promise<R>, imagesOf: (r: R) => number): Promise<R> {
     const name = caller.name;
-    const toCompute = cost?.toCompute ?? 0;
-    if (cost && toCompute > 0) await this.admit(caller, toCompute, ctx);
-    this.inFlight.set(name, this.inFlightOf(name) + toCompute);
+    const held = { toCompute: 0 };
+    const quota = this.hasQuota(caller);
+    const admitted: CallContext = {
+      ...ctx,
+      admit: async (toCompute: number) => {
+        if (!quota || toCompute <= 0) return;
+        await this.admit(caller, toCompute, ctx);
+        held.toCompute += toCompute;
+        this.inFlight.set(name, this.inFlightOf(name) + toCompute);
+      },
+    };
     try {
-      const result = await run();
+      const result = await run(admitted);
       this.options.observer?.images?.(name, imagesOf(result));
       return result;
     } finally {
-      const left = this.inFlightOf(name) - toCompute;
+      const left = this.inFlightOf(name) - held.toCompute;
       if (left > 0) this.inFlight.set(name, left);
       else this.inFlight.delete(name);
     }

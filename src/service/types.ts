@@ -27,6 +27,11 @@ export interface CallContext {
   readonly caller?: Caller;
   /** Told the key's quota state after a request was charged (the transport sends RateLimit-* headers). */
   readonly onRateLimit?: (state: RateLimitState) => void;
+  /**
+   * Called by the cache once it knows how many of the request's images it must compute (hits
+   * excluded), before computing any; rejects to refuse the request (the quota layer sets it).
+   */
+  readonly admit?: (toCompute: number) => Promise<void>;
 }
 
 /** One encoded image and how to reproduce it. */
@@ -131,19 +136,4 @@ export interface CacheKeys {
 export interface KeyedGeneratorService extends GeneratorService {
   generateKeys(req: GenerateRequest): CacheKeys;
   interpolateKeys(req: InterpolateRequest): CacheKeys;
-}
-
-/** What a request would cost against a quota: its images, and how many of them must be computed. */
-export interface ImageCost {
-  /** Images (samples or frames) the answer holds. */
-  readonly images: number;
-  /** Images not already cached: what the request is charged (cache hits cost nothing). */
-  readonly toCompute: number;
-}
-
-/** A service that can price a request before running it (the cache knows what it holds). */
-export interface CostedGeneratorService extends KeyedGeneratorService {
-  generateCost(req: GenerateRequest): ImageCost;
-  /** `streamed`: frames are delivered one by one (gRPC), which the cache keys apart from whole answers. */
-  interpolateCost(req: InterpolateRequest, streamed: boolean): ImageCost;
 }

@@ -10,22 +10,25 @@ import { LocalQuotaStore, type QuotaStore } from '../../src/auth/quota-store.js'
 import { BigGanError, type RateLimitState } from '../../src/errors.js';
 import type { Caller } from '../../src/auth/key-store.js';
 import type { ApiKeyEntry } from '../../src/auth/key-file.js';
-import type { CallContext, CostedGeneratorService, GenerateRequest, GenerateResult } from '../../src/service/types.js';
+import type { CallContext, GenerateRequest, GenerateResult, KeyedGeneratorService } from '../../src/service/types.js';
 import { isLoopback } from '../../src/access.js';
 
-/** A service whose requests cost `toCompute` and finish when `release()` is called. */
+/**
+ * A service that, like the cache, reports `toCompute` of a request's images through `ctx.admit`
+ * before computing, and finishes when `release()` is called.
+ */
 function fakeService(toCompute: () => number) {
   const waiting: (() => void)[] = [];
   let calls = 0;
-  const svc: Pick<CostedGeneratorService, 'generate' | 'generateCost'> = {
-    generateCost: (req: GenerateRequest) => ({ images: req.count ?? 1, toCompute: Math.min(req.count ?? 1, toCompute()) }),
-    generate: async (req: GenerateRequest): Promise<GenerateResult> => {
+  const svc: Pick<KeyedGeneratorService, 'generate'> = {
+    generate: async (req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> => {
+      await ctx.admit?.(Math.min(req.count ?? 1, toCompute()));
       calls++;
       await new Promise<void>((resolve) => waiting.push(resolve));
       return { images: Array.from({ length: req.count ?? 1 }, (_, index) => ({ data: Buffer.alloc(1), mimeType: 'image/png', truncation: 0.4, class: {}, index })), width: 1, height: 1 };
     },
   };
-  return { svc: svc as CostedGeneratorService, release: async () => {
+  return { svc: svc as KeyedGeneratorService, release: async () => {
       // After the quota layer's own awaits, when the call has reached the service.
       await new Promise((r) => setImmediate(r));
       waiting.splice(0).forEach((r) => r());
@@ -43,7 +46,7 @@ test('no caller: straight through, nothing priced', async () => {
   const p = q.generate({ class: 1 }, ctx());
   await fake.release();
   await p;
-  assert.equal(priced, 0);
+  assert.equal(priced, 0, 'no admit hook without a caller');
 });
 
 test('only uncached images are charged; the state reaches the transport', async () => {

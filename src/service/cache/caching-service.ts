@@ -16,8 +16,8 @@ import { BigGanError, ERROR_TABLE } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { planGenerate, planInterpolate, type PlannedSample } from '../request-samples.js';
 import type {
-  CacheKeys, CallContext, ClassInfo, CostedGeneratorService, GeneratedImage, GenerateRequest, GenerateResult, GeneratorService, ImageCost,
-  InterpolateRequest, InterpolateResult, InterpolationFrame, ModelInfo,
+  CacheKeys, CallContext, ClassInfo, GeneratedImage, GenerateRequest, GenerateResult, GeneratorService, InterpolateRequest, KeyedGeneratorService,
+  InterpolateResult, InterpolationFrame, ModelInfo,
 } from '../types.js';
 import { ByteLru } from './lru-cache.js';
 import { SingleFlight } from './single-flight.js';
@@ -69,7 +69,7 @@ export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBy
 }
 
 /** A GeneratorService with an image cache and single flight in front of `inner`. */
-export class CachingService implements CostedGeneratorService {
+export class CachingService implements KeyedGeneratorService {
   private readonly lru: ByteLru<Entry>;
   private readonly flights = new SingleFlight<Entry>();
 
@@ -137,28 +137,6 @@ export class CachingService implements CostedGeneratorService {
     };
   }
 
-  /**
-   * What `req` would cost against a quota: images already cached (or, for a grid, the grid
-   * itself) cost nothing. Looks without touching the LRU order or the hit counters. Images
-   * being computed for another request (single flight) are charged: they are not cached yet.
-   */
-  generateCost(req: GenerateRequest): ImageCost {
-    const plan = this.planGenerate(req);
-    const images = plan.samples.length;
-    const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, plan.format));
-    if (plan.grid) return { images, toCompute: this.lru.peek(compositeKey('grid', keys)) === undefined ? images : 0 };
-    let toCompute = 0;
-    for (const k of keys) if (!(this.lru.peek(k) instanceof Buffer)) toCompute++;
-    return { images, toCompute };
-  }
-
-  /** What an interpolation would cost: nothing when its answer is cached, else every frame. */
-  interpolateCost(req: InterpolateRequest, streamed: boolean): ImageCost {
-    const { key, plan } = this.interpolationKey(req, streamed ? 'frames' : 'answer');
-    const images = plan.samples.length;
-    return { images, toCompute: this.lru.peek(key) === undefined ? images : 0 };
-  }
-
   async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
     this.checkReady();
     const plan = this.planGenerate(req);
@@ -169,6 +147,7 @@ export class CachingService implements CostedGeneratorService {
     const base = { ...(seed !== undefined ? { seed } : {}), ...size };
     if (plan.grid) {
       const gridKey = compositeKey('grid', keys);
+      await ctx.admit?.(this.lru.peek(gridKey) === undefined ? plan.samples.length : 0);
       // The drawn seed is passed on, so a random request's grid matches the seed it reports.
       const inner: GenerateRequest = { ...req, ...(seed !== undefined ? { seed: seed.toString() } : {}) };
       const data = await this.lookup(gridKey, ctx, async (signal) => {
@@ -182,6 +161,8 @@ export class CachingService implements CostedGeneratorService {
     // with any identical images already being computed.
     const data: (Buffer | Promise<Entry>)[] = keys.map((k) => this.cachedBuffer(k) ?? Promise.resolve(Buffer.alloc(0)));
     const missing = keys.flatMap((k, i) => (data[i] instanceof Buffer ? [] : [i]));
+    // Priced from the same plan and lookups: only the images not cached are charged.
+    await ctx.admit?.(missing.length);
     if (missing.length > 0) {
       const flights = this.flights.run(missing.map((i) => keys[i]), async (todo, signal) => {
         const samples = todo.map((j) => plan.samples[missing[j]]);
@@ -202,8 +183,9 @@ export class CachingService implements CostedGeneratorService {
   async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
     this.checkReady();
     // Streams need every frame encoded; other answers may hold only the animation or grid.
-    const { key } = this.interpolationKey(req, onFrame ? 'frames' : 'answer');
+    const { key, plan } = this.interpolationKey(req, onFrame ? 'frames' : 'answer');
     const cached = this.lru.get(key);
+    await ctx.admit?.(cached !== undefined && isInterpolation(cached) ? 0 : plan.samples.length);
     if (cached !== undefined && isInterpolation(cached)) {
       this.options.observer?.lookup?.('hit', 1);
       for (const frame of cached.result.frames) onFrame?.(frame);
