@@ -147,7 +147,7 @@ export class CachingService implements KeyedGeneratorService {
     const base = { ...(seed !== undefined ? { seed } : {}), ...size };
     if (plan.grid) {
       const gridKey = compositeKey('grid', keys);
-      await ctx.admit?.(this.lru.peek(gridKey) === undefined ? plan.samples.length : 0);
+      if (ctx.admit) await ctx.admit(this.lru.peek(gridKey) === undefined ? plan.samples.length : 0);
       // The drawn seed is passed on, so a random request's grid matches the seed it reports.
       const inner: GenerateRequest = { ...req, ...(seed !== undefined ? { seed: seed.toString() } : {}) };
       const data = await this.lookup(gridKey, ctx, async (signal) => {
@@ -162,7 +162,7 @@ export class CachingService implements KeyedGeneratorService {
     const data: (Buffer | Promise<Entry>)[] = keys.map((k) => this.cachedBuffer(k) ?? Promise.resolve(Buffer.alloc(0)));
     const missing = keys.flatMap((k, i) => (data[i] instanceof Buffer ? [] : [i]));
     // Priced from the same plan and lookups: only the images not cached are charged.
-    await ctx.admit?.(missing.length);
+    if (ctx.admit) await ctx.admit(missing.length);
     if (missing.length > 0) {
       const flights = this.flights.run(missing.map((i) => keys[i]), async (todo, signal) => {
         const samples = todo.map((j) => plan.samples[missing[j]]);
@@ -185,7 +185,7 @@ export class CachingService implements KeyedGeneratorService {
     // Streams need every frame encoded; other answers may hold only the animation or grid.
     const { key, plan } = this.interpolationKey(req, onFrame ? 'frames' : 'answer');
     const cached = this.lru.get(key);
-    await ctx.admit?.(cached !== undefined && isInterpolation(cached) ? 0 : plan.samples.length);
+    if (ctx.admit) await ctx.admit(cached !== undefined && isInterpolation(cached) ? 0 : plan.samples.length);
     if (cached !== undefined && isInterpolation(cached)) {
       this.options.observer?.lookup?.('hit', 1);
       for (const frame of cached.result.frames) onFrame?.(frame);
