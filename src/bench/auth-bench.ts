@@ -34,6 +34,7 @@ const SPECS = defineOptions([
   { name: 'rounds', type: 'integer', default: 3, min: 1, description: 'Rounds (each runs every variant once; medians are reported).' },
   { name: 'concurrency', type: 'integer', default: 16, min: 1, description: 'Requests in flight.' },
   { name: 'threads', type: 'integer', min: 1, description: 'Engine threads per server.' },
+  { name: 'reverse', type: 'boolean', default: false, description: 'Run the variants in reverse order within each round (shows order effects).' },
   { name: 'micro-only', type: 'boolean', default: false, description: 'Only the per-call costs (key check, in-process and Redis bucket take), no servers.' },
 ]);
 
@@ -163,7 +164,7 @@ async function main(argv: string[]): Promise<void> {
     const results = variants.map(() => ({ cached: [] as Run[], uncached: [] as Run[] }));
     let seed = 1_000_000;
     for (let round = 0; round < v.rounds; round++) {
-      for (let i = 0; i < servers.length; i++) {
+      for (const i of v.reverse ? servers.map((_, k) => servers.length - 1 - k) : servers.map((_, k) => k)) {
         results[i].cached.push(await load(servers[i].httpPort, v.concurrency, v.seconds, cached, variants[i].headers));
         if (v['uncached-seconds'] > 0) {
           results[i].uncached.push(await load(servers[i].httpPort, v.concurrency, v['uncached-seconds'], () => JSON.stringify({ class: 207, seed: seed++ }), variants[i].headers));
