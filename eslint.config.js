@@ -7,7 +7,9 @@ import tseslint from 'typescript-eslint';
 // never a module of the same rank elsewhere or of a higher rank. Requests flow
 // transport -> service -> batching -> engine -> model -> weights; metrics observes batching and
 // is used by service and transport; download fetches model files beside engine; latents and
-// image are leaf helpers beside weights; errors and package-root are below everything.
+// image are leaf helpers beside weights; auth (key file, key checks, token buckets, file watches)
+// is a leaf used by service (quotas) and transport (key checks, TLS reload); errors and
+// package-root are below everything.
 const LAYERS = [
   { name: 'transport', rank: 7 },
   { name: 'service', rank: 6 },
@@ -19,18 +21,20 @@ const LAYERS = [
   { name: 'weights', rank: 1 },
   { name: 'latents', rank: 1 },
   { name: 'image', rank: 1 },
+  { name: 'auth', rank: 1 },
   { name: 'errors', rank: 0, file: true },
   { name: 'package-root', rank: 0, file: true },
 ];
 // Composition roots wire the layers together: they may import anything, and nothing imports them.
 // config/ is read by the roots only, and itself reads only the light modules listed here, so
 // parsing flags never loads TensorFlow.js or ONNX Runtime.
-const ROOTS = ['cli', 'bench', 'server', 'index'];
+const ROOTS = ['cli', 'bench', 'server', 'access', 'index'];
 const CONFIG_MAY_IMPORT = ['errors.js', 'model/config.js', 'engine/choices.js'];
 // Native runtimes and protocol stacks, each allowed in one layer only (and the roots).
 const PACKAGES = [
   { regex: '^(@tensorflow/|onnxruntime-node$)', layer: 'engine', what: 'TensorFlow.js and ONNX Runtime' },
   { regex: '^(fastify$|@fastify/|@grpc/|grpc-health-check$)', layer: 'transport', what: 'HTTP and gRPC stacks' },
+  { regex: '^ioredis$', layer: 'auth', what: 'The Redis client' },
 ];
 // Deepest folder nesting under a layer folder (src/engine/ort/x.ts is depth 2).
 const MAX_DEPTH = 3;

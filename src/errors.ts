@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'INVALID_WEIGHTS' // a weight file is malformed, truncated, unsafe or does not fit the config
   | 'INVALID_CONFIG' // a model config.json or a server setting is invalid
   | 'IO_ERROR' // a file or network operation failed
+  | 'UNAUTHENTICATED' // no API key, or one the server does not know
+  | 'PERMISSION_DENIED' // a known key that may not do this (disabled, or a request larger than its burst)
+  | 'RATE_LIMITED' // the key's quota (images per second, or images in flight) is used up: retry later
   | 'INTERNAL'; // a bug or an engine failure: never the client's fault
 
 /** gRPC status codes (numeric values from grpc/status.proto), kept here to avoid a transport import. */
@@ -29,10 +32,12 @@ export const GrpcCode = {
   INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   FAILED_PRECONDITION: 9,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 /** How each code is reported: HTTP status, gRPC status and the `reason` label of metrics. */
@@ -50,27 +55,43 @@ export const ERROR_TABLE: Record<ErrorCode, { http: number; grpc: number; reason
   INVALID_WEIGHTS: { http: 500, grpc: GrpcCode.FAILED_PRECONDITION, reason: 'invalid_weights' },
   INVALID_CONFIG: { http: 500, grpc: GrpcCode.FAILED_PRECONDITION, reason: 'invalid_config' },
   IO_ERROR: { http: 500, grpc: GrpcCode.INTERNAL, reason: 'io' },
+  UNAUTHENTICATED: { http: 401, grpc: GrpcCode.UNAUTHENTICATED, reason: 'unauthenticated' },
+  PERMISSION_DENIED: { http: 403, grpc: GrpcCode.PERMISSION_DENIED, reason: 'permission_denied' },
+  RATE_LIMITED: { http: 429, grpc: GrpcCode.RESOURCE_EXHAUSTED, reason: 'rate_limited' },
   INTERNAL: { http: 500, grpc: GrpcCode.INTERNAL, reason: 'internal' },
 };
+
+/** A key's quota state, for `RateLimit-*` headers (and gRPC metadata of the same names). */
+export interface RateLimitState {
+  /** The bucket's size (burst), images. */
+  readonly limit: number;
+  /** Images left in the bucket now (rounded down). */
+  readonly remaining: number;
+  /** Seconds until the bucket is full again (rounded up). */
+  readonly resetSeconds: number;
+}
 
 /** The service's error: a code from `ERROR_TABLE`, a message for humans and optional details. */
 export class BigGanError extends Error {
   readonly code: ErrorCode;
   /** For INVALID_ARGUMENT: the request field at fault (e.g. `truncation`, `class[2]`). */
   readonly field?: string;
-  /** For OVERLOADED: seconds a client should wait before retrying. */
+  /** For OVERLOADED and RATE_LIMITED: seconds a client should wait before retrying. */
   readonly retryAfterSeconds?: number;
+  /** For RATE_LIMITED: the key's quota state (RateLimit-* headers). */
+  readonly rateLimit?: RateLimitState;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { field?: string; retryAfterSeconds?: number; cause?: unknown } = {},
+    options: { field?: string; retryAfterSeconds?: number; rateLimit?: RateLimitState; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BigGanError';
     this.code = code;
     if (options.field !== undefined) this.field = options.field;
     if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options.rateLimit !== undefined) this.rateLimit = options.rateLimit;
   }
 }
 

@@ -32,6 +32,10 @@ import type { PresetName } from './model/config.js';
 import { ENCODER_ID } from './image/encode.js';
 import { packageVersion } from './package-root.js';
 import { batchTracer, tracingFromEnv, type Tracing } from './tracing/tracing.js';
+import { Server as TlsServer } from 'node:tls';
+import { isLoopback, setUpAccess } from './access.js';
+import { QuotaService } from './service/quota-service.js';
+import { buildMetricsApp } from './transport/http/metrics-app.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -50,6 +54,10 @@ export interface RunningServer {
   /** What both transports call: dispatches by the request's `model`. */
   readonly routing: RoutingService;
   readonly http: FastifyInstance;
+  /** Port of the separate /metrics listener; -1 when /metrics is on the HTTP port. */
+  readonly metricsPort: number;
+  /** Re-reads the API key file and the TLS certificates (what SIGHUP does). */
+  reload(): void;
   /** Graceful stop: not ready, finish accepted work (up to the grace period), close, free. */
   stop(): Promise<void>;
 }
@@ -167,6 +175,13 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     else stderrLog(msg);
   };
 
+  // Key file and certificates first: an invalid one fails the start before any model loads.
+  const access = setUpAccess(config, metrics, () => ({
+    info: (msg, extra) => info(msg, extra),
+    warn: (msg, extra) => (late.http ? late.http.log.warn(extra ?? {}, msg) : warn(msg)),
+  }));
+  opened.push(() => access.close());
+
   const load: ModelLoader = async (source) => {
     const name = source.name;
     const rssBefore = process.memoryUsage().rss;
@@ -272,7 +287,17 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     }),
   });
   late.routing = routing;
-  const app = buildHttpApp(routing, metrics, { bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger, tracing });
+  // Per-key quotas in front of the models' caches (they price requests: cache hits cost nothing).
+  const guarded = new QuotaService(routing, access.quota);
+  const app = buildHttpApp(guarded, metrics, {
+    bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger, tracing,
+    ...(access.keyFile ? { keys: access.keyFile.store } : {}),
+    ...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
+    serveMetrics: config.metricsPort < 0,
+    corsOrigins: config.corsOrigins,
+    ...(access.tls ? { tls: access.tls.httpsOptions() } : {}),
+  });
+  if (access.tls && app.server instanceof TlsServer) access.tls.attachHttps(app.server);
   late.http = app;
   // grpc-js logs to stderr by itself; its lines go to the service's JSON log instead, so that a
   // failure prints one message.
@@ -290,15 +315,30 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     throw listenError('HTTP', config.host, config.httpPort, 'http-port', err);
   }
   const httpPort = (app.server.address() as { port: number }).port;
+  let metricsPort = -1;
+  let metricsApp: FastifyInstance | undefined;
+  if (config.metricsPort >= 0) {
+    metricsApp = buildMetricsApp(metrics, guarded, config.metricsToken);
+    const mApp = metricsApp;
+    opened.push(() => mApp.close());
+    try {
+      await mApp.listen({ host: config.host, port: config.metricsPort });
+    } catch (err) {
+      throw listenError('HTTP', config.host, config.metricsPort, 'metrics-port', err);
+    }
+    metricsPort = (mApp.server.address() as { port: number }).port;
+  }
   let grpc: ReturnType<typeof createGrpcServer> | undefined;
   let grpcPort = -1;
   if (config.grpcPort >= 0) {
-    const server = createGrpcServer(routing, {
+    const server = createGrpcServer(guarded, {
       maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
       metrics,
       onInternalError: (err: unknown) => app.log.error({ err }, 'grpc internal error'),
       observe: { tracing, logger: app.log, model: () => routing.model.name },
+      ...(access.tls ? { credentials: access.tls.grpcCredentials() } : {}),
+      ...(access.keyFile ? { auth: { keys: access.keyFile.store, onFailure: (reason) => metrics.authFailures.inc({ reason }) } } : {}),
     });
     grpc = server;
     opened.push(() => server.shutdown(0));
@@ -308,7 +348,16 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       throw listenError('gRPC', config.host, config.grpcPort, 'grpc-port', err);
     }
   }
-  info('listening', { httpPort, grpcPort });
+  info('listening', { httpPort, grpcPort, ...(metricsPort >= 0 ? { metricsPort } : {}), tls: access.tls !== undefined, mutualTls: config.tlsClientCa !== undefined, apiKeys: access.keyFile?.store.size ?? 0, quotas: config.quotaRedis ? 'redis' : 'process' });
+  if (!access.keyFile && !isLoopback(config.host)) {
+    app.log.warn(`no API key file (--api-keys): the API is open to anyone who can reach ${config.host}; see README "Access control"`);
+  }
+  const onHangUp = () => {
+    info('SIGHUP: re-reading the API key file and TLS certificates');
+    access.reload();
+  };
+  process.on('SIGHUP', onHangUp);
+  opened.push(async () => process.off('SIGHUP', onHangUp));
 
   // Preload: the default model first (start-up fails when it cannot load), then the others that fit.
   opened.push(() => repository.close());
@@ -345,7 +394,9 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       const inTime = await Promise.race([idle, delay(config.gracePeriodMs).then(() => false)]);
       if (!inTime) info('grace period over; closing with requests still in flight');
       for (const p of parts.values()) p.batcher.close();
-      await Promise.all([app.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
+      process.off('SIGHUP', onHangUp);
+      await Promise.all([app.close(), metricsApp?.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
+      await access.close();
       await repository.close();
       await tracing.shutdown().catch((err: unknown) => app.log.warn({ err }, 'tracing shutdown failed'));
       info('stopped');
@@ -353,7 +404,8 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     return stopping;
   };
   return {
-    httpPort, grpcPort, metrics, http: app, repository, routing, stop,
+    httpPort, grpcPort, metricsPort, metrics, http: app, repository, routing, stop,
+    reload: () => access.reload(),
     get service() {
       return part().service;
     },

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   serve: { summary: 'Serve the generator over REST and gRPC with dynamic batching.', load: async () => (await import('./serve-command.js')).serveCommand },
   generate: { summary: 'Write PNGs for a class / truncation / seed, or for an inputs file.', load: async () => (await import('./generate-command.js')).generateCommand },
   'init-random': { summary: 'Write a random-weight model (config.json + model.safetensors).', load: async () => (await import('./init-random-command.js')).initRandomCommand },
+  keys: { summary: 'Make an API key (keys new NAME) and its key file entry.', load: async () => (await import('./keys-command.js')).keysCommand },
   download: { summary: 'Download the published weights into the cache, with resume.', load: async () => (await import('./download-command.js')).downloadCommand },
 };
 

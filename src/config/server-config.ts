@@ -55,6 +55,23 @@ export interface ServerConfig {
   /** While unready for engine failures: ms between probe batches. */
   readonly engineProbeIntervalMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** API key file (JSON; keys as SHA-256); absent: the API is open. */
+  readonly apiKeysFile?: string;
+  /** Bearer token /metrics requires; absent: open. */
+  readonly metricsToken?: string;
+  /** Serve /metrics on this port instead of the HTTP port (-1: on the HTTP port; 0: any free port). */
+  readonly metricsPort: number;
+  /** Redis address of shared quota buckets; absent: buckets in this process. */
+  readonly quotaRedis?: string;
+  /** When Redis does not answer: refuse keyed requests with a quota (`closed`) or let them through (`open`). */
+  readonly quotaRedisFailure: 'closed' | 'open';
+  /** PEM certificate chain and private key: HTTPS and gRPC over TLS. */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** PEM CA bundle: clients must present a certificate it signed (mutual TLS). */
+  readonly tlsClientCa?: string;
+  /** Origins allowed to call the API from browsers (CORS). */
+  readonly corsOrigins: readonly string[];
 }
 
 /** The `serve` flags, each with its env var and default. */
@@ -86,6 +103,15 @@ export const SERVER_OPTIONS = defineOptions([
   { name: 'cache-size', type: 'integer', env: 'BIGGAN_CACHE_SIZE', default: 256 * 1024 * 1024, min: 0, max: 2 ** 40, description: 'Bytes of encoded images kept in the response cache (LRU); 0 turns it off.' },
   { name: 'grace-period-ms', type: 'integer', env: 'BIGGAN_GRACE_PERIOD_MS', default: 30_000, min: 0, max: 3_600_000, description: 'On SIGTERM/SIGINT: time to finish accepted work before exiting.' },
   { name: 'drain-delay-ms', type: 'integer', env: 'BIGGAN_DRAIN_DELAY_MS', default: 0, min: 0, max: 600_000, description: 'On SIGTERM/SIGINT: first go unready but keep serving for this long, so load balancers stop sending before the drain refuses new requests.' },
+  { name: 'api-keys', type: 'string', placeholder: 'FILE', env: 'BIGGAN_API_KEYS_FILE', description: 'API key file (JSON {"keys": [{"name", "sha256", "imagesPerSecond"?, "burst"?, "maxInFlight"?}]}; make entries with `biggan-serve keys new`). Re-read on change and on SIGHUP. Without it the API is open.' },
+  { name: 'metrics-token', type: 'string', placeholder: 'TOKEN', env: 'BIGGAN_METRICS_TOKEN', description: '/metrics answers only requests with Authorization: Bearer TOKEN (default: open).' },
+  { name: 'metrics-port', type: 'integer', env: 'BIGGAN_METRICS_PORT', default: -1, min: -1, max: 65535, description: 'Serve /metrics on this port (plain HTTP) instead of the HTTP port (-1 = on the HTTP port, 0 = any free port).' },
+  { name: 'quota-redis', type: 'string', placeholder: 'URL', env: 'BIGGAN_QUOTA_REDIS', description: 'Keep quota buckets in Redis (redis://[:PASSWORD@]HOST:PORT[/DB], or rediss:// for TLS) so all replicas enforce one limit (default: in this process).' },
+  { name: 'quota-redis-failure', type: 'string', choices: ['closed', 'open'], env: 'BIGGAN_QUOTA_REDIS_FAILURE', default: 'closed', description: 'While Redis does not answer: closed refuses requests of keys with a quota (503), open lets them through unmetered.' },
+  { name: 'tls-cert', type: 'string', placeholder: 'FILE', env: 'BIGGAN_TLS_CERT', description: 'PEM certificate (chain): serve HTTPS and gRPC over TLS (needs --tls-key). Re-read on change.' },
+  { name: 'tls-key', type: 'string', placeholder: 'FILE', env: 'BIGGAN_TLS_KEY', description: 'PEM private key of --tls-cert.' },
+  { name: 'tls-client-ca', type: 'string', placeholder: 'FILE', env: 'BIGGAN_TLS_CLIENT_CA', description: 'PEM CA bundle: clients must present a certificate signed by it (mutual TLS; needs --tls-cert).' },
+  { name: 'cors-origin', type: 'string', placeholder: 'ORIGINS', env: 'BIGGAN_CORS_ORIGIN', description: 'Comma-separated origins (https://app.example.com) whose browser pages may call the API (default: none).' },
   { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
   { name: 'grpc-max-connection-age-grace-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS', default: 30_000, min: 0, description: 'Time calls on an aged connection may still take.' },
   { name: 'engine-failure-threshold', type: 'integer', env: 'BIGGAN_ENGINE_FAILURE_THRESHOLD', default: 5, min: 1, max: 1_000_000, description: 'Consecutive failed engine calls after which the server reports not ready (/readyz 503, gRPC NOT_SERVING) until a probe batch succeeds.' },
@@ -98,6 +124,16 @@ export const SERVE_USAGE = formatHelp(
   'Serves BigGAN-deep over REST (POST /generate, /interpolate; docs at /docs) and gRPC (biggan.v1.Generator),\nwith dynamic batching, Prometheus metrics at /metrics, and graceful drain on SIGTERM.\nSeeded answers are cached (--cache-size) and cacheable by URL: GET /generate?class=207&seed=7 with a strong ETag.\nEvery flag can also be set by its BIGGAN_* environment variable.',
   SERVER_OPTIONS,
 );
+
+/** The CORS origins of a comma-separated list; each must be scheme://host[:port]. */
+function corsOrigins(list: string | undefined): string[] {
+  if (list === undefined) return [];
+  const origins = list.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const o of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--cors-origin: '${o}' is not an origin; expected scheme://host[:port] with no path, e.g. https://app.example.com`);
+  }
+  return origins;
+}
 
 /** Parses and validates the `serve` flags (with env fallback); `help` is true for --help. */
 export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { config: ServerConfig; help: boolean } {
@@ -135,9 +171,30 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     engineProbeIntervalMs: v['engine-probe-interval-ms'],
     drainDelayMs: v['drain-delay-ms'],
     logLevel: v['log-level'],
+    ...(v['api-keys'] ? { apiKeysFile: v['api-keys'] } : {}),
+    ...(v['metrics-token'] ? { metricsToken: v['metrics-token'] } : {}),
+    metricsPort: v['metrics-port'],
+    ...(v['quota-redis'] ? { quotaRedis: v['quota-redis'] } : {}),
+    quotaRedisFailure: v['quota-redis-failure'],
+    ...(v['tls-cert'] ? { tlsCert: v['tls-cert'] } : {}),
+    ...(v['tls-key'] ? { tlsKey: v['tls-key'] } : {}),
+    ...(v['tls-client-ca'] ? { tlsClientCa: v['tls-client-ca'] } : {}),
+    corsOrigins: Object.freeze(corsOrigins(v['cors-origin'])),
   });
   if ([config.weights, config.modelRepository, config.models].filter((x) => x !== undefined).length > 1) {
     throw new UsageError('give at most one of --weights, --model-repository and --models');
+  }
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together: give both (a certificate and its private key)');
+  }
+  if (config.tlsClientCa !== undefined && config.tlsCert === undefined) {
+    throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked only over TLS');
+  }
+  if (config.quotaRedis !== undefined && !/^rediss?:\/\/[^/]/.test(config.quotaRedis)) {
+    throw new UsageError(`--quota-redis: expected redis://HOST:PORT (or rediss://), got '${config.quotaRedis.replace(/:[^:@/]*@/, ':REDACTED@')}'`);
+  }
+  if (config.metricsPort > 0 && (config.metricsPort === config.httpPort || config.metricsPort === config.grpcPort)) {
+    throw new UsageError(`--metrics-port ${config.metricsPort} is already the HTTP or gRPC port; choose another`);
   }
   if (config.maxSamplesPerRequest > config.maxQueueSize) {
     throw new UsageError(`--max-samples-per-request (${config.maxSamplesPerRequest}) must not exceed --max-queue-size (${config.maxQueueSize}): such a request could never be queued`);

@@ -35,6 +35,16 @@ export interface Metrics {
   readonly cacheLookups: Counter<'result' | 'model'>;
   readonly cacheBytes: Gauge<'model'>;
   readonly cacheEvictions: Counter<'model'>;
+  /** Requests refused for their API key, by reason: missing, unknown, disabled, metrics_token. */
+  readonly authFailures: Counter<'reason'>;
+  /** Requests refused by a key's quota, by key name. */
+  readonly quotaRejections: Counter<'key'>;
+  /** Images answered per key name (cached ones included). */
+  readonly keyImages: Counter<'key'>;
+  /** Quota store (Redis) failures: commands that got no answer. */
+  readonly quotaStoreErrors: Counter;
+  /** 1 while the quota store (Redis) answers, 0 while it does not. */
+  readonly quotaStoreUp: Gauge;
   /** A batcher observer that feeds the queue and batch metrics (no model label; see batcherObserverFor). */
   readonly batcherObserver: BatcherObserver;
   /** An engine-supervisor observer that feeds engine time, wait, failures and restarts (no model label). */
@@ -71,6 +81,11 @@ export function createMetrics(): Metrics {
   const cacheLookups = new Counter({ name: 'biggan_cache_lookups_total', help: 'Image cache lookups: hit, miss, or coalesced (an identical request was already being computed).', labelNames: ['result', 'model'] as const, registers });
   const cacheBytes = new Gauge({ name: 'biggan_cache_bytes', help: 'Bytes of encoded images held by the response cache.', labelNames: ['model'] as const, registers });
   const cacheEvictions = new Counter({ name: 'biggan_cache_evictions_total', help: 'Entries evicted from the response cache to stay within --cache-size.', labelNames: ['model'] as const, registers });
+  const authFailures = new Counter({ name: 'biggan_auth_failures_total', help: 'Requests refused for their API key, by reason: missing, unknown, disabled, metrics_token.', labelNames: ['reason'] as const, registers });
+  const quotaRejections = new Counter({ name: 'biggan_quota_rejections_total', help: 'Requests refused by the quota of their API key (429 / RESOURCE_EXHAUSTED), by key name.', labelNames: ['key'] as const, registers });
+  const keyImages = new Counter({ name: 'biggan_key_images_total', help: 'Images answered per API key name (cached ones included).', labelNames: ['key'] as const, registers });
+  const quotaStoreErrors = new Counter({ name: 'biggan_quota_store_errors_total', help: 'Quota store (Redis) commands that failed or timed out.', registers });
+  const quotaStoreUp = new Gauge({ name: 'biggan_quota_store_up', help: '1 while the quota store (Redis) answers, 0 while it does not (absent without --quota-redis).', registers: [] });
   const batcherObserverFor = (model?: string): BatcherObserver => {
     const l = model === undefined ? {} : { model };
     return {
@@ -98,6 +113,6 @@ export function createMetrics(): Metrics {
   const engineObserver = engineObserverFor();
   return {
     registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, engineWait, engineRestarts, engineFailures, nonFiniteOutputs, estimatedWait,
-    encodeDuration, images, rejections, modelInfo, ready, cacheLookups, cacheBytes, cacheEvictions, batcherObserver, engineObserver, batcherObserverFor, engineObserverFor,
+    encodeDuration, images, rejections, modelInfo, ready, cacheLookups, cacheBytes, cacheEvictions, authFailures, quotaRejections, keyImages, quotaStoreErrors, quotaStoreUp, batcherObserver, engineObserver, batcherObserverFor, engineObserverFor,
   };
 }

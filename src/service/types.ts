@@ -4,6 +4,8 @@
  * contract schemas (contract/schemas.ts), so the validator, the handlers and the docs agree.
  */
 import type { RequestTrace } from '../tracing/request-trace.js';
+import type { Caller } from '../auth/key-store.js';
+import type { RateLimitState } from '../errors.js';
 import type { Static, TSchema } from 'typebox';
 import type { Priority } from './contract/limits.js';
 
@@ -21,6 +23,15 @@ export interface CallContext {
   readonly transport: 'http' | 'grpc';
   /** Request id, span and image count of the call (logs and tracing); absent in direct calls. */
   readonly trace?: RequestTrace;
+  /** The API key that made the call (absent when the server runs without a key file). */
+  readonly caller?: Caller;
+  /** Told the key's quota state after a request was charged (the transport sends RateLimit-* headers). */
+  readonly onRateLimit?: (state: RateLimitState) => void;
+  /**
+   * Called by the cache once it knows how many of the request's images it must compute (hits
+   * excluded), before computing any; rejects to refuse the request (the quota layer sets it).
+   */
+  readonly admit?: (toCompute: number) => Promise<void>;
 }
 
 /** One encoded image and how to reproduce it. */

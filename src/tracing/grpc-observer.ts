@@ -80,6 +80,7 @@ export function observeGrpcCall(
         status,
         latencyMs: +(performance.now() - startedAt).toFixed(1),
         ...(rt.images > 0 ? { images: rt.images, ...(obs?.model ? { model: obs.model() } : {}) } : {}),
+        ...(rt.keyName !== undefined ? { key: rt.keyName } : {}),
       };
       const log = obs?.logger?.child({ requestId, transport: 'grpc' });
       // INTERNAL, UNKNOWN, DATA_LOSS and UNIMPLEMENTED are server faults; the rest are answers.

@@ -69,6 +69,7 @@ export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; mode
       status,
       latencyMs: +reply.elapsedTime.toFixed(1),
       ...(rt && rt.images > 0 ? { images: rt.images, model: opts.model() } : {}),
+      ...(rt?.keyName !== undefined ? { key: rt.keyName } : {}),
     };
     if (QUIET_ROUTES.has(route)) request.log.debug(line, 'request');
     else if (status >= 500) request.log.error(line, 'request');

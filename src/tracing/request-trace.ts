@@ -9,6 +9,8 @@ import { endSpan, type Tracing } from './tracing.js';
 export class RequestTrace {
   /** Images returned, for the request's log line. */
   images = 0;
+  /** The API key's name (never the key), for the log line and span; undefined without a key file. */
+  keyName: string | undefined;
 
   constructor(
     readonly requestId: string,

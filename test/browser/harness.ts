@@ -73,9 +73,17 @@ export async function setRange(range: Locator, value: number): Promise<void> {
  * page's own tsconfig), and a string keeps Node's and the browser's globals apart.
  */
 
-/** Waits until an expression is true in the page. */
-export async function until(page: Page, expression: string): Promise<void> {
-  await page.waitForFunction(expression);
+/**
+ * Waits until an expression is true in the page (up to 30 s). Polled with `page.evaluate`, which
+ * the page's Content-Security-Policy does not govern: `page.waitForFunction` compiles a string
+ * in the page, which a CSP without 'unsafe-eval' (the server's) refuses.
+ */
+export async function until(page: Page, expression: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(`Boolean(${expression})`))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Evaluates an expression in the page. */

@@ -35,6 +35,10 @@ const FORBIDDEN: [string, string][] = [
   ['src/service/generation-service.ts', "import fastify from 'fastify';"],
   ['src/errors.ts', "import { packageVersion } from './package-root.js';"],
   ['src/weights/read.ts', "export const m = () => import('../model/config.js');"], // dynamic import
+  ['src/auth/key-store.ts', "import type { Metrics } from '../metrics/metrics.js';"], // auth is a leaf
+  ['src/auth/quota-store.ts', "import fastify from 'fastify';"],
+  ['src/service/quota-service.ts', "import { Redis } from 'ioredis';"], // Redis only in auth/
+  ['src/auth/key-file.ts', "import { setUpAccess } from '../access.js';"], // a composition root
 ];
 
 const ALLOWED: [string, string][] = [
@@ -51,6 +55,9 @@ const ALLOWED: [string, string][] = [
   ['src/config/server-config.ts', "import { PRESET_NAMES } from '../model/config.js';"],
   ['src/server.ts', "import { startServer } from './transport/http/app.js';"],
   ['src/cli/main.ts', "import { createEngine } from '../engine/create-engine.js';"],
+  ['src/service/quota-service.ts', "import { LocalQuotaStore } from '../auth/quota-store.js';"],
+  ['src/transport/http/auth.ts', "import { KeyStore } from '../../auth/key-store.js';"],
+  ['src/auth/redis-quota-store.ts', "import { Redis } from 'ioredis';"],
 ];
 
 test('every import against the layer direction is an error naming the rule', async () => {

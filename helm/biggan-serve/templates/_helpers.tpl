@@ -173,6 +173,18 @@ at least preStop + drain delay + drain.
 {{- if gt (int64 .Values.server.headersTimeoutMs) (int64 .Values.server.requestTimeoutMs) }}
 {{- fail (printf "server.headersTimeoutMs (%d) must not exceed server.requestTimeoutMs (%d): the headers are part of the request, and the server refuses to start otherwise" (int64 .Values.server.headersTimeoutMs) (int64 .Values.server.requestTimeoutMs)) }}
 {{- end }}
+{{- if and .Values.apiKeys.enabled (not .Values.apiKeys.existingSecret) (not .Values.apiKeys.keys) }}
+{{- fail "apiKeys.enabled needs apiKeys.existingSecret (a Secret with the key file) or apiKeys.keys (entries made with `biggan-serve keys new NAME`)" }}
+{{- end }}
+{{- if and .Values.tls.requireClientCert (not .Values.tls.existingSecret) }}
+{{- fail "tls.requireClientCert needs tls.existingSecret (a Secret with tls.crt, tls.key and ca.crt)" }}
+{{- end }}
+{{- if and .Values.tls.requireClientCert (not .Values.metricsPort.enabled) }}
+{{- fail "tls.requireClientCert needs metricsPort.enabled: kubelet probes cannot present a client certificate, so they use the plain metrics port" }}
+{{- end }}
+{{- if and .Values.tls.existingSecret (eq .Values.probes.readiness.type "grpc") }}
+{{- fail "probes.readiness.type=grpc cannot reach a TLS gRPC port (kubelet gRPC probes are plaintext); use the http readiness probe" }}
+{{- end }}
 {{- if and (ne .Values.service.type "LoadBalancer") (ne .Values.service.type "NodePort") .Values.service.externalTrafficPolicy }}
 {{- fail "service.externalTrafficPolicy applies only to service.type LoadBalancer or NodePort" }}
 {{- end }}
@@ -195,4 +207,68 @@ discovery attach.
 {{/* True ("true") when an autoscaler (the chart's HPA or KEDA's) owns the replica count. */}}
 {{- define "biggan-serve.autoscaled" -}}
 {{- if or .Values.autoscaling.enabled .Values.keda.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+Where HTTP probes go: the plain metrics port when it is on, else the HTTP port (over HTTPS with TLS;
+kubelet does not verify the certificate).
+*/}}
+{{- define "biggan-serve.probeTarget" -}}
+{{- if .Values.metricsPort.enabled -}}
+port: metrics
+{{- else -}}
+port: http
+{{- if .Values.tls.existingSecret }}
+scheme: HTTPS
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Environment of access control: API key file, CORS, quota store, TLS, metrics port and token.
+*/}}
+{{- define "biggan-serve.accessEnv" -}}
+{{- if .Values.apiKeys.enabled }}
+- name: BIGGAN_API_KEYS_FILE
+  value: /etc/biggan/api-keys/keys.json
+{{- end }}
+{{- with .Values.corsOrigins }}
+- name: BIGGAN_CORS_ORIGIN
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- if .Values.quota.redis.existingSecret }}
+- name: BIGGAN_QUOTA_REDIS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.quota.redis.existingSecret }}
+      key: {{ .Values.quota.redis.secretKey }}
+{{- else if .Values.quota.redis.url }}
+- name: BIGGAN_QUOTA_REDIS
+  value: {{ .Values.quota.redis.url | quote }}
+{{- end }}
+{{- if or .Values.quota.redis.existingSecret .Values.quota.redis.url }}
+- name: BIGGAN_QUOTA_REDIS_FAILURE
+  value: {{ .Values.quota.redis.failure | quote }}
+{{- end }}
+{{- if .Values.tls.existingSecret }}
+- name: BIGGAN_TLS_CERT
+  value: /etc/biggan/tls/tls.crt
+- name: BIGGAN_TLS_KEY
+  value: /etc/biggan/tls/tls.key
+{{- if .Values.tls.requireClientCert }}
+- name: BIGGAN_TLS_CLIENT_CA
+  value: /etc/biggan/tls/ca.crt
+{{- end }}
+{{- end }}
+{{- if .Values.metricsPort.enabled }}
+- name: BIGGAN_METRICS_PORT
+  value: {{ .Values.metricsPort.port | int | quote }}
+{{- end }}
+{{- if .Values.metricsPort.tokenSecret }}
+- name: BIGGAN_METRICS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.metricsPort.tokenSecret }}
+      key: {{ .Values.metricsPort.tokenSecretKey }}
+{{- end }}
 {{- end }}

@@ -16,8 +16,8 @@ import { BigGanError, ERROR_TABLE } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { planGenerate, planInterpolate, type PlannedSample } from '../request-samples.js';
 import type {
-  CacheKeys, CallContext, ClassInfo, GeneratedImage, GenerateRequest, GenerateResult, GeneratorService, InterpolateRequest,
-  InterpolateResult, InterpolationFrame, KeyedGeneratorService, ModelInfo,
+  CacheKeys, CallContext, ClassInfo, GeneratedImage, GenerateRequest, GenerateResult, GeneratorService, InterpolateRequest, KeyedGeneratorService,
+  InterpolateResult, InterpolationFrame, ModelInfo,
 } from '../types.js';
 import { ByteLru } from './lru-cache.js';
 import { SingleFlight } from './single-flight.js';
@@ -157,6 +157,7 @@ export class CachingService implements KeyedGeneratorService {
     const base = { ...(seed !== undefined ? { seed } : {}), ...size };
     if (plan.grid) {
       const gridKey = compositeKey('grid', keys);
+      if (ctx.admit) await ctx.admit(this.lru.peek(gridKey) === undefined ? plan.samples.length : 0);
       // The drawn seed is passed on, so a random request's grid matches the seed it reports.
       const inner: GenerateRequest = { ...req, ...(seed !== undefined ? { seed: seed.toString() } : {}) };
       const data = await this.lookup(gridKey, ctx, plan.samples.length, async (signal) => {
@@ -170,6 +171,8 @@ export class CachingService implements KeyedGeneratorService {
     // with any identical images already being computed.
     const data: (Buffer | Promise<Entry>)[] = keys.map((k) => this.cachedBuffer(k, ctx) ?? Promise.resolve(Buffer.alloc(0)));
     const missing = keys.flatMap((k, i) => (data[i] instanceof Buffer ? [] : [i]));
+    // Priced from the same plan and lookups: only the images not cached are charged.
+    if (ctx.admit) await ctx.admit(missing.length);
     if (missing.length > 0) {
       const flights = this.flights.run(missing.map((i) => keys[i]), async (todo, signal) => {
         const samples = todo.map((j) => plan.samples[missing[j]]);
@@ -193,6 +196,7 @@ export class CachingService implements KeyedGeneratorService {
     const { key, plan } = this.interpolationKey(req, onFrame ? 'frames' : 'answer');
     const frames = plan.samples.length;
     const cached = this.lru.get(key);
+    if (ctx.admit) await ctx.admit(cached !== undefined && isInterpolation(cached) ? 0 : plan.samples.length);
     if (cached !== undefined && isInterpolation(cached)) {
       this.options.observer?.lookup?.('hit', frames, ctx.transport);
       for (const frame of cached.result.frames) onFrame?.(frame);

@@ -30,6 +30,11 @@ export class ByteLru<V extends { readonly byteLength: number }> {
     return this.entries.size;
   }
 
+  /** The value for `key`, leaving the recency order alone (a look, not a use). */
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
   /** The value for `key`, marking it most recently used. */
   get(key: string): V | undefined {
     const value = this.entries.get(key);

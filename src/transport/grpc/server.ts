@@ -22,6 +22,8 @@ import {
 } from './codec.js';
 import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
 import { observeGrpcCall, type GrpcObservability, type ObservedCall } from '../../tracing/grpc-observer.js';
+import { authenticateCall, type GrpcAuth } from './auth.js';
+import type { Caller } from '../../auth/key-store.js';
 import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, UndecodableMessage, bigganProtoPath, generatorServiceDefinition, tolerantServiceDefinition } from './proto.js';
 
 export { createGeneratorClient, loadBigganProto, GENERATOR_SERVICE, type GeneratorClient } from './proto.js';
@@ -56,6 +58,8 @@ export interface GrpcServerOptions {
   readonly onInternalError?: (err: unknown, method: string) => void;
   /** Request ids, spans and one log line per call. */
   readonly observe?: GrpcObservability;
+  /** API keys required on Generator calls (absent: open). Health and reflection stay open. */
+  readonly auth?: GrpcAuth;
 }
 
 /** A built gRPC server and its controls. */
@@ -87,6 +91,11 @@ export function toGrpcStatus(err: unknown): grpc.StatusObject {
   const code = ERROR_TABLE[err.code].grpc;
   if (err.retryAfterSeconds !== undefined) metadata.set('retry-after', String(err.retryAfterSeconds));
   else if (code === grpc.status.UNAVAILABLE) metadata.set('retry-after', '1');
+  if (err.rateLimit) {
+    metadata.set('ratelimit-limit', String(err.rateLimit.limit));
+    metadata.set('ratelimit-remaining', String(err.rateLimit.remaining));
+    metadata.set('ratelimit-reset', String(err.rateLimit.resetSeconds));
+  }
   return { code, details: err.code === 'INTERNAL' ? 'internal error' : truncateText(err.message, MAX_MESSAGE_CHARS), metadata };
 }
 
@@ -113,7 +122,7 @@ function deadlinePassed(call: CallState): boolean {
  * The CallContext of a call: its signal aborts when the client cancels (or the deadline passes),
  * and its queue budget is the smaller of the request's timeout_ms and the deadline's time left.
  */
-function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number, observed?: ObservedCall): CallContext {
+function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number, observed?: ObservedCall, caller?: Caller): CallContext {
   const controller = new AbortController();
   const abort = () =>
     controller.abort(deadlinePassed(call) ? new BigGanError('DEADLINE_EXCEEDED', 'the call\'s deadline passed') : new BigGanError('CANCELLED', 'the client cancelled the call'));
@@ -122,7 +131,21 @@ function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerW
   const at = deadlineOf(call);
   const left = Number.isFinite(at) ? Math.max(1, Math.floor(at - Date.now())) : undefined;
   const budgets = [requestTimeoutMs > 0 ? requestTimeoutMs : undefined, left].filter((t): t is number => t !== undefined);
-  return { signal: controller.signal, transport: 'grpc', ...(budgets.length > 0 ? { timeoutMs: Math.min(...budgets) } : {}), ...(observed ? { trace: observed.trace } : {}) };
+  return {
+    signal: controller.signal,
+    transport: 'grpc',
+    ...(budgets.length > 0 ? { timeoutMs: Math.min(...budgets) } : {}),
+    ...(observed ? { trace: observed.trace } : {}),
+    ...(caller ? { caller } : {}),
+  };
+}
+
+/** The call's caller when keys are on (undefined when off); throws UNAUTHENTICATED / PERMISSION_DENIED. */
+function authenticate(call: { readonly metadata: grpc.Metadata }, opts: GrpcServerOptions, observed: ObservedCall): Caller | undefined {
+  if (!opts.auth) return undefined;
+  const caller = authenticateCall(call.metadata, opts.auth);
+  observed.trace.keyName = caller.name;
+  return caller;
 }
 
 /**
@@ -161,12 +184,12 @@ function finish(method: string, call: CallState, startedAt: number, err: unknown
 }
 
 /** A unary handler running `fn` and answering its result or its failure's status. */
-function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grpc.ServerUnaryCall<Req, Res>, observed: ObservedCall) => Promise<Res> | Res, label?: (request: unknown) => string | undefined): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grpc.ServerUnaryCall<Req, Res>, observed: ObservedCall, caller: Caller | undefined) => Promise<Res> | Res, label?: (request: unknown) => string | undefined): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const startedAt = performance.now();
     const observed = observeGrpcCall(call, GENERATOR_SERVICE, method, opts.observe);
     Promise.resolve()
-      .then(() => fn(call, observed))
+      .then(() => fn(call, observed, authenticate(call, opts, observed)))
       .then(
         (res) => {
           finish(method, call, startedAt, undefined, opts, observed, label?.(call.request));
@@ -193,14 +216,14 @@ function generatorHandlers(service: GrpcService, opts: GrpcServerOptions): Gener
   // The `model` metric label of a call: the model its request names (the default otherwise).
   const label = (request: unknown): string | undefined =>
     service.modelLabel?.(typeof request === 'object' && request !== null && 'model' in request ? request.model : undefined);
-  const Generate = unary<GenerateRequestMessage, GenerateResponseMessage>('Generate', opts, async (call, observed) => {
+  const Generate = unary<GenerateRequestMessage, GenerateResponseMessage>('Generate', opts, async (call, observed, caller) => {
     // Undecodable bytes arrive as an UndecodableMessage (see tolerantServiceDefinition).
     const singleClass = !(call.request instanceof UndecodableMessage) && call.request.classes.length === 1;
     try {
       // Wire shape first (a wire mistake is counted here), then the one contract both transports share.
       const wire = decode(call.request, 'biggan.v1.GenerateRequest', () => toGenerateRequest(call.request, modelOf(service, call.request.model)), opts);
       const req = service.check(GenerateRequestSchema, wire);
-      return toGenerateResponse(await service.generate(req, callContext(call, call.request.timeoutMs, observed)));
+      return toGenerateResponse(await service.generate(req, callContext(call, call.request.timeoutMs, observed, caller)));
     } catch (err) {
       throw withProtoField(err, 'generate', singleClass);
     }
@@ -218,8 +241,9 @@ function generatorHandlers(service: GrpcService, opts: GrpcServerOptions): Gener
       .then(async () => {
         const result = await Promise.resolve()
           .then(() => {
+            const caller = authenticate(call, opts, observed);
             const req = service.check(InterpolateRequestSchema, decode(call.request, 'biggan.v1.InterpolateRequest', () => toInterpolateRequest(call.request), opts));
-            return service.interpolate(req, callContext(call, call.request.timeoutMs, observed), (frame) => write(toFrameMessage(frame)));
+            return service.interpolate(req, callContext(call, call.request.timeoutMs, observed, caller), (frame) => write(toFrameMessage(frame)));
           })
           .catch((err: unknown) => Promise.reject(withProtoField(err, 'interpolate', false)));
         const closing = toClosingFrame(result);

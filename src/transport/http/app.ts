@@ -24,6 +24,10 @@ import { infoRoutes } from './routes/info.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { registerPlayground } from './playground.js';
+import { requireApiKeys } from './auth.js';
+import { registerSecurity } from './security.js';
+import type { KeyStore } from '../../auth/key-store.js';
+import type { SecureContextOptions } from 'node:tls';
 
 /** Options of the HTTP app. */
 export interface HttpAppOptions {
@@ -37,6 +41,16 @@ export interface HttpAppOptions {
   readonly requestTimeoutMs?: number;
   /** Time to receive the request line and headers, ms; past it 408 (default 10 s). */
   readonly headersTimeoutMs?: number;
+  /** API keys required on the API routes (absent: open). */
+  readonly keys?: KeyStore;
+  /** Bearer token /metrics requires (absent: open). */
+  readonly metricsToken?: string;
+  /** Serve /metrics here (default true; false when it has its own port). */
+  readonly serveMetrics?: boolean;
+  /** Origins allowed by CORS (default none). */
+  readonly corsOrigins?: readonly string[];
+  /** Serve HTTPS with this certificate and key (and `ca` + `requestCert` for client certificates). */
+  readonly tls?: SecureContextOptions & { readonly requestCert?: boolean };
 }
 
 /** The logger setting with the request serializer that redacts secrets in query strings. */
@@ -64,6 +78,8 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
     clientErrorHandler: clientErrorHandler(metrics, timeouts),
     return503OnClosing: true,
     ...requestIdOptions(),
+    // With client certificates required, a peer without one never completes the handshake.
+    ...(opts.tls ? { https: { ...opts.tls, ...(opts.tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
   observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: () => service.model.name });
 
@@ -111,13 +127,16 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
     metrics.requestDuration.observe({ transport: 'http', route, model }, reply.elapsedTime / 1000);
   });
 
+  registerSecurity(app, { corsOrigins: opts.corsOrigins ?? [], tls: opts.tls !== undefined });
+  if (opts.keys) requireApiKeys(app, opts.keys, (reason) => metrics.authFailures.inc({ reason }));
+
   // Docs first: @fastify/swagger collects the routes registered after it.
   registerDocs(app, opts.version);
   app.register(generateRoutes, { service });
   app.register(interpolateRoutes, { service });
   app.register(infoRoutes, { service });
   app.register(healthRoutes, { service });
-  app.register(metricsRoutes, { metrics });
+  if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
   registerPlayground(app);
   return app;
 }

@@ -7,6 +7,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallContext } from '../../service/types.js';
 import { requestTraceOf } from '../../tracing/http-observer.js';
+import { callerOf } from './auth.js';
+import { rateLimitHeaders } from './errors.js';
 
 /** A context for one request (the body's own `timeoutMs` is applied by the service; the smaller wins). */
 export function callContext(request: FastifyRequest, reply: FastifyReply): CallContext {
@@ -17,5 +19,12 @@ export function callContext(request: FastifyRequest, reply: FastifyReply): CallC
   const header = request.headers['x-request-timeout'];
   const timeoutMs = typeof header === 'string' ? Number(header.trim()) : undefined;
   const trace = requestTraceOf(request);
-  return { signal: controller.signal, transport: 'http', ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(trace ? { trace } : {}) };
+  const caller = callerOf(request);
+  return {
+    signal: controller.signal,
+    transport: 'http',
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(trace ? { trace } : {}),
+    ...(caller ? { caller, onRateLimit: (state) => rateLimitHeaders(reply, state) } : {}),
+  };
 }

@@ -4,7 +4,14 @@
  * JSON, body too large) to 4xx, and anything else to a 500 that never leaks internals.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, truncateText, type ErrorCode } from '../../errors.js';
+import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, truncateText, type ErrorCode, type RateLimitState } from '../../errors.js';
+
+/** The RateLimit-Limit / -Remaining / -Reset headers (IETF draft; images, images, seconds). */
+export function rateLimitHeaders(reply: FastifyReply, state: RateLimitState): void {
+  reply.header('RateLimit-Limit', String(state.limit));
+  reply.header('RateLimit-Remaining', String(state.remaining));
+  reply.header('RateLimit-Reset', String(state.resetSeconds));
+}
 
 /** The JSON body of an error answer; message and field are cut to a bounded length whatever built them. */
 export function errorPayload(code: ErrorCode | string, message: string, field?: string): { error: { code: string; message: string; field?: string } } {
@@ -21,6 +28,8 @@ export function handleError(err: unknown, request: FastifyRequest, reply: Fastif
     const status = ERROR_TABLE[err.code].http;
     if (err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));
     else if (status === 503) reply.header('Retry-After', '1');
+    if (err.rateLimit) rateLimitHeaders(reply, err.rateLimit);
+    if (err.code === 'UNAUTHENTICATED') reply.header('WWW-Authenticate', 'Bearer realm="biggan-serve"');
     if (status >= 500 && err.code === 'INTERNAL') request.log.error({ err }, 'internal error');
     const message = err.code === 'INTERNAL' ? 'internal error' : err.message;
     return reply.status(status).send(errorPayload(err.code, message, err.field));
