@@ -45,7 +45,8 @@ describe('serve flags in the chart', () => {
   const defaults = envOf(render());
 
   test('every serve flag is set by the chart (threads, backend and the model list when given)', () => {
-    const env = envOf(render('--set', 'threads=2', '--set', 'backend=cpu', '--set', 'models={biggan-deep-128,biggan-deep-256}', '--set', 'defaultModel=biggan-deep-128', '--set', 'memoryBudget=4000000000'));
+    // The locked-down scenario turns on keys, Redis quotas, TLS, the metrics port and CORS.
+    const env = envOf(render('-f', `${chartDir}/ci/access-values.yaml`, '--set', 'threads=2', '--set', 'backend=cpu', '--set', 'models={biggan-deep-128,biggan-deep-256}', '--set', 'defaultModel=biggan-deep-128', '--set', 'memoryBudget=4000000000'));
     // The chart serves its models from the download cache (BIGGAN_MODELS); a repository folder and
     // --preload (all when they fit the budget, else the default model) keep the server's defaults.
     // With several models the chart sets BIGGAN_MODELS instead of BIGGAN_WEIGHTS (one model).
