@@ -147,6 +147,8 @@ test('models, classes, health, readiness, metrics and OpenAPI', async () => {
   assert.ok(generate.requestBody.content['application/json'].schema.properties.truncation, 'request schema documented');
   assert.ok(generate.responses['200'].content?.['image/png'] && generate.responses['200'].content['application/json'], 'response schemas documented');
   assert.ok(generate.responses['400'], 'error answers documented');
+  const security = (doc as unknown as { components: { securitySchemes: Record<string, { type: string }> } }).components.securitySchemes;
+  assert.equal(security.bearerAuth.type, 'http', 'API keys are documented as a bearer scheme');
   // Swagger UI, with its assets served from the package (no CDN).
   const docs = await s.app.inject('/docs');
   assert.match(docs.headers['content-type'] as string, /text\/html/);
