@@ -14,7 +14,7 @@ import { BigGanError, ERROR_TABLE } from '../errors.js';
 import { eachInOrder } from './in-order.js';
 import { planGenerate, planInterpolate, type PlannedSample, type PlannedCall } from './request-samples.js';
 import { DEFAULT_TRUNCATION, TRUNCATION_MAX, TRUNCATION_MIN } from './contract/limits.js';
-import { compileContract, type ContractCheck } from './contract/validate.js';
+import { ContractChecks } from './contract/validate.js';
 import type { Static, TSchema } from 'typebox';
 import type {
   CallContext, ClassInfo, GenerateRequest, GenerateResult, GeneratedImage, GeneratorService,
@@ -43,7 +43,7 @@ export class GenerationService implements GeneratorService {
   private idleWaiters: (() => void)[] = [];
   private readonly listeners: ((ready: boolean) => void)[] = [];
   /** Compiled contract checks, one per schema (compiling is the costly part). */
-  private readonly contracts = new WeakMap<TSchema, ContractCheck<TSchema>>();
+  private readonly contracts = new ContractChecks();
 
   constructor(
     private readonly engine: Engine,
@@ -131,17 +131,12 @@ export class GenerationService implements GeneratorService {
   }
 
   check<T extends TSchema>(schema: T, value: unknown): Static<T> {
-    let contract = this.contracts.get(schema) as ContractCheck<T> | undefined;
-    if (contract === undefined) {
-      contract = compileContract(schema);
-      this.contracts.set(schema, contract);
-    }
-    const problem = contract.problem(value);
-    if (problem) {
+    const outcome = this.contracts.run(schema, value);
+    if (!outcome.ok) {
       this.metrics.rejections.inc({ reason: ERROR_TABLE.INVALID_ARGUMENT.reason, model: this.model.name });
-      throw problem;
+      throw outcome.problem;
     }
-    return contract.parse(value);
+    return outcome.value;
   }
 
   listClasses(): readonly ClassInfo[] {

@@ -212,3 +212,21 @@ export function compileContract<T extends TSchema>(schema: T): ContractCheck<T> 
     },
   };
 }
+
+/** The outcome of a contract check: the value typed by its schema, or the INVALID_ARGUMENT problem. */
+export type CheckOutcome<T extends TSchema> = { readonly ok: true; readonly value: Static<T> } | { readonly ok: false; readonly problem: BigGanError };
+
+/** Compiled checks, one per schema (compiling is the costly part); each value is checked once. */
+export class ContractChecks {
+  private readonly compiled = new WeakMap<TSchema, ContractCheck<TSchema>>();
+
+  run<T extends TSchema>(schema: T, value: unknown): CheckOutcome<T> {
+    let contract = this.compiled.get(schema) as ContractCheck<T> | undefined;
+    if (contract === undefined) {
+      contract = compileContract(schema);
+      this.compiled.set(schema, contract);
+    }
+    if (contract.check(value)) return { ok: true, value };
+    return { ok: false, problem: contract.problem(value) ?? invalidArgument('body', 'is invalid') };
+  }
+}

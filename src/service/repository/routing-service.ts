@@ -9,7 +9,7 @@ import { BigGanError, ERROR_TABLE } from '../../errors.js';
 import { listClasses } from '../../latents/imagenet-classes.js';
 import { IMAGE_FORMATS } from '../../image/encode.js';
 import { DEFAULT_TRUNCATION, TRUNCATION_MAX, TRUNCATION_MIN } from '../contract/limits.js';
-import { compileContract, type ContractCheck } from '../contract/validate.js';
+import { ContractChecks } from '../contract/validate.js';
 import { parameterCount } from '../../model/config.js';
 import type {
   CacheKeys, CallContext, ClassInfo, GenerateRequest, GenerateResult, GeneratorService, InterpolateRequest, InterpolateResult,
@@ -127,7 +127,7 @@ export class ModelHandle implements GeneratorService {
 export class RoutingService implements KeyedGeneratorService {
   private readonly handles = new Map<string, ModelHandle>();
   private readonly fronts = new Map<string, KeyedGeneratorService>();
-  private readonly contracts = new WeakMap<TSchema, ContractCheck<TSchema>>();
+  private readonly contracts = new ContractChecks();
 
   constructor(private readonly repository: ModelRepository, private readonly options: RoutingOptions) {
     const checker = { check: <T extends TSchema>(schema: T, value: unknown): Static<T> => this.check(schema, value) };
@@ -186,18 +186,13 @@ export class RoutingService implements KeyedGeneratorService {
   }
 
   check<T extends TSchema>(schema: T, value: unknown): Static<T> {
-    let contract = this.contracts.get(schema) as ContractCheck<T> | undefined;
-    if (contract === undefined) {
-      contract = compileContract(schema);
-      this.contracts.set(schema, contract);
-    }
-    const problem = contract.problem(value);
-    if (problem) {
+    const outcome = this.contracts.run(schema, value);
+    if (!outcome.ok) {
       const raw = typeof value === 'object' && value !== null && 'model' in value ? value.model : undefined;
       this.options.onRejected?.(ERROR_TABLE.INVALID_ARGUMENT.reason, this.modelLabel(raw));
-      throw problem;
+      throw outcome.problem;
     }
-    return contract.parse(value);
+    return outcome.value;
   }
 
   /** Ready when the default model is (readiness probes and gRPC health follow it). */
