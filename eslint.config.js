@@ -98,7 +98,7 @@ for (let depth = 1; depth <= MAX_DEPTH; depth++) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'helm/**', 'coverage/**', 'src/transport/grpc/generated/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'helm/**', 'coverage/**', 'src/transport/grpc/generated/**', 'src/transport/oip/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

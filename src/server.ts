@@ -334,6 +334,8 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     const server = createGrpcServer(guarded, {
       maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
+      maxReceiveMessageBytes: config.grpcMaxReceiveMessageBytes,
+      maxSendMessageBytes: config.grpcMaxSendMessageBytes,
       metrics,
       onInternalError: (err: unknown) => app.log.error({ err }, 'grpc internal error'),
       observe: { tracing, logger: app.log, model: () => routing.model.name },

@@ -50,6 +50,9 @@ export interface ServerConfig {
   readonly drainDelayMs: number;
   readonly grpcMaxConnectionAgeMs: number;
   readonly grpcMaxConnectionAgeGraceMs: number;
+  /** Largest gRPC request / response message, bytes (both services on the gRPC port). */
+  readonly grpcMaxReceiveMessageBytes: number;
+  readonly grpcMaxSendMessageBytes: number;
   /** Consecutive engine failures after which the server goes unready until a probe succeeds. */
   readonly engineFailureThreshold: number;
   /** While unready for engine failures: ms between probe batches. */
@@ -114,6 +117,8 @@ export const SERVER_OPTIONS = defineOptions([
   { name: 'cors-origin', type: 'string', placeholder: 'ORIGINS', env: 'BIGGAN_CORS_ORIGIN', description: 'Comma-separated origins (https://app.example.com) whose browser pages may call the API (default: none).' },
   { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
   { name: 'grpc-max-connection-age-grace-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS', default: 30_000, min: 0, description: 'Time calls on an aged connection may still take.' },
+  { name: 'grpc-max-receive-message-bytes', type: 'integer', env: 'BIGGAN_GRPC_MAX_RECEIVE_MESSAGE_BYTES', default: 4 * 1024 * 1024, min: 1024, max: 2 ** 31 - 1, description: 'Largest gRPC request message, bytes (default 4 MiB); larger ones are refused with RESOURCE_EXHAUSTED.' },
+  { name: 'grpc-max-send-message-bytes', type: 'integer', env: 'BIGGAN_GRPC_MAX_SEND_MESSAGE_BYTES', default: 128 * 1024 * 1024, min: 1024, max: 2 ** 31 - 1, description: 'Largest gRPC response message, bytes (default 128 MiB); a request whose answer would be larger is refused with RESOURCE_EXHAUSTED naming this flag.' },
   { name: 'engine-failure-threshold', type: 'integer', env: 'BIGGAN_ENGINE_FAILURE_THRESHOLD', default: 5, min: 1, max: 1_000_000, description: 'Consecutive failed engine calls after which the server reports not ready (/readyz 503, gRPC NOT_SERVING) until a probe batch succeeds.' },
   { name: 'engine-probe-interval-ms', type: 'integer', env: 'BIGGAN_ENGINE_PROBE_INTERVAL_MS', default: 5000, min: 10, max: 3_600_000, description: 'While not ready for engine failures: time between one-sample probe batches, ms.' },
   { name: 'log-level', type: 'string', env: 'BIGGAN_LOG_LEVEL', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level (JSON logs on stdout).' },
@@ -167,6 +172,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     gracePeriodMs: v['grace-period-ms'],
     grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'],
     grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'],
+    grpcMaxReceiveMessageBytes: v['grpc-max-receive-message-bytes'],
+    grpcMaxSendMessageBytes: v['grpc-max-send-message-bytes'],
     engineFailureThreshold: v['engine-failure-threshold'],
     engineProbeIntervalMs: v['engine-probe-interval-ms'],
     drainDelayMs: v['drain-delay-ms'],

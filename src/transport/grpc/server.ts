@@ -24,6 +24,7 @@ import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
 import { observeGrpcCall, type GrpcObservability, type ObservedCall } from '../../tracing/grpc-observer.js';
 import { authenticateCall, type GrpcAuth } from './auth.js';
 import type { Caller } from '../../auth/key-store.js';
+import { addOipService, OIP_SERVICE, oipProtoPath } from '../oip/grpc-service.js';
 import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, UndecodableMessage, bigganProtoPath, generatorServiceDefinition, tolerantServiceDefinition } from './proto.js';
 
 export { createGeneratorClient, loadBigganProto, GENERATOR_SERVICE, type GeneratorClient } from './proto.js';
@@ -122,7 +123,7 @@ function deadlinePassed(call: CallState): boolean {
  * The CallContext of a call: its signal aborts when the client cancels (or the deadline passes),
  * and its queue budget is the smaller of the request's timeout_ms and the deadline's time left.
  */
-function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number, observed?: ObservedCall, caller?: Caller): CallContext {
+export function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number, observed?: ObservedCall, caller?: Caller): CallContext {
   const controller = new AbortController();
   const abort = () =>
     controller.abort(deadlinePassed(call) ? new BigGanError('DEADLINE_EXCEEDED', 'the call\'s deadline passed') : new BigGanError('CANCELLED', 'the client cancelled the call'));
@@ -141,7 +142,7 @@ function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerW
 }
 
 /** The call's caller when keys are on (undefined when off); throws UNAUTHENTICATED / PERMISSION_DENIED. */
-function authenticate(call: { readonly metadata: grpc.Metadata }, opts: GrpcServerOptions, observed: ObservedCall): Caller | undefined {
+export function authenticate(call: { readonly metadata: grpc.Metadata }, opts: GrpcServerOptions, observed: ObservedCall): Caller | undefined {
   if (!opts.auth) return undefined;
   const caller = authenticateCall(call.metadata, opts.auth);
   observed.trace.keyName = caller.name;
@@ -169,7 +170,7 @@ function decode<T>(message: unknown, messageType: string, fn: () => T, opts: Grp
  * call cut by its deadline is recorded as DEADLINE_EXCEEDED (what grpc-js told the client), even
  * though the service saw it as cancelled.
  */
-function finish(method: string, call: CallState, startedAt: number, err: unknown, opts: GrpcServerOptions, observed?: ObservedCall, model?: string): grpc.StatusObject | undefined {
+export function finish(method: string, call: CallState, startedAt: number, err: unknown, opts: GrpcServerOptions, observed?: ObservedCall, model?: string): grpc.StatusObject | undefined {
   const status = err === undefined ? undefined : toGrpcStatus(err);
   if (status && observed) status.metadata.merge(observed.trailer());
   // An answer that came after the client left was never delivered: record why it was not.
@@ -272,7 +273,7 @@ function generatorHandlers(service: GrpcService, opts: GrpcServerOptions): Gener
 
 /** biggan.proto and health.proto in one definition, so reflection describes both services. */
 function reflectionDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([bigganProtoPath(), HEALTH_PROTO_PATH], PROTO_LOADER_OPTIONS);
+  return protoLoader.loadSync([bigganProtoPath(), oipProtoPath(), HEALTH_PROTO_PATH], PROTO_LOADER_OPTIONS);
 }
 
 /** The server's channel options from the settings. */
@@ -294,10 +295,11 @@ function channelOptionsOf(opts: GrpcServerOptions): grpc.ChannelOptions {
 export function createGrpcServer(service: GrpcService, opts: GrpcServerOptions): GrpcServer {
   const channelOptions = Object.freeze(channelOptionsOf(opts));
   const server = new grpc.Server(channelOptions);
-  const health = new HealthReporter(['', GENERATOR_SERVICE]);
+  const health = new HealthReporter(['', GENERATOR_SERVICE, OIP_SERVICE]);
   health.addToServer(server);
   new ReflectionService(reflectionDefinition()).addToServer(server);
   server.addService(tolerantServiceDefinition(generatorServiceDefinition()), generatorHandlers(service, opts));
+  addOipService(server, service, opts);
 
   let wanted = false;
   let closing: Promise<void> | undefined;

@@ -24,6 +24,7 @@ import { infoRoutes } from './routes/info.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { registerPlayground } from './playground.js';
+import { oipRoutes } from '../oip/rest-routes.js';
 import { requireApiKeys } from './auth.js';
 import { registerSecurity } from './security.js';
 import type { KeyStore } from '../../auth/key-store.js';
@@ -136,6 +137,7 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
   app.register(interpolateRoutes, { service });
   app.register(infoRoutes, { service });
   app.register(healthRoutes, { service });
+  app.register(oipRoutes, { service, version: opts.version });
   if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
   registerPlayground(app);
   return app;

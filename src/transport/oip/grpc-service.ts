@@ -1,0 +1,110 @@
+/**
+ * inference.GRPCInferenceService (the Open Inference Protocol over gRPC) on the same server as
+ * biggan.v1.Generator: the same API-key check, request ids, spans, log lines, metrics, deadline
+ * and cancellation as Generate (the gRPC server's own helpers). Probes and server metadata stay
+ * open, as grpc.health.v1 does; model metadata, readiness and infer need a key when keys are on.
+ * Answers larger than the server's send limit are refused before they are sent, naming the flag.
+ */
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { packageRoot, packageVersion } from '../../package-root.js';
+import { BigGanError, MAX_MESSAGE_CHARS, truncateText } from '../../errors.js';
+import { PROTO_LOADER_OPTIONS, UndecodableMessage, tolerantServiceDefinition } from '../grpc/proto.js';
+import { authenticate, callContext, finish, DEFAULT_MAX_SEND_MESSAGE_BYTES, type GrpcServerOptions } from '../grpc/server.js';
+import { observeGrpcCall, type ObservedCall } from '../../tracing/grpc-observer.js';
+import { tensorMetadata } from './biggan-tensors.js';
+import { MODEL_VERSION, resolveModel, runInfer } from './infer.js';
+import { responseTensorBytes, toInferRequest, toInferResponse, type ModelInferRequestMessage, type ModelInferResponseMessage } from './grpc-codec.js';
+import { SERVER_NAME, EXTENSIONS } from './rest-routes.js';
+import { oipPort, type OipPort, type OipService } from './service-port.js';
+import type { GRPCInferenceServiceHandlers } from './generated/inference/GRPCInferenceService.js';
+import type { ModelReadyRequest__Output } from './generated/inference/ModelReadyRequest.js';
+import type { ModelReadyResponse__Output } from './generated/inference/ModelReadyResponse.js';
+import type { ModelMetadataRequest__Output } from './generated/inference/ModelMetadataRequest.js';
+import type { ModelMetadataResponse__Output } from './generated/inference/ModelMetadataResponse.js';
+import type { Caller } from '../../auth/key-store.js';
+
+/** Fully-qualified name of the service (also its health-check service name). */
+export const OIP_SERVICE = 'inference.GRPCInferenceService';
+
+/** Room for the response's non-tensor fields under the send limit. */
+const ENVELOPE_BYTES = 64 * 1024;
+
+/** Absolute path of our open_inference_grpc.proto inside the installed package. */
+export function oipProtoPath(): string {
+  return path.join(packageRoot(), 'proto', 'inference', 'open_inference_grpc.proto');
+}
+
+let definition: protoLoader.PackageDefinition | undefined;
+function oipDefinition(): protoLoader.PackageDefinition {
+  definition ??= protoLoader.loadSync(oipProtoPath(), PROTO_LOADER_OPTIONS);
+  return definition;
+}
+
+/** A client of the service for `address` (tests, the bench and users), accepting answers of any size. */
+export function createOipClient(address: string, credentials = grpc.credentials.createInsecure()): grpc.Client & Record<string, grpc.MethodDefinition<unknown, unknown> & ((...args: unknown[]) => unknown)> {
+  const Client = grpc.makeGenericClientConstructor(oipDefinition()[OIP_SERVICE] as grpc.ServiceDefinition, 'GRPCInferenceService');
+  return new Client(address, credentials, { 'grpc.max_receive_message_length': -1 }) as never;
+}
+
+type Handler<Req, Res> = (request: Req, call: grpc.ServerUnaryCall<Req, Res>, observed: ObservedCall, caller: Caller | undefined) => Promise<Res> | Res;
+
+/** A unary handler: observed, authenticated when `keyed`, recorded and answered as Generate's are. */
+function unary<Req, Res>(method: string, keyed: boolean, opts: GrpcServerOptions, fn: Handler<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const startedAt = performance.now();
+    const observed = observeGrpcCall(call, OIP_SERVICE, method, opts.observe);
+    Promise.resolve()
+      .then(() => {
+        const caller = keyed ? authenticate(call, opts, observed) : undefined;
+        if (call.request instanceof UndecodableMessage) {
+          throw new BigGanError('INVALID_ARGUMENT', truncateText(`the request is not a valid inference.${method}Request message: ${call.request.reason}`, MAX_MESSAGE_CHARS), { field: 'request' });
+        }
+        return fn(call.request, call, observed, caller);
+      })
+      .then(
+        (res) => {
+          finish(`oip.${method}`, call, startedAt, undefined, opts, observed);
+          callback(null, res, observed.trailer());
+        },
+        (err: unknown) => callback(finish(`oip.${method}`, call, startedAt, err, opts, observed) ?? null),
+      );
+  };
+}
+
+/** ModelInfer: decode, run, and refuse an answer above the send limit with a message naming the flag. */
+async function modelInfer(port: OipPort, opts: GrpcServerOptions, call: grpc.ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>, observed: ObservedCall, caller: Caller | undefined): Promise<ModelInferResponseMessage> {
+  const req = toInferRequest(call.request);
+  const limit = (opts.maxSendMessageBytes ?? DEFAULT_MAX_SEND_MESSAGE_BYTES) - ENVELOPE_BYTES;
+  const what = 'the gRPC send limit (--grpc-max-send-message-bytes, less 64 KiB for the envelope)';
+  const result = await runInfer(port, req, callContext(call, 0, observed, caller), { maxImageBytes: { bytes: limit, what } });
+  const res = toInferResponse(result, req.id, req.raw);
+  const size = responseTensorBytes(res);
+  if (size > limit) {
+    throw new BigGanError('PAYLOAD_TOO_LARGE', `the answer's tensors take ${size} bytes, above ${what} (${limit} bytes): send fewer samples per request`);
+  }
+  return res;
+}
+
+/** The handlers over `port`. */
+function handlers(port: OipPort, version: string, opts: GrpcServerOptions): GRPCInferenceServiceHandlers {
+  return {
+    ServerLive: unary('ServerLive', false, opts, () => ({ live: true })),
+    ServerReady: unary('ServerReady', false, opts, () => ({ ready: port.serverReady() })),
+    ServerMetadata: unary('ServerMetadata', false, opts, () => ({ name: SERVER_NAME, version, extensions: EXTENSIONS })),
+    ModelReady: unary<ModelReadyRequest__Output, ModelReadyResponse__Output>('ModelReady', true, opts, (r) => ({ ready: port.modelReady(resolveModel(port, r.name, r.version).name) })),
+    ModelMetadata: unary<ModelMetadataRequest__Output, ModelMetadataResponse__Output>('ModelMetadata', true, opts, (r) => {
+      const model = resolveModel(port, r.name, r.version);
+      const { inputs, outputs } = tensorMetadata(model);
+      const wire = (t: { name: string; datatype: string; shape: number[] }) => ({ ...t, shape: t.shape.map(String) });
+      return { name: model.name, versions: [MODEL_VERSION], platform: `biggan_${model.engine}`, inputs: inputs.map(wire), outputs: outputs.map(wire), properties: {} };
+    }),
+    ModelInfer: unary<ModelInferRequestMessage, ModelInferResponseMessage>('ModelInfer', true, opts, (_r, call, observed, caller) => modelInfer(port, opts, call, observed, caller)),
+  };
+}
+
+/** Adds inference.GRPCInferenceService over `service` to `server` (built with `opts`). */
+export function addOipService(server: grpc.Server, service: OipService, opts: GrpcServerOptions): void {
+  server.addService(tolerantServiceDefinition(oipDefinition()[OIP_SERVICE] as grpc.ServiceDefinition), handlers(oipPort(service), packageVersion(), opts));
+}
