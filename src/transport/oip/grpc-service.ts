@@ -75,6 +75,7 @@ function unary<Req, Res>(method: string, keyed: boolean, opts: GrpcServerOptions
 
 /** ModelInfer: decode, run, and refuse an answer above the send limit with a message naming the flag. */
 async function modelInfer(port: OipPort, opts: GrpcServerOptions, call: grpc.ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>, observed: ObservedCall, caller: Caller | undefined): Promise<ModelInferResponseMessage> {
+  resolveModel(port, call.request.modelName, call.request.modelVersion); // an unknown model is NOT_FOUND before any tensor check
   const req = toInferRequest(call.request);
   const limit = (opts.maxSendMessageBytes ?? DEFAULT_MAX_SEND_MESSAGE_BYTES) - ENVELOPE_BYTES;
   const what = 'the gRPC send limit (--grpc-max-send-message-bytes, less 64 KiB for the envelope)';

@@ -59,6 +59,7 @@ function modelPaths(suffix: string): string[] {
 }
 
 async function infer(port: OipPort, params: { name: string; version?: string }, request: FastifyRequest, reply: FastifyReply) {
+  resolveModel(port, params.name, params.version ?? ''); // an unknown model is 404 before any tensor check
   const headerLength = request.headers[HEADER_LENGTH];
   const body = request.body;
   const split = Buffer.isBuffer(body)
