@@ -25,6 +25,7 @@ import { runHttpLoad, type LoadResult } from './http-load.js';
 import { benchTracing } from './tracing-bench.js';
 import { runOverloadBench } from './overload-bench.js';
 import { runCacheBench } from './cache-bench.js';
+import { runOipBench } from './oip-bench.js';
 
 const SPECS = defineOptions([
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
@@ -38,6 +39,7 @@ const SPECS = defineOptions([
   { name: 'max-batch-size', type: 'integer', min: 1, max: 256, description: 'Server batch size (default: the best raw batch size).' },
   { name: 'max-queue-delay-ms', type: 'number', default: 5, min: 0, description: 'Server batching delay.' },
   { name: 'skip-http', type: 'boolean', default: false, description: 'Only the raw engine numbers.' },
+  { name: 'oip', type: 'boolean', default: false, description: 'Only the Open Inference Protocol overhead: binary OIP requests (png output, and image output) vs POST /generate for the same images.' },
   { name: 'tracing', type: 'boolean', default: false, description: 'Only the tracing overhead: HTTP load with tracing off vs OTLP export to a local receiver.' },
   { name: 'overload', type: 'boolean', default: false, description: 'Overload mode: the server with default settings, open-loop arrivals beyond capacity over HTTP then gRPC; reports goodput, refusals and latency.' },
   { name: 'overload-factor', type: 'number', default: 2, min: 0.1, max: 100, description: 'Overload mode: offered load as a multiple of the raw engine capacity.' },
@@ -55,8 +57,8 @@ const SPECS = defineOptions([
 ]);
 
 const USAGE = formatHelp(
-  'npm run bench -- [--engine ort|tfjs] [--seconds 10] [--tracing | --overload | --cache] [options]',
-  'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.\nModes: --tracing (tracing overhead), --overload (open-loop load beyond capacity), --cache (response cache).',
+  'npm run bench -- [--engine ort|tfjs] [--seconds 10] [--tracing | --oip | --overload | --cache] [options]',
+  'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.\nModes: --tracing (tracing overhead), --oip (Open Inference Protocol vs /generate), --overload (open-loop load beyond capacity), --cache (response cache).',
   SPECS,
 );
 
@@ -107,12 +109,13 @@ async function main(argv: string[]): Promise<void> {
   const concurrencies = list(v.concurrency);
   const engineName = v.engine;
 
-  if (v.tracing) {
+  if (v.tracing || v.oip) {
     const args = ['--weights', weights, '--engine', engineName, '--http-port', '0', '--grpc-port=-1', '--host', '127.0.0.1', '--log-level', 'warn', '--max-queue-size', '1024', '--max-queue-delay-ms', String(v['max-queue-delay-ms'])];
     if (v.backend) args.push('--backend', v.backend);
     if (v.threads) args.push('--threads', String(v.threads));
     if (v['max-batch-size']) args.push('--max-batch-size', String(v['max-batch-size']));
-    await benchTracing(parseServerConfig(args, {}).config, concurrencies, v.seconds);
+    if (v.oip) await runOipBench(parseServerConfig(args, {}).config, concurrencies, v.seconds);
+    else await benchTracing(parseServerConfig(args, {}).config, concurrencies, v.seconds);
     return;
   }
   if (v.cache) {
