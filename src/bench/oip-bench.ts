@@ -33,36 +33,58 @@ const generateRequest: RequestOf = (n) => ({
 /** A binary OIP request (as tritonclient sends it: no Content-Type) for model `model`, asking for `output`. */
 function oipRequest(model: string, output: 'png' | 'image'): RequestOf {
   return (n) => {
-    const header = Buffer.from(JSON.stringify({
-      inputs: [
-        { name: 'seed', datatype: 'INT64', shape: [1], parameters: { binary_data_size: 8 } },
-        { name: 'class_index', datatype: 'INT32', shape: [1], parameters: { binary_data_size: 4 } },
-        { name: 'truncation', datatype: 'FP32', shape: [1], parameters: { binary_data_size: 4 } },
-      ],
-      outputs: [{ name: output, parameters: { binary_data: true } }],
-    }));
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          { name: 'seed', datatype: 'INT64', shape: [1], parameters: { binary_data_size: 8 } },
+          { name: 'class_index', datatype: 'INT32', shape: [1], parameters: { binary_data_size: 4 } },
+          { name: 'truncation', datatype: 'FP32', shape: [1], parameters: { binary_data_size: 4 } },
+        ],
+        outputs: [{ name: output, parameters: { binary_data: true } }],
+      }),
+    );
     const data = Buffer.alloc(16);
     data.writeBigInt64LE(BigInt(n), 0);
     data.writeInt32LE(n % 1000, 8);
     data.writeFloatLE(TRUNCATIONS[n % TRUNCATIONS.length], 12);
-    return { path: `/v2/models/${model}/infer`, headers: { 'inference-header-content-length': String(header.length) }, body: Buffer.concat([header, data]) };
+    return {
+      path: `/v2/models/${model}/infer`,
+      headers: { 'inference-header-content-length': String(header.length) },
+      body: Buffer.concat([header, data]),
+    };
   };
 }
 
 function send(agent: http.Agent, port: number, r: ReturnType<RequestOf>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: r.path, agent, headers: { ...r.headers, 'content-length': r.body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: r.path,
+        agent,
+        headers: { ...r.headers, 'content-length': r.body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(r.body);
   });
 }
 
 /** `concurrency` clients sending `requestOf` back to back for `seconds`; seeds start at `firstSeed` (all unique). */
-async function load(port: number, requestOf: RequestOf, concurrency: number, seconds: number, firstSeed: number): Promise<Run> {
+async function load(
+  port: number,
+  requestOf: RequestOf,
+  concurrency: number,
+  seconds: number,
+  firstSeed: number,
+): Promise<Run> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let failed = 0;
@@ -81,16 +103,35 @@ async function load(port: number, requestOf: RequestOf, concurrency: number, sec
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { ok: latencies.length, failed, imagesPerSecond: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+  return {
+    ok: latencies.length,
+    failed,
+    imagesPerSecond: latencies.length / elapsed,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+  };
 }
 
 /** Runs the comparison at each concurrency and prints one row per mode with OIP's share of /generate. */
-export async function runOipBench(config: ServerConfig, concurrencies: readonly number[], seconds: number, rounds = 2): Promise<void> {
+export async function runOipBench(
+  config: ServerConfig,
+  concurrencies: readonly number[],
+  seconds: number,
+  rounds = 2,
+): Promise<void> {
   const server = await startServer({ ...config, cacheSizeBytes: 0 }, { logger: false });
   const model = server.routing.model.name;
-  const modes: [string, RequestOf][] = [['POST /generate (PNG)', generateRequest], ['OIP binary, png output', oipRequest(model, 'png')], ['OIP binary, image output', oipRequest(model, 'image')]];
-  process.stdout.write(`OIP vs /generate: one seeded image per request, cache off, ${seconds} s per run, ${rounds} runs per mode (alternating)\n`);
-  process.stdout.write('concurrency  mode                        images/s   p50 ms   p99 ms  failed  share of /generate\n');
+  const modes: [string, RequestOf][] = [
+    ['POST /generate (PNG)', generateRequest],
+    ['OIP binary, png output', oipRequest(model, 'png')],
+    ['OIP binary, image output', oipRequest(model, 'image')],
+  ];
+  process.stdout.write(
+    `OIP vs /generate: one seeded image per request, cache off, ${seconds} s per run, ${rounds} runs per mode (alternating)\n`,
+  );
+  process.stdout.write(
+    'concurrency  mode                        images/s   p50 ms   p99 ms  failed  share of /generate\n',
+  );
   let seed = 1;
   try {
     // Warm-up: a short run of each so JIT and sockets start equal.
@@ -98,15 +139,25 @@ export async function runOipBench(config: ServerConfig, concurrencies: readonly 
     for (const c of concurrencies) {
       const runs = modes.map((): Run[] => []);
       for (let round = 0; round < rounds; round++) {
-        for (const [i, [, r]] of modes.entries()) runs[i].push(await load(server.httpPort, r, c, seconds, (seed += 1_000_000)));
+        for (const [i, [, r]] of modes.entries())
+          runs[i].push(await load(server.httpPort, r, c, seconds, (seed += 1_000_000)));
       }
       const mean = (rs: Run[], f: (r: Run) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
       const base = mean(runs[0], (r) => r.imagesPerSecond);
       for (const [i, [name]] of modes.entries()) {
         const ips = mean(runs[i], (r) => r.imagesPerSecond);
-        const share = i === 0 ? '' : `${((100 * ips) / base).toFixed(1)}%${i === 1 ? (ips >= 0.95 * base ? '  (target >= 95%: met)' : '  (target >= 95%: NOT met)') : ''}`;
+        const share =
+          i === 0
+            ? ''
+            : `${((100 * ips) / base).toFixed(1)}%${i === 1 ? (ips >= 0.95 * base ? '  (target >= 95%: met)' : '  (target >= 95%: NOT met)') : ''}`;
         const failed = runs[i].reduce((a, r) => a + r.failed, 0);
-        process.stdout.write(`${String(c).padStart(11)}  ${name.padEnd(26)} ${ips.toFixed(2).padStart(9)} ${mean(runs[i], (r) => r.p50Ms).toFixed(1).padStart(8)} ${mean(runs[i], (r) => r.p99Ms).toFixed(1).padStart(8)} ${String(failed).padStart(7)}  ${share}\n`);
+        process.stdout.write(
+          `${String(c).padStart(11)}  ${name.padEnd(26)} ${ips.toFixed(2).padStart(9)} ${mean(runs[i], (r) => r.p50Ms)
+            .toFixed(1)
+            .padStart(8)} ${mean(runs[i], (r) => r.p99Ms)
+            .toFixed(1)
+            .padStart(8)} ${String(failed).padStart(7)}  ${share}\n`,
+        );
       }
     }
   } finally {

@@ -9,16 +9,46 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { one, render, renderFails, type Manifest } from './chart.js';
 
-interface EnvVar { name: string; value?: string }
-interface Port { name: string; containerPort: number }
-interface Probe { httpGet: { path: string; port: number } }
-interface Container { name: string; image: string; args: string[]; env: EnvVar[]; ports?: Port[]; resources: object; volumeMounts: object[]; readinessProbe?: Probe; livenessProbe?: Probe; startupProbe?: Probe }
-interface PodSpec { initContainers?: Container[]; containers: Container[]; volumes: object[]; terminationGracePeriodSeconds: number }
-interface InferenceService extends Manifest { spec: { predictor: PodSpec & { minReplicas: number } } }
-interface Deployment extends Manifest { spec: { template: { spec: PodSpec } } }
+interface EnvVar {
+  name: string;
+  value?: string;
+}
+interface Port {
+  name: string;
+  containerPort: number;
+}
+interface Probe {
+  httpGet: { path: string; port: number };
+}
+interface Container {
+  name: string;
+  image: string;
+  args: string[];
+  env: EnvVar[];
+  ports?: Port[];
+  resources: object;
+  volumeMounts: object[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+}
+interface PodSpec {
+  initContainers?: Container[];
+  containers: Container[];
+  volumes: object[];
+  terminationGracePeriodSeconds: number;
+}
+interface InferenceService extends Manifest {
+  spec: { predictor: PodSpec & { minReplicas: number } };
+}
+interface Deployment extends Manifest {
+  spec: { template: { spec: PodSpec } };
+}
 
-const isvc = (...extra: string[]) => one<InferenceService>(render('--set', 'kserve.enabled=true', ...extra), 'InferenceService');
-const ports = (s: InferenceService) => (s.spec.predictor.containers[0].ports ?? []).map((p) => `${p.name}:${p.containerPort}`);
+const isvc = (...extra: string[]) =>
+  one<InferenceService>(render('--set', 'kserve.enabled=true', ...extra), 'InferenceService');
+const ports = (s: InferenceService) =>
+  (s.spec.predictor.containers[0].ports ?? []).map((p) => `${p.name}:${p.containerPort}`);
 
 describe('KServe InferenceService', () => {
   test('kserve.enabled=true alone renders it, RawDeployment, with no Deployment beside it', () => {
@@ -58,12 +88,17 @@ describe('KServe InferenceService', () => {
 
   test('Serverless exposes one port: HTTP by default, gRPC (h2c) when chosen', () => {
     assert.deepEqual(ports(isvc('--set', 'kserve.deploymentMode=Serverless')), ['h1c:8080']);
-    assert.deepEqual(ports(isvc('--set', 'kserve.deploymentMode=Serverless', '--set', 'kserve.protocol=grpc')), ['h2c:8081']);
+    assert.deepEqual(ports(isvc('--set', 'kserve.deploymentMode=Serverless', '--set', 'kserve.protocol=grpc')), [
+      'h2c:8081',
+    ]);
     assert.deepEqual(ports(isvc('--set', 'kserve.protocol=grpc')), ['h2c:8081', 'h1c:8080']);
   });
 
   test('the schema refuses an unknown mode or protocol', () => {
-    assert.match(renderFails('--set', 'kserve.enabled=true', '--set', 'kserve.deploymentMode=ModelMesh'), /deploymentMode/);
+    assert.match(
+      renderFails('--set', 'kserve.enabled=true', '--set', 'kserve.deploymentMode=ModelMesh'),
+      /deploymentMode/,
+    );
     assert.match(renderFails('--set', 'kserve.enabled=true', '--set', 'kserve.protocol=rest'), /protocol/);
   });
 });

@@ -62,11 +62,19 @@ function byName(inputs: readonly Tensor[]): Map<string, Tensor> {
   const map = new Map<string, Tensor>();
   for (const t of inputs) {
     const allowed = INPUT_TYPES[t.name];
-    if (!allowed) throw invalidArgument(`inputs.${t.name}`, `is not an input of this model; inputs: ${Object.keys(INPUT_TYPES).join(', ')}`);
-    if (!allowed.includes(t.datatype)) throw invalidArgument(t.name, `datatype must be ${allowed.join(' or ')}, got ${t.datatype}`);
+    if (!allowed)
+      throw invalidArgument(
+        `inputs.${t.name}`,
+        `is not an input of this model; inputs: ${Object.keys(INPUT_TYPES).join(', ')}`,
+      );
+    if (!allowed.includes(t.datatype))
+      throw invalidArgument(t.name, `datatype must be ${allowed.join(' or ')}, got ${t.datatype}`);
     if (map.has(t.name)) throw invalidArgument(t.name, 'is given twice');
     if (elementCount(t.shape) !== t.values.length) {
-      throw invalidArgument(t.name, `shape [${t.shape.join(', ')}] holds ${elementCount(t.shape)} elements, but ${t.values.length} were sent`);
+      throw invalidArgument(
+        t.name,
+        `shape [${t.shape.join(', ')}] holds ${elementCount(t.shape)} elements, but ${t.values.length} were sent`,
+      );
     }
     map.set(t.name, t);
   }
@@ -103,9 +111,12 @@ function rowsOf(t: Tensor, width: number): number[][] {
 /** z rows: |z| <= MAX_ABS_Z, finite. */
 function zRows(t: Tensor, model: ModelInfo): number[][] {
   const out = rowsOf(t, model.zDim);
-  out.forEach((row, i) => row.forEach((v, j) => {
-    if (!(Math.abs(v) <= MAX_ABS_Z)) throw invalidArgument(`z[${i}][${j}]`, `must be finite with |z| <= ${MAX_ABS_Z}, got ${v}`);
-  }));
+  out.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (!(Math.abs(v) <= MAX_ABS_Z))
+        throw invalidArgument(`z[${i}][${j}]`, `must be finite with |z| <= ${MAX_ABS_Z}, got ${v}`);
+    }),
+  );
   return out;
 }
 
@@ -129,20 +140,27 @@ function classIndices(t: Tensor, model: ModelInfo): number[] {
 
 function classVectors(t: Tensor, model: ModelInfo): number[][] {
   const out = rowsOf(t, model.numClasses);
-  out.forEach((row, i) => row.forEach((v, j) => {
-    if (!(v >= 0 && Number.isFinite(v))) throw invalidArgument(`class_vector[${i}][${j}]`, `must be a finite weight >= 0, got ${v}`);
-  }));
+  out.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (!(v >= 0 && Number.isFinite(v)))
+        throw invalidArgument(`class_vector[${i}][${j}]`, `must be a finite weight >= 0, got ${v}`);
+    }),
+  );
   return out;
 }
 
 function truncations(t: Tensor | undefined, n: number): (number | undefined)[] {
   if (!t) return new Array<undefined>(n).fill(undefined);
   const len = batchOf(t);
-  if (len !== 1 && len !== n) throw invalidArgument('truncation', `shape must be [${n}] (one per sample) or [1] (for all), got [${len}]`);
+  if (len !== 1 && len !== n)
+    throw invalidArgument('truncation', `shape must be [${n}] (one per sample) or [1] (for all), got [${len}]`);
   return Array.from({ length: n }, (_, i) => {
     const v = Number(t.values[len === 1 ? 0 : i]);
     if (!(v > TRUNCATION_MIN && v <= TRUNCATION_MAX)) {
-      throw invalidArgument(`truncation[${len === 1 ? 0 : i}]`, `must be ${TRUNCATION_MIN} < t <= ${TRUNCATION_MAX}, got ${v}`);
+      throw invalidArgument(
+        `truncation[${len === 1 ? 0 : i}]`,
+        `must be ${TRUNCATION_MIN} < t <= ${TRUNCATION_MAX}, got ${v}`,
+      );
     }
     return v;
   });
@@ -155,10 +173,17 @@ export function samplesOf(inputs: readonly Tensor[], model: ModelInfo): Sample[]
   const cls = oneOf(map, 'class_index', 'class_vector');
   const n = batchOf(noise, noise.name === 'z' ? model.zDim : undefined);
   const m = batchOf(cls, cls.name === 'class_vector' ? model.numClasses : undefined);
-  if (m !== n) throw invalidArgument(cls.name, `holds ${m} samples but ${noise.name} holds ${n}: every input needs one row per sample`);
+  if (m !== n)
+    throw invalidArgument(
+      cls.name,
+      `holds ${m} samples but ${noise.name} holds ${n}: every input needs one row per sample`,
+    );
   if (n < 1) throw invalidArgument(noise.name, 'must hold at least one sample');
   if (n > model.maxSamplesPerRequest) {
-    throw invalidArgument(noise.name, `holds ${n} samples; at most ${model.maxSamplesPerRequest} per request for model ${model.name}`);
+    throw invalidArgument(
+      noise.name,
+      `holds ${n} samples; at most ${model.maxSamplesPerRequest} per request for model ${model.name}`,
+    );
   }
   const z = noise.name === 'z' ? zRows(noise, model) : undefined;
   const s = noise.name === 'seed' ? seeds(noise) : undefined;
@@ -195,7 +220,9 @@ export function generateRequests(samples: readonly Sample[], model: ModelInfo): 
     model: model.name,
     format: 'png',
     ...(g[0].seed !== undefined ? { seed: g[0].seed.toString(), count: g.length } : { z: g.map((s) => s.z!) }),
-    ...(g[0].classIndex !== undefined ? { class: g.map((s) => s.classIndex!) } : { classVector: g.map((s) => s.classVector!) }),
+    ...(g[0].classIndex !== undefined
+      ? { class: g.map((s) => s.classIndex!) }
+      : { classVector: g.map((s) => s.classVector!) }),
     ...(g[0].truncation !== undefined ? { truncation: g[0].truncation } : {}),
   }));
 }

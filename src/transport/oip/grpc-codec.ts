@@ -18,15 +18,32 @@ export type ModelInferResponseMessage = ModelInferResponse__Output;
 
 /** The typed field that holds each datatype's values. */
 const CONTENTS_FIELD: Readonly<Record<string, keyof InferTensorContents__Output>> = {
-  BOOL: 'boolContents', INT8: 'intContents', INT16: 'intContents', INT32: 'intContents', INT64: 'int64Contents',
-  UINT8: 'uintContents', UINT16: 'uintContents', UINT32: 'uintContents', UINT64: 'uint64Contents',
-  FP32: 'fp32Contents', FP64: 'fp64Contents', BYTES: 'bytesContents',
+  BOOL: 'boolContents',
+  INT8: 'intContents',
+  INT16: 'intContents',
+  INT32: 'intContents',
+  INT64: 'int64Contents',
+  UINT8: 'uintContents',
+  UINT16: 'uintContents',
+  UINT32: 'uintContents',
+  UINT64: 'uint64Contents',
+  FP32: 'fp32Contents',
+  FP64: 'fp64Contents',
+  BYTES: 'bytesContents',
 };
 
 /** The values of typed `contents` for `datatype`. */
-function fromContents(contents: InferTensorContents__Output | null, datatype: string, tensor: string): Tensor['values'] {
+function fromContents(
+  contents: InferTensorContents__Output | null,
+  datatype: string,
+  tensor: string,
+): Tensor['values'] {
   const field = CONTENTS_FIELD[datatype];
-  if (field === undefined) throw invalidArgument(`${tensor}.datatype`, `${datatype} cannot be sent as typed contents; send raw_input_contents`);
+  if (field === undefined)
+    throw invalidArgument(
+      `${tensor}.datatype`,
+      `${datatype} cannot be sent as typed contents; send raw_input_contents`,
+    );
   const values = (contents?.[field] ?? []) as readonly (number | string | boolean | Buffer)[];
   if (datatype === 'INT64' || datatype === 'UINT64') return values.map((v) => BigInt(v as string));
   if (datatype === 'FP32') return values.map((v) => float32Decimal(v as number));
@@ -38,15 +55,24 @@ function fromContents(contents: InferTensorContents__Output | null, datatype: st
 export function toInferRequest(msg: ModelInferRequestMessage): InferRequest & { raw: boolean } {
   const raw = msg.rawInputContents.length > 0;
   if (raw && msg.rawInputContents.length !== msg.inputs.length) {
-    throw invalidArgument('raw_input_contents', `must hold one entry per input (${msg.inputs.length}), got ${msg.rawInputContents.length}`);
+    throw invalidArgument(
+      'raw_input_contents',
+      `must hold one entry per input (${msg.inputs.length}), got ${msg.rawInputContents.length}`,
+    );
   }
   const inputs = msg.inputs.map((t, i): Tensor => {
     const name = t.name;
     if (name === '') throw invalidArgument(`inputs[${i}].name`, 'must be a non-empty string');
     const datatype = checkDatatype(t.datatype, name);
     const shape = parseShape(t.shape, name);
-    if (raw && t.contents !== null) throw invalidArgument(`${name}.contents`, 'must be empty when raw_input_contents is used');
-    return { name, datatype, shape, values: raw ? fromBytes(msg.rawInputContents[i], datatype, name) : fromContents(t.contents, datatype, name) };
+    if (raw && t.contents !== null)
+      throw invalidArgument(`${name}.contents`, 'must be empty when raw_input_contents is used');
+    return {
+      name,
+      datatype,
+      shape,
+      values: raw ? fromBytes(msg.rawInputContents[i], datatype, name) : fromContents(t.contents, datatype, name),
+    };
   });
   if (inputs.length === 0) throw invalidArgument('inputs', 'must be a non-empty list of input tensors');
   return {
@@ -60,7 +86,14 @@ export function toInferRequest(msg: ModelInferRequestMessage): InferRequest & { 
 }
 
 const EMPTY_CONTENTS: InferTensorContents__Output = {
-  boolContents: [], intContents: [], int64Contents: [], uintContents: [], uint64Contents: [], fp32Contents: [], fp64Contents: [], bytesContents: [],
+  boolContents: [],
+  intContents: [],
+  int64Contents: [],
+  uintContents: [],
+  uint64Contents: [],
+  fp32Contents: [],
+  fp64Contents: [],
+  bytesContents: [],
 };
 
 /** An output's bytes in the raw form. */
@@ -75,7 +108,11 @@ export function toInferResponse(result: InferResult, id: string | undefined, raw
     datatype: t.datatype,
     shape: t.shape.map(String),
     parameters: {},
-    contents: raw ? null : t.name === 'image' ? { ...EMPTY_CONTENTS, uintContents: Array.from(t.raw) } : { ...EMPTY_CONTENTS, bytesContents: t.elements },
+    contents: raw
+      ? null
+      : t.name === 'image'
+        ? { ...EMPTY_CONTENTS, uintContents: Array.from(t.raw) }
+        : { ...EMPTY_CONTENTS, bytesContents: t.elements },
   }));
   return {
     modelName: result.model.name,
@@ -91,6 +128,14 @@ export function toInferResponse(result: InferResult, id: string | undefined, raw
 export function responseTensorBytes(msg: ModelInferResponseMessage): number {
   const raw = msg.rawOutputContents.reduce((a, b) => a + b.length, 0);
   // Typed UINT8 values are varints: 1 byte below 128, 2 above.
-  const typed = msg.outputs.reduce((a, o) => a + (o.contents ? o.contents.uintContents.reduce((s, v) => s + (v < 128 ? 1 : 2), 0) + o.contents.bytesContents.reduce((s, b) => s + b.length + 5, 0) : 0), 0);
+  const typed = msg.outputs.reduce(
+    (a, o) =>
+      a +
+      (o.contents
+        ? o.contents.uintContents.reduce((s, v) => s + (v < 128 ? 1 : 2), 0) +
+          o.contents.bytesContents.reduce((s, b) => s + b.length + 5, 0)
+        : 0),
+    0,
+  );
   return raw + typed;
 }

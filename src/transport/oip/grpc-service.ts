@@ -11,11 +11,23 @@ import * as protoLoader from '@grpc/proto-loader';
 import { packageRoot, packageVersion } from '../../package-root.js';
 import { BigGanError, MAX_MESSAGE_CHARS, truncateText } from '../../errors.js';
 import { PROTO_LOADER_OPTIONS, UndecodableMessage, tolerantServiceDefinition } from '../grpc/proto.js';
-import { authenticate, callContext, finish, DEFAULT_MAX_SEND_MESSAGE_BYTES, type GrpcServerOptions } from '../grpc/server.js';
+import {
+  authenticate,
+  callContext,
+  finish,
+  DEFAULT_MAX_SEND_MESSAGE_BYTES,
+  type GrpcServerOptions,
+} from '../grpc/server.js';
 import { observeGrpcCall, type ObservedCall } from '../../tracing/grpc-observer.js';
 import { tensorMetadata } from './biggan-tensors.js';
 import { MODEL_VERSION, resolveModel, runInfer } from './infer.js';
-import { responseTensorBytes, toInferRequest, toInferResponse, type ModelInferRequestMessage, type ModelInferResponseMessage } from './grpc-codec.js';
+import {
+  responseTensorBytes,
+  toInferRequest,
+  toInferResponse,
+  type ModelInferRequestMessage,
+  type ModelInferResponseMessage,
+} from './grpc-codec.js';
 import { SERVER_NAME, EXTENSIONS } from './rest-routes.js';
 import { oipPort, type OipPort, type OipService } from './service-port.js';
 import type { GRPCInferenceServiceHandlers } from './generated/inference/GRPCInferenceService.js';
@@ -43,15 +55,31 @@ function oipDefinition(): protoLoader.PackageDefinition {
 }
 
 /** A client of the service for `address` (tests, the bench and users), accepting answers of any size. */
-export function createOipClient(address: string, credentials = grpc.credentials.createInsecure()): grpc.Client & Record<string, grpc.MethodDefinition<unknown, unknown> & ((...args: unknown[]) => unknown)> {
-  const Client = grpc.makeGenericClientConstructor(oipDefinition()[OIP_SERVICE] as grpc.ServiceDefinition, 'GRPCInferenceService');
+export function createOipClient(
+  address: string,
+  credentials = grpc.credentials.createInsecure(),
+): grpc.Client & Record<string, grpc.MethodDefinition<unknown, unknown> & ((...args: unknown[]) => unknown)> {
+  const Client = grpc.makeGenericClientConstructor(
+    oipDefinition()[OIP_SERVICE] as grpc.ServiceDefinition,
+    'GRPCInferenceService',
+  );
   return new Client(address, credentials, { 'grpc.max_receive_message_length': -1 }) as never;
 }
 
-type Handler<Req, Res> = (request: Req, call: grpc.ServerUnaryCall<Req, Res>, observed: ObservedCall, caller: Caller | undefined) => Promise<Res> | Res;
+type Handler<Req, Res> = (
+  request: Req,
+  call: grpc.ServerUnaryCall<Req, Res>,
+  observed: ObservedCall,
+  caller: Caller | undefined,
+) => Promise<Res> | Res;
 
 /** A unary handler: observed, authenticated when `keyed`, recorded and answered as Generate's are. */
-function unary<Req, Res>(method: string, keyed: boolean, opts: GrpcServerOptions, fn: Handler<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(
+  method: string,
+  keyed: boolean,
+  opts: GrpcServerOptions,
+  fn: Handler<Req, Res>,
+): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const startedAt = performance.now();
     const observed = observeGrpcCall(call, OIP_SERVICE, method, opts.observe);
@@ -59,7 +87,14 @@ function unary<Req, Res>(method: string, keyed: boolean, opts: GrpcServerOptions
       .then(() => {
         const caller = keyed ? authenticate(call, opts, observed) : undefined;
         if (call.request instanceof UndecodableMessage) {
-          throw new BigGanError('INVALID_ARGUMENT', truncateText(`the request is not a valid inference.${method}Request message: ${call.request.reason}`, MAX_MESSAGE_CHARS), { field: 'request' });
+          throw new BigGanError(
+            'INVALID_ARGUMENT',
+            truncateText(
+              `the request is not a valid inference.${method}Request message: ${call.request.reason}`,
+              MAX_MESSAGE_CHARS,
+            ),
+            { field: 'request' },
+          );
         }
         return fn(call.request, call, observed, caller);
       })
@@ -74,16 +109,27 @@ function unary<Req, Res>(method: string, keyed: boolean, opts: GrpcServerOptions
 }
 
 /** ModelInfer: decode, run, and refuse an answer above the send limit with a message naming the flag. */
-async function modelInfer(port: OipPort, opts: GrpcServerOptions, call: grpc.ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>, observed: ObservedCall, caller: Caller | undefined): Promise<ModelInferResponseMessage> {
+async function modelInfer(
+  port: OipPort,
+  opts: GrpcServerOptions,
+  call: grpc.ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
+  observed: ObservedCall,
+  caller: Caller | undefined,
+): Promise<ModelInferResponseMessage> {
   resolveModel(port, call.request.modelName, call.request.modelVersion); // an unknown model is NOT_FOUND before any tensor check
   const req = toInferRequest(call.request);
   const limit = (opts.maxSendMessageBytes ?? DEFAULT_MAX_SEND_MESSAGE_BYTES) - ENVELOPE_BYTES;
   const what = 'the gRPC send limit (--grpc-max-send-message-bytes, less 64 KiB for the envelope)';
-  const result = await runInfer(port, req, callContext(call, 0, observed, caller), { maxImageBytes: { bytes: limit, what } });
+  const result = await runInfer(port, req, callContext(call, 0, observed, caller), {
+    maxImageBytes: { bytes: limit, what },
+  });
   const res = toInferResponse(result, req.id, req.raw);
   const size = responseTensorBytes(res);
   if (size > limit) {
-    throw new BigGanError('PAYLOAD_TOO_LARGE', `the answer's tensors take ${size} bytes, above ${what} (${limit} bytes): send fewer samples per request`);
+    throw new BigGanError(
+      'PAYLOAD_TOO_LARGE',
+      `the answer's tensors take ${size} bytes, above ${what} (${limit} bytes): send fewer samples per request`,
+    );
   }
   return res;
 }
@@ -93,19 +139,45 @@ function handlers(port: OipPort, version: string, opts: GrpcServerOptions): GRPC
   return {
     ServerLive: unary('ServerLive', false, opts, () => ({ live: true })),
     ServerReady: unary('ServerReady', false, opts, () => ({ ready: port.serverReady() })),
-    ServerMetadata: unary('ServerMetadata', false, opts, () => ({ name: SERVER_NAME, version, extensions: EXTENSIONS })),
-    ModelReady: unary<ModelReadyRequest__Output, ModelReadyResponse__Output>('ModelReady', true, opts, (r) => ({ ready: port.modelReady(resolveModel(port, r.name, r.version).name) })),
-    ModelMetadata: unary<ModelMetadataRequest__Output, ModelMetadataResponse__Output>('ModelMetadata', true, opts, (r) => {
-      const model = resolveModel(port, r.name, r.version);
-      const { inputs, outputs } = tensorMetadata(model);
-      const wire = (t: { name: string; datatype: string; shape: number[] }) => ({ ...t, shape: t.shape.map(String) });
-      return { name: model.name, versions: [MODEL_VERSION], platform: `biggan_${model.engine}`, inputs: inputs.map(wire), outputs: outputs.map(wire), properties: {} };
-    }),
-    ModelInfer: unary<ModelInferRequestMessage, ModelInferResponseMessage>('ModelInfer', true, opts, (_r, call, observed, caller) => modelInfer(port, opts, call, observed, caller)),
+    ServerMetadata: unary('ServerMetadata', false, opts, () => ({
+      name: SERVER_NAME,
+      version,
+      extensions: EXTENSIONS,
+    })),
+    ModelReady: unary<ModelReadyRequest__Output, ModelReadyResponse__Output>('ModelReady', true, opts, (r) => ({
+      ready: port.modelReady(resolveModel(port, r.name, r.version).name),
+    })),
+    ModelMetadata: unary<ModelMetadataRequest__Output, ModelMetadataResponse__Output>(
+      'ModelMetadata',
+      true,
+      opts,
+      (r) => {
+        const model = resolveModel(port, r.name, r.version);
+        const { inputs, outputs } = tensorMetadata(model);
+        const wire = (t: { name: string; datatype: string; shape: number[] }) => ({ ...t, shape: t.shape.map(String) });
+        return {
+          name: model.name,
+          versions: [MODEL_VERSION],
+          platform: `biggan_${model.engine}`,
+          inputs: inputs.map(wire),
+          outputs: outputs.map(wire),
+          properties: {},
+        };
+      },
+    ),
+    ModelInfer: unary<ModelInferRequestMessage, ModelInferResponseMessage>(
+      'ModelInfer',
+      true,
+      opts,
+      (_r, call, observed, caller) => modelInfer(port, opts, call, observed, caller),
+    ),
   };
 }
 
 /** Adds inference.GRPCInferenceService over `service` to `server` (built with `opts`). */
 export function addOipService(server: grpc.Server, service: OipService, opts: GrpcServerOptions): void {
-  server.addService(tolerantServiceDefinition(oipDefinition()[OIP_SERVICE] as grpc.ServiceDefinition), handlers(oipPort(service), packageVersion(), opts));
+  server.addService(
+    tolerantServiceDefinition(oipDefinition()[OIP_SERVICE] as grpc.ServiceDefinition),
+    handlers(oipPort(service), packageVersion(), opts),
+  );
 }

@@ -44,7 +44,10 @@ export interface InferResult {
 export function resolveModel(port: OipPort, name: string, version: string): ModelInfo {
   const model = port.model(name);
   if (version !== '' && version !== MODEL_VERSION) {
-    throw new BigGanError('NOT_FOUND', `model ${quoteValue(name)} has no version ${quoteValue(version)}; versions: ${MODEL_VERSION}`);
+    throw new BigGanError(
+      'NOT_FOUND',
+      `model ${quoteValue(name)} has no version ${quoteValue(version)}; versions: ${MODEL_VERSION}`,
+    );
   }
   return model;
 }
@@ -55,7 +58,10 @@ export function outputsWanted(outputs: readonly RequestedOutput[] | undefined): 
   const seen = new Set<OutputName>();
   return outputs.map((o, i) => {
     if (!(OUTPUT_NAMES as readonly string[]).includes(o.name)) {
-      throw invalidArgument(`outputs[${i}].name`, `must be one of ${OUTPUT_NAMES.join(', ')}, got ${quoteValue(o.name)}`);
+      throw invalidArgument(
+        `outputs[${i}].name`,
+        `must be one of ${OUTPUT_NAMES.join(', ')}, got ${quoteValue(o.name)}`,
+      );
     }
     const name = o.name as OutputName;
     if (seen.has(name)) throw invalidArgument(`outputs[${i}].name`, `${name} is asked for twice`);
@@ -76,7 +82,12 @@ export interface InferOptions {
 }
 
 /** Runs one infer request through the service. */
-export async function runInfer(port: OipPort, req: InferRequest, ctx: CallContext, opts: InferOptions = {}): Promise<InferResult> {
+export async function runInfer(
+  port: OipPort,
+  req: InferRequest,
+  ctx: CallContext,
+  opts: InferOptions = {},
+): Promise<InferResult> {
   const model = resolveModel(port, req.modelName, req.modelVersion);
   const wanted = outputsWanted(req.outputs);
   const samples = samplesOf(req.inputs, model);

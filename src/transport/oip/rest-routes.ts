@@ -15,7 +15,11 @@ import { tensorMetadata } from './biggan-tensors.js';
 import { MODEL_VERSION, resolveModel, runInfer } from './infer.js';
 import { HEADER_LENGTH, inferAnswer, parseInferBody, splitBinaryBody } from './rest-codec.js';
 import {
-  LiveResponseSchema, ModelMetadataSchema, ModelReadyResponseSchema, ReadyResponseSchema, ServerMetadataSchema,
+  LiveResponseSchema,
+  ModelMetadataSchema,
+  ModelReadyResponseSchema,
+  ReadyResponseSchema,
+  ServerMetadataSchema,
 } from './schemas.js';
 import { oipPort, RequestHeadersSchema, type OipPort } from './service-port.js';
 
@@ -36,7 +40,9 @@ const BINARY_TYPE = 'application/octet-stream';
 
 const ModelParams = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128, description: 'Model name, as GET /v1/models lists it.' }),
-  version: Type.Optional(Type.String({ maxLength: 64, description: `Model version: ${MODEL_VERSION} (each model has one).` })),
+  version: Type.Optional(
+    Type.String({ maxLength: 64, description: `Model version: ${MODEL_VERSION} (each model has one).` }),
+  ),
 });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -46,7 +52,8 @@ function protocolError(payload: unknown): unknown {
   if (typeof payload !== 'string') return payload;
   try {
     const body: unknown = JSON.parse(payload);
-    if (isObject(body) && isObject(body.error) && typeof body.error.message === 'string') return JSON.stringify({ error: body.error.message });
+    if (isObject(body) && isObject(body.error) && typeof body.error.message === 'string')
+      return JSON.stringify({ error: body.error.message });
   } catch {
     // not JSON: left as it is
   }
@@ -58,7 +65,12 @@ function modelPaths(suffix: string): string[] {
   return [`/v2/models/:name${suffix}`, `/v2/models/:name/versions/:version${suffix}`];
 }
 
-async function infer(port: OipPort, params: { name: string; version?: string }, request: FastifyRequest, reply: FastifyReply) {
+async function infer(
+  port: OipPort,
+  params: { name: string; version?: string },
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   resolveModel(port, params.name, params.version ?? ''); // an unknown model is 404 before any tensor check
   const headerLength = request.headers[HEADER_LENGTH];
   const body = request.body;
@@ -81,43 +93,91 @@ export const oipRoutes: FastifyPluginAsyncTypebox<OipRouteOptions> = async (app,
     if (request.headers[HEADER_LENGTH] !== undefined) request.headers['content-type'] = BINARY_TYPE;
   });
   app.addContentTypeParser(BINARY_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  app.addHook('onSend', async (_request, reply, payload) => (reply.statusCode >= 400 ? protocolError(payload) : payload));
+  app.addHook('onSend', async (_request, reply, payload) =>
+    reply.statusCode >= 400 ? protocolError(payload) : payload,
+  );
 
   const tags = ['open inference protocol'];
-  app.get('/v2/health/live', { schema: { summary: 'OIP liveness', tags, response: { 200: LiveResponseSchema } } }, async () => ({ live: true }));
-  app.get('/v2/health/ready', {
-    schema: { summary: 'OIP readiness: 200 when the default model is ready, else 503', tags, response: { 200: ReadyResponseSchema, 503: ReadyResponseSchema } },
-  }, async (_request, reply) => {
-    const ready = port.serverReady();
-    return reply.status(ready ? 200 : 503).send({ ready });
-  });
-  app.get('/v2', {
-    schema: { summary: 'OIP server metadata', tags, response: { 200: ServerMetadataSchema } },
-  }, async () => ({ name: SERVER_NAME, version, extensions: EXTENSIONS }));
+  app.get(
+    '/v2/health/live',
+    { schema: { summary: 'OIP liveness', tags, response: { 200: LiveResponseSchema } } },
+    async () => ({ live: true }),
+  );
+  app.get(
+    '/v2/health/ready',
+    {
+      schema: {
+        summary: 'OIP readiness: 200 when the default model is ready, else 503',
+        tags,
+        response: { 200: ReadyResponseSchema, 503: ReadyResponseSchema },
+      },
+    },
+    async (_request, reply) => {
+      const ready = port.serverReady();
+      return reply.status(ready ? 200 : 503).send({ ready });
+    },
+  );
+  app.get(
+    '/v2',
+    {
+      schema: { summary: 'OIP server metadata', tags, response: { 200: ServerMetadataSchema } },
+    },
+    async () => ({ name: SERVER_NAME, version, extensions: EXTENSIONS }),
+  );
   for (const url of modelPaths('')) {
-    app.get(url, { schema: { summary: 'OIP model metadata: its input and output tensors', tags, params: ModelParams, response: { 200: ModelMetadataSchema } } }, async (request) => {
-      const model = resolveModel(port, request.params.name, request.params.version ?? '');
-      return { name: model.name, versions: [MODEL_VERSION], platform: `biggan_${model.engine}`, ...tensorMetadata(model) };
-    });
+    app.get(
+      url,
+      {
+        schema: {
+          summary: 'OIP model metadata: its input and output tensors',
+          tags,
+          params: ModelParams,
+          response: { 200: ModelMetadataSchema },
+        },
+      },
+      async (request) => {
+        const model = resolveModel(port, request.params.name, request.params.version ?? '');
+        return {
+          name: model.name,
+          versions: [MODEL_VERSION],
+          platform: `biggan_${model.engine}`,
+          ...tensorMetadata(model),
+        };
+      },
+    );
   }
   for (const url of modelPaths('/ready')) {
-    app.get(url, {
-      schema: { summary: 'OIP model readiness: 200 when ready, else 503', tags, params: ModelParams, response: { 200: ModelReadyResponseSchema, 503: ModelReadyResponseSchema } },
-    }, async (request, reply) => {
-      const model = resolveModel(port, request.params.name, request.params.version ?? '');
-      const ready = port.modelReady(model.name);
-      return reply.status(ready ? 200 : 503).send({ name: model.name, ready });
-    });
+    app.get(
+      url,
+      {
+        schema: {
+          summary: 'OIP model readiness: 200 when ready, else 503',
+          tags,
+          params: ModelParams,
+          response: { 200: ModelReadyResponseSchema, 503: ModelReadyResponseSchema },
+        },
+      },
+      async (request, reply) => {
+        const model = resolveModel(port, request.params.name, request.params.version ?? '');
+        const ready = port.modelReady(model.name);
+        return reply.status(ready ? 200 : 503).send({ name: model.name, ready });
+      },
+    );
   }
   for (const url of modelPaths('/infer')) {
-    app.post(url, {
-      schema: {
-        summary: 'OIP inference: z or seed, class_index or class_vector, truncation in; image (UINT8) and png (BYTES) out',
-        description: 'JSON, or the binary tensor data extension (Inference-Header-Content-Length). See docs/oip.md.',
-        tags,
-        params: ModelParams,
-        headers: RequestHeadersSchema,
+    app.post(
+      url,
+      {
+        schema: {
+          summary:
+            'OIP inference: z or seed, class_index or class_vector, truncation in; image (UINT8) and png (BYTES) out',
+          description: 'JSON, or the binary tensor data extension (Inference-Header-Content-Length). See docs/oip.md.',
+          tags,
+          params: ModelParams,
+          headers: RequestHeadersSchema,
+        },
       },
-    }, (request, reply) => infer(port, request.params, request, reply));
+      (request, reply) => infer(port, request.params, request, reply),
+    );
   }
 };

@@ -15,7 +15,10 @@ export const LiveResponseSchema = Type.Object({ live: Type.Boolean() }, { title:
 export const ReadyResponseSchema = Type.Object({ ready: Type.Boolean() }, { title: 'OipReadyResponse' });
 
 /** GET /v2/models/{name}[/versions/{v}]/ready. */
-export const ModelReadyResponseSchema = Type.Object({ name: Type.String(), ready: Type.Boolean() }, { title: 'OipModelReadyResponse' });
+export const ModelReadyResponseSchema = Type.Object(
+  { name: Type.String(), ready: Type.Boolean() },
+  { title: 'OipModelReadyResponse' },
+);
 
 /** GET /v2. */
 export const ServerMetadataSchema = Type.Object(

@@ -11,8 +11,19 @@ import { float32Decimal } from '../grpc/codec.js';
 
 /** Every datatype of the protocol, with its element size in bytes (BYTES: variable). */
 export const DATATYPE_BYTES: Readonly<Record<string, number>> = Object.freeze({
-  BOOL: 1, UINT8: 1, UINT16: 2, UINT32: 4, UINT64: 8, INT8: 1, INT16: 2, INT32: 4, INT64: 8,
-  FP16: 2, FP32: 4, FP64: 8, BYTES: 0,
+  BOOL: 1,
+  UINT8: 1,
+  UINT16: 2,
+  UINT32: 4,
+  UINT64: 8,
+  INT8: 1,
+  INT16: 2,
+  INT32: 4,
+  INT64: 8,
+  FP16: 2,
+  FP32: 4,
+  FP64: 8,
+  BYTES: 0,
 });
 
 /** A decoded input tensor. */
@@ -45,7 +56,10 @@ export function parseShape(raw: unknown, tensor: string): number[] {
 /** Checks a datatype name. */
 export function checkDatatype(datatype: unknown, tensor: string): string {
   if (typeof datatype !== 'string' || !(datatype in DATATYPE_BYTES)) {
-    throw invalidArgument(`${tensor}.datatype`, `must be one of ${Object.keys(DATATYPE_BYTES).join(', ')}, got ${JSON.stringify(datatype)}`);
+    throw invalidArgument(
+      `${tensor}.datatype`,
+      `must be one of ${Object.keys(DATATYPE_BYTES).join(', ')}, got ${JSON.stringify(datatype)}`,
+    );
   }
   return datatype;
 }
@@ -58,7 +72,11 @@ function flatten(data: unknown, out: unknown[]): void {
 
 /** One JSON element as a value of `datatype`; throws naming the tensor and index. */
 function jsonElement(v: unknown, datatype: string, tensor: string, i: number): number | bigint | Buffer {
-  const bad = (what: string) => invalidArgument(`${tensor}.data[${i}]`, `must be ${what} (datatype ${datatype}), got ${JSON.stringify(v)?.slice(0, 40)}`);
+  const bad = (what: string) =>
+    invalidArgument(
+      `${tensor}.data[${i}]`,
+      `must be ${what} (datatype ${datatype}), got ${JSON.stringify(v)?.slice(0, 40)}`,
+    );
   if (datatype === 'BYTES') {
     if (typeof v !== 'string') throw bad('a string');
     return Buffer.from(v, 'utf8');
@@ -81,7 +99,8 @@ function jsonElement(v: unknown, datatype: string, tensor: string, i: number): n
 
 /** The elements of JSON `data`, flat or nested. */
 export function fromJson(data: unknown, datatype: string, tensor: string): (number | bigint | Buffer)[] {
-  if (data === undefined) throw invalidArgument(`${tensor}.data`, 'is required (or binary_data_size with the binary extension)');
+  if (data === undefined)
+    throw invalidArgument(`${tensor}.data`, 'is required (or binary_data_size with the binary extension)');
   const flat: unknown[] = [];
   flatten(data, flat);
   return flat.map((v, i) => jsonElement(v, datatype, tensor, i));
@@ -92,7 +111,10 @@ export function fromBytes(bytes: Buffer, datatype: string, tensor: string): (num
   if (datatype === 'BYTES') return splitBytesElements(bytes, tensor);
   const size = DATATYPE_BYTES[datatype];
   if (bytes.length % size !== 0) {
-    throw invalidArgument(tensor, `holds ${bytes.length} bytes, not a whole number of ${datatype} elements (${size} bytes each)`);
+    throw invalidArgument(
+      tensor,
+      `holds ${bytes.length} bytes, not a whole number of ${datatype} elements (${size} bytes each)`,
+    );
   }
   const n = bytes.length / size;
   const out: (number | bigint)[] = new Array(n);
@@ -102,27 +124,41 @@ export function fromBytes(bytes: Buffer, datatype: string, tensor: string): (num
 
 function readElement(b: Buffer, at: number, datatype: string): number | bigint {
   switch (datatype) {
-    case 'BOOL': case 'UINT8': return b.readUInt8(at);
-    case 'INT8': return b.readInt8(at);
-    case 'UINT16': return b.readUInt16LE(at);
-    case 'INT16': return b.readInt16LE(at);
-    case 'UINT32': return b.readUInt32LE(at);
-    case 'INT32': return b.readInt32LE(at);
-    case 'UINT64': return b.readBigUInt64LE(at);
-    case 'INT64': return b.readBigInt64LE(at);
-    case 'FP32': return float32Decimal(b.readFloatLE(at));
-    case 'FP64': return b.readDoubleLE(at);
-    default: return Number.NaN; // FP16: refused by the tensor rules (no input takes it)
+    case 'BOOL':
+    case 'UINT8':
+      return b.readUInt8(at);
+    case 'INT8':
+      return b.readInt8(at);
+    case 'UINT16':
+      return b.readUInt16LE(at);
+    case 'INT16':
+      return b.readInt16LE(at);
+    case 'UINT32':
+      return b.readUInt32LE(at);
+    case 'INT32':
+      return b.readInt32LE(at);
+    case 'UINT64':
+      return b.readBigUInt64LE(at);
+    case 'INT64':
+      return b.readBigInt64LE(at);
+    case 'FP32':
+      return float32Decimal(b.readFloatLE(at));
+    case 'FP64':
+      return b.readDoubleLE(at);
+    default:
+      return Number.NaN; // FP16: refused by the tensor rules (no input takes it)
   }
 }
 
 /** BYTES elements: each a 4-byte little-endian length followed by that many bytes. */
 export function splitBytesElements(bytes: Buffer, tensor: string): Buffer[] {
   const out: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    if (at + 4 > bytes.length) throw invalidArgument(tensor, `BYTES element ${out.length} has a truncated 4-byte length`);
+  for (let at = 0; at < bytes.length;) {
+    if (at + 4 > bytes.length)
+      throw invalidArgument(tensor, `BYTES element ${out.length} has a truncated 4-byte length`);
     const len = bytes.readUInt32LE(at);
-    if (at + 4 + len > bytes.length) throw invalidArgument(tensor, `BYTES element ${out.length} says ${len} bytes, past the end of the data`);
+    if (at + 4 + len > bytes.length)
+      throw invalidArgument(tensor, `BYTES element ${out.length} says ${len} bytes, past the end of the data`);
     out.push(bytes.subarray(at + 4, at + 4 + len));
     at += 4 + len;
   }

@@ -44,7 +44,11 @@ const body = (seed: number, n = 1) => ({
   outputs: [{ name: 'png' }],
 });
 const infer = (b: object, headers: Record<string, string> = {}) =>
-  fetch(`${base}/v2/models/${MODEL}/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(b) });
+  fetch(`${base}/v2/models/${MODEL}/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(b),
+  });
 const bearer = (k: { key: string }) => ({ authorization: `Bearer ${k.key}` });
 const md = (k?: { key: string }) => {
   const m = new grpc.Metadata();
@@ -53,7 +57,8 @@ const md = (k?: { key: string }) => {
 };
 
 test('REST: probes and server metadata stay open; model routes and infer need a key', async () => {
-  for (const open of ['/v2/health/live', '/v2/health/ready', '/v2']) assert.equal((await fetch(`${base}${open}`)).status, 200, open);
+  for (const open of ['/v2/health/live', '/v2/health/ready', '/v2'])
+    assert.equal((await fetch(`${base}${open}`)).status, 200, open);
   for (const url of [`/v2/models/${MODEL}`, `/v2/models/${MODEL}/ready`]) {
     const res = await fetch(`${base}${url}`);
     assert.equal(res.status, 401, url);

@@ -12,7 +12,17 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { service as healthServiceDefinition } from 'grpc-health-check';
 import type { RunningServer } from '../../../src/server.js';
-import { MODEL, bytesElements, canonicalProtoPath, generatePngs, le, oipClient, rgbOf, startOipServer, type OipClient } from './harness.js';
+import {
+  MODEL,
+  bytesElements,
+  canonicalProtoPath,
+  generatePngs,
+  le,
+  oipClient,
+  rgbOf,
+  startOipServer,
+  type OipClient,
+} from './harness.js';
 
 let server: RunningServer;
 let base: string;
@@ -32,7 +42,12 @@ after(async () => {
   await server.stop();
 });
 
-type OutTensor = { name: string; datatype: string; shape: string[]; contents: { uint_contents: number[]; bytes_contents: Buffer[] } | null };
+type OutTensor = {
+  name: string;
+  datatype: string;
+  shape: string[];
+  contents: { uint_contents: number[]; bytes_contents: Buffer[] } | null;
+};
 
 test('probes and metadata answer the same to clients of both protos', async () => {
   for (const client of [ours, canonical]) {
@@ -42,10 +57,17 @@ test('probes and metadata answer the same to clients of both protos', async () =
     assert.equal(meta.name, 'biggan-serve');
     assert.ok(meta.extensions.includes('binary_tensor_data'));
     assert.deepEqual((await client.call('ModelReady', { name: MODEL })).res, { ready: true });
-    const m = (await client.call('ModelMetadata', { name: MODEL, version: '1' })).res as { name: string; versions: string[]; inputs: { name: string; datatype: string; shape: string[] }[] };
+    const m = (await client.call('ModelMetadata', { name: MODEL, version: '1' })).res as {
+      name: string;
+      versions: string[];
+      inputs: { name: string; datatype: string; shape: string[] }[];
+    };
     assert.equal(m.name, MODEL);
     assert.deepEqual(m.versions, ['1']);
-    assert.deepEqual(m.inputs.find((i) => i.name === 'class_vector'), { name: 'class_vector', datatype: 'FP32', shape: ['-1', '1000'] });
+    assert.deepEqual(
+      m.inputs.find((i) => i.name === 'class_vector'),
+      { name: 'class_vector', datatype: 'FP32', shape: ['-1', '1000'] },
+    );
     for (const method of ['ModelReady', 'ModelMetadata']) {
       assert.equal((await client.call(method, { name: 'nope' })).err?.code, grpc.status.NOT_FOUND, method);
     }
@@ -70,7 +92,13 @@ test('raw tensors (as tritonclient sends them): PNGs and pixels equal to POST /g
     assert.equal(err, undefined, err?.details);
     const r = res as { id: string; outputs: OutTensor[]; raw_output_contents: Buffer[] };
     assert.equal(r.id, 'g-1');
-    assert.deepEqual(r.outputs.map((o) => [o.name, o.datatype, o.shape]), [['image', 'UINT8', ['2', '128', '128', '3']], ['png', 'BYTES', ['2']]]);
+    assert.deepEqual(
+      r.outputs.map((o) => [o.name, o.datatype, o.shape]),
+      [
+        ['image', 'UINT8', ['2', '128', '128', '3']],
+        ['png', 'BYTES', ['2']],
+      ],
+    );
     assert.deepEqual(r.raw_output_contents[0], Buffer.concat([await rgbOf(want[0]), await rgbOf(want[1])]));
     assert.deepEqual(bytesElements(r.raw_output_contents[1]), want);
   }
@@ -90,7 +118,10 @@ test('typed contents in, typed contents out (UINT8 in uint_contents, BYTES in by
   });
   assert.equal(err, undefined, err?.details);
   const r = res as { outputs: OutTensor[]; raw_output_contents: Buffer[] };
-  assert.deepEqual(r.outputs.map((o) => o.name), ['image']);
+  assert.deepEqual(
+    r.outputs.map((o) => o.name),
+    ['image'],
+  );
   assert.equal(r.raw_output_contents.length, 0);
   assert.deepEqual(Buffer.from(r.outputs[0].contents!.uint_contents), await rgbOf(want[0]));
   const png = await ours.call('ModelInfer', {
@@ -110,11 +141,34 @@ test('bad tensors: INVALID_ARGUMENT naming the tensor', async () => {
   const cls = { name: 'class_index', datatype: 'INT32', shape: [1], contents: { int_contents: [1] } };
   const cases: [object, RegExp][] = [
     [{ inputs: [seed] }, /class_index or class_vector is required/],
-    [{ inputs: [seed, { ...cls, contents: { int_contents: [1000] } }] }, /class_index\[0\]: must be a class index 0-999/],
-    [{ inputs: [{ ...seed, datatype: 'FP32', contents: { fp32_contents: [1] } }, cls] }, /seed: datatype must be INT64/],
-    [{ inputs: [{ name: 'z', datatype: 'FP32', shape: [1, 127], contents: { fp32_contents: new Array(127).fill(0) } }, cls] }, /z: shape must be \[N, 128\]/],
+    [
+      { inputs: [seed, { ...cls, contents: { int_contents: [1000] } }] },
+      /class_index\[0\]: must be a class index 0-999/,
+    ],
+    [
+      { inputs: [{ ...seed, datatype: 'FP32', contents: { fp32_contents: [1] } }, cls] },
+      /seed: datatype must be INT64/,
+    ],
+    [
+      {
+        inputs: [
+          { name: 'z', datatype: 'FP32', shape: [1, 127], contents: { fp32_contents: new Array(127).fill(0) } },
+          cls,
+        ],
+      },
+      /z: shape must be \[N, 128\]/,
+    ],
     [{ inputs: [seed, cls], raw_input_contents: [le.int64([1])] }, /raw_input_contents: must hold one entry per input/],
-    [{ inputs: [{ ...seed, contents: null }, { ...cls, contents: null }], raw_input_contents: [le.int64([1]).subarray(0, 5), le.int32([1])] }, /not a whole number of INT64 elements/],
+    [
+      {
+        inputs: [
+          { ...seed, contents: null },
+          { ...cls, contents: null },
+        ],
+        raw_input_contents: [le.int64([1]).subarray(0, 5), le.int32([1])],
+      },
+      /not a whole number of INT64 elements/,
+    ],
   ];
   for (const [req, message] of cases) {
     const { err } = await canonical.call('ModelInfer', { model_name: MODEL, ...req });
@@ -127,18 +181,35 @@ test('health reports both services SERVING; reflection lists both', async () => 
   const Health = grpc.makeGenericClientConstructor(healthServiceDefinition as grpc.ServiceDefinition, 'Health');
   const health = new Health(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
   const check = (service: string) =>
-    new Promise<string | undefined>((resolve, reject) => (health.Check.bind(health) as (r: object, cb: (e: Error | null, r?: { status: string }) => void) => void)({ service }, (e, r) => (e ? reject(e) : resolve(r?.status))));
+    new Promise<string | undefined>((resolve, reject) =>
+      (health.Check.bind(health) as (r: object, cb: (e: Error | null, r?: { status: string }) => void) => void)(
+        { service },
+        (e, r) => (e ? reject(e) : resolve(r?.status)),
+      ),
+    );
   assert.equal(await check('inference.GRPCInferenceService'), 'SERVING');
   assert.equal(await check('biggan.v1.Generator'), 'SERVING');
   health.close();
 
-  const reflectionProto = path.resolve('node_modules/@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto');
+  const reflectionProto = path.resolve(
+    'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto',
+  );
   const def = protoLoader.loadSync(reflectionProto, { keepCase: true });
-  const Reflection = grpc.makeGenericClientConstructor(def['grpc.reflection.v1alpha.ServerReflection'] as grpc.ServiceDefinition, 'ServerReflection');
+  const Reflection = grpc.makeGenericClientConstructor(
+    def['grpc.reflection.v1alpha.ServerReflection'] as grpc.ServiceDefinition,
+    'ServerReflection',
+  );
   const reflection = new Reflection(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
-  const stream = (reflection.ServerReflectionInfo as () => grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>).call(reflection);
+  const stream = (
+    reflection.ServerReflectionInfo as () => grpc.ClientDuplexStream<
+      object,
+      { list_services_response?: { service: { name: string }[] } }
+    >
+  ).call(reflection);
   const names = await new Promise<string[]>((resolve, reject) => {
-    stream.on('data', (r: { list_services_response?: { service: { name: string }[] } }) => resolve(r.list_services_response?.service.map((s) => s.name) ?? []));
+    stream.on('data', (r: { list_services_response?: { service: { name: string }[] } }) =>
+      resolve(r.list_services_response?.service.map((s) => s.name) ?? []),
+    );
     stream.on('error', reject);
     stream.write({ list_services: '' });
   });
@@ -149,18 +220,42 @@ test('health reports both services SERVING; reflection lists both', async () => 
 });
 
 test('message limits: an answer above --grpc-max-send-message-bytes and a request above --grpc-max-receive-message-bytes are refused clearly', async () => {
-  const small = await startOipServer(['--grpc-max-send-message-bytes', String(64 * 1024 + 90_000), '--grpc-max-receive-message-bytes', '2048']);
+  const small = await startOipServer([
+    '--grpc-max-send-message-bytes',
+    String(64 * 1024 + 90_000),
+    '--grpc-max-receive-message-bytes',
+    '2048',
+  ]);
   const client = oipClient(canonicalProtoPath(), `127.0.0.1:${small.grpcPort}`);
   try {
     const seed = { name: 'seed', datatype: 'INT64', shape: [2], contents: { int64_contents: ['1', '2'] } };
     const cls = { name: 'class_index', datatype: 'INT32', shape: [2], contents: { int_contents: [1, 2] } };
-    const big = await client.call('ModelInfer', { model_name: MODEL, inputs: [seed, cls], outputs: [{ name: 'image' }] });
+    const big = await client.call('ModelInfer', {
+      model_name: MODEL,
+      inputs: [seed, cls],
+      outputs: [{ name: 'image' }],
+    });
     assert.equal(big.err?.code, grpc.status.RESOURCE_EXHAUSTED);
     assert.match(big.err.details, /98304 bytes, above the gRPC send limit \(--grpc-max-send-message-bytes/);
-    const one = await client.call('ModelInfer', { model_name: MODEL, inputs: [{ ...seed, shape: [1], contents: { int64_contents: ['1'] } }, { ...cls, shape: [1], contents: { int_contents: [1] } }], outputs: [{ name: 'image' }] });
+    const one = await client.call('ModelInfer', {
+      model_name: MODEL,
+      inputs: [
+        { ...seed, shape: [1], contents: { int64_contents: ['1'] } },
+        { ...cls, shape: [1], contents: { int_contents: [1] } },
+      ],
+      outputs: [{ name: 'image' }],
+    });
     assert.equal(one.err, undefined, 'one 128x128 image (49152 bytes) fits');
-    const cv = { name: 'class_vector', datatype: 'FP32', shape: [1, 1000], contents: { fp32_contents: new Array(1000).fill(0.001) } };
-    const tooBig = await client.call('ModelInfer', { model_name: MODEL, inputs: [{ ...seed, shape: [1], contents: { int64_contents: ['1'] } }, cv] });
+    const cv = {
+      name: 'class_vector',
+      datatype: 'FP32',
+      shape: [1, 1000],
+      contents: { fp32_contents: new Array(1000).fill(0.001) },
+    };
+    const tooBig = await client.call('ModelInfer', {
+      model_name: MODEL,
+      inputs: [{ ...seed, shape: [1], contents: { int64_contents: ['1'] } }, cv],
+    });
     assert.equal(tooBig.err?.code, grpc.status.RESOURCE_EXHAUSTED);
     assert.match(tooBig.err.details, /larger than max/);
   } finally {

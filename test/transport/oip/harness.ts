@@ -19,8 +19,25 @@ import { FIXTURE_DIR } from '../../helpers/fixtures.js';
 export const MODEL = path.basename(FIXTURE_DIR);
 
 /** Starts the real server on the fixture with extra flags. */
-export async function startOipServer(flags: string[] = [], opts: StartOptions = { logger: false }): Promise<RunningServer> {
-  const argv = ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-batch-size', '4', '--max-queue-delay-ms', '2', ...flags];
+export async function startOipServer(
+  flags: string[] = [],
+  opts: StartOptions = { logger: false },
+): Promise<RunningServer> {
+  const argv = [
+    '--weights',
+    FIXTURE_DIR,
+    '--host',
+    '127.0.0.1',
+    '--http-port',
+    '0',
+    '--grpc-port',
+    '0',
+    '--max-batch-size',
+    '4',
+    '--max-queue-delay-ms',
+    '2',
+    ...flags,
+  ];
   const { config } = parseServerConfig(argv, {});
   return startServer(config, opts);
 }
@@ -28,7 +45,9 @@ export async function startOipServer(flags: string[] = [], opts: StartOptions = 
 /** Asserts `value` matches `schema`, listing the mismatches. */
 export function assertSchema(schema: TSchema, value: unknown, what: string): void {
   if (!Check(schema, value)) {
-    assert.fail(`${what} does not match ${String((schema as { title?: string }).title)}: ${JSON.stringify([...Errors(schema, value)].slice(0, 3))}`);
+    assert.fail(
+      `${what} does not match ${String((schema as { title?: string }).title)}: ${JSON.stringify([...Errors(schema, value)].slice(0, 3))}`,
+    );
   }
 }
 
@@ -40,7 +59,10 @@ export function binaryBody(header: object, tensors: readonly Buffer[]): { body: 
 
 /** Splits a binary answer into its JSON header and the bytes after it. */
 export function splitAnswer(body: Buffer, headerLength: number): { header: Record<string, unknown>; rest: Buffer } {
-  return { header: JSON.parse(body.subarray(0, headerLength).toString('utf8')) as Record<string, unknown>, rest: body.subarray(headerLength) };
+  return {
+    header: JSON.parse(body.subarray(0, headerLength).toString('utf8')) as Record<string, unknown>,
+    rest: body.subarray(headerLength),
+  };
 }
 
 /** Little-endian bytes of values. */
@@ -53,7 +75,7 @@ export const le = {
 /** BYTES elements of the binary form (4-byte LE length + bytes each). */
 export function bytesElements(b: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let at = 0; at < b.length; ) {
+  for (let at = 0; at < b.length;) {
     const n = b.readUInt32LE(at);
     out.push(b.subarray(at + 4, at + 4 + n));
     at += 4 + n;
@@ -67,8 +89,16 @@ export async function rgbOf(png: Buffer): Promise<Buffer> {
 }
 
 /** POST /generate (JSON answer): each sample's PNG. */
-export async function generatePngs(base: string, body: object, headers: Record<string, string> = {}): Promise<Buffer[]> {
-  const res = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body) });
+export async function generatePngs(
+  base: string,
+  body: object,
+  headers: Record<string, string> = {},
+): Promise<Buffer[]> {
+  const res = await fetch(`${base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200, await res.clone().text());
   const json = (await res.json()) as { images: { data: string }[] };
   return json.images.map((i) => Buffer.from(i.data, 'base64'));
@@ -76,22 +106,48 @@ export async function generatePngs(base: string, body: object, headers: Record<s
 
 /** The canonical proto of the specification, beside the repository (../shared), if present. */
 export function canonicalProtoPath(): string {
-  const candidates = ['../shared', '../../shared', '/work/shared'].map((d) => path.resolve(d, 'specs/open-inference-protocol/open_inference_grpc.proto'));
+  const candidates = ['../shared', '../../shared', '/work/shared'].map((d) =>
+    path.resolve(d, 'specs/open-inference-protocol/open_inference_grpc.proto'),
+  );
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`the specification's open_inference_grpc.proto is not in ${candidates.join(' or ')}`);
   return found;
 }
 
 /** A unary-call client of inference.GRPCInferenceService built from `protoFile` (keepCase: the wire's snake_case names). */
-export type OipClient = { close(): void; call(method: string, req: object, md?: grpc.Metadata): Promise<{ res?: Record<string, unknown>; err?: grpc.ServiceError }> };
+export type OipClient = {
+  close(): void;
+  call(
+    method: string,
+    req: object,
+    md?: grpc.Metadata,
+  ): Promise<{ res?: Record<string, unknown>; err?: grpc.ServiceError }>;
+};
 
 export function oipClient(protoFile: string, address: string): OipClient {
-  const def = protoLoader.loadSync(protoFile, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-  const Ctor = grpc.makeGenericClientConstructor(def['inference.GRPCInferenceService'] as grpc.ServiceDefinition, 'GRPCInferenceService');
-  const client = new Ctor(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as unknown as Record<string, (req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Record<string, unknown>) => void) => void> & grpc.Client;
+  const def = protoLoader.loadSync(protoFile, {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const Ctor = grpc.makeGenericClientConstructor(
+    def['inference.GRPCInferenceService'] as grpc.ServiceDefinition,
+    'GRPCInferenceService',
+  );
+  const client = new Ctor(address, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+  }) as unknown as Record<
+    string,
+    (req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Record<string, unknown>) => void) => void
+  > &
+    grpc.Client;
   return {
     close: () => client.close(),
     call: (method, req, md = new grpc.Metadata()) =>
-      new Promise((resolve) => client[method].call(client, req, md, (err, res) => resolve(err ? { err } : { res: res! }))),
+      new Promise((resolve) =>
+        client[method].call(client, req, md, (err, res) => resolve(err ? { err } : { res: res! })),
+      ),
   };
 }

@@ -9,9 +9,24 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningServer } from '../../../src/server.js';
 import {
-  InferResponseSchema, LiveResponseSchema, ModelMetadataSchema, ModelReadyResponseSchema, OipErrorSchema, ServerMetadataSchema,
+  InferResponseSchema,
+  LiveResponseSchema,
+  ModelMetadataSchema,
+  ModelReadyResponseSchema,
+  OipErrorSchema,
+  ServerMetadataSchema,
 } from '../../../src/transport/oip/schemas.js';
-import { MODEL, assertSchema, binaryBody, bytesElements, generatePngs, le, rgbOf, splitAnswer, startOipServer } from './harness.js';
+import {
+  MODEL,
+  assertSchema,
+  binaryBody,
+  bytesElements,
+  generatePngs,
+  le,
+  rgbOf,
+  splitAnswer,
+  startOipServer,
+} from './harness.js';
 
 let server: RunningServer;
 let base: string;
@@ -23,9 +38,19 @@ before(async () => {
 after(() => server.stop());
 
 const infer = (body: object, path = `/v2/models/${MODEL}/infer`) =>
-  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
-type Output = { name: string; datatype: string; shape: number[]; data?: (number | string)[]; parameters?: Record<string, number> };
+type Output = {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data?: (number | string)[];
+  parameters?: Record<string, number>;
+};
 
 test('health, server metadata, model metadata and readiness answer as the schemas say', async () => {
   const live = await fetch(`${base}/v2/health/live`);
@@ -40,11 +65,18 @@ test('health, server metadata, model metadata and readiness answer as the schema
   for (const path of [`/v2/models/${MODEL}`, `/v2/models/${MODEL}/versions/1`]) {
     const res = await fetch(`${base}${path}`);
     assert.equal(res.status, 200);
-    const m = (await res.json()) as { name: string; inputs: { name: string; shape: number[] }[]; outputs: { name: string; datatype: string; shape: number[] }[] };
+    const m = (await res.json()) as {
+      name: string;
+      inputs: { name: string; shape: number[] }[];
+      outputs: { name: string; datatype: string; shape: number[] }[];
+    };
     assertSchema(ModelMetadataSchema, m, path);
     assert.equal(m.name, MODEL);
     assert.deepEqual(m.inputs.find((i) => i.name === 'z')?.shape, [-1, 128]);
-    assert.deepEqual(m.outputs.find((o) => o.name === 'image'), { name: 'image', datatype: 'UINT8', shape: [-1, 128, 128, 3] });
+    assert.deepEqual(
+      m.outputs.find((o) => o.name === 'image'),
+      { name: 'image', datatype: 'UINT8', shape: [-1, 128, 128, 3] },
+    );
     const r = await fetch(`${base}${path}/ready`);
     assert.equal(r.status, 200);
     assertSchema(ModelReadyResponseSchema, await r.json(), `${path}/ready`);
@@ -59,7 +91,10 @@ test('unknown model or version: 404 {"error": "..."} listing what is served', as
     assertSchema(OipErrorSchema, body, path);
     assert.match(body.error, path.includes('versions') ? /version/ : new RegExp(MODEL));
   }
-  const res = await infer({ inputs: [{ name: 'seed', datatype: 'INT64', shape: [1], data: [1] }] }, '/v2/models/nope/infer');
+  const res = await infer(
+    { inputs: [{ name: 'seed', datatype: 'INT64', shape: [1], data: [1] }] },
+    '/v2/models/nope/infer',
+  );
   assert.equal(res.status, 404);
   assertSchema(OipErrorSchema, await res.json(), 'infer on an unknown model');
 });
@@ -82,7 +117,10 @@ test('JSON infer: seeds, classes and an FP32 truncation of 0.4 give the PNGs and
   const want = await generatePngs(base, { seed: 7, count: 2, class: [1, 207], truncation: 0.4 });
   const png = body.outputs.find((o) => o.name === 'png')!;
   assert.deepEqual(png.shape, [2]);
-  assert.deepEqual(png.data!.map((d) => Buffer.from(d as string, 'base64')), want);
+  assert.deepEqual(
+    png.data!.map((d) => Buffer.from(d as string, 'base64')),
+    want,
+  );
   const image = body.outputs.find((o) => o.name === 'image')!;
   assert.deepEqual(image.shape, [2, 128, 128, 3]);
   assert.deepEqual(Buffer.from(image.data as number[]), Buffer.concat([await rgbOf(want[0]), await rgbOf(want[1])]));
@@ -92,20 +130,33 @@ test('JSON infer: seeds, classes and an FP32 truncation of 0.4 give the PNGs and
 });
 
 test('binary infer without a Content-Type (as tritonclient sends): nested z rows, class vectors, binary outputs', async () => {
-  const z = [Array.from({ length: 128 }, (_, i) => ((i % 17) - 8) / 8), Array.from({ length: 128 }, (_, i) => ((i % 5) - 2) / 4)];
+  const z = [
+    Array.from({ length: 128 }, (_, i) => ((i % 17) - 8) / 8),
+    Array.from({ length: 128 }, (_, i) => ((i % 5) - 2) / 4),
+  ];
   const cv = [new Array<number>(1000).fill(0), new Array<number>(1000).fill(0)];
   cv[0][3] = 1;
   cv[1][9] = 0.5;
   cv[1][10] = 0.5;
-  const { body, headerLength } = binaryBody({
-    inputs: [
-      { name: 'z', datatype: 'FP32', shape: [2, 128], parameters: { binary_data_size: 2 * 128 * 4 } },
-      { name: 'class_vector', datatype: 'FP32', shape: [2, 1000], data: cv },
-      { name: 'truncation', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 8 } },
-    ],
-    outputs: [{ name: 'image', parameters: { binary_data: true } }, { name: 'png', parameters: { binary_data: true } }],
-  }, [le.fp32(z.flat()), le.fp32([0.5, 0.5])]);
-  const res = await fetch(`${base}/v2/models/${MODEL}/infer`, { method: 'POST', headers: { 'Inference-Header-Content-Length': String(headerLength) }, body });
+  const { body, headerLength } = binaryBody(
+    {
+      inputs: [
+        { name: 'z', datatype: 'FP32', shape: [2, 128], parameters: { binary_data_size: 2 * 128 * 4 } },
+        { name: 'class_vector', datatype: 'FP32', shape: [2, 1000], data: cv },
+        { name: 'truncation', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 8 } },
+      ],
+      outputs: [
+        { name: 'image', parameters: { binary_data: true } },
+        { name: 'png', parameters: { binary_data: true } },
+      ],
+    },
+    [le.fp32(z.flat()), le.fp32([0.5, 0.5])],
+  );
+  const res = await fetch(`${base}/v2/models/${MODEL}/infer`, {
+    method: 'POST',
+    headers: { 'Inference-Header-Content-Length': String(headerLength) },
+    body,
+  });
   assert.equal(res.status, 200, await res.clone().text());
   assert.equal(res.headers.get('content-type'), 'application/octet-stream');
   const n = Number(res.headers.get('inference-header-content-length'));
@@ -124,22 +175,34 @@ test('binary infer without a Content-Type (as tritonclient sends): nested z rows
 });
 
 test('binary seeds (INT64) that are not consecutive, per-sample truncation, and only the outputs asked for', async () => {
-  const { body, headerLength } = binaryBody({
-    parameters: { binary_data_output: true },
-    inputs: [
-      { name: 'seed', datatype: 'INT64', shape: [3], parameters: { binary_data_size: 24 } },
-      { name: 'class_index', datatype: 'INT64', shape: [3], parameters: { binary_data_size: 24 } },
-      { name: 'truncation', datatype: 'FP32', shape: [3], parameters: { binary_data_size: 12 } },
-    ],
-    outputs: [{ name: 'png' }],
-  }, [le.int64([11, 12, 40]), le.int64([5, 5, 6]), le.fp32([0.4, 0.7, 0.7])]);
+  const { body, headerLength } = binaryBody(
+    {
+      parameters: { binary_data_output: true },
+      inputs: [
+        { name: 'seed', datatype: 'INT64', shape: [3], parameters: { binary_data_size: 24 } },
+        { name: 'class_index', datatype: 'INT64', shape: [3], parameters: { binary_data_size: 24 } },
+        { name: 'truncation', datatype: 'FP32', shape: [3], parameters: { binary_data_size: 12 } },
+      ],
+      outputs: [{ name: 'png' }],
+    },
+    [le.int64([11, 12, 40]), le.int64([5, 5, 6]), le.fp32([0.4, 0.7, 0.7])],
+  );
   const res = await fetch(`${base}/v2/models/${MODEL}/infer`, {
-    method: 'POST', headers: { 'content-type': 'application/octet-stream', 'Inference-Header-Content-Length': String(headerLength) }, body,
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream', 'Inference-Header-Content-Length': String(headerLength) },
+    body,
   });
   assert.equal(res.status, 200, await res.clone().text());
-  const { header, rest } = splitAnswer(Buffer.from(await res.arrayBuffer()), Number(res.headers.get('inference-header-content-length')));
+  const { header, rest } = splitAnswer(
+    Buffer.from(await res.arrayBuffer()),
+    Number(res.headers.get('inference-header-content-length')),
+  );
   const outputs = header.outputs as Output[];
-  assert.deepEqual(outputs.map((o) => o.name), ['png'], 'only png was asked for');
+  assert.deepEqual(
+    outputs.map((o) => o.name),
+    ['png'],
+    'only png was asked for',
+  );
   const want = [
     ...(await generatePngs(base, { seed: 11, class: 5, truncation: 0.4 })),
     ...(await generatePngs(base, { seed: 12, class: 5, truncation: 0.7 })),
@@ -156,10 +219,24 @@ test('bad tensors: 400 {"error"} naming the tensor and what was expected', async
     [{ inputs: [{ ...seed, datatype: 'FP32' }, cls] }, /seed: datatype must be INT64/],
     [{ inputs: [{ ...seed, shape: [1, 1] }, cls] }, /seed: shape must be \[N\]/],
     [{ inputs: [seed, { ...cls, data: [1000] }] }, /class_index\[0\]: must be a class index 0-999/],
-    [{ inputs: [{ name: 'z', datatype: 'FP32', shape: [1, 128], data: new Array(128).fill(101) }, cls] }, /z\[0\]\[0\].*\|z\| <= 100/],
-    [{ inputs: [{ ...seed, shape: [17], data: new Array(17).fill(1) }, { ...cls, shape: [17], data: new Array(17).fill(1) }] }, /at most 16 per request/],
+    [
+      { inputs: [{ name: 'z', datatype: 'FP32', shape: [1, 128], data: new Array(128).fill(101) }, cls] },
+      /z\[0\]\[0\].*\|z\| <= 100/,
+    ],
+    [
+      {
+        inputs: [
+          { ...seed, shape: [17], data: new Array(17).fill(1) },
+          { ...cls, shape: [17], data: new Array(17).fill(1) },
+        ],
+      },
+      /at most 16 per request/,
+    ],
     [{ inputs: [{ ...seed, shape: [2] }, cls] }, /holds 2 elements, but 1 were sent/],
-    [{ inputs: [seed, cls, { name: 'truncation', datatype: 'FP32', shape: [1], data: [0] }] }, /truncation\[0\]: must be 0 < t <= 1/],
+    [
+      { inputs: [seed, cls, { name: 'truncation', datatype: 'FP32', shape: [1], data: [0] }] },
+      /truncation\[0\]: must be 0 < t <= 1/,
+    ],
     [{ inputs: [seed, cls], outputs: [{ name: 'logits' }] }, /outputs\[0\]\.name: must be one of image, png/],
     [{ inputs: [seed, cls, { name: 'noise', datatype: 'FP32', shape: [1], data: [1] }] }, /noise: is not an input/],
     [{ inputs: [{ ...seed, datatype: 'INT65' }, cls] }, /datatype: must be one of/],
@@ -172,8 +249,15 @@ test('bad tensors: 400 {"error"} naming the tensor and what was expected', async
     assert.match(err.error, message);
   }
   // A binary_data_size past the body's end.
-  const { body, headerLength } = binaryBody({ inputs: [{ ...seed, data: undefined, parameters: { binary_data_size: 16 } }, cls] }, [le.int64([1])]);
-  const res = await fetch(`${base}/v2/models/${MODEL}/infer`, { method: 'POST', headers: { 'Inference-Header-Content-Length': String(headerLength) }, body });
+  const { body, headerLength } = binaryBody(
+    { inputs: [{ ...seed, data: undefined, parameters: { binary_data_size: 16 } }, cls] },
+    [le.int64([1])],
+  );
+  const res = await fetch(`${base}/v2/models/${MODEL}/infer`, {
+    method: 'POST',
+    headers: { 'Inference-Header-Content-Length': String(headerLength) },
+    body,
+  });
   assert.equal(res.status, 400);
   assert.match(((await res.json()) as { error: string }).error, /binary_data_size/);
 });
