@@ -121,8 +121,16 @@ export type OipClient = {
     method: string,
     req: object,
     md?: grpc.Metadata,
+    options?: grpc.CallOptions,
   ): Promise<{ res?: Record<string, unknown>; err?: grpc.ServiceError }>;
 };
+
+type UnaryMethod = (
+  req: object,
+  md: grpc.Metadata,
+  options: grpc.CallOptions,
+  cb: (e: grpc.ServiceError | null, r?: Record<string, unknown>) => void,
+) => void;
 
 export function oipClient(protoFile: string, address: string): OipClient {
   const def = protoLoader.loadSync(protoFile, {
@@ -132,22 +140,19 @@ export function oipClient(protoFile: string, address: string): OipClient {
     defaults: true,
     oneofs: true,
   });
-  const Ctor = grpc.makeGenericClientConstructor(
-    def['inference.GRPCInferenceService'] as grpc.ServiceDefinition,
-    'GRPCInferenceService',
-  );
-  const client = new Ctor(address, grpc.credentials.createInsecure(), {
-    'grpc.max_receive_message_length': -1,
-  }) as unknown as Record<
+  const service = def['inference.GRPCInferenceService'] as grpc.ServiceDefinition;
+  const Ctor = grpc.makeGenericClientConstructor(service, 'GRPCInferenceService');
+  const options = { 'grpc.max_receive_message_length': -1 };
+  const client = new Ctor(address, grpc.credentials.createInsecure(), options) as unknown as Record<
     string,
-    (req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Record<string, unknown>) => void) => void
+    UnaryMethod
   > &
     grpc.Client;
   return {
     close: () => client.close(),
-    call: (method, req, md = new grpc.Metadata()) =>
+    call: (method, req, md = new grpc.Metadata(), opts = {}) =>
       new Promise((resolve) =>
-        client[method].call(client, req, md, (err, res) => resolve(err ? { err } : { res: res! })),
+        client[method].call(client, req, md, opts, (err, res) => resolve(err ? { err } : { res: res! })),
       ),
   };
 }
