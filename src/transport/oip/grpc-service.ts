@@ -77,9 +77,16 @@ type Handler<Req, Res> = (
 function unary<Req, Res>(
   method: string,
   keyed: boolean,
-  opts: GrpcServerOptions,
+  { opts, port }: { opts: GrpcServerOptions; port: OipPort },
   fn: Handler<Req, Res>,
 ): grpc.handleUnaryCall<Req, Res> {
+  // The `model` metric label: the model the request names (model_name or name), else the default.
+  const label = (r: unknown): string =>
+    port.metricLabel(
+      typeof r === 'object' && r !== null
+        ? ((r as { modelName?: unknown; name?: unknown }).modelName ?? (r as { name?: unknown }).name)
+        : undefined,
+    );
   return (call, callback) => {
     const startedAt = performance.now();
     const observed = observeGrpcCall(call, OIP_SERVICE, method, opts.observe);
@@ -100,10 +107,11 @@ function unary<Req, Res>(
       })
       .then(
         (res) => {
-          finish(`oip.${method}`, call, startedAt, undefined, opts, observed);
+          finish(`oip.${method}`, call, startedAt, undefined, opts, observed, label(call.request));
           callback(null, res, observed.trailer());
         },
-        (err: unknown) => callback(finish(`oip.${method}`, call, startedAt, err, opts, observed) ?? null),
+        (err: unknown) =>
+          callback(finish(`oip.${method}`, call, startedAt, err, opts, observed, label(call.request)) ?? null),
       );
   };
 }
@@ -136,21 +144,22 @@ async function modelInfer(
 
 /** The handlers over `port`. */
 function handlers(port: OipPort, version: string, opts: GrpcServerOptions): GRPCInferenceServiceHandlers {
+  const ctx = { opts, port };
   return {
-    ServerLive: unary('ServerLive', false, opts, () => ({ live: true })),
-    ServerReady: unary('ServerReady', false, opts, () => ({ ready: port.serverReady() })),
-    ServerMetadata: unary('ServerMetadata', false, opts, () => ({
+    ServerLive: unary('ServerLive', false, ctx, () => ({ live: true })),
+    ServerReady: unary('ServerReady', false, ctx, () => ({ ready: port.serverReady() })),
+    ServerMetadata: unary('ServerMetadata', false, ctx, () => ({
       name: SERVER_NAME,
       version,
       extensions: EXTENSIONS,
     })),
-    ModelReady: unary<ModelReadyRequest__Output, ModelReadyResponse__Output>('ModelReady', true, opts, (r) => ({
+    ModelReady: unary<ModelReadyRequest__Output, ModelReadyResponse__Output>('ModelReady', true, ctx, (r) => ({
       ready: port.modelReady(resolveModel(port, r.name, r.version).name),
     })),
     ModelMetadata: unary<ModelMetadataRequest__Output, ModelMetadataResponse__Output>(
       'ModelMetadata',
       true,
-      opts,
+      ctx,
       (r) => {
         const model = resolveModel(port, r.name, r.version);
         const { inputs, outputs } = tensorMetadata(model);
@@ -168,7 +177,7 @@ function handlers(port: OipPort, version: string, opts: GrpcServerOptions): GRPC
     ModelInfer: unary<ModelInferRequestMessage, ModelInferResponseMessage>(
       'ModelInfer',
       true,
-      opts,
+      ctx,
       (_r, call, observed, caller) => modelInfer(port, opts, call, observed, caller),
     ),
   };

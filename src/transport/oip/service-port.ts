@@ -35,6 +35,8 @@ export interface OipPort {
   serverReady(): boolean;
   /** The named model is loaded and takes work; NOT_FOUND when unknown. */
   modelReady(name: string): boolean;
+  /** The `model` metric label of a request naming `name`: its model, or the default (bounded cardinality). */
+  metricLabel(name: unknown): string;
   /** Checks a generate request against the service's contract (throws INVALID_ARGUMENT) and runs it. */
   generate(req: Record<string, unknown>, ctx: CallContext): Promise<SampleImage[]>;
 }
@@ -48,7 +50,7 @@ export async function pngToRgb(png: Buffer): Promise<Buffer> {
 
 /** What the port calls: the request path, the catalog and the contract check. */
 export type OipService = Pick<KeyedGeneratorService, 'model' | 'isReady' | 'check' | 'generate'> &
-  Partial<Pick<KeyedGeneratorService, 'listModels' | 'modelInfo'>>;
+  Partial<Pick<KeyedGeneratorService, 'listModels' | 'modelInfo' | 'modelLabel'>>;
 
 /** The port over the service the HTTP app and the gRPC server are built with. */
 export function oipPort(service: OipService): OipPort {
@@ -64,6 +66,7 @@ export function oipPort(service: OipService): OipPort {
     model,
     modelNames: () => (service.listModels?.() ?? [service.model]).map((m) => m.name),
     serverReady: () => service.isReady(),
+    metricLabel: (name: unknown) => service.modelLabel?.(name) ?? service.model.name,
     modelReady(name: string): boolean {
       const wanted = model(name).name;
       const status = service.listModels?.().find((m) => m.name === wanted);

@@ -263,3 +263,18 @@ test('message limits: an answer above --grpc-max-send-message-bytes and a reques
     await small.stop();
   }
 });
+
+test('metrics count OIP gRPC calls by method, status and model', async () => {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const lines = text
+    .split('\n')
+    .filter((l) => l.startsWith('biggan_requests_total{') && l.includes('route="oip.ModelInfer"'));
+  assert.ok(
+    lines.some((l) => l.includes('status="OK"') && l.includes(`model="${MODEL}"`) && l.includes('transport="grpc"')),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => l.includes('status="INVALID_ARGUMENT"')),
+    lines.join('\n'),
+  );
+});
