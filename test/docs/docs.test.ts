@@ -28,7 +28,12 @@ function markdownFiles(): string[] {
 function walk(tokens: readonly Token[], visit: (token: Token) => void): void {
   for (const token of tokens) {
     visit(token);
-    const t = token as Token & { tokens?: Token[]; items?: Token[]; header?: { tokens: Token[] }[]; rows?: { tokens: Token[] }[][] };
+    const t = token as Token & {
+      tokens?: Token[];
+      items?: Token[];
+      header?: { tokens: Token[] }[];
+      rows?: { tokens: Token[] }[][];
+    };
     if (t.tokens) walk(t.tokens, visit);
     if (t.items) walk(t.items, visit);
     for (const cell of t.header ?? []) walk(cell.tokens, visit);
@@ -118,17 +123,25 @@ test('the checker refuses a missing file and a missing heading', () => {
 });
 
 test("README's map of docs/ links every file of docs/", () => {
-  const linked = new Set(linksOf(README).filter((h) => !EXTERNAL.test(h)).map((h) => path.resolve(ROOT, h.split('#')[0])));
-  const missing = markdownFiles().slice(1).filter((f) => !linked.has(f)).map((f) => path.relative(ROOT, f));
+  const relative = linksOf(README).filter((h) => !EXTERNAL.test(h));
+  const linked = new Set(relative.map((h) => path.resolve(ROOT, h.split('#')[0])));
+  const missing = markdownFiles()
+    .slice(1)
+    .filter((f) => !linked.has(f))
+    .map((f) => path.relative(ROOT, f));
   assert.deepEqual(missing, [], 'add one line per docs/ file to the map in README.md');
 });
 
 test('docs/operations.md names every flag and environment variable of `serve --help`', () => {
-  const help = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), 'serve', '--help'], { encoding: 'utf8' });
+  const cli = path.join(ROOT, 'dist/src/cli/main.js');
+  const help = spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0, help.stderr);
-  const flags = [...help.stdout.matchAll(/^\s+--([a-z0-9-]+)/gm)].map((m) => `--${m[1]}`).filter((f) => f !== '--help');
+  const flags = [...help.stdout.matchAll(/^\s+--([a-z0-9-]+)/gm)]
+    .map((m) => `--${m[1]}`)
+    .filter((f) => f !== '--help');
   const envs = [...help.stdout.matchAll(/env (BIGGAN_[A-Z0-9_]+)/g)].map((m) => m[1]);
-  assert.ok(flags.length > 30 && envs.length > 30, `parsed ${flags.length} flags and ${envs.length} variables from --help`);
+  const counts = `parsed ${flags.length} flags and ${envs.length} variables from --help`;
+  assert.ok(flags.length > 30 && envs.length > 30, counts);
   const ops = readFileSync(path.join(DOCS, 'operations.md'), 'utf8');
   const missing = [...flags, ...envs].filter((name) => !new RegExp(`\`${name}[\` =]`).test(ops));
   assert.deepEqual(missing, [], 'document these in the flag table of docs/operations.md');
