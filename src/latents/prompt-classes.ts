@@ -38,8 +38,27 @@ const MAX_SUGGESTIONS = 5;
  * the class ("soft light" is not a lighter, "a dog's head" not a headland, "AI art" not a sloth).
  */
 export const AMBIGUOUS_WORDS: ReadonlySet<string> = new Set([
-  'ai', 'light', 'head', 'spot', 'drop', 'site', 'rule', 'safe', 'pick', 'hack', 'mini', 'semi', 'sub', 'file', 'cell',
-  'mail', 'hip', 'ear', 'jack', 'mike', 'bars',
+  'ai',
+  'light',
+  'head',
+  'spot',
+  'drop',
+  'site',
+  'rule',
+  'safe',
+  'pick',
+  'hack',
+  'mini',
+  'semi',
+  'sub',
+  'file',
+  'cell',
+  'mail',
+  'hip',
+  'ear',
+  'jack',
+  'mike',
+  'bars',
 ]);
 
 /** The words of a text: lower case, accents removed, split on anything but letters and digits. */
@@ -112,7 +131,8 @@ function candidates(w: readonly string[], t: PhraseIndex): Match[] {
     if (wnid !== undefined) out.push({ start, length: 1, index: wnid });
     if (w[start] === 'class' && start + 1 < w.length && /^\d{1,4}$/.test(w[start + 1])) {
       const i = Number(w[start + 1]);
-      if (i >= IMAGENET_NUM_CLASSES) throw invalidArgument('prompt', `"class ${i}": class indexes are 0..${IMAGENET_NUM_CLASSES - 1}`);
+      if (i >= IMAGENET_NUM_CLASSES)
+        throw invalidArgument('prompt', `"class ${i}": class indexes are 0..${IMAGENET_NUM_CLASSES - 1}`);
       out.push({ start, length: 2, index: i });
     }
     for (let length = 1; length <= t.maxWords && start + length <= w.length; length++) {
@@ -141,20 +161,29 @@ function longestFirst(all: readonly Match[], wordCount: number): Match[] {
  * on field `prompt` when it names none, listing the closest class names.
  */
 export function classesOfPrompt(prompt: string): PromptClass[] {
-  if (prompt.length > MAX_PROMPT_CHARS) throw invalidArgument('prompt', `must be at most ${MAX_PROMPT_CHARS} characters, got ${prompt.length}`);
+  if (prompt.length > MAX_PROMPT_CHARS)
+    throw invalidArgument('prompt', `must be at most ${MAX_PROMPT_CHARS} characters, got ${prompt.length}`);
   const t = phraseIndex();
   const w = words(prompt);
   const out: PromptClass[] = [];
   for (const m of longestFirst(candidates(w, t), w.length)) {
     if (out.some((c) => c.index === m.index)) continue;
-    out.push({ index: m.index, name: t.classes[m.index].names[0], matched: w.slice(m.start, m.start + m.length).join(' ') });
+    out.push({
+      index: m.index,
+      name: t.classes[m.index].names[0],
+      matched: w.slice(m.start, m.start + m.length).join(' '),
+    });
   }
   if (out.length > 0) return out;
   const close = closestClassNames(w);
-  const hint = close.length > 0 ? `closest class names: ${close.join(', ')}` : 'e.g. "a golden retriever", "class 207" or "n02099601"';
+  const hint =
+    close.length > 0
+      ? `closest class names: ${close.join(', ')}`
+      : 'e.g. "a golden retriever", "class 207" or "n02099601"';
   throw invalidArgument(
     'prompt',
-    `names no ImageNet class (prompts are matched against the 1000 class names and synonyms, not understood as text), got ${quoteValue(prompt)}; ${hint}`,
+    'names no ImageNet class (prompts are matched against the 1000 class names and synonyms, ' +
+      `not understood as text), got ${quoteValue(prompt)}; ${hint}`,
   );
 }
 
@@ -163,7 +192,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    for (let j = 1; j <= b.length; j++)
+      cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
     prev = cur;
   }
   return prev[b.length];
@@ -184,7 +214,9 @@ function wordCloseness(p: string, n: string): number {
  */
 export function closestClassNames(promptWords: readonly string[]): string[] {
   // Singulars too ("dogs" is close to "dog"), since names are singular.
-  const singulars = promptWords.flatMap((x) => (x.endsWith('s') ? [x.replace(/(ies|s)$/, (e) => (e === 'ies' ? 'y' : ''))] : []));
+  const singulars = promptWords.flatMap((x) =>
+    x.endsWith('s') ? [x.replace(/(ies|s)$/, (e) => (e === 'ies' ? 'y' : ''))] : [],
+  );
   const pw = [...new Set([...promptWords, ...singulars].filter((x) => x.length > 2))].slice(0, 32);
   if (pw.length === 0) return [];
   const scored: { score: number; label: string; index: number }[] = [];

@@ -5,7 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classesOfPrompt, closestClassNames, pluralOf, words, AMBIGUOUS_WORDS } from '../../src/latents/prompt-classes.js';
+import {
+  classesOfPrompt,
+  closestClassNames,
+  pluralOf,
+  words,
+  AMBIGUOUS_WORDS,
+} from '../../src/latents/prompt-classes.js';
 import { BigGanError } from '../../src/errors.js';
 
 const indexes = (prompt: string) => classesOfPrompt(prompt).map((c) => c.index);
@@ -24,7 +30,9 @@ function refusal(prompt: string): string {
 }
 
 test('a class name anywhere in the prompt, case-insensitive, with its name and the words that matched', () => {
-  assert.deepEqual(classesOfPrompt('A Photo of a GOLDEN Retriever, at dusk'), [{ index: 207, name: 'golden retriever', matched: 'golden retriever' }]);
+  assert.deepEqual(classesOfPrompt('A Photo of a GOLDEN Retriever, at dusk'), [
+    { index: 207, name: 'golden retriever', matched: 'golden retriever' },
+  ]);
   assert.deepEqual(indexes('goldfish'), [1]);
 });
 
@@ -44,7 +52,7 @@ test('longest non-overlapping matches first', () => {
   assert.deepEqual(indexes('man eater'), [2]);
 });
 
-test('plurals of a name\'s last word', () => {
+test("plurals of a name's last word", () => {
   assert.equal(pluralOf('retriever'), 'retrievers');
   assert.equal(pluralOf('box'), 'boxes');
   assert.equal(pluralOf('lorry'), 'lorries');

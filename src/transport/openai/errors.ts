@@ -16,7 +16,9 @@ interface NativeError {
 
 function isNativeError(payload: unknown): payload is NativeError {
   const e = (payload as { error?: unknown } | null)?.error as Record<string, unknown> | undefined;
-  return typeof e === 'object' && e !== null && typeof e.code === 'string' && typeof e.message === 'string' && !('type' in e);
+  return (
+    typeof e === 'object' && e !== null && typeof e.code === 'string' && typeof e.message === 'string' && !('type' in e)
+  );
 }
 
 /** OpenAI's error `type` for an HTTP status. */
@@ -55,7 +57,9 @@ export function openAiError(status: number, code: string, message: string, field
  */
 export function useOpenAiErrors(app: FastifyInstance): void {
   app.addHook('preSerialization', async (_request, reply, payload) =>
-    reply.statusCode >= 400 && isNativeError(payload) ? openAiError(reply.statusCode, payload.error.code, payload.error.message, payload.error.field) : payload,
+    reply.statusCode >= 400 && isNativeError(payload)
+      ? openAiError(reply.statusCode, payload.error.code, payload.error.message, payload.error.field)
+      : payload,
   );
   const methods = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
@@ -69,8 +73,20 @@ export function useOpenAiErrors(app: FastifyInstance): void {
     reply.header('Cache-Control', 'no-store');
     if (allowed) {
       const allow = [...allowed].sort().join(', ');
-      return reply.status(405).header('Allow', allow).send(openAiError(405, 'METHOD_NOT_ALLOWED', `${path} does not answer ${request.method}; allowed: ${allow}`));
+      return reply
+        .status(405)
+        .header('Allow', allow)
+        .send(openAiError(405, 'METHOD_NOT_ALLOWED', `${path} does not answer ${request.method}; allowed: ${allow}`));
     }
-    return reply.status(404).send(openAiError(404, 'NOT_FOUND', `no route ${request.method} ${path.slice(0, 200)}; this API answers POST /openai/v1/images/generations and GET /openai/v1/models`));
+    return reply
+      .status(404)
+      .send(
+        openAiError(
+          404,
+          'NOT_FOUND',
+          `no route ${request.method} ${path.slice(0, 200)}; ` +
+            'this API answers POST /openai/v1/images/generations and GET /openai/v1/models',
+        ),
+      );
   });
 }

@@ -24,7 +24,10 @@ export function baseUrlOf(request: FastifyRequest, publicBaseUrl: string | undef
   try {
     origin = new URL(`${request.protocol}://${request.host}`).origin;
   } catch {
-    throw invalidArgument('Host', `is not a host name: ${quoteValue(request.host)} (a url answer is built from it; set --public-base-url)`);
+    throw invalidArgument(
+      'Host',
+      `is not a host name: ${quoteValue(request.host)} (a url answer is built from it; set --public-base-url)`,
+    );
   }
   return origin;
 }
@@ -32,7 +35,9 @@ export function baseUrlOf(request: FastifyRequest, publicBaseUrl: string | undef
 /** The class as GET /generate's `class` parameter: `207`, or a mixture `207:0.5,852:0.5`. */
 function classParam(spec: SeededImage['class']): string {
   if (typeof spec !== 'object') return String(spec);
-  return Object.entries(spec).map(([k, w]) => `${k}:${w}`).join(',');
+  return Object.entries(spec)
+    .map(([k, w]) => `${k}:${w}`)
+    .join(',');
 }
 
 /** The GET /generate URL of one image (format png: the same bytes as the b64_json answer). */

@@ -24,7 +24,10 @@ const sizeText = (r: number) => `${r}x${r}`;
 
 /** The served sizes, smallest first: `128x128, 256x256`. */
 function servedSizes(models: readonly ServedModel[]): string {
-  return [...new Set(models.map((m) => m.resolution))].sort((a, b) => a - b).map(sizeText).join(', ');
+  return [...new Set(models.map((m) => m.resolution))]
+    .sort((a, b) => a - b)
+    .map(sizeText)
+    .join(', ');
 }
 
 /** The resolution `size` asks for (undefined: absent or `auto`); 400 when no model serves it. */
@@ -45,10 +48,16 @@ export function chooseModel(body: Pick<ImagesRequest, 'model' | 'size'>, models:
     const named = models.find((m) => m.name === body.model);
     if (!named) {
       const list = models.map((m) => m.name).join(', ');
-      throw new BigGanError('NOT_FOUND', `model: ${quoteValue(body.model)} is not served; models: ${list}`, { field: 'model' });
+      throw new BigGanError('NOT_FOUND', `model: ${quoteValue(body.model)} is not served; models: ${list}`, {
+        field: 'model',
+      });
     }
     if (resolution !== undefined && named.resolution !== resolution) {
-      throw invalidArgument('size', `model ${named.name} draws ${sizeText(named.resolution)}, got ${quoteValue(body.size)}; served sizes: ${servedSizes(models)}`);
+      throw invalidArgument(
+        'size',
+        `model ${named.name} draws ${sizeText(named.resolution)}, got ${quoteValue(body.size)}; ` +
+          `served sizes: ${servedSizes(models)}`,
+      );
     }
     return named;
   }
@@ -68,12 +77,21 @@ export function planImages(body: ImagesRequest, models: readonly ServedModel[]):
   const model = chooseModel(body, models);
   const count = body.n ?? 1;
   if (count > model.maxSamplesPerRequest) {
-    throw invalidArgument('n', `must be in 1..${model.maxSamplesPerRequest} (the most images one request may ask of ${model.name}), got ${count}`);
+    throw invalidArgument(
+      'n',
+      `must be in 1..${model.maxSamplesPerRequest} (the most images one request may ask of ${model.name}), ` +
+        `got ${count}`,
+    );
   }
-  if (body.stream === true) throw invalidArgument('stream', 'streaming is not supported: images are answered whole; send false or leave it out');
+  if (body.stream === true)
+    throw invalidArgument(
+      'stream',
+      'streaming is not supported: images are answered whole; send false or leave it out',
+    );
   const classes = classesOfPrompt(body.prompt);
   const weight = 1 / classes.length;
-  const spec: ClassSpec = classes.length === 1 ? classes[0].index : Object.fromEntries(classes.map((c) => [String(c.index), weight]));
+  const spec: ClassSpec =
+    classes.length === 1 ? classes[0].index : Object.fromEntries(classes.map((c) => [String(c.index), weight]));
   const responseFormat = body.response_format ?? 'url';
   const seed = body.seed ?? (responseFormat === 'url' ? randomSeed() : undefined);
   const native = {

@@ -27,12 +27,31 @@ export const ImagesRequestSchema = Type.Object(
     prompt: Type.String({
       minLength: 1,
       maxLength: MAX_PROMPT_CHARS,
-      description: 'Text naming ImageNet classes ("a golden retriever", "class 207", "n02099601"); several classes give an equal mixture.',
+      description:
+        'Text naming ImageNet classes ("a golden retriever", "class 207", "n02099601"); ' +
+        'several classes give an equal mixture.',
     }),
-    model: nullable(Type.String({ minLength: 1, maxLength: 128, description: 'A model of GET /openai/v1/models; default: the model of `size`, else the default model.' })),
-    n: nullable(Type.Integer({ minimum: 1, description: 'Images (1 up to the model\'s maxSamplesPerRequest); default 1.' })),
-    size: nullable(Type.String({ maxLength: 32, description: '`128x128`, `256x256` or `512x512` (a size some model serves), or `auto`.' })),
-    response_format: nullable(Type.Enum(['url', 'b64_json'], { description: '`url` (default, as OpenAI): a seeded GET /generate URL; `b64_json`: the PNG inline.' })),
+    model: nullable(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: 'A model of GET /openai/v1/models; default: the model of `size`, else the default model.',
+      }),
+    ),
+    n: nullable(
+      Type.Integer({ minimum: 1, description: "Images (1 up to the model's maxSamplesPerRequest); default 1." }),
+    ),
+    size: nullable(
+      Type.String({
+        maxLength: 32,
+        description: '`128x128`, `256x256` or `512x512` (a size some model serves), or `auto`.',
+      }),
+    ),
+    response_format: nullable(
+      Type.Enum(['url', 'b64_json'], {
+        description: '`url` (default, as OpenAI): a seeded GET /generate URL; `b64_json`: the PNG inline.',
+      }),
+    ),
     output_format: nullable(Type.Enum(['png'], { description: 'Only `png`.' })),
     stream: nullable(Type.Boolean({ description: 'Only `false`: images are answered whole.' })),
     seed: nullable(
@@ -44,7 +63,8 @@ export const ImagesRequestSchema = Type.Object(
       Type.Number({
         exclusiveMinimum: TRUNCATION_MIN,
         maximum: TRUNCATION_MAX,
-        description: `Our extension: truncation ${TRUNCATION_MIN} < t <= ${TRUNCATION_MAX} (default ${DEFAULT_TRUNCATION}).`,
+        description:
+          `Our extension: truncation ${TRUNCATION_MIN} < t <= ${TRUNCATION_MAX} ` + `(default ${DEFAULT_TRUNCATION}).`,
       }),
     ),
     ...IGNORED,
@@ -58,7 +78,9 @@ export const ImageDataSchema = Type.Object(
   {
     url: Type.Optional(Type.String({ description: 'Absolute, seeded GET /generate URL of the PNG (immutable).' })),
     b64_json: Type.Optional(Type.String({ description: 'The PNG, base64.' })),
-    revised_prompt: Type.String({ description: 'What was drawn: each class `name (index)` and weight, the truncation and the seed.' }),
+    revised_prompt: Type.String({
+      description: 'What was drawn: each class `name (index)` and weight, the truncation and the seed.',
+    }),
   },
   { title: 'OpenAIImage' },
 );
@@ -80,7 +102,10 @@ export const ModelObjectSchema = Type.Object(
 );
 export type ModelObject = Static<typeof ModelObjectSchema>;
 
-export const ModelListSchema = Type.Object({ object: Type.Literal('list'), data: Type.Array(ModelObjectSchema) }, { title: 'OpenAIModelList' });
+export const ModelListSchema = Type.Object(
+  { object: Type.Literal('list'), data: Type.Array(ModelObjectSchema) },
+  { title: 'OpenAIModelList' },
+);
 
 export const ModelParamsSchema = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 128, description: 'Model name, as GET /openai/v1/models lists it.' }) },
@@ -92,9 +117,13 @@ export const OpenAiErrorSchema = Type.Object(
   {
     error: Type.Object({
       message: Type.String(),
-      type: Type.String({ description: 'invalid_request_error, authentication_error, permission_error, rate_limit_error, server_error.' }),
+      type: Type.String({
+        description: 'invalid_request_error, authentication_error, permission_error, rate_limit_error, server_error.',
+      }),
       param: Type.Union([Type.String(), Type.Null()], { description: 'The request field at fault.' }),
-      code: Type.Union([Type.String(), Type.Null()], { description: 'Our error code, lower case (e.g. invalid_argument, rate_limited).' }),
+      code: Type.Union([Type.String(), Type.Null()], {
+        description: 'Our error code, lower case (e.g. invalid_argument, rate_limited).',
+      }),
     }),
   },
   { title: 'OpenAIError' },

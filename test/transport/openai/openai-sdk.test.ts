@@ -24,9 +24,22 @@ const bob = testKey('bob');
 const alice = testKey('alice', { imagesPerSecond: 0.01, burst: 2 });
 const PUBLIC_BASE = 'https://images.example.com/biggan';
 
-const COMMON = ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '-1', '--max-batch-size', '4', '--max-queue-delay-ms', '2', '--threads', '1'];
+const COMMON = [
+  '--host',
+  '127.0.0.1',
+  '--http-port',
+  '0',
+  '--grpc-port',
+  '-1',
+  '--max-batch-size',
+  '4',
+  '--max-queue-delay-ms',
+  '2',
+  '--threads',
+  '1',
+];
 const servers: RunningServer[] = [];
-/** A repository (tiny-128 default, r256), open; the fixture with keys behind a trusted proxy; the fixture with a public base URL. */
+/** A repository (tiny-128 default, r256), open; the fixture with keys and a trusted proxy; with a public base URL. */
 let open: string;
 let keyed: string;
 let published: string;
@@ -43,7 +56,16 @@ const sdk = (base: string, apiKey = 'anything', opts: Partial<ConstructorParamet
 
 before(async () => {
   mkdirSync(repo);
-  await initRandomCommand(['--preset', 'biggan-deep-256', '--channel-width', '8', '--seed', '5', '--out', path.join(repo, 'r256')]);
+  await initRandomCommand([
+    '--preset',
+    'biggan-deep-256',
+    '--channel-width',
+    '8',
+    '--seed',
+    '5',
+    '--out',
+    path.join(repo, 'r256'),
+  ]);
   symlinkSync(FIXTURE_DIR, path.join(repo, 'tiny-128'));
   writeKeyFile(keyFile, [bob, alice]);
   open = await serve(['--model-repository', repo, '--default-model', 'tiny-128']);
@@ -65,7 +87,11 @@ async function nativeGet(base: string, query: string, headers: Record<string, st
 
 /** The PNG bytes of POST /generate with one sample. */
 async function nativePost(base: string, body: object): Promise<Buffer> {
-  const res = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200, `${JSON.stringify(body)}: ${res.status} ${await res.clone().text()}`);
   return Buffer.from(await res.arrayBuffer());
 }
@@ -74,10 +100,17 @@ const b64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64');
 
 /** Extra fields of ours the SDK's types do not know (it sends the body as given). */
 type Extended = OpenAI.Images.ImageGenerateParamsNonStreaming & { seed?: number | string; truncation?: number };
-const generate = (client: OpenAI, body: Extended, options?: OpenAI.RequestOptions) => client.images.generate(body, options);
+const generate = (client: OpenAI, body: Extended, options?: OpenAI.RequestOptions) =>
+  client.images.generate(body, options);
 
-test('two images of "a photo of a golden retriever" with seed 7 are GET /generate class 207 seeds 7 and 8, byte for byte', async () => {
-  const res = await generate(sdk(open), { prompt: 'a photo of a golden retriever', n: 2, size: '128x128', response_format: 'b64_json', seed: 7 });
+test('two images of "a photo of a golden retriever", seed 7, are GET /generate class 207 seeds 7 and 8', async () => {
+  const res = await generate(sdk(open), {
+    prompt: 'a photo of a golden retriever',
+    n: 2,
+    size: '128x128',
+    response_format: 'b64_json',
+    seed: 7,
+  });
   assert.ok(Math.abs(res.created - Date.now() / 1000) < 600, 'created is unix seconds');
   assert.equal(res.data?.length, 2);
   const [first, second] = res.data!;
@@ -89,7 +122,7 @@ test('two images of "a photo of a golden retriever" with seed 7 are GET /generat
   assert.equal(second.revised_prompt, 'golden retriever (207) weight 1; truncation 0.4; seed 8');
 });
 
-test('url answers (the default format) are absolute seeded GET /generate URLs giving the same bytes, immutable', async () => {
+test('url answers (the default) are absolute seeded GET /generate URLs of the same bytes, immutable', async () => {
   const body: Extended = { prompt: 'Golden Retrievers', n: 2, size: '128x128', seed: 31, truncation: 0.7 };
   const inline = await generate(sdk(open), { ...body, response_format: 'b64_json' });
   const linked = await generate(sdk(open), body);
@@ -112,11 +145,19 @@ test('url answers (the default format) are absolute seeded GET /generate URLs gi
 });
 
 test('two classes are the equal mixture, pixel-identical to /generate {"207": 0.5, "852": 0.5}', async () => {
-  const res = await generate(sdk(open), { prompt: 'a golden retriever playing with a tennis ball', size: '128x128', response_format: 'b64_json', seed: 3 });
+  const res = await generate(sdk(open), {
+    prompt: 'a golden retriever playing with a tennis ball',
+    size: '128x128',
+    response_format: 'b64_json',
+    seed: 3,
+  });
   const image = res.data![0];
   assert.ok(b64(image.b64_json).equals(await nativePost(open, { class: { 207: 0.5, 852: 0.5 }, seed: 3 })));
   assert.ok(!b64(image.b64_json).equals(await nativePost(open, { class: 207, seed: 3 })), 'not the single class');
-  assert.equal(image.revised_prompt, 'golden retriever (207) weight 0.5, tennis ball (852) weight 0.5; truncation 0.4; seed 3');
+  assert.equal(
+    image.revised_prompt,
+    'golden retriever (207) weight 0.5, tennis ball (852) weight 0.5; truncation 0.4; seed 3',
+  );
   // The url form of a mixture names it as GET /generate does (207:0.5,852:0.5) and gives the same bytes.
   const linked = await generate(sdk(open), { prompt: 'tennis ball and class 207', seed: 3 });
   const url = new URL(linked.data![0].url!);
@@ -179,13 +220,24 @@ test('no class, an unserved size, too large n, a bad field: BadRequestError nami
 
 test('known OpenAI fields that change nothing are accepted; null means absent', async () => {
   const res = await generate(sdk(open), {
-    prompt: 'golden retriever', quality: 'hd', style: 'vivid', user: 'u1', n: null, size: null, response_format: 'b64_json', seed: 7,
+    prompt: 'golden retriever',
+    quality: 'hd',
+    style: 'vivid',
+    user: 'u1',
+    n: null,
+    size: null,
+    response_format: 'b64_json',
+    seed: 7,
   });
   assert.ok(b64(res.data![0].b64_json).equals(await nativeGet(open, 'class=207&seed=7')));
 });
 
 test('errors are OpenAI-shaped under /openai/v1 only; unknown paths 404 and wrong methods 405 there', async () => {
-  const bad = await fetch(`${open}/openai/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt": ' });
+  const bad = await fetch(`${open}/openai/v1/images/generations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"prompt": ',
+  });
   assert.equal(bad.status, 400);
   const body = (await bad.json()) as { error: Record<string, unknown> };
   assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
@@ -196,8 +248,16 @@ test('errors are OpenAI-shaped under /openai/v1 only; unknown paths 404 and wron
   const method = await fetch(`${open}/openai/v1/images/generations`);
   assert.equal(method.status, 405);
   assert.equal(method.headers.get('allow'), 'POST');
-  const native = await fetch(`${open}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"class": "no such thing"}' });
-  assert.equal(((await native.json()) as { error: { code: string } }).error.code, 'INVALID_ARGUMENT', 'the native API keeps its shape');
+  const native = await fetch(`${open}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"class": "no such thing"}',
+  });
+  assert.equal(
+    ((await native.json()) as { error: { code: string } }).error.code,
+    'INVALID_ARGUMENT',
+    'the native API keeps its shape',
+  );
 });
 
 test('models.list() lists the repository; models.retrieve() one; an unknown id is NotFoundError', async () => {
@@ -215,12 +275,12 @@ test('models.list() lists the repository; models.retrieve() one; an unknown id i
   assert.ok(err instanceof OpenAI.NotFoundError);
 });
 
-test('with a key file: a wrong key is AuthenticationError (OpenAI-shaped), the right one is served, and its url needs the key', async () => {
+test('keys: a wrong one is AuthenticationError (OpenAI-shaped), the right one served; its url needs it', async () => {
   const wrong = await failure(generate(sdk(keyed, 'sk-not-a-key'), { prompt: 'golden retriever' }));
   assert.ok(wrong instanceof OpenAI.AuthenticationError);
   assert.equal(wrong.type, 'authentication_error');
   assert.equal(wrong.code, 'invalid_api_key');
-  assert.ok(await failure(sdk(keyed, 'sk-not-a-key').models.list()) instanceof OpenAI.AuthenticationError);
+  assert.ok((await failure(sdk(keyed, 'sk-not-a-key').models.list())) instanceof OpenAI.AuthenticationError);
   const res = await generate(sdk(keyed, bob.key), { prompt: 'golden retriever', seed: 9 });
   const url = res.data![0].url!;
   assert.equal((await fetch(url)).status, 401, 'a url answer is fetched with the key');
@@ -238,10 +298,12 @@ test('X-Forwarded-Proto/-Host build the url only with --trust-proxy; --public-ba
   assert.ok(fixed.data![0].url!.startsWith(`${PUBLIC_BASE}/generate?class=207&seed=9&`), fixed.data![0].url);
 });
 
-test('over a key\'s quota: RateLimitError with Retry-After', async () => {
+test("over a key's quota: RateLimitError with Retry-After", async () => {
   const client = sdk(keyed, alice.key);
   await generate(client, { prompt: 'golden retriever', n: 2, response_format: 'b64_json', seed: 500 });
-  const limited = await failure(generate(client, { prompt: 'golden retriever', response_format: 'b64_json', seed: 600 }));
+  const limited = await failure(
+    generate(client, { prompt: 'golden retriever', response_format: 'b64_json', seed: 600 }),
+  );
   assert.ok(limited instanceof OpenAI.RateLimitError, String(limited));
   assert.equal(limited.type, 'rate_limit_error');
   assert.ok(Number(limited.headers?.get('retry-after')) >= 1, 'Retry-After in seconds');
