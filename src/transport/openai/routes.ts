@@ -12,6 +12,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { BigGanError } from '../../errors.js';
+import { RequestHeadersSchema } from '../../service/contract/schemas.js';
 import type { KeyedGeneratorService } from '../../service/types.js';
 import { useOpenAiErrors } from './errors.js';
 import { baseUrlOf, seededImageUrl } from './image-urls.js';
@@ -79,6 +80,7 @@ const routes: FastifyPluginAsyncTypebox<OpenAiRouteOptions> = async (app, opts) 
           'answers PNGs inline (b64_json) or as seeded GET /generate URLs (url).',
         tags: ['openai'],
         body: ImagesRequestSchema,
+        headers: RequestHeadersSchema,
         response: { 200: ImagesResponseSchema },
       },
     },

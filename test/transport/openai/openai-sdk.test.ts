@@ -211,6 +211,10 @@ test('no class, an unserved size, too large n, a bad field: BadRequestError nami
   const unknown = await failure(generate(client, { prompt: 'golden retriever', colour: 'red' } as Extended));
   assert.ok(unknown instanceof OpenAI.BadRequestError);
   assert.match(unknown.message, /colour/);
+  const timeout = await failure(
+    generate(client, { prompt: 'golden retriever' }, { headers: { 'x-request-timeout': 'soon' } }),
+  );
+  assert.equal(timeout.param, 'x-request-timeout');
   const model = await failure(generate(client, { prompt: 'golden retriever', model: 'dall-e-3' }));
   assert.ok(model instanceof OpenAI.NotFoundError);
   assert.equal(model.param, 'model');
@@ -307,4 +311,11 @@ test("over a key's quota: RateLimitError with Retry-After", async () => {
   assert.ok(limited instanceof OpenAI.RateLimitError, String(limited));
   assert.equal(limited.type, 'rate_limit_error');
   assert.ok(Number(limited.headers?.get('retry-after')) >= 1, 'Retry-After in seconds');
+});
+
+test('metrics label the OpenAI routes as their own routes', async () => {
+  await sdk(open).models.list();
+  const text = await (await fetch(`${open}/metrics`)).text();
+  assert.match(text, /biggan_requests_total\{transport="http",route="\/openai\/v1\/images\/generations",status="200"/);
+  assert.match(text, /biggan_requests_total\{transport="http",route="\/openai\/v1\/models",status="200"/);
 });
