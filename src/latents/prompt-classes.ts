@@ -87,6 +87,8 @@ interface PhraseIndex {
   readonly maxWords: number;
   readonly byWnid: ReadonlyMap<string, number>;
   readonly classes: readonly ImageNetClass[];
+  /** Each class's names as words, for suggestions (the everyday words left out). */
+  readonly nameWords: readonly (readonly { name: string; words: readonly string[] }[])[];
 }
 
 let index: PhraseIndex | undefined;
@@ -98,12 +100,15 @@ function phraseIndex(): PhraseIndex {
   const phrases = new Map<string, number>();
   const plurals = new Map<string, number>();
   const byWnid = new Map<string, number>();
+  const nameWords: { name: string; words: string[] }[][] = [];
   let maxWords = 1;
   for (const c of classes) {
     byWnid.set(c.wnid.toLowerCase(), c.index);
+    nameWords.push([]);
     for (const name of c.names) {
       const w = words(name);
       if (w.length === 0 || (w.length === 1 && AMBIGUOUS_WORDS.has(w[0]))) continue;
+      nameWords[c.index].push({ name, words: w });
       maxWords = Math.max(maxWords, w.length);
       // Classes come in index order: a shared name keeps the lower index (as resolveClass does).
       if (!phrases.has(w.join(' '))) phrases.set(w.join(' '), c.index);
@@ -113,7 +118,7 @@ function phraseIndex(): PhraseIndex {
     }
   }
   for (const [key, i] of plurals) if (!phrases.has(key)) phrases.set(key, i);
-  index = { phrases, maxWords, byWnid, classes };
+  index = { phrases, maxWords, byWnid, classes, nameWords };
   return index;
 }
 
@@ -219,18 +224,23 @@ export function closestClassNames(promptWords: readonly string[]): string[] {
   );
   const pw = [...new Set([...promptWords, ...singulars].filter((x) => x.length > 2))].slice(0, 32);
   if (pw.length === 0) return [];
+  // Name words repeat across classes ("dog", "shark"): each is compared with the prompt once.
+  const closeness = new Map<string, number>();
+  const closenessOf = (n: string): number => {
+    let v = closeness.get(n);
+    if (v === undefined) closeness.set(n, (v = Math.max(...pw.map((p) => wordCloseness(p, n)))));
+    return v;
+  };
   const scored: { score: number; label: string; index: number }[] = [];
-  for (const c of phraseIndex().classes) {
+  phraseIndex().nameWords.forEach((names, index) => {
     let best = 0;
-    let bestName = c.names[0];
-    for (const name of c.names) {
-      const nw = words(name);
-      if (nw.length === 1 && AMBIGUOUS_WORDS.has(nw[0])) continue; // never matched alone: not a useful hint
-      const score = nw.reduce((s, n) => s + Math.max(...pw.map((p) => wordCloseness(p, n))), 0) / nw.length;
+    let bestName = '';
+    for (const { name, words: nw } of names) {
+      const score = nw.reduce((sum, n) => sum + closenessOf(n), 0) / nw.length;
       if (score > best) [best, bestName] = [score, name];
     }
-    if (best > 0) scored.push({ score: best, label: `${bestName} (${c.index})`, index: c.index });
-  }
+    if (best > 0) scored.push({ score: best, label: `${bestName} (${index})`, index });
+  });
   scored.sort((a, b) => b.score - a.score || a.index - b.index);
   return scored.slice(0, MAX_SUGGESTIONS).map((s) => s.label);
 }
