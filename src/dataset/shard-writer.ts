@@ -75,10 +75,12 @@ export class ShardWriter {
       this.check();
       await new Promise<void>((resolve, reject) => {
         this.pack.entry({ name: m.name, size: m.data.length, mtime: EPOCH, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, m.data, (err) =>
-          err ? reject(this.failure ?? err) : resolve(),
+          err ? reject(err) : resolve(),
         );
-      }).catch((err: unknown) => {
-        throw ioError('write', this.final, err);
+      }).catch(async (err: unknown) => {
+        // The entry fails as the pack is destroyed; the cause (ENOSPC, EFBIG) is the file write's.
+        await this.drained;
+        throw ioError('write', this.final, this.failure ?? err);
       });
     }
   }
