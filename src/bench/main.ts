@@ -56,6 +56,7 @@ const SPECS = defineOptions([
   { name: 'skip-512', type: 'boolean', default: false, description: 'Cache mode: hash only the 128 weight file.' },
   { name: 'dataset', type: 'boolean', default: false, description: 'Dataset mode: images/s of `biggan-serve dataset` (engine, encoding, tar writing) vs the raw engine at the same batch size (--max-batch-size, default 8), each for --engine-seconds.' },
   { name: 'dataset-format', type: 'string', choices: ['png', 'jpeg', 'webp'], default: 'png', description: 'Dataset mode: image format.' },
+  { name: 'dataset-rounds', type: 'integer', default: 3, min: 1, max: 100, description: 'Dataset mode: dataset runs, each between two raw runs; the median ratio is reported.' },
 ]);
 
 const USAGE = formatHelp(
@@ -125,7 +126,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (v.dataset) {
-    await runDatasetMode(weights, { engine: engineName, backend: v.backend, threads: v.threads }, v['max-batch-size'] ?? 8, v['engine-seconds'], v['dataset-format']);
+    await runDatasetMode(weights, { engine: engineName, backend: v.backend, threads: v.threads }, v['max-batch-size'] ?? 8, v['engine-seconds'], v['dataset-format'], v['dataset-rounds']);
     return;
   }
   if (v.overload) {
@@ -201,14 +202,14 @@ async function main(argv: string[]): Promise<void> {
 }
 
 /** Dataset mode: loads the model once and runs the dataset bench on its engine. */
-async function runDatasetMode(weights: string, e: { engine: EngineChoice; backend?: string; threads?: number }, batchSize: number, seconds: number, format: ImageFormat): Promise<void> {
+async function runDatasetMode(weights: string, e: { engine: EngineChoice; backend?: string; threads?: number }, batchSize: number, seconds: number, format: ImageFormat, rounds: number): Promise<void> {
   const { loadModel } = await import('../model/load-model.js');
   const { createEngine } = await import('../engine/create-engine.js');
   const { runDatasetBench } = await import('./dataset-bench.js');
   const engine = await createEngine((await loadModel(weights)).folded, { engine: e.engine, ...(e.backend ? { backend: e.backend } : {}), ...(e.threads ? { threads: e.threads } : {}) });
   try {
     process.stdout.write(`dataset bench: ${weights}, engine ${engine.name}/${engine.backend}, ${os.availableParallelism()} cores\n`);
-    await runDatasetBench({ engine, batchSize, seconds, format, depth: 3 });
+    await runDatasetBench({ engine, batchSize, seconds, format, depth: 3, rounds });
   } finally {
     await engine.dispose();
   }
