@@ -99,7 +99,7 @@ export async function knownShards(dir: string, spec: DatasetSpec): Promise<{ sha
 
 /** The complete manifest's bytes from the shard records (shards in order). */
 function manifestText(spec: DatasetSpec, records: readonly ShardRecord[]): string {
-  return recordText(spec, { spec: specJson(spec), samples: totalSamples(spec), shards: records });
+  return recordText(spec, { spec: specJson(spec), weights_sha256: spec.weightsSha256, samples: totalSamples(spec), shards: records });
 }
 
 /**

@@ -43,7 +43,7 @@ async function hashes(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-interface Manifest { spec: { classes: number[]; seed: string }; samples: number; shards: { name: string; samples: number; bytes: number; sha256: string }[] }
+interface Manifest { spec: { classes: number[]; seed: string; weights_sha256: string }; weights_sha256: string; samples: number; shards: { name: string; samples: number; bytes: number; sha256: string }[] }
 const manifestOf = async (dir: string) => JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
 
 let tmp: string;
@@ -75,6 +75,8 @@ test('two runs with different batch sizes write byte-identical shards and manife
   const m = await manifestOf(whole);
   assert.deepEqual(m.spec.classes, [3, 207, 0]);
   assert.equal(m.samples, 15);
+  assert.match(m.weights_sha256, /^[0-9a-f]{64}$/);
+  assert.equal(m.spec.weights_sha256, m.weights_sha256);
   assert.deepEqual(m.shards.map((s) => s.samples), [4, 4, 4, 3]);
   for (const s of m.shards) {
     const bytes = await readFile(path.join(whole, s.name));
