@@ -164,6 +164,24 @@ test('a run killed with SIGKILL mid-run leaves no partial shard and resumes to t
   assert.ok(Object.keys(a).every((n) => n.endsWith('.tar') || n.endsWith('.json')), Object.keys(a).join(' '));
 });
 
+test('SIGTERM stops after the current batch, removes the unfinished shard and exits 1', async () => {
+  const dir = path.join(tmp, 'terminated');
+  const spec = ['--weights', FIXTURE_DIR, '--classes', '0-3', '--per-class', '10', '--shard-size', '3', '--seed', '5', '--batch-size', '1'];
+  const child = spawn(process.execPath, [CLI, 'dataset', ...spec, '--out', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && !(await readdir(dir).catch(() => [])).some((n) => n.endsWith('.record.json'))) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGTERM');
+  const code = await new Promise((r) => child.once('exit', r));
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /SIGTERM: stopping after the current batch/);
+  assert.match(stderr, /stopped by a signal; rerun the same command to resume/);
+  const names = await readdir(dir);
+  assert.ok(names.every((n) => /^biggan-\d{6}\.(tar|record\.json)$/.test(n)), `only finished shards and their records remain: ${names.join(' ')}`);
+  for (const n of names.filter((f) => f.endsWith('.tar'))) assert.equal((await readTar(path.join(dir, n))).length, 9, n);
+});
+
 test('a rerun rewrites a shard whose bytes no longer match its record', async () => {
   const dir = path.join(tmp, 'tampered');
   await ok([...SPEC, '--out', dir]);
