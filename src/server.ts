@@ -296,6 +296,8 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     serveMetrics: config.metricsPort < 0,
     corsOrigins: config.corsOrigins,
     ...(access.tls ? { tls: access.tls.httpsOptions() } : {}),
+    trustProxy: config.trustProxy,
+    ...(config.publicBaseUrl !== undefined ? { publicBaseUrl: config.publicBaseUrl } : {}),
   });
   if (access.tls && app.server instanceof TlsServer) access.tls.attachHttps(app.server);
   late.http = app;

@@ -72,6 +72,10 @@ called with (dict "root" $ "http" <HTTP port> "grpc" <gRPC port>).
   value: {{ $.root.Values.server.requestTimeoutMs | int | quote }}
 - name: BIGGAN_HEADERS_TIMEOUT_MS
   value: {{ $.root.Values.server.headersTimeoutMs | int | quote }}
+- name: BIGGAN_TRUST_PROXY
+  value: {{ $.root.Values.server.trustProxy | quote }}
+- name: BIGGAN_PUBLIC_BASE_URL
+  value: {{ $.root.Values.server.publicBaseUrl | quote }}
 - name: BIGGAN_DRAIN_DELAY_MS
   value: {{ $.root.Values.shutdown.drainDelayMs | int | quote }}
 - name: BIGGAN_ENGINE_FAILURE_THRESHOLD

@@ -27,6 +27,7 @@ import { registerPlayground } from './playground.js';
 import { oipRoutes } from '../oip/rest-routes.js';
 import { requireApiKeys } from './auth.js';
 import { registerSecurity } from './security.js';
+import { openaiRoutes } from '../openai/routes.js';
 import type { KeyStore } from '../../auth/key-store.js';
 import type { SecureContextOptions } from 'node:tls';
 
@@ -52,6 +53,10 @@ export interface HttpAppOptions {
   readonly corsOrigins?: readonly string[];
   /** Serve HTTPS with this certificate and key (and `ca` + `requestCert` for client certificates). */
   readonly tls?: SecureContextOptions & { readonly requestCert?: boolean };
+  /** Read the client's scheme and host from X-Forwarded-Proto/-Host (behind a trusted proxy only). */
+  readonly trustProxy?: boolean;
+  /** Base of the OpenAI API's `url` answers (absent: the request's origin). */
+  readonly publicBaseUrl?: string;
 }
 
 /** The logger setting with the request serializer that redacts secrets in query strings. */
@@ -78,6 +83,7 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
     http: serverTimeoutOptions(timeouts),
     clientErrorHandler: clientErrorHandler(metrics, timeouts),
     return503OnClosing: true,
+    trustProxy: opts.trustProxy ?? false,
     ...requestIdOptions(),
     // With client certificates required, a peer without one never completes the handshake.
     ...(opts.tls ? { https: { ...opts.tls, ...(opts.tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
@@ -139,6 +145,7 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
   app.register(healthRoutes, { service });
   app.register(oipRoutes, { service, version: opts.version });
   if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
+  app.register(openaiRoutes, { service, ...(opts.publicBaseUrl !== undefined ? { publicBaseUrl: opts.publicBaseUrl } : {}) });
   registerPlayground(app);
   return app;
 }
