@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Where the stubs are. */
 export interface CudaStubs {
@@ -64,4 +65,10 @@ export function buildCudaStubs(root: string): CudaStubs {
     [`-L${stubs}`, '-l:libcudnn.so.9', `-Wl,-rpath,${stubs}`],
   );
   return { root, binFolder, entry: path.join(copy, 'dist', 'index.js'), cudnn };
+}
+
+/** Node arguments that register test/helpers/redirect-hooks.mjs (its map goes in BIGGAN_TEST_REDIRECTS). */
+export function redirectHookArgs(): string[] {
+  const hooks = pathToFileURL(path.join(process.cwd(), 'test/helpers/redirect-hooks.mjs')).href;
+  return ['--import', `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(hooks)});`];
 }

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { describeLoadFailure, diagnoseProviderLoad, missingLibraryOf } from '../../../src/engine/ort/provider-diagnosis.js';
 import { CUDA_LIBRARY } from '../../../src/engine/ort/execution-provider.js';
 import { FIXTURE_DIR } from '../../helpers/fixtures.js';
-import { buildCudaStubs, cudaStubsUnavailable, type CudaStubs } from '../../helpers/cuda-stubs.js';
+import { buildCudaStubs, cudaStubsUnavailable, redirectHookArgs, type CudaStubs } from '../../helpers/cuda-stubs.js';
 
 const run = promisify(execFile);
 const skip = cudaStubsUnavailable() ?? false;
@@ -61,8 +61,6 @@ test('diagnoseProviderLoad: loads with cuDNN present, names libcudnn.so.9 once i
 
 test('createOrtEngine on cuda with cuDNN missing: our error names libcudnn.so.9 (ORT alone does not)', { skip, timeout: 120_000 }, async () => {
   // A child process whose `onnxruntime-node` is the fake install; GPU visibility is injected.
-  const hooks = pathToFileURL(path.join(process.cwd(), 'test/helpers/ort-redirect-hooks.mjs')).href;
-  const register = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(hooks)});`;
   const dist = (p: string) => JSON.stringify(pathToFileURL(path.join(process.cwd(), 'dist', p)).href);
   const script = `
     import * as ort from 'onnxruntime-node';
@@ -76,7 +74,10 @@ test('createOrtEngine on cuda with cuDNN missing: our error names libcudnn.so.9 
     try { await createOrtEngine(folded, { executionProvider: 'cuda', threads: 1, worker: false, probes }); } catch (e) { out.ours = e.message; out.code = e.code; }
     process.stdout.write(JSON.stringify(out));`;
   const { stdout } = await withoutCudnn(() =>
-    run(process.execPath, ['--import', register, '--input-type=module', '-e', script], { env: { ...process.env, BIGGAN_TEST_ORT_ENTRY: stubs.entry }, timeout: 100_000 }),
+    run(process.execPath, [...redirectHookArgs(), '--input-type=module', '-e', script], {
+      env: { ...process.env, BIGGAN_TEST_REDIRECTS: JSON.stringify({ 'onnxruntime-node': stubs.entry }) },
+      timeout: 100_000,
+    }),
   );
   const out = JSON.parse(stdout) as { ortAlone: string; ours: string; code: string };
   assert.match(out.ortAlone, /Failed to load shared library/, 'the fake install reproduces the failure');
