@@ -12,6 +12,7 @@ import * as grpcJs from '@grpc/grpc-js';
 import { createEngine, type EngineOptions } from './engine/create-engine.js';
 import type { Engine } from './engine/engine.js';
 import { SupervisedEngine } from './engine/supervised-engine.js';
+import { EngineLiveness } from './engine/liveness.js';
 import type { FoldedGenerator } from './model/folded-weights.js';
 import { Batcher } from './batching/batcher.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -164,6 +165,8 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   // One engine call at a time over all models, round-robin among the models with work.
   const scheduler = new FairScheduler(1);
   const parts = new Map<string, ModelParts>();
+  // A GPU engine unhealthy past the limit fails /healthz: only a new process gets a new CUDA context.
+  const liveness = new EngineLiveness({ unhealthyLimitMs: config.engineLivenessTimeoutMs });
   // Set once built: logs go to the app's JSON log from then on, and state changes reach the router.
   const late: { http?: FastifyInstance; routing?: RoutingService } = {};
   const info = (msg: string, extra: object = {}): void => {
@@ -210,6 +213,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
         },
         onHealthChange: (healthy) => {
           service.setEngineHealthy(healthy);
+          liveness.report(name, supervised.backend, healthy);
           if (healthy) info(`engine of ${name} healthy again: ready`);
           else warn(`engine of ${name} failed ${config.engineFailureThreshold} times in a row: not ready until a probe batch succeeds`);
         },
@@ -221,6 +225,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     const service = new GenerationService(engine, batcher, metrics, { modelName: name, maxSamplesPerRequest: config.maxSamplesPerRequest, reportModelInfo: false });
     const dispose = async () => {
       parts.delete(name);
+      liveness.forget(name);
       batcher.close();
       await supervised.dispose();
     };
@@ -296,6 +301,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     serveMetrics: config.metricsPort < 0,
     corsOrigins: config.corsOrigins,
     ...(access.tls ? { tls: access.tls.httpsOptions() } : {}),
+    liveness: () => liveness.failure(),
   });
   if (access.tls && app.server instanceof TlsServer) access.tls.attachHttps(app.server);
   late.http = app;
@@ -318,7 +324,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   let metricsPort = -1;
   let metricsApp: FastifyInstance | undefined;
   if (config.metricsPort >= 0) {
-    metricsApp = buildMetricsApp(metrics, guarded, config.metricsToken);
+    metricsApp = buildMetricsApp(metrics, guarded, config.metricsToken, () => liveness.failure());
     const mApp = metricsApp;
     opened.push(() => mApp.close());
     try {

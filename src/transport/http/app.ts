@@ -51,6 +51,8 @@ export interface HttpAppOptions {
   readonly corsOrigins?: readonly string[];
   /** Serve HTTPS with this certificate and key (and `ca` + `requestCert` for client certificates). */
   readonly tls?: SecureContextOptions & { readonly requestCert?: boolean };
+  /** Why the process is no longer live (a lost GPU engine), or undefined; /healthz answers 503 with it. */
+  readonly liveness?: () => string | undefined;
 }
 
 /** The logger setting with the request serializer that redacts secrets in query strings. */
@@ -135,7 +137,7 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
   app.register(generateRoutes, { service });
   app.register(interpolateRoutes, { service });
   app.register(infoRoutes, { service });
-  app.register(healthRoutes, { service });
+  app.register(healthRoutes, { service, ...(opts.liveness ? { liveness: opts.liveness } : {}) });
   if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
   registerPlayground(app);
   return app;
