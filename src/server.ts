@@ -28,7 +28,9 @@ import { FairScheduler } from './batching/fair-scheduler.js';
 import { ModelRepository, type ModelLoader } from './service/repository/model-repository.js';
 import { RoutingService } from './service/repository/routing-service.js';
 import { readModelSource, repositoryFolders, type ModelSource } from './service/repository/model-source.js';
-import { defaultMemoryBudget } from './service/repository/memory.js';
+import { defaultMemoryBudget, gpuMemoryWarnings } from './service/repository/memory.js';
+import { expectedDevice } from './engine/device.js';
+import { gpuMemoryBytes } from './engine/gpu.js';
 import type { PresetName } from './model/config.js';
 import { ENCODER_ID } from './image/encode.js';
 import { packageVersion } from './package-root.js';
@@ -154,7 +156,9 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   const folders = await resolveModelFolders(config, stderrLog);
   const base = { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize };
   const sources: ModelSource[] = [];
-  for (const f of folders) sources.push(await readModelSource(f.name, f.dir, base));
+  // On a GPU the batch defaults are not scaled down by resolution and activations count against GPU memory.
+  const device = expectedDevice(config.engine, config.backend);
+  for (const f of folders) sources.push(await readModelSource(f.name, f.dir, base, device));
   const names = sources.map((m) => m.name).sort();
   const defaultModel = config.defaultModel ?? names[0];
   const budgetBytes = config.memoryBudgetBytes ?? defaultMemoryBudget();
@@ -309,10 +313,15 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   // failure prints one message.
   grpcJs.setLogger({ error: (...args: unknown[]) => app.log.warn({ source: 'grpc-js' }, format(...args)) });
   info('models', {
-    models: sources.map((m) => ({ name: m.name, resolution: m.config.outputDim, maxBatchSize: m.serving.maxBatchSize, estimateMiB: Math.round(m.memory.totalBytes / 2 ** 20) })),
+    models: sources.map((m) => ({
+      name: m.name, resolution: m.config.outputDim, maxBatchSize: m.serving.maxBatchSize, estimateMiB: Math.round(m.memory.totalBytes / 2 ** 20),
+      ...(m.memory.gpuBytes !== undefined ? { gpuEstimateMiB: Math.round(m.memory.gpuBytes / 2 ** 20) } : {}),
+    })),
     default: defaultModel,
     memoryBudgetMiB: Math.round(budgetBytes / 2 ** 20),
+    device,
   });
+  if (device === 'gpu') for (const w of gpuMemoryWarnings(sources, gpuMemoryBytes())) warn(w);
 
   opened.push(() => app.close());
   try {
