@@ -201,6 +201,9 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       if (err instanceof BigGanError) throw err;
       throw new BigGanError('INTERNAL', `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
+    if (device === 'gpu' && first.backend === 'cpu') {
+      warn(`model ${name} was planned for a GPU but runs on the cpu: its batch size (${source.serving.maxBatchSize}) and memory estimate assume a GPU; set --backend cpu or fix the GPU (see the fallback warning above)`);
+    }
     // A replacement reloads the weights (the first engine may have moved them into its worker) and
     // keeps the engine and backend the first one chose.
     const restartOptions: EngineOptions = { ...engineOptions, engine: first.name, backend: first.backend };
