@@ -77,7 +77,9 @@ async function engineStep(v: Values): Promise<object> {
     const batchSizes = v['batch-sizes'].split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
     const rows = await benchEngine(engine, { batchSizes, minSeconds: v.seconds, minIterations: 2 });
     const best = rows.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
-    for (const r of rows) process.stdout.write(`  ${engine.backend} batch ${String(r.batchSize).padStart(3)}: ${r.imagesPerSecond.toFixed(2)} images/s\n`);
+    for (const r of rows) {
+      process.stdout.write(`  ${engine.backend} batch ${String(r.batchSize).padStart(3)}: ${r.imagesPerSecond.toFixed(2)} images/s\n`);
+    }
     return { step: 'engine', backend: engine.backend, threads: v.threads, rows: rows.map((r) => ({ batchSize: r.batchSize, imagesPerSecond: r.imagesPerSecond })), best: { batchSize: best.batchSize, imagesPerSecond: best.imagesPerSecond } };
   } finally {
     await engine.dispose();
@@ -106,7 +108,8 @@ async function main(argv: string[]): Promise<void> {
   const run = step !== undefined ? STEPS[step] : undefined;
   const { values } = parseOptions(rest, SPECS);
   if (!run || values.weights === undefined) {
-    process.stderr.write(`usage: gpu-smoke.js ${Object.keys(STEPS).join('|')} --weights DIR [--backend cuda|cpu] [--threads N] ...\n`);
+    const steps = Object.keys(STEPS).join('|');
+    process.stderr.write(`usage: gpu-smoke.js ${steps} --weights DIR [--backend cuda|cpu] [--threads N] ...\n`);
     process.exit(2);
   }
   process.stdout.write(JSON.stringify(await run(values)) + '\n');

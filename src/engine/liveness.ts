@@ -46,7 +46,9 @@ export class EngineLiveness {
     const now = this.now();
     for (const [model, { since, backend }] of this.unhealthySince) {
       const ms = now - since;
-      if (ms >= limit) return `the ${backend} engine of ${model} has failed for ${Math.round(ms / 1000)} s (limit ${Math.round(limit / 1000)} s): its GPU context is presumed lost; restart the process`;
+      if (ms < limit) continue;
+      const seconds = `${Math.round(ms / 1000)} s (limit ${Math.round(limit / 1000)} s)`;
+      return `the ${backend} engine of ${model} has failed for ${seconds}: its GPU context is presumed lost; restart the process`;
     }
     return undefined;
   }

@@ -23,7 +23,8 @@ export const SHARED_PROVIDER_LIBRARY = 'libonnxruntime_providers_shared.so';
  */
 const DLOPEN_SCRIPT = `
 const { constants } = require('node:os');
-const flags = [constants.dlopen.RTLD_NOW | constants.dlopen.RTLD_GLOBAL, constants.dlopen.RTLD_NOW | constants.dlopen.RTLD_LOCAL];
+const { RTLD_NOW, RTLD_GLOBAL, RTLD_LOCAL } = constants.dlopen;
+const flags = [RTLD_NOW | RTLD_GLOBAL, RTLD_NOW | RTLD_LOCAL];
 const files = process.argv.slice(1);
 for (const [i, file] of files.entries()) {
   try {

@@ -112,8 +112,17 @@ export function gpuMemoryWarnings(models: readonly { name: string; memory: Memor
   for (const m of onGpu) {
     const need = m.memory.gpuBytes ?? 0;
     sum += need;
-    if (need > deviceBytes) out.push(`model ${m.name} needs an estimated ${formatBytes(need)} of GPU memory, more than GPU 0 has (${formatBytes(deviceBytes)}); lower its maxBatchSize in serving.json`);
+    if (need <= deviceBytes) continue;
+    out.push(
+      `model ${m.name} needs an estimated ${formatBytes(need)} of GPU memory, more than GPU 0 has ` +
+        `(${formatBytes(deviceBytes)}); lower its maxBatchSize in serving.json`,
+    );
   }
-  if (onGpu.length > 1 && sum > deviceBytes) out.push(`the ${onGpu.length} models need an estimated ${formatBytes(sum)} of GPU memory together, more than GPU 0 has (${formatBytes(deviceBytes)}); load fewer at once or lower their maxBatchSize`);
+  if (onGpu.length > 1 && sum > deviceBytes) {
+    out.push(
+      `the ${onGpu.length} models need an estimated ${formatBytes(sum)} of GPU memory together, more than GPU 0 ` +
+        `has (${formatBytes(deviceBytes)}); load fewer at once or lower their maxBatchSize`,
+    );
+  }
   return out;
 }
