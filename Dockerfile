@@ -90,12 +90,14 @@ RUN npm prune --omit=dev \
 
 FROM cuda12-node AS build-gpu
 ARG ORT_TRIM
-# Download onnxruntime-node's CUDA 12 execution provider (NuGet Microsoft.ML.OnnxRuntime.Gpu.Linux)
-# during npm ci: this stage needs internet access.
+# Download onnxruntime-node's CUDA 12 execution provider (NuGet Microsoft.ML.OnnxRuntime.Gpu.Linux):
+# this stage needs internet access. npm 11 (Node 24) honours package.json's allowScripts, which
+# denies onnxruntime-node's install script during `npm ci`, so the script is run explicitly.
 ENV ONNXRUNTIME_NODE_INSTALL=cuda12
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.npm npm ci
+RUN node node_modules/onnxruntime-node/script/install.js
 RUN npm run build
 # tfjs-node-gpu 4.22 cannot load on CUDA 12 (it wants libcudart.so.11.0): drop both tfjs-node builds;
 # the ort engine is the one this image is for (tfjs-wasm stays as a fallback).

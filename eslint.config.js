@@ -6,13 +6,15 @@ import tseslint from 'typescript-eslint';
 // The layers of src/, by rank: a module may import modules of a LOWER rank and its own folder,
 // never a module of the same rank elsewhere or of a higher rank. Requests flow
 // transport -> service -> batching -> engine -> model -> weights; metrics observes batching and
-// is used by service and transport; download fetches model files beside engine; latents and
+// is used by service and transport; dataset (bulk generation into tar shards) sits beside
+// service and drives the engine directly; download fetches model files beside engine; latents and
 // image are leaf helpers beside weights; auth (key file, key checks, token buckets, file watches)
 // is a leaf used by service (quotas) and transport (key checks, TLS reload); errors and
 // package-root are below everything.
 const LAYERS = [
   { name: 'transport', rank: 7 },
   { name: 'service', rank: 6 },
+  { name: 'dataset', rank: 6 },
   { name: 'metrics', rank: 5 },
   { name: 'batching', rank: 4 },
   { name: 'engine', rank: 3 },

@@ -2,8 +2,9 @@
 # GPU smoke test: what an operator runs on a new GPU node pool, and what proves the GPU path the
 # first time. At most about five minutes on one GPU machine from a fresh clone:
 #
-#   1. installs with ONNX Runtime's CUDA provider (ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci; needs
-#      internet) and builds; checks that the provider's libraries resolve (check-provider-deps.sh)
+#   1. installs with ONNX Runtime's CUDA provider (npm ci, then onnxruntime-node's install script
+#      with ONNXRUNTIME_NODE_INSTALL=cuda12; needs internet) and builds; checks that the
+#      provider's libraries resolve (check-provider-deps.sh)
 #   2. the golden fixture's reference cases on cuda vs the reference outputs (TF32 off for this
 #      step: NVIDIA_TF32_OVERRIDE=0; tolerance 1e-3)
 #   3. the raw engine on a full-width random model, on cuda and on cpu with the same thread count
@@ -59,7 +60,9 @@ node --version
 
 if [[ "$INSTALL" == 1 ]]; then
   step "install with the CUDA provider and build"
-  ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci --no-audit --no-fund
+  npm ci --no-audit --no-fund
+  # package.json's allowScripts makes npm 11 skip onnxruntime-node's install script: run it for CUDA 12.
+  ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js
   npm run build
 fi
 if [[ "$CPU_ONLY" == 0 ]]; then

@@ -308,6 +308,8 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     serveMetrics: config.metricsPort < 0,
     corsOrigins: config.corsOrigins,
     ...(access.tls ? { tls: access.tls.httpsOptions() } : {}),
+    trustProxy: config.trustProxy,
+    ...(config.publicBaseUrl !== undefined ? { publicBaseUrl: config.publicBaseUrl } : {}),
     liveness: () => liveness.failure(),
   });
   if (access.tls && app.server instanceof TlsServer) access.tls.attachHttps(app.server);

@@ -5,14 +5,16 @@
  * concurrencies and reports images/s, p50/p95/p99 latency and mean batch size, with the targets.
  * With --overload it instead offers open-loop load beyond capacity (see overload-bench.ts); with
  * --cache it measures the response cache: hits vs misses, RSS, single flight, weight digest
- * (see cache-bench.ts).
+ * (see cache-bench.ts); with --dataset it compares `biggan-serve dataset` with the raw engine
+ * (see dataset-bench.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { defineOptions, parseOptions, formatHelp } from '../config/options.js';
-import { ENGINE_CHOICES } from '../engine/choices.js';
+import { ENGINE_CHOICES, type EngineChoice } from '../engine/choices.js';
+import type { ImageFormat } from '../image/encode.js';
 import { parseServerConfig } from '../config/server-config.js';
 import { startServer } from '../server.js';
 import { presetConfig, configToJson, type PresetName } from '../model/config.js';
@@ -52,11 +54,14 @@ const SPECS = defineOptions([
   { name: 'cache-size', type: 'integer', default: 8 * 1024 * 1024, min: 1, max: 2 ** 40, description: 'Cache mode: the server\'s --cache-size, bytes (small, so the stream fills and evicts it quickly).' },
   { name: 'cache-stream-seconds', type: 'number', default: 300, min: 1, max: 3600, description: 'Cache mode: most time for the memory stream (it stops once the cache evicted and 1.5x --cache-size of images passed).' },
   { name: 'skip-512', type: 'boolean', default: false, description: 'Cache mode: hash only the 128 weight file.' },
+  { name: 'dataset', type: 'boolean', default: false, description: 'Dataset mode: images/s of `biggan-serve dataset` (engine, encoding, tar writing) vs the raw engine at the same batch size (--max-batch-size, default 8), each for --engine-seconds.' },
+  { name: 'dataset-format', type: 'string', choices: ['png', 'jpeg', 'webp'], default: 'png', description: 'Dataset mode: image format.' },
+  { name: 'dataset-rounds', type: 'integer', default: 3, min: 1, max: 100, description: 'Dataset mode: dataset runs, each between two raw runs; the median ratio is reported.' },
 ]);
 
 const USAGE = formatHelp(
-  'npm run bench -- [--engine ort|tfjs] [--seconds 10] [--tracing | --overload | --cache] [options]',
-  'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.\nModes: --tracing (tracing overhead), --overload (open-loop load beyond capacity), --cache (response cache).',
+  'npm run bench -- [--engine ort|tfjs] [--seconds 10] [--tracing | --overload | --cache | --dataset] [options]',
+  'Benchmarks the raw engine and the HTTP service on a full-width BigGAN-deep-128.\nModes: --tracing (tracing overhead), --overload (open-loop load beyond capacity), --cache (response cache),\n--dataset (the dataset command vs the raw engine).',
   SPECS,
 );
 
@@ -118,6 +123,10 @@ async function main(argv: string[]): Promise<void> {
   if (v.cache) {
     const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
     await runCacheBench({ weights, serverArgs, cacheSizeBytes: v['cache-size'], seconds: v.seconds, streamSeconds: v['cache-stream-seconds'], skipDigest512: v['skip-512'] });
+    return;
+  }
+  if (v.dataset) {
+    await runDatasetMode(weights, { engine: engineName, backend: v.backend, threads: v.threads }, v['max-batch-size'] ?? 8, v['engine-seconds'], v['dataset-format'], v['dataset-rounds']);
     return;
   }
   if (v.overload) {
@@ -190,6 +199,20 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`  concurrency 1: p50 ${one.p50Ms.toFixed(0)} ms vs raw batch-1 ${(batch1.secondsPerBatch * 1000).toFixed(0)} ms + ${config.maxQueueDelayMs} ms delay + 10 ms = ${limit.toFixed(0)} ms (${one.p50Ms <= limit ? 'met' : 'missed'})\n`);
   }
   process.stdout.write(`  peak RSS ${peakRssMiB().toFixed(0)} MiB\n`);
+}
+
+/** Dataset mode: loads the model once and runs the dataset bench on its engine. */
+async function runDatasetMode(weights: string, e: { engine: EngineChoice; backend?: string; threads?: number }, batchSize: number, seconds: number, format: ImageFormat, rounds: number): Promise<void> {
+  const { loadModel } = await import('../model/load-model.js');
+  const { createEngine } = await import('../engine/create-engine.js');
+  const { runDatasetBench } = await import('./dataset-bench.js');
+  const engine = await createEngine((await loadModel(weights)).folded, { engine: e.engine, ...(e.backend ? { backend: e.backend } : {}), ...(e.threads ? { threads: e.threads } : {}) });
+  try {
+    process.stdout.write(`dataset bench: ${weights}, engine ${engine.name}/${engine.backend}, ${os.availableParallelism()} cores\n`);
+    await runDatasetBench({ engine, batchSize, seconds, format, depth: 3, rounds });
+  } finally {
+    await engine.dispose();
+  }
 }
 
 async function batchStats(registry: import('prom-client').Registry): Promise<{ sum: number; count: number }> {

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   generate: { summary: 'Write PNGs for a class / truncation / seed, or for an inputs file.', load: async () => (await import('./generate-command.js')).generateCommand },
   'init-random': { summary: 'Write a random-weight model (config.json + model.safetensors).', load: async () => (await import('./init-random-command.js')).initRandomCommand },
   keys: { summary: 'Make an API key (keys new NAME) and its key file entry.', load: async () => (await import('./keys-command.js')).keysCommand },
+  dataset: { summary: 'Write a reproducible dataset as WebDataset tar shards (resumable, in parts).', load: async () => (await import('./dataset-command.js')).datasetCommand },
   download: { summary: 'Download the published weights into the cache, with resume.', load: async () => (await import('./download-command.js')).downloadCommand },
 };
 

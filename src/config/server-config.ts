@@ -74,6 +74,10 @@ export interface ServerConfig {
   readonly tlsClientCa?: string;
   /** Origins allowed to call the API from browsers (CORS). */
   readonly corsOrigins: readonly string[];
+  /** Read the client's scheme and host from X-Forwarded-Proto/-Host (set only behind a proxy that sets them). */
+  readonly trustProxy: boolean;
+  /** Base of the OpenAI API's `url` answers, e.g. https://images.example.com/biggan; absent: the request's origin. */
+  readonly publicBaseUrl?: string;
 }
 
 /** The `serve` flags, each with its env var and default. */
@@ -114,6 +118,8 @@ export const SERVER_OPTIONS = defineOptions([
   { name: 'tls-key', type: 'string', placeholder: 'FILE', env: 'BIGGAN_TLS_KEY', description: 'PEM private key of --tls-cert.' },
   { name: 'tls-client-ca', type: 'string', placeholder: 'FILE', env: 'BIGGAN_TLS_CLIENT_CA', description: 'PEM CA bundle: clients must present a certificate signed by it (mutual TLS; needs --tls-cert).' },
   { name: 'cors-origin', type: 'string', placeholder: 'ORIGINS', env: 'BIGGAN_CORS_ORIGIN', description: 'Comma-separated origins (https://app.example.com) whose browser pages may call the API (default: none).' },
+  { name: 'trust-proxy', type: 'boolean', env: 'BIGGAN_TRUST_PROXY', default: false, description: 'Trust X-Forwarded-Proto/-Host/-For from the peer (set it only behind a proxy that overwrites them): they then build the OpenAI API\'s url answers and the logged client address.' },
+  { name: 'public-base-url', type: 'string', placeholder: 'URL', env: 'BIGGAN_PUBLIC_BASE_URL', description: 'Base of the OpenAI API\'s url answers (https://images.example.com/biggan, path prefix allowed; default: the request\'s scheme and host).' },
   { name: 'grpc-max-connection-age-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS', default: 300_000, min: 1000, description: 'gRPC connections are closed (GOAWAY) after this age so clients rebalance across replicas.' },
   { name: 'grpc-max-connection-age-grace-ms', type: 'integer', env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS', default: 30_000, min: 0, description: 'Time calls on an aged connection may still take.' },
   { name: 'engine-failure-threshold', type: 'integer', env: 'BIGGAN_ENGINE_FAILURE_THRESHOLD', default: 5, min: 1, max: 1_000_000, description: 'Consecutive failed engine calls after which the server reports not ready (/readyz 503, gRPC NOT_SERVING) until a probe batch succeeds.' },
@@ -136,6 +142,20 @@ function corsOrigins(list: string | undefined): string[] {
     if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--cors-origin: '${o}' is not an origin; expected scheme://host[:port] with no path, e.g. https://app.example.com`);
   }
   return origins;
+}
+
+/** An absolute http(s) URL without query or fragment (a trailing slash is dropped). */
+function publicBaseUrl(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new UsageError(`--public-base-url: expected an absolute http(s) URL such as https://images.example.com/biggan (no query), got '${text}'`);
+  }
+  return text.replace(/\/+$/, '');
 }
 
 /** Parses and validates the `serve` flags (with env fallback); `help` is true for --help. */
@@ -184,6 +204,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     ...(v['tls-key'] ? { tlsKey: v['tls-key'] } : {}),
     ...(v['tls-client-ca'] ? { tlsClientCa: v['tls-client-ca'] } : {}),
     corsOrigins: Object.freeze(corsOrigins(v['cors-origin'])),
+    trustProxy: v['trust-proxy'],
+    ...(v['public-base-url'] ? { publicBaseUrl: publicBaseUrl(v['public-base-url']) } : {}),
   });
   if ([config.weights, config.modelRepository, config.models].filter((x) => x !== undefined).length > 1) {
     throw new UsageError('give at most one of --weights, --model-repository and --models');

@@ -21,10 +21,16 @@ function tfjsNodeGpuInstalled(): boolean {
 }
 
 /** The device `--engine` / `--backend` will compute on here. */
-export function expectedDevice(engine: EngineChoice, backend: string | undefined, probes: ExecutionProviderProbes = systemProbes): ComputeDevice {
+export function expectedDevice(
+  engine: EngineChoice,
+  backend: string | undefined,
+  probes: ExecutionProviderProbes = systemProbes,
+): ComputeDevice {
   if (backend === 'cuda' || backend === 'tensorrt') return 'gpu';
   if (engine === 'tfjs' || backend === 'tensorflow') {
-    return (backend === undefined || backend === 'tensorflow') && probes.gpuVisible() && tfjsNodeGpuInstalled() ? 'gpu' : 'cpu';
+    return (backend === undefined || backend === 'tensorflow') && probes.gpuVisible() && tfjsNodeGpuInstalled()
+      ? 'gpu'
+      : 'cpu';
   }
   if (backend !== undefined) return 'cpu';
   // ort or auto without a backend: what the ort engine's own plan starts with.

@@ -8,16 +8,31 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { one, render, renderFails, type Manifest } from './chart.js';
 
-interface EnvVar { name: string; value?: string }
-interface Container { name: string; env?: EnvVar[]; resources?: { limits?: Record<string, string | number> } }
+interface EnvVar {
+  name: string;
+  value?: string;
+}
+interface Container {
+  name: string;
+  env?: EnvVar[];
+  resources?: { limits?: Record<string, string | number> };
+}
 interface Deployment extends Manifest {
   spec: { template: { spec: { nodeSelector?: Record<string, string>; containers: Container[] } } };
 }
 
-function server(objs: Manifest[]): { pod: Deployment['spec']['template']['spec']; env: Map<string, string | undefined>; limits: Record<string, string | number> } {
+function server(objs: Manifest[]): {
+  pod: Deployment['spec']['template']['spec'];
+  env: Map<string, string | undefined>;
+  limits: Record<string, string | number>;
+} {
   const d = one<Deployment>(objs, 'Deployment');
   const c = d.spec.template.spec.containers[0];
-  return { pod: d.spec.template.spec, env: new Map((c.env ?? []).map((e) => [e.name, e.value])), limits: c.resources?.limits ?? {} };
+  return {
+    pod: d.spec.template.spec,
+    env: new Map((c.env ?? []).map((e) => [e.name, e.value])),
+    limits: c.resources?.limits ?? {},
+  };
 }
 
 describe('helm template: GPU defaults', () => {
@@ -30,7 +45,16 @@ describe('helm template: GPU defaults', () => {
   });
 
   test('a node selector is opt-in, and merged over the general one', () => {
-    const s = server(render('--set', 'gpu.enabled=true', '--set-string', 'gpu.nodeSelector.nvidia\\.com/gpu\\.present=true', '--set', 'nodeSelector.pool=inference'));
+    const s = server(
+      render(
+        '--set',
+        'gpu.enabled=true',
+        '--set-string',
+        'gpu.nodeSelector.nvidia\\.com/gpu\\.present=true',
+        '--set',
+        'nodeSelector.pool=inference',
+      ),
+    );
     assert.deepEqual(s.pod.nodeSelector, { 'nvidia.com/gpu.present': 'true', pool: 'inference' });
   });
 
@@ -48,8 +72,14 @@ describe('helm template: GPU defaults', () => {
 
   test('BIGGAN_ENGINE_LIVENESS_TIMEOUT_MS: 300000 by default, settable, 0 allowed, negative refused', () => {
     assert.equal(server(render()).env.get('BIGGAN_ENGINE_LIVENESS_TIMEOUT_MS'), '300000');
-    assert.equal(server(render('--set', 'engineHealth.livenessTimeoutMs=0')).env.get('BIGGAN_ENGINE_LIVENESS_TIMEOUT_MS'), '0');
-    assert.equal(server(render('--set', 'engineHealth.livenessTimeoutMs=60000')).env.get('BIGGAN_ENGINE_LIVENESS_TIMEOUT_MS'), '60000');
+    assert.equal(
+      server(render('--set', 'engineHealth.livenessTimeoutMs=0')).env.get('BIGGAN_ENGINE_LIVENESS_TIMEOUT_MS'),
+      '0',
+    );
+    assert.equal(
+      server(render('--set', 'engineHealth.livenessTimeoutMs=60000')).env.get('BIGGAN_ENGINE_LIVENESS_TIMEOUT_MS'),
+      '60000',
+    );
     assert.match(renderFails('--set', 'engineHealth.livenessTimeoutMs=-1'), /livenessTimeoutMs/);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The images run Node 24 LTS (Node 20 is end-of-life), while package.json keeps `engines` at
- * >= 20 so that the code (and this test suite) still runs on Node 20.
+ * The images run Node 24 LTS; package.json's `engines` floor is Node 22 (Node 20 is end-of-life and
+ * dependencies of fastify already need 22). CI runs the suite on both (.ci/run).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -19,8 +19,24 @@ test('every image takes node from NODE_IMAGE, which defaults to Node 24 LTS', ()
   assert.doesNotMatch(dockerfile, /Node 20 (slim|itself)|with Node 20/, 'comments name the Node version the images use');
 });
 
-test('package.json engines still allow Node 20', () => {
+test('package.json engines put the floor at Node 22, and CI runs Node 24 and 22', () => {
   const pkg = JSON.parse(read('package.json')) as { engines: { node: string } };
-  // Node 20 stays supported (>=20.15 for zlib.crc32, which the zip reader uses).
-  assert.match(pkg.engines.node, /^>=20(\.\d+){0,2}$/);
+  assert.equal(pkg.engines.node, '>=22');
+  const ci = read('.ci/run');
+  assert.match(ci, /node_bin_dir 24/);
+  assert.match(ci, /node_bin_dir 22/);
+});
+
+test('install scripts are decided in package.json, not by an unknown .npmrc key', () => {
+  const pkg = JSON.parse(read('package.json')) as { allowScripts: Record<string, boolean> };
+  // onnxruntime-node's script only downloads the CUDA provider: off here, run explicitly by the GPU image.
+  assert.equal(pkg.allowScripts['onnxruntime-node'], false);
+  assert.equal(pkg.allowScripts['esbuild'], false);
+  let npmrc = '';
+  try {
+    npmrc = read('.npmrc');
+  } catch {
+    npmrc = '';
+  }
+  assert.doesNotMatch(npmrc, /onnxruntime-node-install/);
 });

@@ -41,8 +41,32 @@ class RecordingEngine implements Engine {
   }
 }
 
-async function serve(backend: string, extra: string[] = []): Promise<{ server: RunningServer; engine: () => RecordingEngine }> {
-  const { config } = parseServerConfig(['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '-1', '--max-batch-size', '4', '--threads', '1', '--engine', 'ort', '--backend', 'cpu', ...extra], {});
+async function serve(
+  backend: string,
+  extra: string[] = [],
+): Promise<{ server: RunningServer; engine: () => RecordingEngine }> {
+  const { config } = parseServerConfig(
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '-1',
+      '--max-batch-size',
+      '4',
+      '--threads',
+      '1',
+      '--engine',
+      'ort',
+      '--backend',
+      'cpu',
+      ...extra,
+    ],
+    {},
+  );
   let made: RecordingEngine | undefined;
   const server = await startServer(config, {
     logger: false,
@@ -60,7 +84,9 @@ test('warmUpBatchSizes: every size up to the maximum on cuda and tensorrt, only 
 test('warmUpEngine resolves with the full batch time and runs valid batches', async () => {
   const seen: EngineBatch[] = [];
   const fake = {
-    name: 'ort', backend: 'cuda', config: { zDim: 3, numClasses: 4 },
+    name: 'ort',
+    backend: 'cuda',
+    config: { zDim: 3, numClasses: 4 },
     generate: async (b: EngineBatch) => {
       seen.push(b);
       await new Promise((r) => setTimeout(r, b.size === 3 ? 30 : 0));
@@ -69,7 +95,10 @@ test('warmUpEngine resolves with the full batch time and runs valid batches', as
     dispose: async () => undefined,
   } as unknown as Engine;
   const ms = await warmUpEngine(fake, 3, 0.4);
-  assert.deepEqual(seen.map((b) => b.size), [1, 2, 3]);
+  assert.deepEqual(
+    seen.map((b) => b.size),
+    [1, 2, 3],
+  );
   assert.ok(ms >= 25, `the full batch (30 ms) is the one timed, got ${ms}`);
   for (const b of seen) {
     assert.equal(b.z.length, b.size * 3);
@@ -79,7 +108,10 @@ test('warmUpEngine resolves with the full batch time and runs valid batches', as
 });
 
 test('the server warms up every batch size on cuda, one full batch on cpu', { timeout: 120_000 }, async () => {
-  for (const [backend, expected] of [['cuda', [1, 2, 3, 4]], ['cpu', [4]]] as const) {
+  for (const [backend, expected] of [
+    ['cuda', [1, 2, 3, 4]],
+    ['cpu', [4]],
+  ] as const) {
     const { server, engine } = await serve(backend);
     try {
       assert.deepEqual(engine().sizes, expected, `${backend} warm-up`);
@@ -122,28 +154,47 @@ async function eventually(check: () => Promise<boolean>, ms: number): Promise<bo
   return check();
 }
 
-test('a cuda engine that keeps failing: /readyz 503 at once, /healthz 503 after the liveness timeout; cpu stays live', { timeout: 120_000 }, async () => {
-  const flags = ['--engine-failure-threshold', '1', '--engine-probe-interval-ms', '50', '--engine-liveness-timeout-ms', '400'];
-  for (const backend of ['cuda', 'cpu']) {
-    const { server, engine } = await serve(backend, flags);
-    try {
-      const status = async (url: string) => (await server.http.inject({ method: 'GET', url })).statusCode;
-      assert.equal(await status('/healthz'), 200);
-      engine().failing = true;
-      const res = await server.http.inject({ method: 'POST', url: '/generate', headers: { 'content-type': 'application/json' }, payload: '{"class": 1}' });
-      assert.ok(res.statusCode >= 500, `a failed batch is a server error, got ${res.statusCode}`);
-      assert.equal(await status('/readyz'), 503, 'unready after the failure threshold');
-      if (backend === 'cpu') {
-        await new Promise((r) => setTimeout(r, 900));
-        assert.equal(await status('/healthz'), 200, 'a failing cpu engine never fails liveness');
-        continue;
+test(
+  'a cuda engine that keeps failing: /readyz 503 at once, /healthz 503 after the liveness timeout; cpu stays live',
+  { timeout: 120_000 },
+  async () => {
+    const flags = [
+      '--engine-failure-threshold',
+      '1',
+      '--engine-probe-interval-ms',
+      '50',
+      '--engine-liveness-timeout-ms',
+      '400',
+    ];
+    for (const backend of ['cuda', 'cpu']) {
+      const { server, engine } = await serve(backend, flags);
+      try {
+        const status = async (url: string) => (await server.http.inject({ method: 'GET', url })).statusCode;
+        assert.equal(await status('/healthz'), 200);
+        engine().failing = true;
+        const res = await server.http.inject({
+          method: 'POST',
+          url: '/generate',
+          headers: { 'content-type': 'application/json' },
+          payload: '{"class": 1}',
+        });
+        assert.ok(res.statusCode >= 500, `a failed batch is a server error, got ${res.statusCode}`);
+        assert.equal(await status('/readyz'), 503, 'unready after the failure threshold');
+        if (backend === 'cpu') {
+          await new Promise((r) => setTimeout(r, 900));
+          assert.equal(await status('/healthz'), 200, 'a failing cpu engine never fails liveness');
+          continue;
+        }
+        assert.equal(await status('/healthz'), 200, 'live until the timeout');
+        assert.ok(
+          await eventually(async () => (await status('/healthz')) === 503, 10_000),
+          '/healthz 503 after the timeout',
+        );
+        const body = (await server.http.inject({ method: 'GET', url: '/healthz' })).json<{ status: string }>();
+        assert.match(body.status, /not live: the cuda engine of tiny-128 has failed/);
+      } finally {
+        await server.stop();
       }
-      assert.equal(await status('/healthz'), 200, 'live until the timeout');
-      assert.ok(await eventually(async () => (await status('/healthz')) === 503, 10_000), '/healthz 503 after the timeout');
-      const body = (await server.http.inject({ method: 'GET', url: '/healthz' })).json<{ status: string }>();
-      assert.match(body.status, /not live: the cuda engine of tiny-128 has failed/);
-    } finally {
-      await server.stop();
     }
-  }
-});
+  },
+);

@@ -51,14 +51,18 @@ export function buildCudaStubs(root: string): CudaStubs {
   const common = commonEntry.slice(0, commonEntry.lastIndexOf(marker) + marker.length - 1);
   const copy = path.join(root, 'node_modules', 'onnxruntime-node');
   const rel = path.join('bin', 'napi-v6', process.platform, process.arch);
-  for (const part of ['package.json', 'dist', 'lib', rel]) cpSync(path.join(pkg, part), path.join(copy, part), { recursive: true });
+  for (const part of ['package.json', 'dist', 'lib', rel])
+    cpSync(path.join(pkg, part), path.join(copy, part), { recursive: true });
   symlinkSync(common, path.join(root, 'node_modules', 'onnxruntime-common'));
   const binFolder = path.join(copy, rel);
   const stubs = path.join(root, 'stubs');
   mkdirSync(stubs);
   const cudnn = path.join(stubs, 'libcudnn.so.9');
   gcc(cudnn, 'int cudnnGetVersion(void) { return 90000; }\n', ['-Wl,-soname,libcudnn.so.9']);
-  gcc(path.join(binFolder, 'libonnxruntime_providers_shared.so'), 'void Provider_SetHost(void *host) { (void)host; }\n');
+  gcc(
+    path.join(binFolder, 'libonnxruntime_providers_shared.so'),
+    'void Provider_SetHost(void *host) { (void)host; }\n',
+  );
   gcc(
     path.join(binFolder, 'libonnxruntime_providers_cuda.so'),
     'extern int cudnnGetVersion(void);\nint stub_cudnn_version(void) { return cudnnGetVersion(); }\n',
@@ -70,5 +74,8 @@ export function buildCudaStubs(root: string): CudaStubs {
 /** Node arguments that register test/helpers/redirect-hooks.mjs (its map goes in BIGGAN_TEST_REDIRECTS). */
 export function redirectHookArgs(): string[] {
   const hooks = pathToFileURL(path.join(process.cwd(), 'test/helpers/redirect-hooks.mjs')).href;
-  return ['--import', `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(hooks)});`];
+  return [
+    '--import',
+    `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(hooks)});`,
+  ];
 }

@@ -57,24 +57,33 @@ export function missingLibraryOf(message: string): string | undefined {
  * Loads `<folder>/libonnxruntime_providers_shared.so` then `<folder>/<library>` in a child process;
  * resolves with the first failure, or undefined when both load. Never rejects.
  */
-export function diagnoseProviderLoad(folder: string, library: string, timeoutMs = 15_000): Promise<LoadFailure | undefined> {
+export function diagnoseProviderLoad(
+  folder: string,
+  library: string,
+  timeoutMs = 15_000,
+): Promise<LoadFailure | undefined> {
   const files = [SHARED_PROVIDER_LIBRARY, library].map((f) => path.join(folder, f));
   const absent = files.find((f) => !existsSync(f));
   if (absent) return Promise.resolve({ file: absent, message: `${absent}: no such file` });
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-e', DLOPEN_SCRIPT, ...files], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout) => {
-      let parsed: { file?: string; message?: string } = {};
-      try {
-        parsed = JSON.parse(stdout) as typeof parsed;
-      } catch {
-        // the child crashed or timed out: say so rather than guess
-        resolve({ file: files[1], message: `the load check itself failed: ${err?.message ?? 'no output'}` });
-        return;
-      }
-      if (parsed.file === undefined || parsed.message === undefined) return resolve(undefined);
-      const missing = missingLibraryOf(parsed.message);
-      resolve({ file: parsed.file, message: parsed.message, ...(missing !== undefined ? { missing } : {}) });
-    });
+    execFile(
+      process.execPath,
+      ['-e', DLOPEN_SCRIPT, ...files],
+      { timeout: timeoutMs, encoding: 'utf8' },
+      (err, stdout) => {
+        let parsed: { file?: string; message?: string } = {};
+        try {
+          parsed = JSON.parse(stdout) as typeof parsed;
+        } catch {
+          // the child crashed or timed out: say so rather than guess
+          resolve({ file: files[1], message: `the load check itself failed: ${err?.message ?? 'no output'}` });
+          return;
+        }
+        if (parsed.file === undefined || parsed.message === undefined) return resolve(undefined);
+        const missing = missingLibraryOf(parsed.message);
+        resolve({ file: parsed.file, message: parsed.message, ...(missing !== undefined ? { missing } : {}) });
+      },
+    );
   });
 }
 
@@ -82,8 +91,10 @@ export function diagnoseProviderLoad(folder: string, library: string, timeoutMs 
 export function describeLoadFailure(failure: LoadFailure): string {
   const lib = path.basename(failure.file);
   if (failure.missing !== undefined) {
-    return `${lib} cannot load because ${failure.missing} is missing (loader: ${failure.message}); ` +
-      'install it in the image (CUDA 12 / cuDNN 9 runtime) or add its folder to LD_LIBRARY_PATH';
+    return (
+      `${lib} cannot load because ${failure.missing} is missing (loader: ${failure.message}); ` +
+      'install it in the image (CUDA 12 / cuDNN 9 runtime) or add its folder to LD_LIBRARY_PATH'
+    );
   }
   return `${lib} cannot load (loader: ${failure.message})`;
 }

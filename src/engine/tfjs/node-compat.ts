@@ -23,7 +23,10 @@ export function installUtilShim(target: UtilWithLegacy = util): boolean {
 }
 
 /** Installs the shim, then imports `pkg` (tests pass a loader for a fake package). */
-export async function importTfjsNative(pkg: string, load: (pkg: string) => Promise<unknown> = (p) => import(p)): Promise<unknown> {
+export async function importTfjsNative(
+  pkg: string,
+  load: (pkg: string) => Promise<unknown> = (p) => import(p),
+): Promise<unknown> {
   installUtilShim();
   return load(pkg);
 }

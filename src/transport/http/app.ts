@@ -26,6 +26,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { registerPlayground } from './playground.js';
 import { requireApiKeys } from './auth.js';
 import { registerSecurity } from './security.js';
+import { openaiRoutes } from '../openai/routes.js';
 import type { KeyStore } from '../../auth/key-store.js';
 import type { SecureContextOptions } from 'node:tls';
 
@@ -51,6 +52,10 @@ export interface HttpAppOptions {
   readonly corsOrigins?: readonly string[];
   /** Serve HTTPS with this certificate and key (and `ca` + `requestCert` for client certificates). */
   readonly tls?: SecureContextOptions & { readonly requestCert?: boolean };
+  /** Read the client's scheme and host from X-Forwarded-Proto/-Host (behind a trusted proxy only). */
+  readonly trustProxy?: boolean;
+  /** Base of the OpenAI API's `url` answers (absent: the request's origin). */
+  readonly publicBaseUrl?: string;
   /** Why the process is no longer live (a lost GPU engine), or undefined; /healthz answers 503 with it. */
   readonly liveness?: () => string | undefined;
 }
@@ -79,6 +84,7 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
     http: serverTimeoutOptions(timeouts),
     clientErrorHandler: clientErrorHandler(metrics, timeouts),
     return503OnClosing: true,
+    trustProxy: opts.trustProxy ?? false,
     ...requestIdOptions(),
     // With client certificates required, a peer without one never completes the handshake.
     ...(opts.tls ? { https: { ...opts.tls, ...(opts.tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
@@ -139,6 +145,7 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
   app.register(infoRoutes, { service });
   app.register(healthRoutes, { service, ...(opts.liveness ? { liveness: opts.liveness } : {}) });
   if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
+  app.register(openaiRoutes, { service, ...(opts.publicBaseUrl !== undefined ? { publicBaseUrl: opts.publicBaseUrl } : {}) });
   registerPlayground(app);
   return app;
 }

@@ -13,7 +13,7 @@ import { bearerToken, type AuthFailure, type Caller, type KeyStore } from '../..
 import { requestTraceOf } from '../../tracing/http-observer.js';
 
 /** Routes that compute or describe the model: a key is needed when keys are on. */
-const PROTECTED = /^\/(generate|interpolate|v1\/)/;
+const PROTECTED = /^\/(generate|interpolate|v1\/|openai\/v1\/)/;
 
 const callers = new WeakMap<FastifyRequest, Caller>();
 

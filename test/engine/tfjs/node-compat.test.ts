@@ -22,7 +22,11 @@ test('installUtilShim adds isNullOrUndefined only when it is missing', () => {
   const legacy = () => 'original';
   const withIt = { isNullOrUndefined: legacy } as unknown as Parameters<typeof installUtilShim>[0];
   assert.equal(installUtilShim(withIt), false);
-  assert.equal((withIt as unknown as { isNullOrUndefined: unknown }).isNullOrUndefined, legacy, 'an existing function is kept');
+  assert.equal(
+    (withIt as unknown as { isNullOrUndefined: unknown }).isNullOrUndefined,
+    legacy,
+    'an existing function is kept',
+  );
   const without = {} as Parameters<typeof installUtilShim>[0];
   assert.equal(installUtilShim(without), true);
   const shim = (without as unknown as { isNullOrUndefined: (v: unknown) => boolean }).isNullOrUndefined;
@@ -51,10 +55,14 @@ async function inNode24Child(body: string): Promise<{ stdout: string }> {
     const fake = path.join(dir, 'fake-tfjs-node.cjs');
     writeFileSync(fake, FAKE_TFJS_NODE);
     const dropUtil = "data:text/javascript,import util from 'node:util'; delete util.isNullOrUndefined;";
-    return await run(process.execPath, [...redirectHookArgs(), '--import', dropUtil, '--input-type=module', '-e', body], {
-      env: { ...process.env, BIGGAN_TEST_REDIRECTS: JSON.stringify({ '@tensorflow/tfjs-node': fake }) },
-      timeout: 60_000,
-    });
+    return await run(
+      process.execPath,
+      [...redirectHookArgs(), '--import', dropUtil, '--input-type=module', '-e', body],
+      {
+        env: { ...process.env, BIGGAN_TEST_REDIRECTS: JSON.stringify({ '@tensorflow/tfjs-node': fake }) },
+        timeout: 60_000,
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -67,13 +75,17 @@ test('without the shim the fake package fails as tfjs-node 4.22 does on Node 24 
   assert.match(stdout, /failed: .*isNullOrUndefined is not a function/);
 });
 
-test("initTfjsBackend('tensorflow') installs the shim before the package loads, and serves on it", { timeout: 90_000 }, async () => {
-  const backend = JSON.stringify(pathToFileURL(path.join(process.cwd(), 'dist/src/engine/tfjs/backend.js')).href);
-  const { stdout } = await inNode24Child(`
+test(
+  "initTfjsBackend('tensorflow') installs the shim before the package loads, and serves on it",
+  { timeout: 90_000 },
+  async () => {
+    const backend = JSON.stringify(pathToFileURL(path.join(process.cwd(), 'dist/src/engine/tfjs/backend.js')).href);
+    const { stdout } = await inNode24Child(`
     const { initTfjsBackend } = await import(${backend});
     const choice = await initTfjsBackend('tensorflow');
     process.stdout.write(JSON.stringify(choice));`);
-  const choice = JSON.parse(stdout) as { backend: string; provider: string };
-  assert.equal(choice.backend, 'tensorflow');
-  assert.equal(choice.provider, '@tensorflow/tfjs-node');
-});
+    const choice = JSON.parse(stdout) as { backend: string; provider: string };
+    assert.equal(choice.backend, 'tensorflow');
+    assert.equal(choice.provider, '@tensorflow/tfjs-node');
+  },
+);
