@@ -8,7 +8,10 @@
 #                        with its CUDA execution provider (downloaded by its postinstall at build time).
 #                        docker build --target gpu -t biggan-serve:0.1.0-gpu .
 #   gpu-tfjs             CUDA 11.2 + cuDNN 8.1 runtime (Ubuntu 20.04), which @tensorflow/tfjs-node-gpu 4.22
-#                        (libtensorflow 2.9) needs; the tfjs engine with the `tensorflow` backend.
+#                        (libtensorflow 2.9) needs; the tfjs engine with the `tensorflow` backend. That
+#                        libtensorflow predates Hopper: on an H100 it JIT-compiles its kernels from PTX at
+#                        start (TensorFlow warns it may take up to 30 minutes). Node 24 runs it through a
+#                        shim (src/engine/tfjs/node-compat.ts restores util.isNullOrUndefined).
 #                        docker build --target gpu-tfjs -t biggan-serve:0.1.0-gpu-tfjs .
 #
 # Weights are not in the image: mount a model folder at /models (the Helm chart downloads one there
@@ -87,12 +90,14 @@ RUN npm prune --omit=dev \
 
 FROM cuda12-node AS build-gpu
 ARG ORT_TRIM
-# Download onnxruntime-node's CUDA 12 execution provider (NuGet Microsoft.ML.OnnxRuntime.Gpu.Linux)
-# during npm ci: this stage needs internet access.
+# Download onnxruntime-node's CUDA 12 execution provider (NuGet Microsoft.ML.OnnxRuntime.Gpu.Linux):
+# this stage needs internet access. npm 11 (Node 24) honours package.json's allowScripts, which
+# denies onnxruntime-node's install script during `npm ci`, so the script is run explicitly.
 ENV ONNXRUNTIME_NODE_INSTALL=cuda12
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.npm npm ci
+RUN node node_modules/onnxruntime-node/script/install.js
 RUN npm run build
 # tfjs-node-gpu 4.22 cannot load on CUDA 12 (it wants libcudart.so.11.0): drop both tfjs-node builds;
 # the ort engine is the one this image is for (tfjs-wasm stays as a fallback).
@@ -100,6 +105,10 @@ RUN npm prune --omit=dev \
  && rm -rf node_modules/@tensorflow/tfjs-node node_modules/@tensorflow/tfjs-node-gpu \
  && node -e "$ORT_TRIM" \
  && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
+# Every library the CUDA provider needs (CUDA 12, cuBLAS, cuDNN 9, ...) must resolve in this base
+# image (`ldd -r`; the driver's libcuda.so.1 is ignored, the container toolkit mounts it at run
+# time): a missing one fails the build with its name, not the first session with "Failed to load".
+RUN bash scripts/check-provider-deps.sh node_modules/onnxruntime-node/bin/napi-v6/linux/x64
 
 FROM cuda11-node AS build-gpu-tfjs
 ARG ORT_TRIM
@@ -191,8 +200,9 @@ ENV NODE_ENV=production \
     BIGGAN_WEIGHTS=/models/${BAKE_MODEL:-biggan-deep-128} \
     BIGGAN_ENGINE=tfjs \
     BIGGAN_BACKEND=tensorflow \
-    TF_FORCE_GPU_ALLOW_GROWTH=true \
-    TF_CPP_MIN_LOG_LEVEL=2
+    TF_FORCE_GPU_ALLOW_GROWTH=true
+# TF_CPP_MIN_LOG_LEVEL is left at TensorFlow's default on purpose: its warnings (no GPU found,
+# missing libcudart/libcudnn, PTX JIT on a newer GPU) are how an operator sees a silent CPU fall back.
 USER 10001:10001
 EXPOSE 8080 50051
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10m --retries=3 \

@@ -12,6 +12,7 @@ import * as grpcJs from '@grpc/grpc-js';
 import { createEngine, type EngineOptions } from './engine/create-engine.js';
 import type { Engine } from './engine/engine.js';
 import { SupervisedEngine } from './engine/supervised-engine.js';
+import { EngineLiveness } from './engine/liveness.js';
 import type { FoldedGenerator } from './model/folded-weights.js';
 import { Batcher } from './batching/batcher.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -27,7 +28,9 @@ import { FairScheduler } from './batching/fair-scheduler.js';
 import { ModelRepository, type ModelLoader } from './service/repository/model-repository.js';
 import { RoutingService } from './service/repository/routing-service.js';
 import { readModelSource, repositoryFolders, type ModelSource } from './service/repository/model-source.js';
-import { defaultMemoryBudget } from './service/repository/memory.js';
+import { defaultMemoryBudget, gpuMemoryWarnings } from './service/repository/memory.js';
+import { expectedDevice } from './engine/device.js';
+import { gpuMemoryBytes } from './engine/gpu.js';
 import type { PresetName } from './model/config.js';
 import { ENCODER_ID } from './image/encode.js';
 import { packageVersion } from './package-root.js';
@@ -153,7 +156,9 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   const folders = await resolveModelFolders(config, stderrLog);
   const base = { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize };
   const sources: ModelSource[] = [];
-  for (const f of folders) sources.push(await readModelSource(f.name, f.dir, base));
+  // On a GPU the batch defaults are not scaled down by resolution and activations count against GPU memory.
+  const device = expectedDevice(config.engine, config.backend);
+  for (const f of folders) sources.push(await readModelSource(f.name, f.dir, base, device));
   const names = sources.map((m) => m.name).sort();
   const defaultModel = config.defaultModel ?? names[0];
   const budgetBytes = config.memoryBudgetBytes ?? defaultMemoryBudget();
@@ -164,6 +169,8 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   // One engine call at a time over all models, round-robin among the models with work.
   const scheduler = new FairScheduler(1);
   const parts = new Map<string, ModelParts>();
+  // A GPU engine unhealthy past the limit fails /healthz: only a new process gets a new CUDA context.
+  const liveness = new EngineLiveness({ unhealthyLimitMs: config.engineLivenessTimeoutMs });
   // Set once built: logs go to the app's JSON log from then on, and state changes reach the router.
   const late: { http?: FastifyInstance; routing?: RoutingService } = {};
   const info = (msg: string, extra: object = {}): void => {
@@ -194,6 +201,9 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       if (err instanceof BigGanError) throw err;
       throw new BigGanError('INTERNAL', `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
+    if (device === 'gpu' && first.backend === 'cpu') {
+      warn(`model ${name} was planned for a GPU but runs on the cpu: its batch size (${source.serving.maxBatchSize}) and memory estimate assume a GPU; set --backend cpu or fix the GPU (see the fallback warning above)`);
+    }
     // A replacement reloads the weights (the first engine may have moved them into its worker) and
     // keeps the engine and backend the first one chose.
     const restartOptions: EngineOptions = { ...engineOptions, engine: first.name, backend: first.backend };
@@ -210,6 +220,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
         },
         onHealthChange: (healthy) => {
           service.setEngineHealthy(healthy);
+          liveness.report(name, supervised.backend, healthy);
           if (healthy) info(`engine of ${name} healthy again: ready`);
           else warn(`engine of ${name} failed ${config.engineFailureThreshold} times in a row: not ready until a probe batch succeeds`);
         },
@@ -221,6 +232,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     const service = new GenerationService(engine, batcher, metrics, { modelName: name, maxSamplesPerRequest: config.maxSamplesPerRequest, reportModelInfo: false });
     const dispose = async () => {
       parts.delete(name);
+      liveness.forget(name);
       batcher.close();
       await supervised.dispose();
     };
@@ -298,6 +310,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     ...(access.tls ? { tls: access.tls.httpsOptions() } : {}),
     trustProxy: config.trustProxy,
     ...(config.publicBaseUrl !== undefined ? { publicBaseUrl: config.publicBaseUrl } : {}),
+    liveness: () => liveness.failure(),
   });
   if (access.tls && app.server instanceof TlsServer) access.tls.attachHttps(app.server);
   late.http = app;
@@ -305,10 +318,15 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   // failure prints one message.
   grpcJs.setLogger({ error: (...args: unknown[]) => app.log.warn({ source: 'grpc-js' }, format(...args)) });
   info('models', {
-    models: sources.map((m) => ({ name: m.name, resolution: m.config.outputDim, maxBatchSize: m.serving.maxBatchSize, estimateMiB: Math.round(m.memory.totalBytes / 2 ** 20) })),
+    models: sources.map((m) => ({
+      name: m.name, resolution: m.config.outputDim, maxBatchSize: m.serving.maxBatchSize, estimateMiB: Math.round(m.memory.totalBytes / 2 ** 20),
+      ...(m.memory.gpuBytes !== undefined ? { gpuEstimateMiB: Math.round(m.memory.gpuBytes / 2 ** 20) } : {}),
+    })),
     default: defaultModel,
     memoryBudgetMiB: Math.round(budgetBytes / 2 ** 20),
+    device,
   });
+  if (device === 'gpu') for (const w of gpuMemoryWarnings(sources, gpuMemoryBytes())) warn(w);
 
   opened.push(() => app.close());
   try {
@@ -320,7 +338,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   let metricsPort = -1;
   let metricsApp: FastifyInstance | undefined;
   if (config.metricsPort >= 0) {
-    metricsApp = buildMetricsApp(metrics, guarded, config.metricsToken);
+    metricsApp = buildMetricsApp(metrics, guarded, config.metricsToken, () => liveness.failure());
     const mApp = metricsApp;
     opened.push(() => mApp.close());
     try {

@@ -57,6 +57,8 @@ export interface ServerConfig {
   readonly engineFailureThreshold: number;
   /** While unready for engine failures: ms between probe batches. */
   readonly engineProbeIntervalMs: number;
+  /** Ms a GPU engine may stay unhealthy before /healthz fails (the process is restarted); 0: never. */
+  readonly engineLivenessTimeoutMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** API key file (JSON; keys as SHA-256); absent: the API is open. */
   readonly apiKeysFile?: string;
@@ -127,6 +129,7 @@ export const SERVER_OPTIONS = defineOptions([
   { name: 'grpc-max-send-message-bytes', type: 'integer', env: 'BIGGAN_GRPC_MAX_SEND_MESSAGE_BYTES', default: 128 * 1024 * 1024, min: 1024, max: 2 ** 31 - 1, description: 'Largest gRPC response message, bytes (default 128 MiB); a request whose answer would be larger is refused with RESOURCE_EXHAUSTED naming this flag.' },
   { name: 'engine-failure-threshold', type: 'integer', env: 'BIGGAN_ENGINE_FAILURE_THRESHOLD', default: 5, min: 1, max: 1_000_000, description: 'Consecutive failed engine calls after which the server reports not ready (/readyz 503, gRPC NOT_SERVING) until a probe batch succeeds.' },
   { name: 'engine-probe-interval-ms', type: 'integer', env: 'BIGGAN_ENGINE_PROBE_INTERVAL_MS', default: 5000, min: 10, max: 3_600_000, description: 'While not ready for engine failures: time between one-sample probe batches, ms.' },
+  { name: 'engine-liveness-timeout-ms', type: 'integer', env: 'BIGGAN_ENGINE_LIVENESS_TIMEOUT_MS', default: 300_000, min: 0, max: 86_400_000, description: 'On a GPU (cuda, tensorrt): time the engine may stay unhealthy (a lost CUDA context never recovers in-process) before /healthz answers 503 so the container is restarted, ms; 0: never.' },
   { name: 'log-level', type: 'string', env: 'BIGGAN_LOG_LEVEL', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level (JSON logs on stdout).' },
 ]);
 
@@ -196,6 +199,7 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     grpcMaxSendMessageBytes: v['grpc-max-send-message-bytes'],
     engineFailureThreshold: v['engine-failure-threshold'],
     engineProbeIntervalMs: v['engine-probe-interval-ms'],
+    engineLivenessTimeoutMs: v['engine-liveness-timeout-ms'],
     drainDelayMs: v['drain-delay-ms'],
     logLevel: v['log-level'],
     ...(v['api-keys'] ? { apiKeysFile: v['api-keys'] } : {}),

@@ -4,6 +4,7 @@
  * inference). Both transports call this one object.
  */
 import type { Engine } from '../engine/engine.js';
+import { warmUpEngine } from '../engine/warm-up.js';
 import type { Batcher } from '../batching/batcher.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { parameterCount } from '../model/config.js';
@@ -71,15 +72,13 @@ export class GenerationService implements GeneratorService {
     metrics.ready.set({ model: options.modelName }, 0);
   }
 
-  /** Runs one full batch through the engine so the first request does not pay for allocation and JIT. */
+  /**
+   * Runs the warm-up batches (one full batch; every batch size on a GPU, see engine/warm-up.ts) so
+   * the first requests do not pay for allocation, JIT and cuDNN's algorithm search. Resolves with
+   * the full batch's time, ms.
+   */
   async warmUp(): Promise<number> {
-    const c = this.engine.config;
-    const B = this.batcher.settings.maxBatchSize;
-    const t0 = performance.now();
-    const classVector = new Float32Array(B * c.numClasses);
-    for (let i = 0; i < B; i++) classVector[i * c.numClasses + (i % c.numClasses)] = 1;
-    await this.engine.generate({ size: B, z: new Float32Array(B * c.zDim), classVector, truncation: Array(B).fill(DEFAULT_TRUNCATION) });
-    return performance.now() - t0;
+    return warmUpEngine(this.engine, this.batcher.settings.maxBatchSize, DEFAULT_TRUNCATION);
   }
 
   /** Marks the service ready (after loading and warm-up). */

@@ -448,7 +448,7 @@ describe('helm template: GPU values', { skip }, () => {
     const c = serverOf(d);
     assert.equal(c.resources?.limits?.['nvidia.com/gpu'], 1);
     assert.equal(c.resources?.limits?.memory, '8Gi', 'other limits are kept');
-    assert.equal(d.spec.template.spec.nodeSelector?.['nvidia.com/gpu.present'], 'true');
+    assert.equal(d.spec.template.spec.nodeSelector, undefined, 'no GPU-operator-only label by default: schedules under any device plugin');
     assert.ok(d.spec.template.spec.tolerations?.some((t) => t.key === 'nvidia.com/gpu' && t.effect === 'NoSchedule'));
     assert.equal(d.spec.template.spec.runtimeClassName, 'nvidia');
   });

@@ -102,6 +102,18 @@ else empty (the server picks).
 {{- end }}
 {{- end }}
 
+{{/*
+BIGGAN_THREADS: threads when set (> 0); else gpu.threads with gpu.enabled (a small number: the GPU
+computes, and one thread per core of a big GPU node would only contend); else empty (all cores).
+*/}}
+{{- define "biggan-serve.threads" -}}
+{{- if gt (int .Values.threads) 0 }}
+{{- .Values.threads | int }}
+{{- else if .Values.gpu.enabled }}
+{{- .Values.gpu.threads | int }}
+{{- end }}
+{{- end }}
+
 {{/* Seconds the server may spend draining after SIGTERM: BIGGAN_GRACE_PERIOD_MS rounded up. */}}
 {{- define "biggan-serve.drainSeconds" -}}
 {{- div (add .Values.shutdown.gracePeriodMs 999) 1000 }}

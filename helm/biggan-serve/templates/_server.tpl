@@ -38,9 +38,9 @@ called with (dict "root" $ "http" <HTTP port> "grpc" <gRPC port>).
 - name: BIGGAN_BACKEND
   value: {{ . | quote }}
 {{- end }}
-{{- if gt (int $.root.Values.threads) 0 }}
+{{- with include "biggan-serve.threads" $.root }}
 - name: BIGGAN_THREADS
-  value: {{ $.root.Values.threads | int | quote }}
+  value: {{ . | quote }}
 {{- end }}
 - name: BIGGAN_MAX_BATCH_SIZE
   value: {{ $.root.Values.batching.maxBatchSize | int | quote }}
@@ -82,6 +82,8 @@ called with (dict "root" $ "http" <HTTP port> "grpc" <gRPC port>).
   value: {{ $.root.Values.engineHealth.failureThreshold | int | quote }}
 - name: BIGGAN_ENGINE_PROBE_INTERVAL_MS
   value: {{ $.root.Values.engineHealth.probeIntervalMs | int | quote }}
+- name: BIGGAN_ENGINE_LIVENESS_TIMEOUT_MS
+  value: {{ $.root.Values.engineHealth.livenessTimeoutMs | int | quote }}
 # int64: a cache of 2 GiB or more must not wrap (Helm's int is 64-bit, printed in full).
 - name: BIGGAN_CACHE_SIZE
   value: {{ $.root.Values.cache.sizeBytes | int64 | quote }}

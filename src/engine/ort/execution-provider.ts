@@ -21,6 +21,8 @@ export interface ExecutionProviderProbes {
   providerLibraries(): readonly string[];
   /** Whether an NVIDIA GPU is visible to this process. */
   gpuVisible(): boolean;
+  /** The folder holding the provider libraries (default: onnxruntime-node's; tests point it at stubs). */
+  providerFolder?(): string | undefined;
 }
 
 /** The plan: session attempts in order, each with the ORT provider list to pass. */
@@ -42,6 +44,11 @@ const SESSION_PROVIDERS: Record<ExecutionProvider, readonly string[]> = {
 
 export const CUDA_LIBRARY = 'libonnxruntime_providers_cuda.so';
 export const TENSORRT_LIBRARY = 'libonnxruntime_providers_tensorrt.so';
+
+/** The provider library a GPU provider loads (CPU has none). */
+export function providerLibraryOf(provider: ExecutionProvider): string | undefined {
+  return provider === 'cuda' ? CUDA_LIBRARY : provider === 'tensorrt' ? TENSORRT_LIBRARY : undefined;
+}
 
 const INSTALL_HINT =
   'reinstall onnxruntime-node with its CUDA providers (`ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci`, needs internet) ' +
@@ -99,4 +106,5 @@ export const systemProbes: ExecutionProviderProbes = {
     }
   },
   gpuVisible,
+  providerFolder: ortBinFolder,
 };

@@ -12,8 +12,11 @@ import { BigGanError } from '../../errors.js';
 import { buildOnnxModel, ONNX_IO } from './graph-builder.js';
 import { encodeModel } from './onnx-proto.js';
 import { openSessionRunner, type SessionRunner } from './session-runner.js';
+import { describeLoadFailure, diagnoseProviderLoad } from './provider-diagnosis.js';
 import {
+  ortBinFolder,
   planExecutionProvider,
+  providerLibraryOf,
   systemProbes,
   type ExecutionProvider,
   type ExecutionProviderChoice,
@@ -92,7 +95,7 @@ async function openSession(folded: FoldedGenerator, threads: number, opts: OrtEn
       const runner = await openSessionRunner(model, ortSessionOptions(threads, a.ortProviders), opts.worker ?? true);
       return { runner, provider: a.provider, buildMs: t1 - t0, sessionMs: performance.now() - t1 };
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
+      const why = await explainFailure(err, a.provider, opts.probes ?? systemProbes);
       const next = plan.attempts[i + 1];
       if (!next) {
         throw new BigGanError(a.provider === 'cpu' ? 'INTERNAL' : 'INVALID_CONFIG', `onnxruntime: cannot create a ${a.provider} session: ${why}`, { cause: err });
@@ -105,6 +108,19 @@ async function openSession(folded: FoldedGenerator, threads: number, opts: OrtEn
     }
   }
   throw new BigGanError('INTERNAL', 'onnxruntime: empty execution-provider plan');
+}
+
+/**
+ * The session error, plus (for a GPU provider whose library did not load) the loader's own
+ * message naming the missing dependency, which ORT only prints to stderr.
+ */
+async function explainFailure(err: unknown, provider: ExecutionProvider, probes: ExecutionProviderProbes): Promise<string> {
+  const why = err instanceof Error ? err.message : String(err);
+  const library = providerLibraryOf(provider);
+  const folder = probes.providerFolder ? probes.providerFolder() : ortBinFolder();
+  if (library === undefined || folder === undefined || !/load.*(shared library|library)/i.test(why)) return why;
+  const failure = await diagnoseProviderLoad(folder, library);
+  return failure ? `${why}: ${describeLoadFailure(failure)}` : why;
 }
 
 /** Builds the graph from `folded`, creates the session and returns the engine. */

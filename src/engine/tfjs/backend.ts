@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BigGanError } from '../../errors.js';
 import { TFJS_BACKENDS, isOneOf, type TfjsBackendName } from '../choices.js';
 import { gpuVisible } from '../gpu.js';
+import { importTfjsNative } from './node-compat.js';
 
 /** What was chosen, for logs, /v1/models and the model_info metric. */
 export interface TfjsBackendChoice {
@@ -26,7 +27,7 @@ const require = createRequire(import.meta.url);
 
 async function tryNative(pkg: string): Promise<string | undefined> {
   try {
-    await import(pkg);
+    await importTfjsNative(pkg); // with util.isNullOrUndefined restored first (Node 23+)
     if (!tf.findBackend('tensorflow')) return `${pkg} loaded but registered no 'tensorflow' backend`;
     await tf.setBackend('tensorflow');
     await tf.ready();

@@ -9,7 +9,7 @@ import { parseConfig, type BigGanConfig } from '../../model/config.js';
 import { findWeightFile } from '../../weights/read.js';
 import { filesDigest } from '../../weights/file-digest.js';
 import { BigGanError } from '../../errors.js';
-import { estimateModelMemory, type MemoryEstimate } from './memory.js';
+import { estimateModelMemory, type ComputeDevice, type MemoryEstimate } from './memory.js';
 
 /** One model's batcher settings (Triton's names). */
 export interface ServingSettings {
@@ -35,10 +35,13 @@ export interface ModelSource {
 
 /**
  * Settings for a model without serving.json: the server's flags (which describe a 128 model)
- * with the batch scaled down by resolution, since a 256 sample holds 4x and a 512 one 16x the
- * activations of a 128 one; a 512 batch of 2 already keeps every core busy.
+ * with the batch scaled down by resolution on the CPU, since a 256 sample holds 4x and a 512 one
+ * 16x the activations of a 128 one and a 512 batch of 2 already keeps every core busy. On a GPU
+ * the flags are taken as they are: big batches are what keep a GPU busy, and its memory is
+ * budgeted separately (docs/gpu.md).
  */
-export function defaultServing(resolution: number, base: ServingSettings): ServingSettings {
+export function defaultServing(resolution: number, base: ServingSettings, device: ComputeDevice = 'cpu'): ServingSettings {
+  if (device === 'gpu') return { ...base };
   const scale = Math.max(1, resolution / 128);
   return { maxBatchSize: Math.max(1, Math.floor(base.maxBatchSize / scale)), maxQueueDelayMs: base.maxQueueDelayMs, maxQueueSize: base.maxQueueSize };
 }
@@ -69,7 +72,7 @@ export function readServing(dir: string, defaults: ServingSettings): { serving: 
 }
 
 /** Reads one model folder (config, weight file, digest, settings, estimate); the weights are not loaded. */
-export async function readModelSource(name: string, dir: string, base: ServingSettings): Promise<ModelSource> {
+export async function readModelSource(name: string, dir: string, base: ServingSettings, device: ComputeDevice = 'cpu'): Promise<ModelSource> {
   const configPath = path.join(dir, 'config.json');
   let config: BigGanConfig;
   try {
@@ -78,9 +81,9 @@ export async function readModelSource(name: string, dir: string, base: ServingSe
     throw new BigGanError('INVALID_CONFIG', `model ${name}: ${configPath}: ${(err as Error).message}`, { cause: err });
   }
   const weightFile = await findWeightFile(dir);
-  const { serving, from } = readServing(dir, defaultServing(config.outputDim, base));
+  const { serving, from } = readServing(dir, defaultServing(config.outputDim, base, device));
   const digest = await filesDigest([configPath, weightFile]);
-  return { name, dir, config, weightFile, digest, serving, servingFrom: from, memory: estimateModelMemory(config, serving.maxBatchSize) };
+  return { name, dir, config, weightFile, digest, serving, servingFrom: from, memory: estimateModelMemory(config, serving.maxBatchSize, device) };
 }
 
 /** The model folders of a repository: subfolders holding config.json, by name, sorted. */

@@ -57,6 +57,8 @@ export interface HttpAppOptions {
   readonly trustProxy?: boolean;
   /** Base of the OpenAI API's `url` answers (absent: the request's origin). */
   readonly publicBaseUrl?: string;
+  /** Why the process is no longer live (a lost GPU engine), or undefined; /healthz answers 503 with it. */
+  readonly liveness?: () => string | undefined;
 }
 
 /** The logger setting with the request serializer that redacts secrets in query strings. */
@@ -142,7 +144,7 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
   app.register(generateRoutes, { service });
   app.register(interpolateRoutes, { service });
   app.register(infoRoutes, { service });
-  app.register(healthRoutes, { service });
+  app.register(healthRoutes, { service, ...(opts.liveness ? { liveness: opts.liveness } : {}) });
   app.register(oipRoutes, { service, version: opts.version });
   if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
   app.register(openaiRoutes, { service, ...(opts.publicBaseUrl !== undefined ? { publicBaseUrl: opts.publicBaseUrl } : {}) });

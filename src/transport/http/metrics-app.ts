@@ -12,10 +12,10 @@ import { healthRoutes } from './routes/health.js';
 import type { KeyedGeneratorService } from '../../service/types.js';
 
 /** The metrics-only app (not listening yet). */
-export function buildMetricsApp(metrics: Metrics, service: KeyedGeneratorService, token?: string): FastifyInstance {
+export function buildMetricsApp(metrics: Metrics, service: KeyedGeneratorService, token?: string, liveness?: () => string | undefined): FastifyInstance {
   const app = Fastify({ logger: false });
   app.setErrorHandler(handleError);
-  app.register(healthRoutes, { service });
+  app.register(healthRoutes, { service, ...(liveness ? { liveness } : {}) });
   app.register(metricsRoutes, { metrics, ...(token !== undefined ? { token } : {}) });
   return app;
 }
