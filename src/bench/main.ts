@@ -14,7 +14,7 @@ import path from 'node:path';
 import { defineOptions, parseOptions, formatHelp } from '../config/options.js';
 import { ENGINE_CHOICES } from '../engine/choices.js';
 import { parseServerConfig } from '../config/server-config.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/start.js';
 import { presetConfig, configToJson, type PresetName } from '../model/config.js';
 import { runModelsBench } from './models-bench.js';
 import { runMemoryBench } from './memory-bench.js';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { parseServerConfig } from '../config/server-config.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/start.js';
 import { runHttpLoad, type LoadResult } from './http-load.js';
 
 /** Settings of the multi-model bench. */

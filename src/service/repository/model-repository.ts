@@ -60,6 +60,7 @@ interface Entry {
 export class ModelRepository {
   private readonly entries = new Map<string, Entry>();
   private waiters: (() => void)[] = [];
+  private readonly watchers: ((name: string) => void)[] = [];
   private closed = false;
   private readonly now: () => number;
 
@@ -259,6 +260,11 @@ export class ModelRepository {
     await e.unloading;
   }
 
+  /** Calls `listener` with a model's name after every change of its state (the catalog's readiness follows). */
+  watch(listener: (name: string) => void): void {
+    this.watchers.push(listener);
+  }
+
   private setState(e: Entry, state: ModelState): void {
     e.state = state;
     this.options.onState?.(e.source, state, {
@@ -266,6 +272,7 @@ export class ModelRepository {
       ...(e.model ? { engine: e.model.engine, backend: e.model.backend } : {}),
       ...(e.loadMs !== undefined ? { loadMs: e.loadMs } : {}),
     });
+    for (const w of this.watchers) w(e.source.name);
   }
 
   private nextChange(): Promise<void> {

@@ -137,6 +137,16 @@ export class RoutingService implements KeyedGeneratorService {
       this.handles.set(name, handle);
       this.fronts.set(name, options.front(source, handle));
     }
+    // Readiness follows each model's state and, while it is loaded, its service's own readiness.
+    const followed = new WeakSet<object>();
+    repository.watch((name) => {
+      const loaded = repository.loaded(name);
+      if (loaded && !followed.has(loaded.service)) {
+        followed.add(loaded.service);
+        loaded.service.onReadinessChange(() => this.readinessMaybeChanged(name));
+      }
+      this.readinessMaybeChanged(name);
+    });
   }
 
   /** The default model's description. */

@@ -6,7 +6,7 @@
  * document. Around them: request ids and spans, one log line per request with secrets redacted,
  * 408 for clients that never finish sending, 405 + Allow for a wrong method.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { TSchema } from 'typebox';
 import type { Metrics } from '../../metrics/metrics.js';
@@ -15,7 +15,6 @@ import { BigGanError, ERROR_TABLE, quoteValue } from '../../errors.js';
 import { observeHttp, requestIdOptions } from '../../tracing/http-observer.js';
 import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
 import { handleError, errorPayload } from './errors.js';
-import { redactedRequestSerializer } from '../../tracing/redact.js';
 import { clientErrorHandler, serverTimeoutOptions, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
 import { registerDocs } from './routes/docs.js';
 import { generateRoutes } from './routes/generate.js';
@@ -33,8 +32,8 @@ import type { SecureContextOptions } from 'node:tls';
 export interface HttpAppOptions {
   readonly bodyLimitBytes: number;
   readonly version: string;
-  /** fastify logger setting (false in tests); request URLs are logged with secrets redacted. */
-  readonly logger?: FastifyServerOptions['logger'];
+  /** The server's logger (pino), created before the app; absent: silent. */
+  readonly logger?: FastifyBaseLogger;
   /** Request spans (default: off). */
   readonly tracing?: Tracing;
   /** Time to receive a whole request (headers and body), ms; past it 408 (default 30 s). */
@@ -53,13 +52,6 @@ export interface HttpAppOptions {
   readonly tls?: SecureContextOptions & { readonly requestCert?: boolean };
 }
 
-/** The logger setting with the request serializer that redacts secrets in query strings. */
-function withRedaction(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
-  if (logger === undefined || logger === false) return false;
-  const base = logger === true ? {} : logger;
-  return { ...base, serializers: { ...base.serializers, req: redactedRequestSerializer } };
-}
-
 /** The `model` metric label of a request: the model its body or query names (the default model otherwise). */
 function modelLabel(service: KeyedGeneratorService, request: { body?: unknown; query?: unknown }): string {
   const named = (v: unknown): unknown => (typeof v === 'object' && v !== null && 'model' in v ? v.model : undefined);
@@ -70,7 +62,7 @@ function modelLabel(service: KeyedGeneratorService, request: { body?: unknown; q
 export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
   const timeouts = { requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS };
   const app = Fastify({
-    logger: withRedaction(opts.logger),
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: opts.bodyLimitBytes,
     // A client that never finishes sending its request must not hold a socket forever.
     requestTimeout: timeouts.requestTimeoutMs,
