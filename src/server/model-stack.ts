@@ -90,7 +90,7 @@ export async function buildModelStack(source: ModelSource, deps: ModelStackDeps)
   const engine = deps.scheduler.wrap(name, supervised);
   const traceBatch = batchTracer(deps.tracing, { model: name, engine: supervised.name, backend: supervised.backend });
   const batcher = new Batcher(engine, { ...source.serving, ...deps.batching }, { observer: deps.metrics.batcherObserverFor(name), ...(traceBatch ? { traceBatch } : {}) });
-  const service = new GenerationService(engine, batcher, deps.metrics, { modelName: name, maxSamplesPerRequest: deps.maxSamplesPerRequest, reportModelInfo: false });
+  const service = new GenerationService(engine, batcher, deps.metrics, { modelName: name, maxSamplesPerRequest: deps.maxSamplesPerRequest });
   const dispose = async (): Promise<void> => {
     batcher.close();
     await supervised.dispose();

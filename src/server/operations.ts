@@ -33,7 +33,7 @@ async function leaveRotation(parts: ServerParts): Promise<void> {
 export async function drain(parts: ServerParts): Promise<void> {
   const { config, stacks, grpc, log } = parts;
   if (config.drainDelayMs > 0) await leaveRotation(parts);
-  parts.chain.routing.startDrain(); // readiness and gRPC health go false at once; new requests get 503
+  parts.chain.catalog.startDrain(); // readiness and gRPC health go false at once; new requests get 503
   for (const s of stacks.values()) s.service.startDrain();
   grpc?.server.setServing(false);
   log.info({ gracePeriodMs: config.gracePeriodMs }, 'draining');

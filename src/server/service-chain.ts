@@ -1,11 +1,13 @@
 /**
- * The request path in front of the models: each model's response cache over its handle, the
- * router picking the model a request names, and the per-key quotas in front of it all.
+ * The two objects the transports talk to, over the model repository: the Catalog (models,
+ * classes, readiness) and the RequestService chain: quotas -> router -> each model's cache ->
+ * its handle -> its generation service (see src/service/types.ts).
  */
 import type { Metrics } from '../metrics/metrics.js';
 import { ENCODER_ID } from '../image/encode.js';
 import { CachingService, cacheObserverOf } from '../service/cache/caching-service.js';
 import type { ModelRepository } from '../service/repository/model-repository.js';
+import { ModelCatalog } from '../service/repository/model-catalog.js';
 import { RoutingService } from '../service/repository/routing-service.js';
 import { QuotaService, type QuotaOptions } from '../service/quota-service.js';
 import type { EngineChoice } from '../engine/choices.js';
@@ -20,27 +22,24 @@ export interface ServiceChainOptions {
   readonly quota: QuotaOptions;
 }
 
-/** The built chain: the router (readiness, catalog) and what the transports call. */
+/** What the transports get. */
 export interface ServiceChain {
-  readonly routing: RoutingService;
+  readonly catalog: ModelCatalog;
   readonly requests: QuotaService;
 }
 
-/** Builds cache -> router -> quotas over `repository`. */
+/** Builds the catalog and quotas -> router -> caches over `repository`. */
 export function buildServiceChain(repository: ModelRepository, metrics: Metrics, options: ServiceChainOptions): ServiceChain {
+  const catalog = new ModelCatalog(repository, { maxSamplesPerRequest: options.maxSamplesPerRequest, engine: options.engine });
+  // The response cache: the size shared equally by the models (each keyed by its weights digest).
   const cacheBytes = Math.floor(options.cacheSizeBytes / repository.names().length);
-  const routing = new RoutingService(repository, {
-    maxSamplesPerRequest: options.maxSamplesPerRequest,
-    engine: options.engine,
-    onRejected: (reason, model) => metrics.rejections.inc({ reason, model }),
-    front: (source, handle) =>
-      new CachingService(handle, {
-        maxBytes: cacheBytes,
-        keyContext: { modelDigest: source.digest, encoderId: ENCODER_ID },
-        observer: cacheObserverOf(metrics, source.name),
-        onRejected: (reason) => metrics.rejections.inc({ reason, model: source.name }),
-      }),
-  });
+  const routing = new RoutingService(catalog, (handle) =>
+    new CachingService(handle, {
+      maxBytes: cacheBytes,
+      keyContext: { modelDigest: handle.source.digest, encoderId: ENCODER_ID },
+      observer: cacheObserverOf(metrics, handle.source.name),
+    }),
+  );
   // Per-key quotas in front of the models' caches (they price requests: cache hits cost nothing).
-  return { routing, requests: new QuotaService(routing, options.quota) };
+  return { catalog, requests: new QuotaService(routing, options.quota) };
 }

@@ -16,7 +16,8 @@ import type { Batcher } from '../batching/batcher.js';
 import { FairScheduler } from '../batching/fair-scheduler.js';
 import type { GenerationService } from '../service/generation-service.js';
 import type { ModelRepository } from '../service/repository/model-repository.js';
-import type { RoutingService } from '../service/repository/routing-service.js';
+import type { ModelCatalog } from '../service/repository/model-catalog.js';
+import type { RequestService } from '../service/types.js';
 import { buildHttpApp } from '../transport/http/app.js';
 import { buildMetricsApp } from '../transport/http/metrics-app.js';
 import { createGrpcServer, type GrpcServer } from '../transport/grpc/server.js';
@@ -46,8 +47,10 @@ export interface RunningServer {
   readonly batcher: Batcher;
   /** Every model served and its state. */
   readonly repository: ModelRepository;
-  /** What both transports call: dispatches by the request's `model`. */
-  readonly routing: RoutingService;
+  /** The models, classes and readiness, as every transport sees them. */
+  readonly catalog: ModelCatalog;
+  /** What every transport calls for images (quotas -> router -> caches). */
+  readonly requests: RequestService;
   readonly http: FastifyInstance;
   /** Port of the separate /metrics listener; -1 when /metrics is on the HTTP port. */
   readonly metricsPort: number;
@@ -137,7 +140,7 @@ async function start(config: ServerConfig, opts: StartOptions, log: Logger, life
 /** The HTTP API, the /metrics port and gRPC, each listening, with their closers registered. */
 async function openListeners(p: Omit<Parts, 'app' | 'http' | 'metricsListener' | 'grpc'>, tracing: Tracing): Promise<Parts> {
   const { config, access, metrics, chain, log, lifecycle } = p;
-  const app = buildHttpApp(chain.requests, metrics, {
+  const app = buildHttpApp(chain.requests, chain.catalog, metrics, {
     bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger: log, tracing,
     ...(access.keyFile ? { keys: access.keyFile.store } : {}),
     ...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
@@ -153,17 +156,17 @@ async function openListeners(p: Omit<Parts, 'app' | 'http' | 'metricsListener' |
   lifecycle.defer('http', http.close);
   let metricsListener: Listener | undefined;
   if (config.metricsPort >= 0) {
-    metricsListener = await listenHttp(buildMetricsApp(metrics, chain.requests, config.metricsToken), config.host, config.metricsPort, 'metrics-port');
+    metricsListener = await listenHttp(buildMetricsApp(metrics, chain.catalog, config.metricsToken), config.host, config.metricsPort, 'metrics-port');
     lifecycle.defer('metrics', metricsListener.close);
   }
   let grpc: Parts['grpc'];
   if (config.grpcPort >= 0) {
-    const server = createGrpcServer(chain.requests, {
+    const server = createGrpcServer(chain.requests, chain.catalog, {
       maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
       maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
       metrics,
       onInternalError: (err: unknown) => log.error({ err }, 'grpc internal error'),
-      observe: { tracing, logger: log, model: () => chain.routing.model.name },
+      observe: { tracing, logger: log, model: () => chain.catalog.modelInfo().name },
       ...(access.tls ? { credentials: access.tls.grpcCredentials() } : {}),
       ...(access.keyFile ? { auth: { keys: access.keyFile.store, onFailure: (reason) => metrics.authFailures.inc({ reason }) } } : {}),
     });
@@ -194,7 +197,8 @@ function runningServer(parts: Parts): RunningServer {
     metrics: parts.metrics,
     http: parts.app,
     repository,
-    routing: parts.chain.routing,
+    catalog: parts.chain.catalog,
+    requests: parts.chain.requests,
     stop: () => (stopping ??= drain(parts)),
     reload: () => parts.access.reload(),
     get service() {

@@ -16,7 +16,7 @@ import type { ModelStack, ModelStackDeps } from '../../src/server/model-stack.js
 import { openRepository, preload } from '../../src/server/repository.js';
 import { buildServiceChain } from '../../src/server/service-chain.js';
 import type { ModelRepository } from '../../src/service/repository/model-repository.js';
-import type { KeyedGeneratorService } from '../../src/service/types.js';
+import type { Catalog, RequestService } from '../../src/service/types.js';
 import { LocalQuotaStore } from '../../src/auth/quota-store.js';
 import { createLogger } from '../../src/server/logger.js';
 import { NOOP_TRACING } from '../../src/tracing/tracing.js';
@@ -74,8 +74,10 @@ export interface Stack {
   metrics: Metrics;
   /** The model's generation service (its drain, its readiness). */
   service: GenerationService;
-  /** What the transports call: the server's service chain (cache, router, quotas) over the repository. */
-  front: KeyedGeneratorService;
+  /** What the transports call for images: the server's chain (quotas, router, cache) over the repository. */
+  requests: RequestService;
+  /** Models, classes and readiness, as the transports see them. */
+  catalog: Catalog;
   repository: ModelRepository;
   app: FastifyInstance;
 }
@@ -111,6 +113,6 @@ export async function createStack(settings: Partial<ServingSettings> = {}, maxSa
   const chain = buildServiceChain(repository, metrics, { maxSamplesPerRequest, engine: 'tfjs', cacheSizeBytes: cacheBytes, quota: { store: new LocalQuotaStore(), failure: 'closed' } });
   await preload(repository, 'all', log);
   const model = stacks.get(source.name)!;
-  const app = buildHttpApp(chain.requests, metrics, { bodyLimitBytes: 256 * 1024, version: 'test' });
-  return { engine, batcher: model.batcher, metrics, service: model.service, front: chain.requests, repository, app };
+  const app = buildHttpApp(chain.requests, chain.catalog, metrics, { bodyLimitBytes: 256 * 1024, version: 'test' });
+  return { engine, batcher: model.batcher, metrics, service: model.service, requests: chain.requests, catalog: chain.catalog, repository, app };
 }

@@ -6,14 +6,24 @@
  * is never unloaded (loading waits for one to go idle); a model that can never fit is refused.
  */
 import { BigGanError } from '../../errors.js';
-import type { GeneratorService, ModelState } from '../types.js';
+import type { ImageService, ModelState } from '../types.js';
 import type { ModelSource } from './model-source.js';
 import { formatBytes } from './memory.js';
+
+/** What the repository and the catalog use of a loaded model's GenerationService. */
+export interface ModelService extends ImageService {
+  isReady(): boolean;
+  accepting(): boolean;
+  onReadinessChange(listener: (ready: boolean) => void): void;
+  whenIdle(): Promise<void>;
+  startDrain(): void;
+  leaveRotation(): void;
+}
 
 /** A loaded model: its generation service and what frees it. */
 export interface LoadedModel {
   /** The model's GenerationService (its own batcher and engine). */
-  readonly service: GeneratorService & { whenIdle(): Promise<void>; startDrain(): void; leaveRotation(): void };
+  readonly service: ModelService;
   readonly engine: string;
   readonly backend: string;
   /** Drains nothing: closes the batcher and frees the engine (only called with nothing in flight). */
