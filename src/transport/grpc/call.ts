@@ -10,7 +10,7 @@ import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, refusalReason, truncateTex
 import type { Metrics } from '../../metrics/metrics.js';
 import type { CallContext } from '../../service/types.js';
 import { minTimeout } from '../../service/contract/limits.js';
-import { observeGrpcCall, type GrpcObservability, type ObservedCall } from '../../tracing/grpc-observer.js';
+import { observeGrpcCall, type GrpcObservability, type ObservedCall } from './observer.js';
 import { authenticateCall, type GrpcAuth } from './auth.js';
 import type { Caller } from '../../auth/key-store.js';
 import { UndecodableMessage } from './proto.js';

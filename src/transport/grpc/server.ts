@@ -21,7 +21,7 @@ import {
   type ListClassesResponseMessage, type ListModelsResponseMessage, type ModelInfoMessage,
 } from './codec.js';
 import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
-import { observeGrpcCall } from '../../tracing/grpc-observer.js';
+import { observeGrpcCall } from './observer.js';
 import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, UndecodableMessage, bigganProtoPath, generatorServiceDefinition, tolerantServiceDefinition } from './proto.js';
 import { authenticate, callContext, decode, finishCall, unaryCall, type GrpcExits } from './call.js';
 

@@ -13,7 +13,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import type { Catalog, RequestService } from '../../service/types.js';
 import { check } from '../../service/contract/validate.js';
 import { quoteValue, refusalReason } from '../../errors.js';
-import { observeHttp, requestIdOptions } from '../../tracing/http-observer.js';
+import { observeHttp, requestIdOptions } from './observer.js';
 import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
 import { handleError, errorPayload } from './errors.js';
 import { clientErrorHandler, serverTimeoutOptions, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
