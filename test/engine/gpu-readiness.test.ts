@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createEngine } from '../../src/engine/create-engine.js';
 import type { Engine, EngineBatch, EngineOutput } from '../../src/engine/engine.js';
 import { EngineLiveness } from '../../src/engine/liveness.js';

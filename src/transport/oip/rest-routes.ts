@@ -9,7 +9,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { KeyedGeneratorService } from '../../service/types.js';
+import type { Catalog, RequestService } from '../../service/types.js';
 import { callContext } from '../http/call-context.js';
 import { tensorMetadata } from './biggan-tensors.js';
 import { MODEL_VERSION, resolveModel, runInfer } from './infer.js';
@@ -25,7 +25,8 @@ import { oipPort, RequestHeadersSchema, type OipPort } from './service-port.js';
 
 /** What the routes need. */
 export interface OipRouteOptions {
-  readonly service: KeyedGeneratorService;
+  readonly requests: RequestService;
+  readonly catalog: Catalog;
   /** The server's version, for GET /v2. */
   readonly version: string;
 }
@@ -34,6 +35,12 @@ export interface OipRouteOptions {
 export const SERVER_NAME = 'biggan-serve';
 /** Protocol extensions this server supports. */
 export const EXTENSIONS = ['binary_tensor_data'];
+
+/** The routes' OpenAPI tag. */
+const tags = ['open inference protocol'];
+
+/** The app as the plugin sees it (TypeBox-typed). */
+type OipApp = Parameters<FastifyPluginAsyncTypebox<OipRouteOptions>>[0];
 
 /** The media type a binary request is parsed as (whatever it was sent with). */
 const BINARY_TYPE = 'application/octet-stream';
@@ -86,18 +93,8 @@ async function infer(
   return reply.type(BINARY_TYPE).send(Buffer.concat([answer.header, ...answer.binary]));
 }
 
-export const oipRoutes: FastifyPluginAsyncTypebox<OipRouteOptions> = async (app, { service, version }) => {
-  const port = oipPort(service);
-  // A binary request is parsed as bytes whatever its Content-Type says.
-  app.addHook('onRequest', async (request) => {
-    if (request.headers[HEADER_LENGTH] !== undefined) request.headers['content-type'] = BINARY_TYPE;
-  });
-  app.addContentTypeParser(BINARY_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  app.addHook('onSend', async (_request, reply, payload) =>
-    reply.statusCode >= 400 ? protocolError(payload) : payload,
-  );
-
-  const tags = ['open inference protocol'];
+/** The server's probes and metadata: GET /v2/health/live, /v2/health/ready and /v2 (open, as /healthz is). */
+function registerServerRoutes(app: OipApp, port: OipPort, { version }: OipRouteOptions): void {
   app.get(
     '/v2/health/live',
     { schema: { summary: 'OIP liveness', tags, response: { 200: LiveResponseSchema } } },
@@ -124,6 +121,20 @@ export const oipRoutes: FastifyPluginAsyncTypebox<OipRouteOptions> = async (app,
     },
     async () => ({ name: SERVER_NAME, version, extensions: EXTENSIONS }),
   );
+}
+
+export const oipRoutes: FastifyPluginAsyncTypebox<OipRouteOptions> = async (app, opts) => {
+  const port = oipPort(opts.requests, opts.catalog);
+  // A binary request is parsed as bytes whatever its Content-Type says.
+  app.addHook('onRequest', async (request) => {
+    if (request.headers[HEADER_LENGTH] !== undefined) request.headers['content-type'] = BINARY_TYPE;
+  });
+  app.addContentTypeParser(BINARY_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addHook('onSend', async (_request, reply, payload) =>
+    reply.statusCode >= 400 ? protocolError(payload) : payload,
+  );
+
+  registerServerRoutes(app, port, opts);
   for (const url of modelPaths('')) {
     app.get(
       url,

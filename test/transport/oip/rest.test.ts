@@ -7,7 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningServer } from '../../../src/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 import {
   InferResponseSchema,
   LiveResponseSchema,

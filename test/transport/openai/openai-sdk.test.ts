@@ -11,7 +11,7 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { parseServerConfig } from '../../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
+import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { initRandomCommand } from '../../../src/cli/init-random-command.js';
 import { FIXTURE_DIR } from '../../helpers/fixtures.js';
 import { tempDir, testKey, writeKeyFile } from '../../helpers/access.js';
