@@ -14,6 +14,7 @@ import type { Catalog, RequestService } from '../../service/types.js';
 import { check } from '../../service/contract/validate.js';
 import { quoteValue, refusalReason } from '../../errors.js';
 import { observeHttp, requestIdOptions } from './observer.js';
+import { modelLabel } from './model-label.js';
 import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
 import { handleError, errorPayload } from './errors.js';
 import { clientErrorHandler, serverTimeoutOptions, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
@@ -61,12 +62,6 @@ export interface HttpAppOptions {
   readonly liveness?: () => string | undefined;
 }
 
-/** The `model` metric label of a request: the model its body or query names (the default model otherwise). */
-function modelLabel(catalog: Catalog, request: { body?: unknown; query?: unknown }): string {
-  const named = (v: unknown): unknown => (typeof v === 'object' && v !== null && 'model' in v ? v.model : undefined);
-  return catalog.modelLabel(named(request.body) ?? named(request.query));
-}
-
 /**
  * The app's exits, for every route registered on it (hooks at the root apply to every plugin,
  * other transports' routes included): each answer counted by route and status, and each refusal
@@ -102,7 +97,7 @@ export function buildHttpApp(requests: RequestService, catalog: Catalog, metrics
     // With client certificates required, a peer without one never completes the handshake.
     ...(opts.tls ? { https: { ...opts.tls, ...(opts.tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: () => catalog.modelInfo().name });
+  observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: (request) => modelLabel(catalog, request) });
   countExits(app, catalog, metrics);
 
   // Validation is the contract check every transport runs: same messages.

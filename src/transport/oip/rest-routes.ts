@@ -11,6 +11,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalog, RequestService } from '../../service/types.js';
 import { callContext } from '../http/call-context.js';
+import { setRequestModel } from '../http/model-label.js';
 import { tensorMetadata } from './biggan-tensors.js';
 import { MODEL_VERSION, resolveModel, runInfer } from './infer.js';
 import { HEADER_LENGTH, inferAnswer, parseInferBody, splitBinaryBody } from './rest-codec.js';
@@ -128,6 +129,9 @@ export const oipRoutes: FastifyPluginAsyncTypebox<OipRouteOptions> = async (app,
   // A binary request is parsed as bytes whatever its Content-Type says.
   app.addHook('onRequest', async (request) => {
     if (request.headers[HEADER_LENGTH] !== undefined) request.headers['content-type'] = BINARY_TYPE;
+    // The `model` label of the request's metrics and log line: the model the URL names.
+    const { name } = request.params as { name?: unknown };
+    if (typeof name === 'string') setRequestModel(request, name);
   });
   app.addContentTypeParser(BINARY_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.addHook('onSend', async (_request, reply, payload) =>

@@ -14,9 +14,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { BigGanError } from '../../errors.js';
 import { RequestHeadersSchema } from '../../service/contract/schemas.js';
 import type { Catalog, RequestService } from '../../service/types.js';
+import { setRequestModel } from '../http/model-label.js';
 import { useOpenAiErrors } from './errors.js';
 import { baseUrlOf, seededImageUrl } from './image-urls.js';
-import { planImages, revisedPrompt, type ImagesPlan } from './plan.js';
+import { chooseModel, planImages, revisedPrompt, type ImagesPlan } from './plan.js';
 import {
   ImagesRequestSchema,
   ImagesResponseSchema,
@@ -86,7 +87,11 @@ const routes: FastifyPluginAsyncTypebox<OpenAiRouteOptions> = async (app, opts) 
       },
     },
     async (request, reply) => {
-      const plan = planImages(request.body, port.models());
+      const models = port.models();
+      // The `model` label of the request's metrics and log line: the model it resolves to (named, or serving `size`).
+      const model = chooseModel(request.body, models);
+      setRequestModel(request, model.name);
+      const plan = planImages(request.body, models, model);
       const result = await port.generate(plan.native, request, reply);
       const base = plan.responseFormat === 'url' ? baseUrlOf(request, opts.publicBaseUrl) : '';
       // A POST answer (random seeds included) is never stored by HTTP caches; its URLs are.
