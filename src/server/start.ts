@@ -180,6 +180,7 @@ async function openListeners(p: Omit<Parts, 'app' | 'http' | 'metricsListener' |
       maxSendMessageBytes: config.grpcMaxSendMessageBytes,
       metrics,
       onInternalError: (err: unknown) => log.error({ err }, 'grpc internal error'),
+      liveness,
       observe: { tracing, logger: log, model: () => chain.catalog.modelInfo().name },
       ...(access.tls ? { credentials: access.tls.grpcCredentials() } : {}),
       ...(access.keyFile ? { auth: { keys: access.keyFile.store, onFailure: (reason) => metrics.authFailures.inc({ reason }) } } : {}),

@@ -50,6 +50,8 @@ export interface GrpcServerOptions extends GrpcExits {
   readonly keepaliveTimeoutMs?: number;
   /** TLS or insecure (default insecure: TLS usually ends at the ingress or mesh). */
   readonly credentials?: grpc.ServerCredentials;
+  /** Why the process is no longer live (a lost GPU engine), or undefined: OIP's ServerLive answers it. */
+  readonly liveness?: () => string | undefined;
 }
 
 /** A built gRPC server and its controls. */

@@ -137,7 +137,7 @@ export function buildHttpApp(requests: RequestService, catalog: Catalog, metrics
   app.register(interpolateRoutes, { requests, catalog });
   app.register(infoRoutes, { catalog });
   app.register(healthRoutes, { catalog, ...(opts.liveness ? { liveness: opts.liveness } : {}) });
-  app.register(oipRoutes, { requests, catalog, version: opts.version });
+  app.register(oipRoutes, { requests, catalog, version: opts.version, ...(opts.liveness ? { liveness: opts.liveness } : {}) });
   if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
   app.register(openaiRoutes, { requests, catalog, ...(opts.publicBaseUrl !== undefined ? { publicBaseUrl: opts.publicBaseUrl } : {}) });
   registerPlayground(app);

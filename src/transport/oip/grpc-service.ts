@@ -130,7 +130,8 @@ async function modelInfer(
 function handlers(port: OipPort, version: string, opts: GrpcServerOptions): GRPCInferenceServiceHandlers {
   const ctx = { opts, port };
   return {
-    ServerLive: unary('ServerLive', false, ctx, () => ({ live: true })),
+    // The same liveness as /healthz and GET /v2/health/live (false once a GPU engine is presumed lost).
+    ServerLive: unary('ServerLive', false, ctx, () => ({ live: opts.liveness?.() === undefined })),
     ServerReady: unary('ServerReady', false, ctx, () => ({ ready: port.serverReady() })),
     ServerMetadata: unary('ServerMetadata', false, ctx, () => ({
       name: SERVER_NAME,

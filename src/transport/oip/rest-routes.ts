@@ -30,6 +30,8 @@ export interface OipRouteOptions {
   readonly catalog: Catalog;
   /** The server's version, for GET /v2. */
   readonly version: string;
+  /** Why the process is no longer live (a lost GPU engine), or undefined: the same check as /healthz. */
+  readonly liveness?: () => string | undefined;
 }
 
 /** Name of this server in server metadata. */
@@ -95,11 +97,21 @@ async function infer(
 }
 
 /** The server's probes and metadata: GET /v2/health/live, /v2/health/ready and /v2 (open, as /healthz is). */
-function registerServerRoutes(app: OipApp, port: OipPort, { version }: OipRouteOptions): void {
+function registerServerRoutes(app: OipApp, port: OipPort, { version, liveness }: OipRouteOptions): void {
   app.get(
     '/v2/health/live',
-    { schema: { summary: 'OIP liveness', tags, response: { 200: LiveResponseSchema } } },
-    async () => ({ live: true }),
+    {
+      schema: {
+        summary: 'OIP liveness: 200 unless a GPU engine has been failing past --engine-liveness-timeout-ms (as /healthz)',
+        tags,
+        response: { 200: LiveResponseSchema, 503: LiveResponseSchema },
+      },
+    },
+    // A lost GPU context only comes back with a new process: 503 makes the orchestrator restart it.
+    async (_request, reply) => {
+      const live = liveness?.() === undefined;
+      return reply.status(live ? 200 : 503).send({ live });
+    },
   );
   app.get(
     '/v2/health/ready',
