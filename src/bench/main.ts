@@ -89,7 +89,10 @@ const list = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((x)
 /** The parsed flags of `npm run bench`. */
 type BenchValues = OptionValues<typeof SPECS>;
 
-/** The benches that replace the default one (--memory, --models, --tracing, --oip, --cache, --dataset, --overload); false when none was asked for. */
+/**
+ * The benches that replace the default one (--memory, --models, --tracing, --oip, --cache, --dataset,
+ * --overload); false when none was asked for.
+ */
 async function otherBench(v: BenchValues): Promise<boolean> {
   if (v.memory) {
     const presets: PresetName[] = ['biggan-deep-128', 'biggan-deep-256', 'biggan-deep-512'];

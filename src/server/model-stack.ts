@@ -94,8 +94,9 @@ export async function buildModelStack(source: ModelSource, deps: ModelStackDeps)
   const first = await firstEngine(deps, loaded.folded, engineOptions);
   if (deps.device === 'gpu' && first.backend === 'cpu') {
     deps.log.warn(
-      `model ${name} was planned for a GPU but runs on the cpu: its batch size (${source.serving.maxBatchSize}) and memory ` +
-        'estimate assume a GPU; set --backend cpu or fix the GPU (see the fallback warning above)',
+      `model ${name} was planned for a GPU but runs on the cpu: its batch size ` +
+        `(${source.serving.maxBatchSize}) and memory estimate assume a GPU; ` +
+        'set --backend cpu or fix the GPU (see the fallback warning above)',
     );
   }
   // Engine health drives the service's readiness (the service is built below, before any call).
