@@ -2,7 +2,8 @@
  * inference.GRPCInferenceService (the Open Inference Protocol over gRPC) on the same server as
  * biggan.v1.Generator: the same API-key check, request ids, spans, log lines, metrics, deadline
  * and cancellation as Generate, and the same exit counting each refusal once (grpc/call.ts,
- * unaryCall). Probes and server metadata stay open, as grpc.health.v1 does; model metadata, readiness and infer need a key when keys are on.
+ * unaryCall). Probes and server metadata stay open, as grpc.health.v1 does; model metadata,
+ * readiness and infer need a key when keys are on.
  * Answers larger than the server's send limit are refused before they are sent, naming the flag.
  */
 import path from 'node:path';

@@ -102,7 +102,7 @@ function registerServerRoutes(app: OipApp, port: OipPort, { version, liveness }:
     '/v2/health/live',
     {
       schema: {
-        summary: 'OIP liveness: 200 unless a GPU engine has been failing past --engine-liveness-timeout-ms (as /healthz)',
+        summary: 'OIP liveness: 200 unless a GPU engine failed past --engine-liveness-timeout-ms (as /healthz)',
         tags,
         response: { 200: LiveResponseSchema, 503: LiveResponseSchema },
       },

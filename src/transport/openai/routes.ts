@@ -137,7 +137,10 @@ const routes: FastifyPluginAsyncTypebox<OpenAiRouteOptions> = async (app, opts) 
   );
 };
 
-/** The OpenAI-compatible API, mounted at OPENAI_PREFIX: `app.register(openaiRoutes, { requests, catalog, publicBaseUrl })`. */
+/**
+ * The OpenAI-compatible API, mounted at OPENAI_PREFIX:
+ * `app.register(openaiRoutes, { requests, catalog, publicBaseUrl })`.
+ */
 export const openaiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, opts) => {
   await app.register(routes, { ...opts, prefix: OPENAI_PREFIX });
 };
