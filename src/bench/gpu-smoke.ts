@@ -15,7 +15,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { defineOptions, parseOptions } from '../config/options.js';
 import { parseServerConfig } from '../config/server-config.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/start.js';
 import { createEngine } from '../engine/create-engine.js';
 import { loadModel } from '../model/load-model.js';
 import { benchEngine } from './engine-bench.js';

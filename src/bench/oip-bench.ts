@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import type { ServerConfig } from '../config/server-config.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/start.js';
 
 const TRUNCATIONS = [0.2, 0.4, 0.55, 0.7, 1.0];
 
@@ -120,7 +120,7 @@ export async function runOipBench(
   rounds = 2,
 ): Promise<void> {
   const server = await startServer({ ...config, cacheSizeBytes: 0 }, { logger: false });
-  const model = server.routing.model.name;
+  const model = server.catalog.modelInfo().name;
   const modes: [string, RequestOf][] = [
     ['POST /generate (PNG)', generateRequest],
     ['OIP binary, png output', oipRequest(model, 'png')],

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { createEngine } from '../../src/engine/create-engine.js';
 import { filesDigest } from '../../src/weights/file-digest.js';

@@ -58,7 +58,8 @@ test('no Job unless dataset.enabled; with it alone, an Indexed Job and a ReadWri
 
 test('GPU, existing claims, parts and spec values reach the Job', () => {
   const objs = render(
-    '--set', 'dataset.enabled=true', '--set', 'gpu.enabled=true', '--set', 'dataset.parts=16', '--set', 'dataset.parallelism=8',
+    '--set', 'dataset.enabled=true', '--set', 'gpu.enabled=true', '--set', 'gpu.nodeSelector.accelerator=nvidia-l4',
+    '--set', 'dataset.parts=16', '--set', 'dataset.parallelism=8',
     '--set', 'dataset.output.existingClaim=shared-nfs', '--set', 'weights.source=existingClaim', '--set', 'weights.existingClaim=models',
     '--set', 'dataset.format=webp', '--set', 'dataset.seed=18446744073709551615', '--set', 'dataset.maxFailedIndexes=2', '--set', 'dataset.classes=207\\,208',
   );
@@ -71,7 +72,8 @@ test('GPU, existing claims, parts and spec values reach the Job', () => {
   assert.equal(c.resources.limits?.['nvidia.com/gpu'], 1);
   assert.match(c.image, /-gpu$/);
   assert.equal(c.env?.find((e) => e.name === 'BIGGAN_BACKEND')?.value, 'cuda');
-  assert.equal(pod.nodeSelector?.['nvidia.com/gpu.present'], 'true');
+  // gpu.nodeSelector is empty by default (docs/gpu.md); one that is set reaches the Job's pods.
+  assert.equal(pod.nodeSelector?.accelerator, 'nvidia-l4');
   assert.equal(args(c, '--format'), 'webp');
   assert.equal(args(c, '--seed'), '18446744073709551615');
   assert.equal(args(c, '--classes'), '207,208');

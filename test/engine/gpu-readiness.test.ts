@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createEngine } from '../../src/engine/create-engine.js';
 import type { Engine, EngineBatch, EngineOutput } from '../../src/engine/engine.js';
 import { EngineLiveness } from '../../src/engine/liveness.js';
@@ -155,7 +155,7 @@ async function eventually(check: () => Promise<boolean>, ms: number): Promise<bo
 }
 
 test(
-  'a cuda engine that keeps failing: /readyz 503 at once, /healthz 503 after the liveness timeout; cpu stays live',
+  'a cuda engine that keeps failing: /readyz 503 at once, /healthz and OIP /v2/health/live 503 after the liveness timeout; cpu stays live',
   { timeout: 120_000 },
   async () => {
     const flags = [
@@ -183,15 +183,21 @@ test(
         if (backend === 'cpu') {
           await new Promise((r) => setTimeout(r, 900));
           assert.equal(await status('/healthz'), 200, 'a failing cpu engine never fails liveness');
+          assert.equal(await status('/v2/health/live'), 200, 'nor the OIP liveness');
           continue;
         }
         assert.equal(await status('/healthz'), 200, 'live until the timeout');
+        assert.equal(await status('/v2/health/live'), 200, 'OIP live until the timeout');
         assert.ok(
           await eventually(async () => (await status('/healthz')) === 503, 10_000),
           '/healthz 503 after the timeout',
         );
         const body = (await server.http.inject({ method: 'GET', url: '/healthz' })).json<{ status: string }>();
         assert.match(body.status, /not live: the cuda engine of tiny-128 has failed/);
+        // The Open Inference Protocol's liveness probe (KServe's) answers from the same check.
+        const live = await server.http.inject({ method: 'GET', url: '/v2/health/live' });
+        assert.equal(live.statusCode, 503);
+        assert.deepEqual(live.json(), { live: false });
       } finally {
         await server.stop();
       }

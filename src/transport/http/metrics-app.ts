@@ -9,13 +9,13 @@ import type { Metrics } from '../../metrics/metrics.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { handleError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
-import type { KeyedGeneratorService } from '../../service/types.js';
+import type { Catalog } from '../../service/types.js';
 
 /** The metrics-only app (not listening yet). */
-export function buildMetricsApp(metrics: Metrics, service: KeyedGeneratorService, token?: string, liveness?: () => string | undefined): FastifyInstance {
+export function buildMetricsApp(metrics: Metrics, catalog: Catalog, token?: string, liveness?: () => string | undefined): FastifyInstance {
   const app = Fastify({ logger: false });
   app.setErrorHandler(handleError);
-  app.register(healthRoutes, { service, ...(liveness ? { liveness } : {}) });
+  app.register(healthRoutes, { catalog, ...(liveness ? { liveness } : {}) });
   app.register(metricsRoutes, { metrics, ...(token !== undefined ? { token } : {}) });
   return app;
 }

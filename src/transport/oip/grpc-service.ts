@@ -1,24 +1,20 @@
 /**
  * inference.GRPCInferenceService (the Open Inference Protocol over gRPC) on the same server as
  * biggan.v1.Generator: the same API-key check, request ids, spans, log lines, metrics, deadline
- * and cancellation as Generate (the gRPC server's own helpers). Probes and server metadata stay
- * open, as grpc.health.v1 does; model metadata, readiness and infer need a key when keys are on.
+ * and cancellation as Generate, and the same exit counting each refusal once (grpc/call.ts,
+ * unaryCall). Probes and server metadata stay open, as grpc.health.v1 does; model metadata,
+ * readiness and infer need a key when keys are on.
  * Answers larger than the server's send limit are refused before they are sent, naming the flag.
  */
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { packageRoot, packageVersion } from '../../package-root.js';
-import { BigGanError, MAX_MESSAGE_CHARS, truncateText } from '../../errors.js';
-import { PROTO_LOADER_OPTIONS, UndecodableMessage, tolerantServiceDefinition } from '../grpc/proto.js';
-import {
-  authenticate,
-  callContext,
-  finish,
-  DEFAULT_MAX_SEND_MESSAGE_BYTES,
-  type GrpcServerOptions,
-} from '../grpc/server.js';
-import { observeGrpcCall, type ObservedCall } from '../../tracing/grpc-observer.js';
+import { BigGanError } from '../../errors.js';
+import { PROTO_LOADER_OPTIONS, tolerantServiceDefinition } from '../grpc/proto.js';
+import { DEFAULT_MAX_SEND_MESSAGE_BYTES, type GrpcServerOptions } from '../grpc/server.js';
+import { callContext, decode, unaryCall, type GrpcExits } from '../grpc/call.js';
+import type { ObservedCall } from '../grpc/observer.js';
 import { tensorMetadata } from './biggan-tensors.js';
 import { MODEL_VERSION, resolveModel, runInfer } from './infer.js';
 import {
@@ -29,7 +25,8 @@ import {
   type ModelInferResponseMessage,
 } from './grpc-codec.js';
 import { SERVER_NAME, EXTENSIONS } from './rest-routes.js';
-import { oipPort, type OipPort, type OipService } from './service-port.js';
+import { oipPort, type OipPort } from './service-port.js';
+import type { Catalog, RequestService } from '../../service/types.js';
 import type { GRPCInferenceServiceHandlers } from './generated/inference/GRPCInferenceService.js';
 import type { ModelReadyRequest__Output } from './generated/inference/ModelReadyRequest.js';
 import type { ModelReadyResponse__Output } from './generated/inference/ModelReadyResponse.js';
@@ -73,7 +70,11 @@ type Handler<Req, Res> = (
   caller: Caller | undefined,
 ) => Promise<Res> | Res;
 
-/** A unary handler: observed, authenticated when `keyed`, recorded and answered as Generate's are. */
+/**
+ * A unary handler through the gRPC server's one exit (unaryCall: request ids, spans, the log line,
+ * metrics and the one count of a refusal), authenticated only when `keyed` (probes and server
+ * metadata stay open, as grpc.health.v1 does).
+ */
 function unary<Req, Res>(
   method: string,
   keyed: boolean,
@@ -87,33 +88,17 @@ function unary<Req, Res>(
         ? ((r as { modelName?: unknown; name?: unknown }).modelName ?? (r as { name?: unknown }).name)
         : undefined,
     );
-  return (call, callback) => {
-    const startedAt = performance.now();
-    const observed = observeGrpcCall(call, OIP_SERVICE, method, opts.observe);
-    Promise.resolve()
-      .then(() => {
-        const caller = keyed ? authenticate(call, opts, observed) : undefined;
-        if (call.request instanceof UndecodableMessage) {
-          throw new BigGanError(
-            'INVALID_ARGUMENT',
-            truncateText(
-              `the request is not a valid inference.${method}Request message: ${call.request.reason}`,
-              MAX_MESSAGE_CHARS,
-            ),
-            { field: 'request' },
-          );
-        }
-        return fn(call.request, call, observed, caller);
-      })
-      .then(
-        (res) => {
-          finish(`oip.${method}`, call, startedAt, undefined, opts, observed, label(call.request));
-          callback(null, res, observed.trailer());
-        },
-        (err: unknown) =>
-          callback(finish(`oip.${method}`, call, startedAt, err, opts, observed, label(call.request)) ?? null),
-      );
-  };
+  const exits: GrpcExits = keyed ? opts : { ...opts, auth: undefined };
+  return unaryCall<Req, Res>(
+    OIP_SERVICE,
+    `oip.${method}`,
+    exits,
+    (call, observed, caller) => {
+      const request = decode(call.request, `inference.${method}Request`, () => call.request);
+      return fn(request, call, observed, caller);
+    },
+    label,
+  );
 }
 
 /** ModelInfer: decode, run, and refuse an answer above the send limit with a message naming the flag. */
@@ -146,7 +131,8 @@ async function modelInfer(
 function handlers(port: OipPort, version: string, opts: GrpcServerOptions): GRPCInferenceServiceHandlers {
   const ctx = { opts, port };
   return {
-    ServerLive: unary('ServerLive', false, ctx, () => ({ live: true })),
+    // The same liveness as /healthz and GET /v2/health/live (false once a GPU engine is presumed lost).
+    ServerLive: unary('ServerLive', false, ctx, () => ({ live: opts.liveness?.() === undefined })),
     ServerReady: unary('ServerReady', false, ctx, () => ({ ready: port.serverReady() })),
     ServerMetadata: unary('ServerMetadata', false, ctx, () => ({
       name: SERVER_NAME,
@@ -183,10 +169,15 @@ function handlers(port: OipPort, version: string, opts: GrpcServerOptions): GRPC
   };
 }
 
-/** Adds inference.GRPCInferenceService over `service` to `server` (built with `opts`). */
-export function addOipService(server: grpc.Server, service: OipService, opts: GrpcServerOptions): void {
+/** Adds inference.GRPCInferenceService over `requests` and `catalog` to `server` (built with `opts`). */
+export function addOipService(
+  server: grpc.Server,
+  requests: RequestService,
+  catalog: Catalog,
+  opts: GrpcServerOptions,
+): void {
   server.addService(
     tolerantServiceDefinition(oipDefinition()[OIP_SERVICE] as grpc.ServiceDefinition),
-    handlers(oipPort(service), packageVersion(), opts),
+    handlers(oipPort(requests, catalog), packageVersion(), opts),
   );
 }

@@ -9,8 +9,9 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { KeyedGeneratorService } from '../../service/types.js';
+import type { Catalog, RequestService } from '../../service/types.js';
 import { callContext } from '../http/call-context.js';
+import { setRequestModel } from '../http/model-label.js';
 import { tensorMetadata } from './biggan-tensors.js';
 import { MODEL_VERSION, resolveModel, runInfer } from './infer.js';
 import { HEADER_LENGTH, inferAnswer, parseInferBody, splitBinaryBody } from './rest-codec.js';
@@ -25,15 +26,24 @@ import { oipPort, RequestHeadersSchema, type OipPort } from './service-port.js';
 
 /** What the routes need. */
 export interface OipRouteOptions {
-  readonly service: KeyedGeneratorService;
+  readonly requests: RequestService;
+  readonly catalog: Catalog;
   /** The server's version, for GET /v2. */
   readonly version: string;
+  /** Why the process is no longer live (a lost GPU engine), or undefined: the same check as /healthz. */
+  readonly liveness?: () => string | undefined;
 }
 
 /** Name of this server in server metadata. */
 export const SERVER_NAME = 'biggan-serve';
 /** Protocol extensions this server supports. */
 export const EXTENSIONS = ['binary_tensor_data'];
+
+/** The routes' OpenAPI tag. */
+const tags = ['open inference protocol'];
+
+/** The app as the plugin sees it (TypeBox-typed). */
+type OipApp = Parameters<FastifyPluginAsyncTypebox<OipRouteOptions>>[0];
 
 /** The media type a binary request is parsed as (whatever it was sent with). */
 const BINARY_TYPE = 'application/octet-stream';
@@ -86,22 +96,22 @@ async function infer(
   return reply.type(BINARY_TYPE).send(Buffer.concat([answer.header, ...answer.binary]));
 }
 
-export const oipRoutes: FastifyPluginAsyncTypebox<OipRouteOptions> = async (app, { service, version }) => {
-  const port = oipPort(service);
-  // A binary request is parsed as bytes whatever its Content-Type says.
-  app.addHook('onRequest', async (request) => {
-    if (request.headers[HEADER_LENGTH] !== undefined) request.headers['content-type'] = BINARY_TYPE;
-  });
-  app.addContentTypeParser(BINARY_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  app.addHook('onSend', async (_request, reply, payload) =>
-    reply.statusCode >= 400 ? protocolError(payload) : payload,
-  );
-
-  const tags = ['open inference protocol'];
+/** The server's probes and metadata: GET /v2/health/live, /v2/health/ready and /v2 (open, as /healthz is). */
+function registerServerRoutes(app: OipApp, port: OipPort, { version, liveness }: OipRouteOptions): void {
   app.get(
     '/v2/health/live',
-    { schema: { summary: 'OIP liveness', tags, response: { 200: LiveResponseSchema } } },
-    async () => ({ live: true }),
+    {
+      schema: {
+        summary: 'OIP liveness: 200 unless a GPU engine failed past --engine-liveness-timeout-ms (as /healthz)',
+        tags,
+        response: { 200: LiveResponseSchema, 503: LiveResponseSchema },
+      },
+    },
+    // A lost GPU context only comes back with a new process: 503 makes the orchestrator restart it.
+    async (_request, reply) => {
+      const live = liveness?.() === undefined;
+      return reply.status(live ? 200 : 503).send({ live });
+    },
   );
   app.get(
     '/v2/health/ready',
@@ -124,6 +134,23 @@ export const oipRoutes: FastifyPluginAsyncTypebox<OipRouteOptions> = async (app,
     },
     async () => ({ name: SERVER_NAME, version, extensions: EXTENSIONS }),
   );
+}
+
+export const oipRoutes: FastifyPluginAsyncTypebox<OipRouteOptions> = async (app, opts) => {
+  const port = oipPort(opts.requests, opts.catalog);
+  // A binary request is parsed as bytes whatever its Content-Type says.
+  app.addHook('onRequest', async (request) => {
+    if (request.headers[HEADER_LENGTH] !== undefined) request.headers['content-type'] = BINARY_TYPE;
+    // The `model` label of the request's metrics and log line: the model the URL names.
+    const { name } = request.params as { name?: unknown };
+    if (typeof name === 'string') setRequestModel(request, name);
+  });
+  app.addContentTypeParser(BINARY_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addHook('onSend', async (_request, reply, payload) =>
+    reply.statusCode >= 400 ? protocolError(payload) : payload,
+  );
+
+  registerServerRoutes(app, port, opts);
   for (const url of modelPaths('')) {
     app.get(
       url,

@@ -1,17 +1,18 @@
 /**
- * The one place the Open Inference Protocol transport touches the service (its seam is being
- * redesigned; everything else in this folder talks to `OipPort` only): the request path
- * (`generate`), the catalog (models, their description and readiness) and the contract check.
+ * The one place the Open Inference Protocol transport touches the service (everything else in
+ * this folder talks to `OipPort` only): the request path (`RequestService.generate`), the
+ * `Catalog` (models, their description and readiness) and the contract check (`check`).
  *
  * Pixels: the service hands out encoded images only, so the `image` output decodes the PNG it
  * produced back to RGB with sharp. PNG is lossless, so these are exactly the pixels of
  * POST /generate; the cost is one PNG decode per sample when `image` is asked for.
  */
 import sharp from 'sharp';
-import { BigGanError, quoteValue } from '../../errors.js';
+import { BigGanError } from '../../errors.js';
 import { GenerateRequestSchema, RequestHeadersSchema } from '../../service/contract/schemas.js';
 import { MAX_ABS_Z, TRUNCATION_MAX, TRUNCATION_MIN } from '../../service/contract/limits.js';
-import type { CallContext, GenerateRequest, KeyedGeneratorService, ModelInfo } from '../../service/types.js';
+import { check } from '../../service/contract/validate.js';
+import type { CallContext, Catalog, GenerateRequest, ModelInfo, RequestService } from '../../service/types.js';
 
 export { RequestHeadersSchema, MAX_ABS_Z, TRUNCATION_MAX, TRUNCATION_MIN };
 export type { CallContext, ModelInfo };
@@ -48,34 +49,23 @@ export async function pngToRgb(png: Buffer): Promise<Buffer> {
   return data;
 }
 
-/** What the port calls: the request path, the catalog and the contract check. */
-export type OipService = Pick<KeyedGeneratorService, 'model' | 'isReady' | 'check' | 'generate'> &
-  Partial<Pick<KeyedGeneratorService, 'listModels' | 'modelInfo' | 'modelLabel'>>;
-
-/** The port over the service the HTTP app and the gRPC server are built with. */
-export function oipPort(service: OipService): OipPort {
-  const model = (name: string): ModelInfo => {
-    if (service.modelInfo) return service.modelInfo(name);
-    if (name !== service.model.name) {
-      throw new BigGanError('NOT_FOUND', `model ${quoteValue(name)} is not served; models: ${service.model.name}`);
-    }
-    return service.model;
-  };
+/** The port over the request path and the catalog every transport is built with. */
+export function oipPort(requests: RequestService, catalog: Catalog): OipPort {
   return {
-    defaultModel: () => service.model,
-    model,
-    modelNames: () => (service.listModels?.() ?? [service.model]).map((m) => m.name),
-    serverReady: () => service.isReady(),
-    metricLabel: (name: unknown) => service.modelLabel?.(name) ?? service.model.name,
+    defaultModel: () => catalog.modelInfo(),
+    model: (name: string) => catalog.modelInfo(name),
+    modelNames: () => catalog.listModels().map((m) => m.name),
+    serverReady: () => catalog.isReady(),
+    metricLabel: (name: unknown) => catalog.modelLabel(name),
     modelReady(name: string): boolean {
-      const wanted = model(name).name;
-      const status = service.listModels?.().find((m) => m.name === wanted);
-      if (status === undefined) return service.isReady();
-      return status.state === 'ready' && (status.default ? service.isReady() : true);
+      const wanted = catalog.modelInfo(name).name;
+      const status = catalog.listModels().find((m) => m.name === wanted);
+      if (status === undefined) return catalog.isReady();
+      return status.state === 'ready' && (status.default ? catalog.isReady() : true);
     },
     async generate(req: Record<string, unknown>, ctx: CallContext): Promise<SampleImage[]> {
-      const checked: GenerateRequest = service.check(GenerateRequestSchema, req);
-      const result = await service.generate(checked, ctx);
+      const checked: GenerateRequest = check(GenerateRequestSchema, req);
+      const result = await requests.generate(checked, ctx);
       return result.images.map((img) => ({ png: img.data, width: result.width, height: result.height }));
     },
   };

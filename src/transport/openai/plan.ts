@@ -72,9 +72,15 @@ function randomSeed(): number {
   return randomInt(0, 2 ** 48 - 1);
 }
 
-/** Plans a request (throws INVALID_ARGUMENT naming `prompt`, `size`, `n`; NOT_FOUND naming `model`). */
-export function planImages(body: ImagesRequest, models: readonly ServedModel[]): ImagesPlan {
-  const model = chooseModel(body, models);
+/**
+ * Plans a request (throws INVALID_ARGUMENT naming `prompt`, `size`, `n`; NOT_FOUND naming `model`),
+ * for `model` when the caller already chose it with chooseModel.
+ */
+export function planImages(
+  body: ImagesRequest,
+  models: readonly ServedModel[],
+  model: ServedModel = chooseModel(body, models),
+): ImagesPlan {
   const count = body.n ?? 1;
   if (count > model.maxSamplesPerRequest) {
     throw invalidArgument(

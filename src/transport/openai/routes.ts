@@ -13,10 +13,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { BigGanError } from '../../errors.js';
 import { RequestHeadersSchema } from '../../service/contract/schemas.js';
-import type { KeyedGeneratorService } from '../../service/types.js';
+import type { Catalog, RequestService } from '../../service/types.js';
+import { setRequestModel } from '../http/model-label.js';
 import { useOpenAiErrors } from './errors.js';
 import { baseUrlOf, seededImageUrl } from './image-urls.js';
-import { planImages, revisedPrompt, type ImagesPlan } from './plan.js';
+import { chooseModel, planImages, revisedPrompt, type ImagesPlan } from './plan.js';
 import {
   ImagesRequestSchema,
   ImagesResponseSchema,
@@ -33,7 +34,8 @@ export const OPENAI_PREFIX = '/openai/v1';
 
 /** What the routes need from the app. */
 export interface OpenAiRouteOptions {
-  readonly service: KeyedGeneratorService;
+  readonly requests: RequestService;
+  readonly catalog: Catalog;
   /** Base of `url` answers (e.g. https://images.example.com/biggan); absent: the request's origin. */
   readonly publicBaseUrl?: string;
 }
@@ -64,7 +66,7 @@ function imageData(
 }
 
 const routes: FastifyPluginAsyncTypebox<OpenAiRouteOptions> = async (app, opts) => {
-  const port = servicePort(opts.service);
+  const port = servicePort(opts.requests, opts.catalog);
   // Models have no creation date of their own: `created` is when this server started serving.
   const started = unixSeconds();
   const modelObject = (name: string): ModelObject => ({ id: name, object: 'model', created: started, owned_by: OWNER });
@@ -85,7 +87,11 @@ const routes: FastifyPluginAsyncTypebox<OpenAiRouteOptions> = async (app, opts) 
       },
     },
     async (request, reply) => {
-      const plan = planImages(request.body, port.models());
+      const models = port.models();
+      // The `model` label of the request's metrics and log line: the model it resolves to (named, or serving `size`).
+      const model = chooseModel(request.body, models);
+      setRequestModel(request, model.name);
+      const plan = planImages(request.body, models, model);
       const result = await port.generate(plan.native, request, reply);
       const base = plan.responseFormat === 'url' ? baseUrlOf(request, opts.publicBaseUrl) : '';
       // A POST answer (random seeds included) is never stored by HTTP caches; its URLs are.
@@ -131,7 +137,10 @@ const routes: FastifyPluginAsyncTypebox<OpenAiRouteOptions> = async (app, opts) 
   );
 };
 
-/** The OpenAI-compatible API, mounted at OPENAI_PREFIX: `app.register(openaiRoutes, { service, publicBaseUrl })`. */
+/**
+ * The OpenAI-compatible API, mounted at OPENAI_PREFIX:
+ * `app.register(openaiRoutes, { requests, catalog, publicBaseUrl })`.
+ */
 export const openaiRoutes: FastifyPluginAsync<OpenAiRouteOptions> = async (app, opts) => {
   await app.register(routes, { ...opts, prefix: OPENAI_PREFIX });
 };

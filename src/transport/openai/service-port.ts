@@ -1,12 +1,12 @@
 /**
  * Everything the OpenAI transport uses of the service, in one place: the request path
- * (`generate` with the native GenerateRequest, so quotas, the response cache, deadlines, batching,
- * metrics and tracing apply exactly as on POST /generate) and the catalog (the models served).
+ * (`RequestService.generate` with the native GenerateRequest, so quotas, the response cache, deadlines, batching,
+ * metrics and tracing apply exactly as on POST /generate) and the `Catalog` (the models served).
  * Request bodies are checked by the service's contract through the app's validator (route schemas).
  * When the service seam changes, this file is the one to adapt.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GenerateRequest, GenerateResult, KeyedGeneratorService } from '../../service/types.js';
+import type { Catalog, GenerateRequest, GenerateResult, RequestService } from '../../service/types.js';
 import { callContext } from '../http/call-context.js';
 
 /** A model as this transport needs it. */
@@ -28,18 +28,17 @@ export interface OpenAiServicePort {
   generate(req: GenerateRequest, request: FastifyRequest, reply: FastifyReply): Promise<GenerateResult>;
 }
 
-export function servicePort(service: KeyedGeneratorService): OpenAiServicePort {
+/** The port over the request path and the catalog every transport is built with. */
+export function servicePort(requests: RequestService, catalog: Catalog): OpenAiServicePort {
   return {
-    models: () => {
-      const all = service.listModels?.() ?? [{ ...service.model, default: true }];
-      return all.map((m) => ({
+    models: () =>
+      catalog.listModels().map((m) => ({
         name: m.name,
         resolution: m.resolution,
         isDefault: m.default,
         maxSamplesPerRequest: m.maxSamplesPerRequest,
         defaultTruncation: m.truncation.default,
-      }));
-    },
-    generate: (req, request, reply) => service.generate(req, callContext(request, reply)),
+      })),
+    generate: (req, request, reply) => requests.generate(req, callContext(request, reply)),
   };
 }

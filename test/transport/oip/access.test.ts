@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { RunningServer } from '../../../src/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 import { OipErrorSchema } from '../../../src/transport/oip/schemas.js';
 import { tempDir, testKey, writeKeyFile } from '../../helpers/access.js';
 import { MODEL, assertSchema, canonicalProtoPath, oipClient, type OipClient } from './harness.js';

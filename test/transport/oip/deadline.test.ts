@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import type { RunningServer } from '../../../src/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 import { createEngine } from '../../../src/engine/create-engine.js';
 import { GatedEngine } from '../../helpers/stack.js';
 import { MODEL, canonicalProtoPath, oipClient, startOipServer, type OipClient } from './harness.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { service as healthServiceDefinition } from 'grpc-health-check';
-import type { RunningServer } from '../../../src/server.js';
+import type { RunningServer } from '../../../src/server/start.js';
 import {
   MODEL,
   bytesElements,

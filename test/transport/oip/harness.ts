@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { Check, Errors } from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { parseServerConfig } from '../../../src/config/server-config.js';
-import { startServer, type RunningServer, type StartOptions } from '../../../src/server.js';
+import { startServer, type RunningServer, type StartOptions } from '../../../src/server/start.js';
 import { FIXTURE_DIR } from '../../helpers/fixtures.js';
 
 export const MODEL = path.basename(FIXTURE_DIR);

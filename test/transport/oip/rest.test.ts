@@ -7,7 +7,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningServer } from '../../../src/server.js';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { parseServerConfig } from '../../../src/config/server-config.js';
+import { startServer, type RunningServer } from '../../../src/server/start.js';
+import { FIXTURE_DIR } from '../../helpers/fixtures.js';
+import { tempDir } from '../../helpers/access.js';
 import {
   InferResponseSchema,
   LiveResponseSchema,
@@ -265,4 +270,33 @@ test('bad tensors: 400 {"error"} naming the tensor and what was expected', async
 test('metrics count OIP requests under their route', async () => {
   const text = await (await fetch(`${base}/metrics`)).text();
   assert.match(text, /biggan_requests_total\{[^}]*route="\/v2\/models\/:name\/infer"[^}]*status="200"/);
+});
+
+test('the model label of an infer request is the model its URL names, for answers and refusals', async () => {
+  // Two models (the fixture under two names): the label must follow the URL, not the default model.
+  const dir = tempDir('biggan-oip-label-');
+  const repo = path.join(dir, 'repo');
+  mkdirSync(repo);
+  for (const name of ['first', 'second']) symlinkSync(FIXTURE_DIR, path.join(repo, name));
+  const argv = ['--model-repository', repo, '--default-model', 'first', '--host', '127.0.0.1', '--http-port', '0'];
+  const { config } = parseServerConfig([...argv, '--grpc-port', '-1', '--max-batch-size', '4', '--threads', '1'], {});
+  const two = await startServer(config, { logger: false });
+  try {
+    const url = `http://127.0.0.1:${two.httpPort}/v2/models/second/infer`;
+    const post = (inputs: object[]) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs }) });
+    const seed = { name: 'seed', datatype: 'INT64', shape: [1], data: [3] };
+    assert.equal((await post([seed, { name: 'class_index', datatype: 'INT32', shape: [1], data: [1] }])).status, 200);
+    assert.equal((await post([seed])).status, 400);
+    const text = await (await fetch(`http://127.0.0.1:${two.httpPort}/metrics`)).text();
+    const lines = (name: string, labels: string[]) =>
+      text.split('\n').filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+    const route = 'route="/v2/models/:name/infer"';
+    assert.equal(lines('biggan_requests_total', [route, 'status="200"', 'model="second"']).length, 1, text);
+    assert.equal(lines('biggan_requests_total', [route, 'model="first"']).length, 0, 'never the default model');
+    assert.equal(lines('biggan_rejections_total', ['reason="invalid"', 'model="second"']).length, 1);
+  } finally {
+    await two.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

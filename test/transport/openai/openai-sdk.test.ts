@@ -11,7 +11,7 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { parseServerConfig } from '../../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
+import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { initRandomCommand } from '../../../src/cli/init-random-command.js';
 import { FIXTURE_DIR } from '../../helpers/fixtures.js';
 import { tempDir, testKey, writeKeyFile } from '../../helpers/access.js';
@@ -318,4 +318,20 @@ test('metrics label the OpenAI routes as their own routes', async () => {
   const text = await (await fetch(`${open}/metrics`)).text();
   assert.match(text, /biggan_requests_total\{transport="http",route="\/openai\/v1\/images\/generations",status="200"/);
   assert.match(text, /biggan_requests_total\{transport="http",route="\/openai\/v1\/models",status="200"/);
+});
+
+/** The metric lines of `name` whose labels contain every one of `labels`. */
+async function metricLines(base: string, name: string, labels: readonly string[]): Promise<string[]> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+}
+
+test("the model label of an OpenAI request is the model it resolves to: the one serving `size`", async () => {
+  await generate(sdk(open), { prompt: 'golden retriever', size: '256x256', response_format: 'b64_json', seed: 31 });
+  // Refused after the model is chosen (the prompt names no class): counted under that model too.
+  const refused = await failure(generate(sdk(open), { prompt: 'nothing drawable here', size: '256x256' }));
+  assert.ok(refused instanceof OpenAI.BadRequestError, String(refused));
+  const route = 'route="/openai/v1/images/generations"';
+  assert.equal((await metricLines(open, 'biggan_requests_total', [route, 'status="200"', 'model="r256"'])).length, 1);
+  assert.equal((await metricLines(open, 'biggan_rejections_total', ['reason="invalid"', 'model="r256"'])).length, 1);
 });

@@ -7,11 +7,11 @@ import { StatusResponseSchema } from '../../../service/contract/schemas.js';
 import type { RouteOptions } from './common.js';
 
 /** The probes' options: with `liveness`, /healthz fails once it names a reason (engine/liveness.ts). */
-export interface HealthRouteOptions extends RouteOptions {
+export interface HealthRouteOptions extends Pick<RouteOptions, 'catalog'> {
   readonly liveness?: () => string | undefined;
 }
 
-export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async (app, { service, liveness }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async (app, { catalog, liveness }) => {
   app.get('/healthz', {
     schema: { summary: 'Liveness: the process answers and no GPU engine has been failing past --engine-liveness-timeout-ms', tags: ['operations'], response: { 200: StatusResponseSchema, 503: StatusResponseSchema } },
   }, async (_request, reply) => {
@@ -22,7 +22,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async
   app.get('/readyz', {
     schema: { summary: 'Readiness: 200 when the model is loaded and warm and the server is not draining', tags: ['operations'], response: { 200: StatusResponseSchema, 503: StatusResponseSchema } },
   }, async (_request, reply) => {
-    const ready = service.isReady();
+    const ready = catalog.isReady();
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });
 };

@@ -6,10 +6,10 @@
 import { INVALID_SPAN_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
 import { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
-import { RequestTrace } from './request-trace.js';
-import { endSpan, startServerSpan, type Tracing } from './tracing.js';
-import { redactUrl } from './redact.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../../tracing/request-id.js';
+import { RequestTrace } from '../../tracing/request-trace.js';
+import { endSpan, startServerSpan, type Tracing } from '../../tracing/tracing.js';
+import { redactUrl } from '../../tracing/redact.js';
 
 /** Routes logged at debug: probes and scrapes would otherwise drown the request lines. */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -40,7 +40,7 @@ export function requestTraceOf(request: FastifyRequest): RequestTrace | undefine
 }
 
 /** Adds the span, request-id and log-line hooks to `app`. */
-export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; model: () => string }): void {
+export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; model: (request: FastifyRequest) => string }): void {
   const { tracing } = opts;
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -68,7 +68,7 @@ export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; mode
       url: redactUrl(request.url),
       status,
       latencyMs: +reply.elapsedTime.toFixed(1),
-      ...(rt && rt.images > 0 ? { images: rt.images, model: opts.model() } : {}),
+      ...(rt && rt.images > 0 ? { images: rt.images, model: opts.model(request) } : {}),
       ...(rt?.keyName !== undefined ? { key: rt.keyName } : {}),
     };
     if (QUIET_ROUTES.has(route)) request.log.debug(line, 'request');
