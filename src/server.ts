@@ -26,7 +26,7 @@ import { CachingService, cacheObserverOf } from './service/cache/caching-service
 import { FairScheduler } from './batching/fair-scheduler.js';
 import { ModelRepository, type ModelLoader } from './service/repository/model-repository.js';
 import { RoutingService } from './service/repository/routing-service.js';
-import { readModelSource, repositoryFolders, type ModelSource } from './service/repository/model-source.js';
+import { readModelSources, repositoryFolders, type ModelFolder } from './service/repository/model-source.js';
 import { defaultMemoryBudget } from './service/repository/memory.js';
 import type { PresetName } from './model/config.js';
 import { ENCODER_ID } from './image/encode.js';
@@ -97,7 +97,7 @@ export async function resolveWeights(config: ServerConfig, log: (msg: string) =>
  * The models to serve, by name: --model-repository (every subfolder with a config.json),
  * --models (published models from the cache), or one model (--weights, else --model).
  */
-export async function resolveModelFolders(config: ServerConfig, log: (msg: string) => void): Promise<{ name: string; dir: string }[]> {
+export async function resolveModelFolders(config: ServerConfig, log: (msg: string) => void): Promise<ModelFolder[]> {
   if (config.modelRepository) return repositoryFolders(config.modelRepository);
   if (config.models) {
     const out: { name: string; dir: string }[] = [];
@@ -152,8 +152,10 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   };
   const folders = await resolveModelFolders(config, stderrLog);
   const base = { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize };
-  const sources: ModelSource[] = [];
-  for (const f of folders) sources.push(await readModelSource(f.name, f.dir, base));
+  // A folder that cannot be read is a failed model (listed, answered 503); the others are served.
+  const { sources, broken } = await readModelSources(folders, base);
+  for (const b of broken) stderrLog(`model ${b.name} cannot be served: ${b.detail}`);
+  if (sources.length === 0) throw new BigGanError('INVALID_CONFIG', `no model can be served: ${broken.map((b) => `${b.name}: ${b.detail}`).join('; ')}`);
   const names = sources.map((m) => m.name).sort();
   const defaultModel = config.defaultModel ?? names[0];
   const budgetBytes = config.memoryBudgetBytes ?? defaultMemoryBudget();
@@ -261,6 +263,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     budgetBytes,
     defaultModel,
     load,
+    broken,
     onState: (source, state, detail) => {
       const prev = infoLabels.get(source.name);
       if (prev) metrics.modelInfo.remove(prev);
@@ -269,7 +272,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       metrics.modelInfo.set(labels, 1);
       if (state !== 'ready') metrics.ready.set({ model: source.name }, 0);
       late.routing?.readinessMaybeChanged(source.name);
-      if (state === 'failed') warn(`model ${source.name} failed to load: ${detail.reason}`);
+      if (state === 'failed') warn(`model ${source.name} failed to load: ${detail.detail ?? detail.reason}`);
       else if (state === 'unloaded' && detail.loadMs !== undefined) info('model unloaded', { model: source.name });
     },
   });
@@ -294,6 +297,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     ...(access.keyFile ? { keys: access.keyFile.store } : {}),
     ...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
     serveMetrics: config.metricsPort < 0,
+    send: { sendTimeoutMs: config.sendTimeoutMs, sendBudgetBytes: config.sendBudgetBytes },
     corsOrigins: config.corsOrigins,
     ...(access.tls ? { tls: access.tls.httpsOptions() } : {}),
   });

@@ -22,6 +22,7 @@ import type {
 import { ByteLru } from './lru-cache.js';
 import { SingleFlight } from './single-flight.js';
 import { compositeKey, imageKey, type KeyContext } from './cache-keys.js';
+import { AnswerFormCache } from './answer-forms.js';
 
 /** How a request was answered by the cache. */
 export type CacheResult = 'hit' | 'miss' | 'coalesced';
@@ -82,12 +83,15 @@ export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBy
 export class CachingService implements KeyedGeneratorService {
   private readonly lru: ByteLru<Entry>;
   private readonly flights = new SingleFlight<Entry>();
+  /** Serialised forms of seeded answers (a quarter of the cache's bytes), shared by every reply. */
+  private readonly forms: AnswerFormCache;
 
   constructor(private readonly inner: GeneratorService, private readonly options: CacheOptions) {
     this.lru = new ByteLru<Entry>(options.maxBytes, {
       onEvict: (n) => options.observer?.evicted?.(n),
       onBytes: (b) => options.observer?.bytes?.(b),
     });
+    this.forms = new AnswerFormCache(Math.floor(options.maxBytes / 4));
   }
 
   get model(): ModelInfo {
@@ -187,7 +191,9 @@ export class CachingService implements KeyedGeneratorService {
     }
     const buffers = await Promise.all(data);
     const images = plan.samples.map((sample, index): GeneratedImage => describe(sample, index, asBuffer(buffers[index]), mimeType));
-    return { images, ...base };
+    const result: GenerateResult = { images, ...base };
+    if (req.seed === undefined && req.z === undefined) return result;
+    return this.forms.attach(result, compositeKey(`answer\0${seed ?? ''}`, keys));
   }
 
   async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {

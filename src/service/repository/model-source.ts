@@ -3,13 +3,14 @@
  * (named after its folder), or named model folders. Each model's batching settings come from an
  * optional `serving.json` beside its config, defaulting by resolution.
  */
-import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, statSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type BigGanConfig } from '../../model/config.js';
 import { findWeightFile } from '../../weights/read.js';
 import { filesDigest } from '../../weights/file-digest.js';
 import { BigGanError } from '../../errors.js';
 import { estimateModelMemory, type MemoryEstimate } from './memory.js';
+import { publicReason, type BrokenFolder } from './model-failures.js';
 
 /** One model's batcher settings (Triton's names). */
 export interface ServingSettings {
@@ -83,8 +84,18 @@ export async function readModelSource(name: string, dir: string, base: ServingSe
   return { name, dir, config, weightFile, digest, serving, servingFrom: from, memory: estimateModelMemory(config, serving.maxBatchSize) };
 }
 
-/** The model folders of a repository: subfolders holding config.json, by name, sorted. */
-export function repositoryFolders(root: string): { name: string; dir: string }[] {
+/** A model folder of a repository; `broken` says why it cannot be one (e.g. a dangling symlink). */
+export interface ModelFolder {
+  readonly name: string;
+  readonly dir: string;
+  readonly broken?: string;
+}
+
+/**
+ * The model folders of a repository: subfolders holding config.json, by name, sorted. A link
+ * whose target is missing is listed as broken (a half-copied model must not stop the others).
+ */
+export function repositoryFolders(root: string): ModelFolder[] {
   let names: string[];
   try {
     names = readdirSync(root);
@@ -93,9 +104,41 @@ export function repositoryFolders(root: string): { name: string; dir: string }[]
   }
   const found = names
     .filter((n) => !n.startsWith('.'))
-    .map((n) => ({ name: n, dir: path.join(root, n) }))
-    .filter((m) => statSync(m.dir).isDirectory() && existsSync(path.join(m.dir, 'config.json')))
+    .map((n) => folderAt(n, path.join(root, n)))
+    .filter((m): m is ModelFolder => m !== undefined)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (found.length === 0) throw new BigGanError('INVALID_CONFIG', `--model-repository ${root}: no model folders (a model is a subfolder holding config.json and its weights)`);
   return found;
+}
+
+/** `dir` as a model folder, a broken one, or undefined when it is no model (a file, a folder without config.json). */
+function folderAt(name: string, dir: string): ModelFolder | undefined {
+  try {
+    return statSync(dir).isDirectory() && existsSync(path.join(dir, 'config.json')) ? { name, dir } : undefined;
+  } catch (err) {
+    const link = (() => {
+      try {
+        return lstatSync(dir).isSymbolicLink();
+      } catch {
+        return false;
+      }
+    })();
+    return { name, dir, broken: link ? `${dir} is a symbolic link whose target is missing` : (err as Error).message };
+  }
+}
+
+/** Reads every folder; one that cannot be read is returned as broken (with its reason) instead of failing the rest. */
+export async function readModelSources(folders: readonly ModelFolder[], base: ServingSettings): Promise<{ sources: ModelSource[]; broken: BrokenFolder[] }> {
+  const sources: ModelSource[] = [];
+  const broken: BrokenFolder[] = [];
+  for (const f of folders) {
+    try {
+      if (f.broken !== undefined) throw new BigGanError('INVALID_CONFIG', f.broken);
+      sources.push(await readModelSource(f.name, f.dir, base));
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      broken.push({ name: f.name, reason: publicReason(detail, f.dir, f.name), detail });
+    }
+  }
+  return { sources, broken };
 }

@@ -17,6 +17,7 @@ import type {
 } from '../types.js';
 import type { ModelRepository } from './model-repository.js';
 import type { ModelSource } from './model-source.js';
+import { brokenStatus } from './model-failures.js';
 
 /** Settings of the router. */
 export interface RoutingOptions {
@@ -159,7 +160,9 @@ export class RoutingService implements KeyedGeneratorService {
   }
 
   listModels(): readonly ModelStatus[] {
-    return this.repository.names().map((name) => this.status(name));
+    const truncation = { min: TRUNCATION_MIN, max: TRUNCATION_MAX, default: DEFAULT_TRUNCATION };
+    const broken = this.repository.brokenFolders().map((b) => brokenStatus(b, truncation));
+    return [...this.repository.names().map((name) => this.status(name)), ...broken].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** One model's status (NOT_FOUND when unknown). */

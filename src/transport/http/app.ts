@@ -28,6 +28,8 @@ import { requireApiKeys } from './auth.js';
 import { registerSecurity } from './security.js';
 import type { KeyStore } from '../../auth/key-store.js';
 import type { SecureContextOptions } from 'node:tls';
+import { registerSendLimits, type SendLimits } from './send-budget.js';
+import { registerJsonBody } from './json-body.js';
 
 /** Options of the HTTP app. */
 export interface HttpAppOptions {
@@ -41,6 +43,8 @@ export interface HttpAppOptions {
   readonly requestTimeoutMs?: number;
   /** Time to receive the request line and headers, ms; past it 408 (default 10 s). */
   readonly headersTimeoutMs?: number;
+  /** Stalled readers: idle send timeout and total bytes being written (defaults: 30 s, 128 MiB). */
+  readonly send?: Partial<SendLimits>;
   /** API keys required on the API routes (absent: open). */
   readonly keys?: KeyStore;
   /** Bearer token /metrics requires (absent: open). */
@@ -127,6 +131,10 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
     metrics.requestDuration.observe({ transport: 'http', route, model }, reply.elapsedTime / 1000);
   });
 
+  // Values in the largest valid request: a z row and a class vector per sample (interpolation: two endpoints).
+  const m = service.model;
+  registerJsonBody(app, Math.max(2, m.maxSamplesPerRequest) * (m.zDim + m.numClasses) + 4096);
+  registerSendLimits(app, { sendTimeoutMs: 30_000, sendBudgetBytes: 128 * 2 ** 20, ...opts.send });
   registerSecurity(app, { corsOrigins: opts.corsOrigins ?? [], tls: opts.tls !== undefined });
   if (opts.keys) requireApiKeys(app, opts.keys, (reason) => metrics.authFailures.inc({ reason }));
 

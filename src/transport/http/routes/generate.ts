@@ -9,7 +9,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GenerateQuerySchema, GenerateRequestSchema, GenerateJsonResponseSchema, RequestHeadersSchema, type GenerateQuery } from '../../../service/contract/schemas.js';
-import type { GenerateRequest, KeyedGeneratorService } from '../../../service/types.js';
+import type { GenerateRequest, GenerateResult, KeyedGeneratorService } from '../../../service/types.js';
+import { answerForms } from '../../../service/cache/answer-forms.js';
 import { invalidArgument } from '../../../errors.js';
 import { callContext } from '../call-context.js';
 import { imageJson, seedJson } from '../json.js';
@@ -53,12 +54,29 @@ async function answer(service: KeyedGeneratorService, req: GenerateRequest, requ
     reply.headers(classHeaders(img.class));
     return reply.type(img.mimeType).send(img.data);
   }
-  return reply.type(JSON_TYPE).send({
+  return reply.type(JSON_TYPE).send(jsonBody(result, reply));
+}
+
+/**
+ * The JSON answer, serialised by the route's response schema. A seeded (cached) answer is
+ * serialised once and its bytes shared by every reply (see answer-forms.ts), so slow readers of a
+ * large answer do not each pin their own copy.
+ */
+function jsonBody(result: GenerateResult, reply: FastifyReply): Buffer | object {
+  const forms = answerForms(result);
+  const shared = forms?.get('json');
+  if (shared) return shared;
+  const json = {
     ...(result.seed !== undefined ? { seed: seedJson(result.seed) } : {}),
     width: result.width,
     height: result.height,
     images: result.images.map(imageJson),
-  });
+  };
+  if (!forms) return json;
+  const serialize = reply.getSerializationFunction('200', JSON_TYPE) as ((v: unknown) => string) | undefined;
+  const bytes = Buffer.from(serialize ? serialize(json) : JSON.stringify(json));
+  forms.set('json', bytes);
+  return bytes;
 }
 
 export const generateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { service }) => {
