@@ -394,14 +394,19 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
       for (const p of parts.values()) p.service.startDrain();
       grpc?.setServing(false);
       info('draining', { gracePeriodMs: config.gracePeriodMs });
-      const idle = Promise.all([...parts.values()].map((p) => p.service.whenIdle().then(() => p.batcher.drain()))).then(() => true);
+      // Requests waiting on a model's load are in flight too: the listener stays open (new requests get 503).
+      const drainStart = performance.now();
+      const idle = Promise.all([...parts.values()].map((p) => p.service.whenIdle().then(() => p.batcher.drain())).concat(repository.whenIdle())).then(() => true);
       const inTime = await Promise.race([idle, delay(config.gracePeriodMs).then(() => false)]);
       if (!inTime) info('grace period over; closing with requests still in flight');
       for (const p of parts.values()) p.batcher.close();
       process.off('SIGHUP', onHangUp);
-      await Promise.all([app.close(), metricsApp?.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
+      const closing = Promise.all([app.close(), metricsApp?.close(), grpc?.shutdown(inTime ? 1000 : 0)]);
+      if (!inTime) app.server.closeAllConnections(); // grace over: requests still waiting (e.g. on a load) are cut
+      await closing;
       await access.close();
-      await repository.close();
+      // The whole drain within the grace period: a load still running (a 512 warm-up is ~10 s) is not waited for.
+      await repository.close(Math.max(0, config.gracePeriodMs - (performance.now() - drainStart)));
       await tracing.shutdown().catch((err: unknown) => app.log.warn({ err }, 'tracing shutdown failed'));
       info('stopped');
     })();

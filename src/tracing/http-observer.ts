@@ -40,11 +40,13 @@ export function requestTraceOf(request: FastifyRequest): RequestTrace | undefine
 }
 
 /** Adds the span, request-id and log-line hooks to `app`. */
-export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; model: () => string }): void {
+export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; model: (request: FastifyRequest) => string; traceProbes?: boolean }): void {
   const { tracing } = opts;
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const span = tracing.enabled
+    // Probes and /metrics are polled every few seconds: untraced unless asked for (BIGGAN_TRACE_PROBES=1).
+    const traced = tracing.enabled && (opts.traceProbes === true || !QUIET_ROUTES.has(route));
+    const span = traced
       ? startServerSpan(tracing, `${request.method} ${route}`, tracing.extract(request.headers, headerGetter), {
           'http.request.method': request.method,
           'http.route': route,
@@ -68,7 +70,7 @@ export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; mode
       url: redactUrl(request.url),
       status,
       latencyMs: +reply.elapsedTime.toFixed(1),
-      ...(rt && rt.images > 0 ? { images: rt.images, model: opts.model() } : {}),
+      ...(rt && rt.images > 0 ? { images: rt.images, model: opts.model(request) } : {}),
       ...(rt?.keyName !== undefined ? { key: rt.keyName } : {}),
     };
     if (QUIET_ROUTES.has(route)) request.log.debug(line, 'request');
@@ -76,6 +78,7 @@ export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; mode
     else request.log.info(line, 'request');
     if (rt && rt.span !== UNTRACED) {
       rt.span.setAttribute('http.response.status_code', status);
+      rt.span.setAttribute('biggan.model', opts.model(request));
       endSpan(rt.span, status >= 500 ? new Error(`HTTP ${status}`) : undefined);
     }
   });

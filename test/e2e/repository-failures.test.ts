@@ -17,17 +17,20 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import { initRandomCommand } from '../../src/cli/init-random-command.js';
 import { BigGanError } from '../../src/errors.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
+import { createGeneratorClient, type GeneratorClient } from '../../src/transport/grpc/server.js';
 
 const repo = mkdtempSync(path.join(os.tmpdir(), 'biggan-bad-repo-'));
 process.on('exit', () => rmSync(repo, { recursive: true, force: true }));
-const COMMON = ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '-1', '--max-batch-size', '2', '--threads', '1', '--preload', 'default'];
+const COMMON = ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-batch-size', '2', '--threads', '1', '--preload', 'default'];
 
 let server: RunningServer;
 let base: string;
+let client: GeneratorClient | undefined;
 const logs: string[] = [];
 
 before(async () => {
   symlinkSync(FIXTURE_DIR, path.join(repo, 'good'));
+  symlinkSync(FIXTURE_DIR, path.join(repo, 'other'));
   const config = readFileSync(path.join(FIXTURE_DIR, 'config.json'), 'utf8');
   mkdirSync(path.join(repo, 'truncated'));
   writeFileSync(path.join(repo, 'truncated', 'config.json'), config.slice(0, Math.floor(config.length / 2)));
@@ -41,11 +44,15 @@ before(async () => {
   writeSync(fd, Buffer.alloc(4096, 0xff), 0, 4096, statSync(weights).size - 4096);
   closeSync(fd);
   const { config: serverConfig } = parseServerConfig([...COMMON, '--model-repository', repo, '--default-model', 'good'], {});
-  server = await startServer(serverConfig, { logger: { level: 'warn', stream: { write: (line: string) => void logs.push(line) } } });
+  server = await startServer(serverConfig, { logger: { level: 'info', stream: { write: (line: string) => void logs.push(line) } } });
   base = `http://127.0.0.1:${server.httpPort}`;
+  client = createGeneratorClient(`127.0.0.1:${server.grpcPort}`);
 });
 
-after(() => server?.stop());
+after(async () => {
+  client?.close();
+  await server?.stop();
+});
 
 const generate = (model: string) => fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, class: 1, seed: '1' }) });
 
@@ -56,7 +63,7 @@ test('bad folders are listed failed with a reason and no server path; the good m
   assert.ok(!text.includes(repo) && !text.includes(os.tmpdir()), `no server path in ${text}`);
   const models = (JSON.parse(text) as { models: { name: string; state: string; reason?: string }[] }).models;
   const byName = new Map(models.map((m) => [m.name, m]));
-  assert.deepEqual([...byName.keys()].sort(), ['dangling', 'good', 'nan', 'noweights', 'truncated']);
+  assert.deepEqual([...byName.keys()].sort(), ['dangling', 'good', 'nan', 'noweights', 'other', 'truncated']);
   assert.equal(byName.get('good')?.state, 'ready');
   for (const [name, reason] of [['truncated', /config\.json/], ['noweights', /no weight file/], ['dangling', /symbolic link whose target is missing/]] as const) {
     assert.equal(byName.get(name)?.state, 'failed', name);
@@ -108,4 +115,24 @@ test('start-up fails, saying so, only when the default model cannot be served', 
   await assert.rejects(startServer(config, { logger: false }), (e: unknown) => e instanceof BigGanError && /the default model truncated cannot be served/.test(e.message));
   const { config: nan } = parseServerConfig([...COMMON, '--model-repository', repo, '--default-model', 'nan'], {});
   await assert.rejects(startServer(nan, { logger: false }), (e: unknown) => e instanceof BigGanError && /the default model nan cannot be served/.test(e.message));
+});
+
+test('a 200-character model name is INVALID_ARGUMENT naming model over REST and gRPC', async () => {
+  const name = 'm'.repeat(200);
+  const res = await generate(name);
+  assert.equal(res.status, 400);
+  const { error } = (await res.json()) as { error: { code: string; message: string; field?: string } };
+  assert.equal(error.field, 'model');
+  assert.match(error.message, /^model: must be 1\.\.128 characters, got 200/);
+  const err = await new Promise<{ code: number; details: string }>((resolve) =>
+    client!.Generate({ model: name, classes: [{ index: 1 }], seed: '1' }, (e) => resolve(e as unknown as { code: number; details: string })),
+  );
+  assert.equal(err?.code, 3, 'INVALID_ARGUMENT');
+  assert.match(err.details, /^model: must be 1\.\.128 characters, got 200/);
+});
+
+test('the per-request log line names the model the request chose, not the default', async () => {
+  assert.equal((await generate('other')).status, 200);
+  const lines = logs.map((l) => JSON.parse(l) as { msg?: string; model?: string; route?: string }).filter((l) => l.msg === 'request' && l.route === '/generate' && l.model !== undefined);
+  assert.equal(lines.at(-1)?.model, 'other');
 });

@@ -189,9 +189,23 @@ export class ModelRepository {
     return out;
   }
 
-  /** Refuses new leases, waits until no lease is held, and frees every model. */
-  async close(): Promise<void> {
+  /** Resolves when no request holds or waits for a model (a request waiting on a load counts). */
+  async whenIdle(): Promise<void> {
+    while ([...this.entries.values()].some((e) => e.inFlight > 0)) await this.nextChange();
+  }
+
+  /**
+   * Refuses new leases, waits until no lease is held, and frees every model. With `withinMs`, a
+   * load still running after that long is left behind (the process is exiting) instead of waited for.
+   */
+  async close(withinMs?: number): Promise<void> {
     this.closed = true;
+    const all = this.closeAll();
+    if (withinMs === undefined) return all;
+    await Promise.race([all, sleep(withinMs)]);
+  }
+
+  private async closeAll(): Promise<void> {
     await Promise.all([...this.entries.values()].map((e) => e.loading?.catch(() => undefined)));
     for (const e of this.entries.values()) {
       while (e.inFlight > 0) await this.nextChange();
@@ -237,9 +251,11 @@ export class ModelRepository {
       e.reserved = false;
       const detail = err instanceof Error ? err.message : String(err);
       e.reason = publicReason(detail, e.source.dir, e.source.name);
-      this.failures.record(e.source.name, e.source.dir, e.reason);
       this.setState(e, 'failed', detail);
       this.changed();
+      // A model that cannot fit the memory budget is refused as such (nothing to remember: the check is cheap).
+      if (err instanceof BigGanError && err.code === 'RESOURCE_EXHAUSTED') throw err;
+      this.failures.record(e.source.name, e.source.dir, e.reason);
       // Every request waiting on this load (the one that triggered it too) gets 503 with the reason.
       throw new BigGanError('UNAVAILABLE', `model ${e.source.name} failed to load: ${e.reason}`, { cause: err });
     }
@@ -301,6 +317,10 @@ export class ModelRepository {
   private changed(): void {
     for (const w of this.waiters.splice(0)) w();
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
 }
 
 /** `p`, or DEADLINE_EXCEEDED / CANCELLED when the caller's budget or signal ends first. */

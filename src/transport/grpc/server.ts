@@ -6,10 +6,10 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, truncateText } from '../../errors.js';
+import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, truncateText, type RateLimitState } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { CallContext, GeneratorService, KeyedGeneratorService, ModelInfo, ModelStatus } from '../../service/types.js';
-import { GenerateRequestSchema, InterpolateRequestSchema } from '../../service/contract/schemas.js';
+import { GenerateRequestSchema, InterpolateRequestSchema, ModelNameSchema } from '../../service/contract/schemas.js';
 import type { GeneratorHandlers } from './generated/biggan/v1/Generator.js';
 import type { ListClassesRequest__Output } from './generated/biggan/v1/ListClassesRequest.js';
 import type { GetModelRequest__Output } from './generated/biggan/v1/GetModelRequest.js';
@@ -80,6 +80,23 @@ const STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(grpc.status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]),
 );
 
+/** The ratelimit-* metadata (as REST's RateLimit-* headers): images, images, seconds. */
+function setRateLimit(metadata: grpc.Metadata, state: RateLimitState): grpc.Metadata {
+  metadata.set('ratelimit-limit', String(state.limit));
+  metadata.set('ratelimit-remaining', String(state.remaining));
+  metadata.set('ratelimit-reset', String(state.resetSeconds));
+  return metadata;
+}
+
+/** The rate-limit state the quota layer reported for a call, sent in its trailers on success too. */
+const rateLimits = new WeakMap<object, RateLimitState>();
+
+/** `metadata` with the call's rate-limit state, when it has one. */
+function withRateLimit(metadata: grpc.Metadata, call: object): grpc.Metadata {
+  const state = rateLimits.get(call);
+  return state ? setRateLimit(metadata, state) : metadata;
+}
+
 /**
  * A failure as a gRPC status, through ERROR_TABLE; internals are never sent to the client. The
  * details are cut to MAX_MESSAGE_CHARS whatever built them: the status travels in the trailers (one
@@ -91,11 +108,7 @@ export function toGrpcStatus(err: unknown): grpc.StatusObject {
   const code = ERROR_TABLE[err.code].grpc;
   if (err.retryAfterSeconds !== undefined) metadata.set('retry-after', String(err.retryAfterSeconds));
   else if (code === grpc.status.UNAVAILABLE) metadata.set('retry-after', '1');
-  if (err.rateLimit) {
-    metadata.set('ratelimit-limit', String(err.rateLimit.limit));
-    metadata.set('ratelimit-remaining', String(err.rateLimit.remaining));
-    metadata.set('ratelimit-reset', String(err.rateLimit.resetSeconds));
-  }
+  if (err.rateLimit) setRateLimit(metadata, err.rateLimit);
   return { code, details: err.code === 'INTERNAL' ? 'internal error' : truncateText(err.message, MAX_MESSAGE_CHARS), metadata };
 }
 
@@ -136,7 +149,7 @@ function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerW
     transport: 'grpc',
     ...(budgets.length > 0 ? { timeoutMs: Math.min(...budgets) } : {}),
     ...(observed ? { trace: observed.trace } : {}),
-    ...(caller ? { caller } : {}),
+    ...(caller ? { caller, onRateLimit: (state: RateLimitState) => void rateLimits.set(call, state) } : {}),
   };
 }
 
@@ -175,7 +188,7 @@ function finish(method: string, call: CallState, startedAt: number, err: unknown
   // An answer that came after the client left was never delivered: record why it was not.
   const sent = status?.code ?? (call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
   const recorded = sent === grpc.status.CANCELLED && deadlinePassed(call) ? grpc.status.DEADLINE_EXCEEDED : sent;
-  observed?.finish(recorded, STATUS_NAMES[recorded], err);
+  observed?.finish(recorded, STATUS_NAMES[recorded], err, model);
   if (status?.code === grpc.status.INTERNAL) opts.onInternalError?.(err, method);
   const l = model === undefined ? {} : { model };
   opts.metrics?.requests.inc({ ...l, transport: 'grpc', route: method, status: STATUS_NAMES[recorded] });
@@ -193,7 +206,7 @@ function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grp
       .then(
         (res) => {
           finish(method, call, startedAt, undefined, opts, observed, label?.(call.request));
-          callback(null, res, observed.trailer());
+          callback(null, res, withRateLimit(observed.trailer(), call));
         },
         (err: unknown) => callback(finish(method, call, startedAt, err, opts, observed, label?.(call.request)) ?? null),
       );
@@ -202,6 +215,8 @@ function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grp
 
 /** The model a request names (the default for none); NOT_FOUND listing the models when unknown. */
 function modelOf(service: GrpcService, name: string): ModelInfo {
+  // The name's form first (as REST checks it): a 200-character name is INVALID_ARGUMENT naming `model`, not NOT_FOUND.
+  if (name !== '') service.check(ModelNameSchema, { model: name });
   return service.modelInfo ? service.modelInfo(name === '' ? undefined : name) : service.model;
 }
 
@@ -252,7 +267,7 @@ function generatorHandlers(service: GrpcService, opts: GrpcServerOptions): Gener
       .then(
         () => {
           finish('Interpolate', call, startedAt, undefined, opts, observed, label(call.request));
-          call.end(observed.trailer());
+          call.end(withRateLimit(observed.trailer(), call));
         },
         (err: unknown) => {
           const status = finish('Interpolate', call, startedAt, err, opts, observed, label(call.request))!;

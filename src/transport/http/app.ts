@@ -85,7 +85,7 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
     // With client certificates required, a peer without one never completes the handshake.
     ...(opts.tls ? { https: { ...opts.tls, ...(opts.tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: () => service.model.name });
+  observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: (request) => modelLabel(service, request), traceProbes: process.env.BIGGAN_TRACE_PROBES === '1' });
 
   // Validation is the service's contract check for both transports: same messages, counted once.
   app.setValidatorCompiler(({ schema }) => (data: unknown) => {

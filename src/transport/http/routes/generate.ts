@@ -54,7 +54,9 @@ async function answer(service: KeyedGeneratorService, req: GenerateRequest, requ
     reply.headers(classHeaders(img.class));
     return reply.type(img.mimeType).send(img.data);
   }
-  return reply.type(JSON_TYPE).send(jsonBody(result, reply));
+  const body = jsonBody(result, reply);
+  // fastify adds the charset to serialised objects only; shared bytes carry the same type.
+  return reply.type(Buffer.isBuffer(body) ? `${JSON_TYPE}; charset=utf-8` : JSON_TYPE).send(body);
 }
 
 /**
