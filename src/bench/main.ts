@@ -25,6 +25,7 @@ import { runHttpLoad, type LoadResult } from './http-load.js';
 import { benchTracing } from './tracing-bench.js';
 import { runOverloadBench } from './overload-bench.js';
 import { runCacheBench } from './cache-bench.js';
+import { runReliabilityBench } from './reliability-bench.js';
 
 const SPECS = defineOptions([
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
@@ -51,6 +52,9 @@ const SPECS = defineOptions([
   { name: 'cache', type: 'boolean', default: false, description: 'Cache mode: the server in a child process; GET hits vs misses (p50/p99, req/s at concurrency 1 and 16), RSS under a stream of unique requests vs the cache off, 32 identical concurrent requests vs engine batches, and the time to hash a full 128 and 512 weight file (writes a random 512 once).' },
   { name: 'cache-size', type: 'integer', default: 8 * 1024 * 1024, min: 1, max: 2 ** 40, description: 'Cache mode: the server\'s --cache-size, bytes (small, so the stream fills and evicts it quickly).' },
   { name: 'cache-stream-seconds', type: 'number', default: 300, min: 1, max: 3600, description: 'Cache mode: most time for the memory stream (it stops once the cache evicted and 1.5x --cache-size of images passed).' },
+  { name: 'reliability', type: 'boolean', default: false, description: 'Reliability mode: stalled readers of a 13 MB cached answer (RSS, /healthz, send timeout) and four huge invalid bodies at once.' },
+  { name: 'stalled-clients', type: 'integer', default: 40, min: 1, max: 1000, description: 'Reliability mode: clients that never read.' },
+  { name: 'send-timeout-ms', type: 'integer', default: 5000, min: 0, description: 'Reliability mode: the server\'s --send-timeout-ms.' },
   { name: 'skip-512', type: 'boolean', default: false, description: 'Cache mode: hash only the 128 weight file.' },
 ]);
 
@@ -83,6 +87,10 @@ async function main(argv: string[]): Promise<void> {
   const { values: v, help } = parseOptions(argv, SPECS);
   if (help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (v.reliability) {
+    await runReliabilityBench({ clients: v['stalled-clients'], sendTimeoutMs: v['send-timeout-ms'] });
     return;
   }
   if (v.memory) {
