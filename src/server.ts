@@ -219,7 +219,7 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     );
     const engine = scheduler.wrap(name, supervised);
     const traceBatch = batchTracer(tracing, { model: name, engine: supervised.name, backend: supervised.backend });
-    const batcher = new Batcher(engine, { ...source.serving, maxConcurrentBatches: config.maxConcurrentBatches, maxQueueWaitMs: config.maxQueueWaitMs }, { observer: metrics.batcherObserverFor(name), ...(traceBatch ? { traceBatch } : {}) });
+    const batcher = new Batcher(engine, { ...source.serving, maxConcurrentBatches: config.maxConcurrentBatches, ...queueWait(source.serving.maxQueueWaitMs ?? config.maxQueueWaitMs) }, { observer: metrics.batcherObserverFor(name), ...(traceBatch ? { traceBatch } : {}) });
     const service = new GenerationService(engine, batcher, metrics, { modelName: name, maxSamplesPerRequest: config.maxSamplesPerRequest, reportModelInfo: false });
     const dispose = async () => {
       parts.delete(name);
@@ -455,6 +455,14 @@ function errorText(err: unknown): string {
   }
   return parts.join(' ');
 }
+
+/** The queue-wait limit: serving.json's or --max-queue-wait-ms when set, else QUEUE_WAIT_BATCHES of the model's measured batch time. */
+function queueWait(ms: number | undefined): { maxQueueWaitMs: number } | { queueWaitBatches: number } {
+  return ms !== undefined ? { maxQueueWaitMs: ms } : { queueWaitBatches: QUEUE_WAIT_BATCHES };
+}
+
+/** Full batches a request without a deadline may find ahead of it by default (docs/reliability.md). */
+const QUEUE_WAIT_BATCHES = 4;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -41,7 +41,15 @@ export interface BatcherSettings {
    * bound applies.
    */
   readonly maxQueueWaitMs?: number;
+  /**
+   * Without maxQueueWaitMs: the limit is this many full batches at the measured engine time (at
+   * least MIN_QUEUE_WAIT_MS), so it fits the model (a 512 batch takes seconds, a 128 one less).
+   */
+  readonly queueWaitBatches?: number;
 }
+
+/** The floor of a queue-wait limit derived from the batch time, ms. */
+export const MIN_QUEUE_WAIT_MS = 2000;
 
 /** One sample to generate. */
 export interface Sample {
@@ -573,9 +581,17 @@ export class Batcher {
       if (Math.floor((size - 1) / this.settings.maxBatchSize) * fullMs > timeoutMs) return 'never';
       return this.tooLong(lastMs, timeoutMs, `the request's timeout of ${timeoutMs} ms`);
     }
-    const maxWaitMs = this.settings.maxQueueWaitMs ?? Infinity;
+    const maxWaitMs = this.maxQueueWaitMs();
     if (firstMs > maxWaitMs) return this.tooLong(firstMs, maxWaitMs, `the queue wait limit of ${maxWaitMs} ms`);
     return undefined;
+  }
+
+  /** The queue-wait limit in force: the setting, or queueWaitBatches full batches of measured engine time. */
+  maxQueueWaitMs(): number {
+    const { maxQueueWaitMs, queueWaitBatches, maxBatchSize } = this.settings;
+    if (queueWaitBatches === undefined || Number.isFinite(maxQueueWaitMs)) return maxQueueWaitMs ?? Infinity;
+    const fullMs = this.engineTime.batchMs(maxBatchSize);
+    return fullMs === undefined ? Infinity : Math.max(MIN_QUEUE_WAIT_MS, Math.ceil(queueWaitBatches * fullMs));
   }
 
   private reportEstimate(now: number): void {
@@ -664,7 +680,9 @@ function checkSettings(s: BatcherSettings): BatcherSettings {
   }
   const maxQueueWaitMs = s.maxQueueWaitMs ?? Infinity;
   if (!(maxQueueWaitMs > 0)) throw new BigGanError('INVALID_CONFIG', `maxQueueWaitMs must be > 0 (or Infinity), got ${maxQueueWaitMs}`);
-  return { maxBatchSize, maxQueueDelayMs, maxQueueSize, maxConcurrentBatches, maxQueueWaitMs };
+  const batches = s.queueWaitBatches;
+  if (batches !== undefined && !(batches > 0)) throw new BigGanError('INVALID_CONFIG', `queueWaitBatches must be > 0, got ${batches}`);
+  return { maxBatchSize, maxQueueDelayMs, maxQueueSize, maxConcurrentBatches, maxQueueWaitMs, ...(batches !== undefined ? { queueWaitBatches: batches } : {}) };
 }
 
 /** Retry-After in whole seconds (HTTP's unit), rounded up, at least 1. */

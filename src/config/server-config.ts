@@ -36,7 +36,7 @@ export interface ServerConfig {
   readonly maxQueueSize: number;
   readonly maxConcurrentBatches: number;
   /** Most predicted queue wait (ms) a new request may face; longer ones get 503 / UNAVAILABLE at once. */
-  readonly maxQueueWaitMs: number;
+  readonly maxQueueWaitMs?: number;
   readonly maxSamplesPerRequest: number;
   readonly bodyLimitBytes: number;
   /** Time for an HTTP client to send its whole request (headers and body), ms; past it 408. */
@@ -99,7 +99,7 @@ export const SERVER_OPTIONS = defineOptions([
   { name: 'max-queue-delay-ms', type: 'number', env: 'BIGGAN_MAX_QUEUE_DELAY_MS', default: 5, min: 0, max: 10_000, description: 'How long a partial batch waits for more samples, ms.' },
   { name: 'max-queue-size', type: 'integer', env: 'BIGGAN_MAX_QUEUE_SIZE', default: 256, min: 1, max: 1_000_000, description: 'Most samples waiting; beyond it requests get 503 / UNAVAILABLE at once.' },
   { name: 'max-concurrent-batches', type: 'integer', env: 'BIGGAN_MAX_CONCURRENT_BATCHES', default: 2, min: 1, max: 8, description: 'Engine calls outstanding at once: 2 hands a full batch to the engine while the previous one runs (no idle gap); partial batches always wait.' },
-  { name: 'max-queue-wait-ms', type: 'integer', env: 'BIGGAN_MAX_QUEUE_WAIT_MS', default: 2000, min: 1, max: 3_600_000, description: 'Most predicted wait in the queue (from the measured engine time), ms; a request that could not start within it, or within its own timeout, gets 503 / UNAVAILABLE with Retry-After at once.' },
+  { name: 'max-queue-wait-ms', type: 'integer', env: 'BIGGAN_MAX_QUEUE_WAIT_MS', min: 1, max: 3_600_000, description: 'Most predicted wait in the queue (from the measured engine time), ms; a request that could not start within it, or within its own timeout, gets 503 / UNAVAILABLE with Retry-After. Default per model: its serving.json maxQueueWaitMs, else 4 x its measured full-batch time (at least 2000 ms); see docs/reliability.md.' },
   { name: 'max-samples-per-request', type: 'integer', env: 'BIGGAN_MAX_SAMPLES_PER_REQUEST', default: 16, min: 1, max: 1024, description: 'Most samples (count, frames) in one request.' },
   { name: 'body-limit-bytes', type: 'integer', env: 'BIGGAN_BODY_LIMIT_BYTES', default: 4 * 1024 * 1024, min: 1024, max: 1 << 30, description: 'Largest HTTP request body; larger ones get 413.' },
   { name: 'request-timeout-ms', type: 'integer', env: 'BIGGAN_REQUEST_TIMEOUT_MS', default: 30_000, min: 100, max: 3_600_000, description: 'Time an HTTP client has to send its whole request (headers and body); past it 408 and the socket is closed. Waiting in the queue and generating do not count.' },
@@ -164,7 +164,7 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     maxQueueDelayMs: v['max-queue-delay-ms'],
     maxQueueSize: v['max-queue-size'],
     maxConcurrentBatches: v['max-concurrent-batches'],
-    maxQueueWaitMs: v['max-queue-wait-ms'],
+    ...(v['max-queue-wait-ms'] !== undefined ? { maxQueueWaitMs: v['max-queue-wait-ms'] } : {}),
     maxSamplesPerRequest: v['max-samples-per-request'],
     bodyLimitBytes: v['body-limit-bytes'],
     requestTimeoutMs: v['request-timeout-ms'],

@@ -17,6 +17,8 @@ export interface ServingSettings {
   readonly maxBatchSize: number;
   readonly maxQueueDelayMs: number;
   readonly maxQueueSize: number;
+  /** Most predicted queue wait, ms (serving.json only; default from the measured batch time). */
+  readonly maxQueueWaitMs?: number;
 }
 
 /** A model found on disk, before it is loaded. */
@@ -44,7 +46,7 @@ export function defaultServing(resolution: number, base: ServingSettings): Servi
   return { maxBatchSize: Math.max(1, Math.floor(base.maxBatchSize / scale)), maxQueueDelayMs: base.maxQueueDelayMs, maxQueueSize: base.maxQueueSize };
 }
 
-const SERVING_KEYS: readonly (keyof ServingSettings)[] = ['maxBatchSize', 'maxQueueDelayMs', 'maxQueueSize'];
+const SERVING_KEYS: readonly (keyof ServingSettings)[] = ['maxBatchSize', 'maxQueueDelayMs', 'maxQueueSize', 'maxQueueWaitMs'];
 
 /** Reads `<dir>/serving.json` over the defaults; any unknown key or bad value is refused with the file named. */
 export function readServing(dir: string, defaults: ServingSettings): { serving: ServingSettings; from: 'serving.json' | 'default' } {
@@ -60,13 +62,15 @@ export function readServing(dir: string, defaults: ServingSettings): { serving: 
   const out: Record<string, number> = { ...defaults };
   for (const [key, value] of Object.entries(raw)) {
     if (!SERVING_KEYS.includes(key as keyof ServingSettings)) throw new BigGanError('INVALID_CONFIG', `${file}: unknown key ${JSON.stringify(key)}; allowed: ${SERVING_KEYS.join(', ')}`);
-    const integer = key !== 'maxQueueDelayMs';
+    const integer = key !== 'maxQueueDelayMs' && key !== 'maxQueueWaitMs';
     if (typeof value !== 'number' || !Number.isFinite(value) || value < (integer ? 1 : 0) || (integer && !Number.isInteger(value))) {
       throw new BigGanError('INVALID_CONFIG', `${file}: ${key} must be a${integer ? ' positive integer' : ' number >= 0'}, got ${JSON.stringify(value)}`);
     }
     out[key] = value;
   }
-  return { serving: { maxBatchSize: out.maxBatchSize, maxQueueDelayMs: out.maxQueueDelayMs, maxQueueSize: out.maxQueueSize }, from: 'serving.json' };
+  if (out.maxQueueWaitMs !== undefined && !(out.maxQueueWaitMs > 0)) throw new BigGanError('INVALID_CONFIG', `${file}: maxQueueWaitMs must be a number > 0, got ${out.maxQueueWaitMs}`);
+  const wait = out.maxQueueWaitMs !== undefined ? { maxQueueWaitMs: out.maxQueueWaitMs } : {};
+  return { serving: { maxBatchSize: out.maxBatchSize, maxQueueDelayMs: out.maxQueueDelayMs, maxQueueSize: out.maxQueueSize, ...wait }, from: 'serving.json' };
 }
 
 /** Reads one model folder (config, weight file, digest, settings, estimate); the weights are not loaded. */
