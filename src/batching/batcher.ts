@@ -282,7 +282,7 @@ export class Batcher {
     const refusal = this.admit(samples.length, priority, timeoutMs, now);
     if (refusal === 'never') {
       // Its own samples alone need longer than its timeout: no retry can help.
-      this.reject(request, 'deadline', new BigGanError('DEADLINE_EXCEEDED', `request ${request.id}: its ${samples.length} samples cannot all start within its ${timeoutMs} ms timeout even on an idle engine`));
+      this.reject(request, 'deadline', new BigGanError('DEADLINE_EXCEEDED', `request ${request.id}: its ${samples.length} samples cannot all finish within its ${timeoutMs} ms timeout even on an idle engine`));
       return view;
     }
     if (refusal) {
@@ -371,10 +371,11 @@ export class Batcher {
 
   private startBatch(now: number): void {
     // A pipelined batch waits in the engine behind the calls in flight: a sample whose deadline
-    // passes before that predicted start would run for a client that has given up, so it expires
-    // now. (Once handed over, a batch cannot be taken back: the engine queues it.)
+    // passes before the batch is predicted to end (start plus its run time) would be answered to a
+    // client that has given up, so it expires now. (Once handed over, a batch cannot be taken back.)
     const startsAt = now + (this.inFlight > 0 ? (this.inFlightRemainingMs(now) ?? 0) : 0);
-    const { batch, expired } = this.queue.nextBatch(this.settings.maxBatchSize, startsAt);
+    const runMs = this.engineTime.batchMs(Math.max(1, Math.min(this.queue.size, this.settings.maxBatchSize))) ?? 0;
+    const { batch, expired } = this.queue.nextBatch(this.settings.maxBatchSize, startsAt + runMs);
     this.expire(expired);
     this.depthChanged();
     if (batch.length === 0) return;
@@ -575,11 +576,17 @@ export class Batcher {
     const firstMs = this.predictStart(0, priority, now);
     const lastMs = this.predictStart(size - 1, priority, now);
     if (firstMs === undefined || lastMs === undefined) return undefined;
-    // The request's own timeout first: its Retry-After is the one this request needs.
-    if (timeoutMs !== undefined && lastMs > timeoutMs) {
-      const fullMs = this.engineTime.batchMs(this.settings.maxBatchSize) ?? 0;
-      if (Math.floor((size - 1) / this.settings.maxBatchSize) * fullMs > timeoutMs) return 'never';
-      return this.tooLong(lastMs, timeoutMs, `the request's timeout of ${timeoutMs} ms`);
+    // The request's own timeout first (its Retry-After is the one this request needs), against its
+    // predicted completion: the start of its last sample plus the run time of that sample's batch.
+    const B = this.settings.maxBatchSize;
+    const fullMs = this.engineTime.batchMs(B) ?? 0;
+    // The last sample's batch as the queue stands: what is ahead of it in that batch, and itself.
+    const doneMs = lastMs + (this.engineTime.batchMs(((this.queue.aheadOf(priority) + size - 1) % B) + 1) ?? fullMs);
+    if (timeoutMs !== undefined && doneMs > timeoutMs) {
+      // Never: its own samples alone (full batches, then its last partial one) take longer than its timeout.
+      const own = Math.floor((size - 1) / B) * fullMs + (this.engineTime.batchMs(((size - 1) % B) + 1) ?? fullMs);
+      if (own > timeoutMs) return 'never';
+      return this.tooLong(doneMs, timeoutMs, `the request's timeout of ${timeoutMs} ms`, 'completion');
     }
     const maxWaitMs = this.maxQueueWaitMs();
     if (firstMs > maxWaitMs) return this.tooLong(firstMs, maxWaitMs, `the queue wait limit of ${maxWaitMs} ms`);
@@ -627,8 +634,8 @@ export class Batcher {
    * OVERLOADED for a request predicted to wait `waitMs` > `budgetMs`. Retry-After: when the
    * prediction falls to the budget if nothing else arrives, i.e. waitMs - budgetMs, at least 1 s.
    */
-  private tooLong(waitMs: number, budgetMs: number, limit: string): BigGanError {
-    const message = `overloaded: estimated wait ${Math.round(waitMs)} ms exceeds ${limit} (${this.queue.size} samples queued, ${this.running} running)`;
+  private tooLong(waitMs: number, budgetMs: number, limit: string, what: 'wait' | 'completion' = 'wait'): BigGanError {
+    const message = `overloaded: estimated ${what} ${Math.round(waitMs)} ms exceeds ${limit} (${this.queue.size} samples queued, ${this.running} running)`;
     return new BigGanError('OVERLOADED', message, { retryAfterSeconds: retryAfterSeconds(waitMs - budgetMs) });
   }
 
