@@ -52,6 +52,7 @@ const SPECS = defineOptions([
   { name: 'cache', type: 'boolean', default: false, description: 'Cache mode: the server in a child process; GET hits vs misses (p50/p99, req/s at concurrency 1 and 16), RSS under a stream of unique requests vs the cache off, 32 identical concurrent requests vs engine batches, and the time to hash a full 128 and 512 weight file (writes a random 512 once).' },
   { name: 'cache-size', type: 'integer', default: 8 * 1024 * 1024, min: 1, max: 2 ** 40, description: 'Cache mode: the server\'s --cache-size, bytes (small, so the stream fills and evicts it quickly).' },
   { name: 'cache-stream-seconds', type: 'number', default: 300, min: 1, max: 3600, description: 'Cache mode: most time for the memory stream (it stops once the cache evicted and 1.5x --cache-size of images passed).' },
+  { name: 'max-queue-wait-ms', type: 'integer', min: 1, description: 'Overload mode: the server\'s --max-queue-wait-ms (default: per model, 4 measured full batches).' },
   { name: 'reliability', type: 'boolean', default: false, description: 'Reliability mode: stalled readers of a 13 MB cached answer (RSS, /healthz, send timeout) and four huge invalid bodies at once.' },
   { name: 'stalled-clients', type: 'integer', default: 40, min: 1, max: 1000, description: 'Reliability mode: clients that never read.' },
   { name: 'send-timeout-ms', type: 'integer', default: 5000, min: 0, description: 'Reliability mode: the server\'s --send-timeout-ms.' },
@@ -129,7 +130,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (v.overload) {
-    const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
+    const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : []), ...(v['max-queue-wait-ms'] ? ['--max-queue-wait-ms', String(v['max-queue-wait-ms'])] : [])];
     await runOverloadBench({
       weights,
       serverArgs,
