@@ -13,33 +13,41 @@
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import type { Static, TSchema } from 'typebox';
 import { buildHttpApp } from '../transport/http/app.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { CachingService } from '../service/cache/caching-service.js';
-import { ContractChecks } from '../service/contract/validate.js';
 import { listClasses } from '../latents/imagenet-classes.js';
-import type { ClassInfo, GenerateRequest, GenerateResult, GeneratorService, InterpolateResult, ModelInfo } from '../service/types.js';
+import type { CachedModel } from '../service/cache/caching-service.js';
+import type { Catalog, ClassInfo, GenerateRequest, GenerateResult, InterpolateResult, ModelInfo, ModelStatus } from '../service/types.js';
 
 /** 16 of these as base64 JSON make the issue's 13 MB answer. */
 const IMAGE_BYTES = 600 * 1024;
 
 /** A generator whose images are random bytes of a 512 px PNG's size (no engine). */
-class SyntheticImages implements GeneratorService {
+class SyntheticImages implements CachedModel, Catalog {
   readonly model: ModelInfo = {
     name: 'synthetic-512', resolution: 512, zDim: 128, numClasses: 1000, parameters: 0, engine: 'synthetic', backend: 'none',
     maxSamplesPerRequest: 16, maxBatchSize: 16, truncation: { min: 0, max: 1, default: 0.4 }, formats: ['png', 'jpeg', 'webp'],
   };
-  private readonly contracts = new ContractChecks();
-
-  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
-    const outcome = this.contracts.run(schema, value);
-    if (!outcome.ok) throw outcome.problem;
-    return outcome.value;
-  }
 
   isReady(): boolean {
     return true;
+  }
+
+  accepting(): boolean {
+    return true;
+  }
+
+  modelInfo(): ModelInfo {
+    return this.model;
+  }
+
+  modelLabel(): string {
+    return this.model.name;
+  }
+
+  listModels(): readonly ModelStatus[] {
+    return [{ ...this.model, state: 'ready', default: true, maxQueueDelayMs: 0, maxQueueSize: 0, servingFrom: 'default', memoryEstimateBytes: 0 }];
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
@@ -92,7 +100,9 @@ function stalledReader(port: number, body: string): Promise<net.Socket> {
 }
 
 async function stalledReaders(clients: number, sendTimeoutMs: number): Promise<void> {
-  const app = buildHttpApp(new CachingService(new SyntheticImages(), { maxBytes: 512 * 2 ** 20, keyContext: { modelDigest: 'bench', encoderId: 'bench' } }), createMetrics(), {
+  const images = new SyntheticImages();
+  const cache = new CachingService(images, { maxBytes: 512 * 2 ** 20, keyContext: { modelDigest: 'bench', encoderId: 'bench' } });
+  const app = buildHttpApp(cache, images, createMetrics(), {
     bodyLimitBytes: 4 * 2 ** 20, version: 'bench', send: { sendTimeoutMs },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -124,8 +134,9 @@ async function stalledReaders(clients: number, sendTimeoutMs: number): Promise<v
 }
 
 async function hugeBodies(): Promise<void> {
-  const service = new CachingService(new SyntheticImages(), { maxBytes: 0, keyContext: { modelDigest: 'bench', encoderId: 'bench' } });
-  const app = buildHttpApp(service, createMetrics(), { bodyLimitBytes: 4 * 2 ** 20, version: 'bench' });
+  const images = new SyntheticImages();
+  const service = new CachingService(images, { maxBytes: 0, keyContext: { modelDigest: 'bench', encoderId: 'bench' } });
+  const app = buildHttpApp(service, images, createMetrics(), { bodyLimitBytes: 4 * 2 ** 20, version: 'bench' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const mixture = (n: number, key: (i: number) => string) => JSON.stringify({ class: Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), 1])) });

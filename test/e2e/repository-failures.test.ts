@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symli
 import os from 'node:os';
 import path from 'node:path';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { initRandomCommand } from '../../src/cli/init-random-command.js';
 import { BigGanError } from '../../src/errors.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';

@@ -12,7 +12,7 @@ import { createStack } from '../helpers/stack.js';
 test('console spans are one JSON line each on stdout, tracestate bounded', async () => {
   const tracing = await tracingFromEnv({ OTEL_TRACES_EXPORTER: 'console', OTEL_SERVICE_NAME: 'biggan-console-test' });
   const s = await createStack();
-  const app = buildHttpApp(s.front, s.metrics, { bodyLimitBytes: 64 * 1024, version: 'test', tracing });
+  const app = buildHttpApp(s.requests, s.catalog, s.metrics, { bodyLimitBytes: 64 * 1024, version: 'test', tracing });
   const written: string[] = [];
   const original = process.stdout.write.bind(process.stdout);
   const traceState = Array.from({ length: 400 }, (_, i) => `k${i}=${'v'.repeat(20)}`).join(',');

@@ -1,6 +1,6 @@
 /**
- * The response cache in front of the generation service (a GeneratorService decorator, so REST and
- * gRPC both use it). Seeded answers are deterministic, so:
+ * The response cache in front of one model (a RequestService over the model's ImageService, so
+ * every transport uses it). Seeded answers are deterministic, so:
  * - each encoded image is kept in a byte-bounded LRU under a key of its engine inputs
  *   (cache-keys.ts): a count-4 request reuses single images and vice versa;
  * - identical requests in flight are computed once (single flight); a waiter that goes away does
@@ -10,14 +10,13 @@
  * Misses of a count-N request become N single-sample calls of the inner service, submitted in the
  * same tick, so the batcher still runs them as one batch.
  */
-import type { TSchema, Static } from 'typebox';
 import { MIME_TYPES } from '../../image/encode.js';
-import { BigGanError, ERROR_TABLE } from '../../errors.js';
+import { BigGanError } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { planGenerate, planInterpolate, type PlannedSample } from '../request-samples.js';
 import type {
-  CacheKeys, CallContext, ClassInfo, GeneratedImage, GenerateRequest, GenerateResult, GeneratorService, InterpolateRequest, KeyedGeneratorService,
-  InterpolateResult, InterpolationFrame, ModelInfo,
+  CacheKeys, CallContext, GeneratedImage, GenerateRequest, GenerateResult, ImageService, InterpolateRequest,
+  InterpolateResult, InterpolationFrame, ModelInfo, RequestService,
 } from '../types.js';
 import { ByteLru } from './lru-cache.js';
 import { SingleFlight } from './single-flight.js';
@@ -44,8 +43,12 @@ export interface CacheOptions {
   readonly maxBytes: number;
   readonly keyContext: KeyContext;
   readonly observer?: CacheObserver;
-  /** Counts a request refused here (invalid while planning, or not ready); the inner service counts its own. */
-  readonly onRejected?: (reason: string) => void;
+}
+
+/** The model a cache serves: its request path, its description (for planning) and whether it takes work. */
+export interface CachedModel extends ImageService {
+  readonly model: ModelInfo;
+  accepting(): boolean;
 }
 
 /** A cached interpolation, with its size for the byte bound. */
@@ -79,14 +82,14 @@ export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBy
   };
 }
 
-/** A GeneratorService with an image cache and single flight in front of `inner`. */
-export class CachingService implements KeyedGeneratorService {
+/** A RequestService with an image cache and single flight in front of `inner`. */
+export class CachingService implements RequestService {
   private readonly lru: ByteLru<Entry>;
   private readonly flights = new SingleFlight<Entry>();
   /** Serialised forms of seeded answers (a quarter of the cache's bytes), shared by every reply. */
   private readonly forms: AnswerFormCache;
 
-  constructor(private readonly inner: GeneratorService, private readonly options: CacheOptions) {
+  constructor(private readonly inner: CachedModel, private readonly options: CacheOptions) {
     this.lru = new ByteLru<Entry>(options.maxBytes, {
       onEvict: (n) => options.observer?.evicted?.(n),
       onBytes: (b) => options.observer?.bytes?.(b),
@@ -94,33 +97,13 @@ export class CachingService implements KeyedGeneratorService {
     this.forms = new AnswerFormCache(Math.floor(options.maxBytes / 4));
   }
 
-  get model(): ModelInfo {
+  private get model(): ModelInfo {
     return this.inner.model;
   }
 
   /** Bytes held by the cache now. */
   get cachedBytes(): number {
     return this.lru.bytes;
-  }
-
-  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
-    return this.inner.check(schema, value);
-  }
-
-  isReady(): boolean {
-    return this.inner.isReady();
-  }
-
-  accepting(): boolean {
-    return this.inner.accepting?.() ?? this.inner.isReady();
-  }
-
-  listClasses(): readonly ClassInfo[] {
-    return this.inner.listClasses();
-  }
-
-  onReadinessChange(listener: (ready: boolean) => void): void {
-    this.inner.onReadinessChange(listener);
   }
 
   /** Plans `req` (validating it) and returns its cache identity without computing anything. */
@@ -268,13 +251,13 @@ export class CachingService implements KeyedGeneratorService {
     return result.images.map((img) => img.data);
   }
 
-  /** Plans with the inner service's limits; a refusal here is counted like the inner service's. */
+  /** Plans with the inner service's limits. */
   private planGenerate(req: GenerateRequest) {
-    return this.counted(() => planGenerate(req, this.model, this.model.maxSamplesPerRequest));
+    return planGenerate(req, this.model, this.model.maxSamplesPerRequest);
   }
 
   private interpolationKey(req: InterpolateRequest, form: string): { key: string; plan: ReturnType<typeof planInterpolate> } {
-    const plan = this.counted(() => planInterpolate(req, this.model, this.model.maxSamplesPerRequest));
+    const plan = planInterpolate(req, this.model, this.model.maxSamplesPerRequest);
     const frameFormat = plan.format === 'gif' ? 'png' : plan.format;
     const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, frameFormat));
     return { key: compositeKey(`interpolate\0${form}\0${plan.format}\0${plan.grid}`, keys), plan };
@@ -285,18 +268,8 @@ export class CachingService implements KeyedGeneratorService {
    * included: a draining replica must send clients elsewhere, as the inner service does.
    */
   private checkReady(): void {
-    if (this.inner.accepting?.() ?? this.inner.isReady()) return;
-    this.options.onRejected?.(ERROR_TABLE.UNAVAILABLE.reason);
+    if (this.inner.accepting()) return;
     throw new BigGanError('UNAVAILABLE', 'server is not ready (starting up or draining); retry, possibly on another replica');
-  }
-
-  private counted<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof BigGanError && err.code === 'INVALID_ARGUMENT') this.options.onRejected?.(ERROR_TABLE.INVALID_ARGUMENT.reason);
-      throw err;
-    }
   }
 }
 

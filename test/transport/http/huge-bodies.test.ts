@@ -20,7 +20,7 @@ let base: string;
 before(async () => {
   s = await createStack();
   // A body limit above the bodies below: what bounds the work must be the checks, not the limit.
-  app = buildHttpApp(s.front, s.metrics, { bodyLimitBytes: 8 * 2 ** 20, version: 'test' });
+  app = buildHttpApp(s.requests, s.catalog, s.metrics, { bodyLimitBytes: 8 * 2 ** 20, version: 'test' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 });

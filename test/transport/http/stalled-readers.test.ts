@@ -14,7 +14,7 @@ import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createStack } from '../../helpers/stack.js';
 import { buildHttpApp } from '../../../src/transport/http/app.js';
-import { createMetrics } from '../../../src/metrics/metrics.js';
+import { createMetrics, type Metrics } from '../../../src/metrics/metrics.js';
 import { FakeService } from '../grpc/harness.js';
 import type { CallContext, GenerateRequest, GenerateResult } from '../../../src/service/types.js';
 
@@ -41,11 +41,13 @@ after(async () => {
   await Promise.all(apps.map((a) => a.close()));
 });
 
-async function serve(shared: boolean, send: { sendTimeoutMs: number; sendBudgetBytes: number }): Promise<{ app: FastifyInstance; port: number }> {
-  const app = buildHttpApp(new BigAnswers(shared), createMetrics(), { bodyLimitBytes: 64 * 1024, version: 'test', send });
+async function serve(shared: boolean, send: { sendTimeoutMs: number; sendBudgetBytes: number }): Promise<{ app: FastifyInstance; port: number; metrics: Metrics }> {
+  const service = new BigAnswers(shared);
+  const metrics = createMetrics();
+  const app = buildHttpApp(service, service, metrics, { bodyLimitBytes: 64 * 1024, version: 'test', send });
   apps.push(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, port: (app.server.address() as { port: number }).port };
+  return { app, port: (app.server.address() as { port: number }).port, metrics };
 }
 
 /** Asks for an answer, reads its first chunk (the status line), then reads nothing more. */
@@ -83,7 +85,7 @@ test('a response whose client reads nothing is closed after the send timeout', a
 });
 
 test('answers being written are bounded in total: past the budget a new large answer gets 503', async () => {
-  const { port } = await serve(false, { sendTimeoutMs: 0, sendBudgetBytes: 20 * 2 ** 20 });
+  const { port, metrics } = await serve(false, { sendTimeoutMs: 0, sendBudgetBytes: 20 * 2 ** 20 });
   const first = await stalledReader(port, 1);
   const second = await stalledReader(port, 2);
   assert.deepEqual([first.status, second.status], [200, 200]);
@@ -93,6 +95,10 @@ test('answers being written are bounded in total: past the budget a new large an
   const { error } = (await third.json()) as { error: { code: string; message: string } };
   assert.equal(error.code, 'UNAVAILABLE');
   assert.match(error.message, /send budget/);
+  // The refusal is counted once, at the exit (the onSend hook's error goes through the onError hook).
+  const rejections = (await metrics.registry.getSingleMetricAsString('biggan_rejections_total')).split('\n').filter((l) => !l.startsWith('#') && l !== '');
+  assert.deepEqual(rejections.map((l) => l.replace(/\{.*\}/, '')), ['biggan_rejections_total 1'], rejections.join('\n'));
+  assert.match(rejections[0], /reason="unavailable"/);
   // Small answers are not refused by the budget.
   assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
 });
@@ -107,7 +113,7 @@ test('one Buffer written to many stalled readers counts once against the budget'
 
 test('a cached JSON answer is serialised once: every reply writes the same bytes', async () => {
   const s = await createStack({}, 16, 32 * 2 ** 20);
-  const app = buildHttpApp(s.front, s.metrics, { bodyLimitBytes: 64 * 1024, version: 'test' });
+  const app = buildHttpApp(s.requests, s.catalog, s.metrics, { bodyLimitBytes: 64 * 1024, version: 'test' });
   apps.push(app);
   const payloads: unknown[] = [];
   app.addHook('onSend', async (request, _reply, payload) => {
