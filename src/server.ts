@@ -12,6 +12,7 @@ import * as grpcJs from '@grpc/grpc-js';
 import { createEngine, type EngineOptions } from './engine/create-engine.js';
 import type { Engine } from './engine/engine.js';
 import { SupervisedEngine } from './engine/supervised-engine.js';
+import { collectGarbage } from './engine/collect-garbage.js';
 import type { FoldedGenerator } from './model/folded-weights.js';
 import { Batcher } from './batching/batcher.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -185,14 +186,22 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
   const load: ModelLoader = async (source) => {
     const name = source.name;
     const rssBefore = process.memoryUsage().rss;
-    const loaded = await loadModel(source.dir);
+    // The float32 weights in JS are only needed until the engine has its own copy: held only in a
+    // variable this (long-suspended) function drops, then collected after the warm-up.
+    let folded: FoldedGenerator | undefined;
+    const loaded = await loadModel(source.dir).then(({ folded: weights, ...rest }) => {
+      folded = weights;
+      return rest;
+    });
     const engineOptions: EngineOptions = { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads, warn };
     let first: Engine;
     try {
-      first = await makeEngine(loaded.folded, engineOptions);
+      first = await makeEngine(folded!, engineOptions);
     } catch (err) {
       if (err instanceof BigGanError) throw err;
       throw new BigGanError('INTERNAL', `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    } finally {
+      folded = undefined;
     }
     // A replacement reloads the weights (the first engine may have moved them into its worker) and
     // keeps the engine and backend the first one chose.
@@ -235,6 +244,9 @@ async function start(config: ServerConfig, opts: StartOptions, opened: (() => Pr
     // Admission by predicted wait needs an engine time before the first batch: the warm-up batch
     // (full size, and slower than later ones, so the start is conservative) until one is measured.
     batcher.primeEngineTime(source.serving.maxBatchSize, warmMs);
+    // Loading's dead buffers (file bytes, folded weights) would otherwise stay resident: an idle
+    // server allocates too little for V8 to run a major GC on its own (issue 20).
+    collectGarbage();
     service.setReady();
     parts.set(name, { engine: supervised, batcher, service });
     info('model loaded', {

@@ -25,6 +25,7 @@ import { runHttpLoad, type LoadResult } from './http-load.js';
 import { benchTracing } from './tracing-bench.js';
 import { runOverloadBench } from './overload-bench.js';
 import { runCacheBench } from './cache-bench.js';
+import { runHitBaseline } from './hit-baseline.js';
 
 const SPECS = defineOptions([
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
@@ -52,6 +53,9 @@ const SPECS = defineOptions([
   { name: 'cache-size', type: 'integer', default: 8 * 1024 * 1024, min: 1, max: 2 ** 40, description: 'Cache mode: the server\'s --cache-size, bytes (small, so the stream fills and evicts it quickly).' },
   { name: 'cache-stream-seconds', type: 'number', default: 300, min: 1, max: 3600, description: 'Cache mode: most time for the memory stream (it stops once the cache evicted and 1.5x --cache-size of images passed).' },
   { name: 'skip-512', type: 'boolean', default: false, description: 'Cache mode: hash only the 128 weight file.' },
+  { name: 'hit-only', type: 'boolean', default: false, description: 'Cache mode: only section (e), a cache hit against a plain fastify process serving the same bytes (open and with an API key + quota).' },
+  { name: 'hit-seconds', type: 'number', default: 5, min: 1, max: 600, description: 'Cache mode: seconds of each run of section (e).' },
+  { name: 'hit-rounds', type: 'integer', default: 3, min: 1, max: 50, description: 'Cache mode: alternating rounds of section (e).' },
 ]);
 
 const USAGE = formatHelp(
@@ -102,6 +106,10 @@ async function main(argv: string[]): Promise<void> {
     await runModelsBench({ models, serverArgs, concurrency: list(v.concurrency)[0] ?? 4, seconds: v.seconds, floodClients: v['flood-clients'] });
     return;
   }
+  if (v.cache && v['hit-only']) {
+    await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
+    return;
+  }
   const weights = v.weights ?? (await randomModel());
   const batchSizes = list(v['batch-sizes']);
   const concurrencies = list(v.concurrency);
@@ -118,6 +126,7 @@ async function main(argv: string[]): Promise<void> {
   if (v.cache) {
     const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
     await runCacheBench({ weights, serverArgs, cacheSizeBytes: v['cache-size'], seconds: v.seconds, streamSeconds: v['cache-stream-seconds'], skipDigest512: v['skip-512'] });
+    await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
     return;
   }
   if (v.overload) {

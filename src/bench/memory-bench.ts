@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readModelSource } from '../service/repository/model-source.js';
+import type { MemoryBreakdown } from './memory-breakdown.js';
 
 /** What one model's process measured. */
 export interface MemoryRow {
@@ -70,5 +71,27 @@ export async function runMemoryBench(opts: { root: string; base: { name: string;
     rows.push(row);
     process.stdout.write(`${m.name.padEnd(20)} ${String(row.maxBatchSize).padStart(5)}  ${row.estimateMiB.toFixed(0).padStart(12)}  ${(row.rssMiB - base.rssMiB).toFixed(0).padStart(12)}  ${(row.peakMiB - base.peakMiB).toFixed(0).padStart(13)}  ${row.loadSeconds.toFixed(1).padStart(6)}  ${row.warmUpSeconds.toFixed(1).padStart(9)}\n`);
   }
+  for (const [i, m] of opts.models.entries()) await printBreakdown(opts.root, m.name, m.dir, rows[i].maxBatchSize);
   return rows;
+}
+
+/** Runs memory-breakdown.js on one model in a child process and prints where its memory goes. */
+async function printBreakdown(root: string, name: string, dir: string, batch: number): Promise<void> {
+  const script = path.join(root, 'dist/src/bench/memory-breakdown.js');
+  const child = spawn(process.execPath, [script, dir, String(batch)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`memory breakdown of ${name} exited with ${code}`);
+  const b = JSON.parse(text.trim().split('\n').pop() ?? '{}') as MemoryBreakdown;
+  const f0 = (x: number) => x.toFixed(0).padStart(7);
+  process.stdout.write(`\n${name}: where the memory goes (one process, full GC before each reading; weights ${b.parameterMiB.toFixed(0)} MiB of parameters, file ${b.fileMiB.toFixed(0)} MiB)\n`);
+  process.stdout.write('step                                          RSS MiB   +MiB  anon MiB  JS buffers MiB\n');
+  b.steps.forEach((s, i) => {
+    const delta = i === 0 ? 0 : s.rssMiB - b.steps[i - 1].rssMiB;
+    process.stdout.write(`${s.step.padEnd(44)} ${f0(s.rssMiB)} ${(i === 0 ? '' : (delta >= 0 ? '+' : '') + delta.toFixed(0)).padStart(6)}  ${f0(s.anonMiB)}  ${s.jsBuffersMiB.toFixed(0).padStart(14)}\n`);
+  });
+  const start = b.steps[0].rssMiB;
+  const held = b.steps[b.steps.length - 1].rssMiB - start;
+  process.stdout.write(`model resident after serving: ${held.toFixed(0)} MiB = ${(held / b.parameterMiB).toFixed(2)}x the weight bytes; sharp's cache holds ${b.sharpCacheMiB.toFixed(1)} MiB\n`);
 }

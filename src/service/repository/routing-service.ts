@@ -34,6 +34,8 @@ export class ModelHandle implements GeneratorService {
   private readonly listeners: ((ready: boolean) => void)[] = [];
   private lastReady = false;
   private draining = false;
+  /** The last description built by `model`. */
+  private described: ModelInfo | undefined;
 
   constructor(
     private readonly source: ModelSource,
@@ -42,22 +44,31 @@ export class ModelHandle implements GeneratorService {
     private readonly options: Pick<RoutingOptions, 'maxSamplesPerRequest' | 'engine'>,
   ) {}
 
+  /**
+   * The model's description. Every request reads it (planning, sizes), so it is built once per
+   * engine/backend the repository reports (they change only when the model loads) and frozen.
+   */
   get model(): ModelInfo {
+    const loaded = this.repository.loaded(this.source.name); // what status() reports, without building it
+    const engine = loaded?.engine ?? this.options.engine;
+    const backend = loaded?.backend ?? 'unknown';
+    const known = this.described;
+    if (known !== undefined && known.engine === engine && known.backend === backend) return known;
     const c = this.source.config;
-    const status = this.repository.status(this.source.name);
-    return {
+    this.described = Object.freeze({
       name: this.source.name,
       resolution: c.outputDim,
       zDim: c.zDim,
       numClasses: c.numClasses,
       parameters: parameterCount(c),
-      engine: status.engine ?? this.options.engine,
-      backend: status.backend ?? 'unknown',
+      engine,
+      backend,
       maxSamplesPerRequest: this.options.maxSamplesPerRequest,
       maxBatchSize: this.source.serving.maxBatchSize,
-      truncation: { min: TRUNCATION_MIN, max: TRUNCATION_MAX, default: DEFAULT_TRUNCATION },
-      formats: [...IMAGE_FORMATS],
-    };
+      truncation: Object.freeze({ min: TRUNCATION_MIN, max: TRUNCATION_MAX, default: DEFAULT_TRUNCATION }),
+      formats: Object.freeze([...IMAGE_FORMATS]),
+    });
+    return this.described;
   }
 
   check<T extends TSchema>(schema: T, value: unknown): Static<T> {
