@@ -179,17 +179,27 @@ async function alternate(targets: readonly Target[], connections: number, opts: 
 }
 
 function report(targets: readonly Target[], runs: Run[][], connections: number): void {
-  out(`concurrency ${connections}: target                 req/s (median)  p50 ms  p99 ms  failed  server CPU us/req  req/s per round\n`);
+  const columns = 'req/s (median)  p50 ms  p99 ms  failed  server CPU us/req  req/s per round';
+  out(`concurrency ${connections}: target                 ${columns}\n`);
   targets.forEach((t, i) => {
     const rs = runs[i];
     const perRound = rs.map((r) => r.perSecond.toFixed(0)).join(', ');
-    out(`  ${t.name.padEnd(34)} ${median(rs.map((r) => r.perSecond)).toFixed(0).padStart(14)}  ${f2(median(rs.map((r) => r.p50))).padStart(6)}  ${f2(median(rs.map((r) => r.p99))).padStart(6)}  ${String(rs.reduce((n, r) => n + r.failed, 0)).padStart(6)}  ${(1000 * median(rs.map((r) => r.cpuMs))).toFixed(0).padStart(17)}  ${perRound}\n`);
+    const cells = [
+      median(rs.map((r) => r.perSecond)).toFixed(0).padStart(14),
+      f2(median(rs.map((r) => r.p50))).padStart(6),
+      f2(median(rs.map((r) => r.p99))).padStart(6),
+      String(rs.reduce((n, r) => n + r.failed, 0)).padStart(6),
+      (1000 * median(rs.map((r) => r.cpuMs))).toFixed(0).padStart(17),
+      perRound,
+    ];
+    out(`  ${t.name.padEnd(34)} ${cells.join('  ')}\n`);
   });
 }
 
 /** Runs section (e) and prints its table and targets. */
 export async function runHitBaseline(opts: HitBaselineOptions): Promise<void> {
-  out(`\n(e) a cache hit against plain fastify: GET ${URL_PATH} (tiny fixture, answer cached), autocannon, ${opts.rounds} alternating rounds of ${opts.seconds} s, ${os.availableParallelism()} cores\n`);
+  out(`\n(e) a cache hit against plain fastify: GET ${URL_PATH} (tiny fixture, answer cached), autocannon, `);
+  out(`${opts.rounds} alternating rounds of ${opts.seconds} s, ${os.availableParallelism()} cores\n`);
   const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'biggan-hit-keys-')), 'keys.json');
   // A quota too large to refuse anything: the quota path runs on every request, nothing is refused.
   writeFileSync(keyFile, JSON.stringify({ keys: [{ name: 'bench', sha256: hashKey(KEY), imagesPerSecond: 1e6, burst: 1e6, maxInFlight: 1e6 }] }));
@@ -200,7 +210,8 @@ export async function runHitBaseline(opts: HitBaselineOptions): Promise<void> {
     const answer = await serviceAnswer(targets[0]);
     for (const t of targets.slice(1)) await serviceAnswer(t); // each service computes and caches the image once
     targets.unshift(await startPlain(answer));
-    out(`answer: ${Buffer.from(answer.bodyBase64, 'base64').length} bytes, ${answer.headers['content-type']}, ETag ${answer.headers.etag}\n`);
+    const bytes = Buffer.from(answer.bodyBase64, 'base64').length;
+    out(`answer: ${bytes} bytes, ${answer.headers['content-type']}, ETag ${answer.headers.etag}\n`);
     const hits0 = await Promise.all(targets.slice(1).map(hitsCounted));
     for (const t of targets) await measure(t, 16, 1); // warm-up (JIT, sockets)
     const at16 = await alternate(targets, 16, opts);
@@ -208,14 +219,18 @@ export async function runHitBaseline(opts: HitBaselineOptions): Promise<void> {
     const hits1 = await Promise.all(targets.slice(1).map(hitsCounted));
     report(targets, at16, 16);
     report(targets, at1, 1);
-    out(`cache hits counted by the services during the runs: ${hits1.map((h, i) => `${targets[i + 1].name} ${h - hits0[i]}`).join('; ')}\n`);
+    const counted = hits1.map((h, i) => `${targets[i + 1].name} ${h - hits0[i]}`).join('; ');
+    out(`cache hits counted by the services during the runs: ${counted}\n`);
     const plain16 = median(at16[0].map((r) => r.perSecond));
     out('targets:\n');
     for (let i = 1; i < targets.length; i++) {
       const ratio = median(at16[i].map((r) => r.perSecond)) / plain16;
       const p50 = median(at1[i].map((r) => r.p50));
       const cpu = median(at16[i].map((r) => r.cpuMs)) / median(at16[0].map((r) => r.cpuMs));
-      out(`  ${targets[i].name}: ${(100 * ratio).toFixed(0)}% of plain fastify's req/s at 16 connections (target >= 60%: ${ratio >= 0.6 ? 'met' : 'missed'}); p50 at concurrency 1 ${f2(p50)} ms (target < 1 ms: ${p50 < 1 ? 'met' : 'missed'}); server CPU per hit ${cpu.toFixed(2)}x plain fastify's\n`);
+      const verdict = (ok: boolean) => (ok ? 'met' : 'missed');
+      out(`  ${targets[i].name}: ${(100 * ratio).toFixed(0)}% of plain fastify's req/s at 16 connections`);
+      out(` (target >= 60%: ${verdict(ratio >= 0.6)}); p50 at concurrency 1 ${f2(p50)} ms`);
+      out(` (target < 1 ms: ${verdict(p50 < 1)}); server CPU per hit ${cpu.toFixed(2)}x plain fastify's\n`);
     }
   } finally {
     for (const t of targets) t.proc.kill('SIGTERM');
