@@ -67,7 +67,6 @@ export function setUpAccess(config: ServerConfig, metrics: Metrics, log: () => A
   const quota: QuotaOptions = {
     store,
     failure: config.quotaRedisFailure,
-    onRejected: (reason) => metrics.rejections.inc({ reason }),
     observer: {
       rejected: (key) => metrics.quotaRejections.inc({ key }),
       images: (key, count) => metrics.keyImages.inc({ key }, count),

@@ -61,6 +61,21 @@ export const ERROR_TABLE: Record<ErrorCode, { http: number; grpc: number; reason
   INTERNAL: { http: 500, grpc: GrpcCode.INTERNAL, reason: 'internal' },
 };
 
+/** Codes that are not refusals: server faults, and failed authentication (biggan_auth_failures_total counts those). */
+const NOT_REFUSALS: ReadonlySet<ErrorCode> = new Set(['INTERNAL', 'INVALID_WEIGHTS', 'INVALID_CONFIG', 'IO_ERROR', 'UNAUTHENTICATED']);
+
+/**
+ * The `reason` label of biggan_rejections_total for a request that failed with `err`, or
+ * undefined when it is no refusal. Only the transports' exits call it, once per request.
+ */
+export function refusalReason(err: unknown): string | undefined {
+  if (err instanceof BigGanError) return NOT_REFUSALS.has(err.code) ? undefined : ERROR_TABLE[err.code].reason;
+  // fastify's own client errors (malformed JSON, body too large, wrong media type).
+  const status = err instanceof Error ? (err as { statusCode?: unknown }).statusCode : undefined;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  return status === 413 ? ERROR_TABLE.PAYLOAD_TOO_LARGE.reason : ERROR_TABLE.INVALID_ARGUMENT.reason;
+}
+
 /** A key's quota state, for `RateLimit-*` headers (and gRPC metadata of the same names). */
 export interface RateLimitState {
   /** The bucket's size (burst), images. */

@@ -4,7 +4,7 @@
  * `createRestClient` is a typed client for the REST API, its request types from the contract.
  */
 // Serving: the REST + gRPC server and its validated settings.
-export { startServer, type RunningServer } from './server.js';
+export { startServer, type RunningServer } from './server/start.js';
 export { parseServerConfig, SERVER_OPTIONS, type ServerConfig } from './config/server-config.js';
 // Models: configs of the published presets, loading a model folder.
 export { PRESET_NAMES, presetConfig, parseConfig, parameterCount, type BigGanConfig, type PresetName } from './model/config.js';

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineOptions, formatHelp, parseOptions } from '../config/options.js';
 import { parseServerConfig } from '../config/server-config.js';
-import { startServer, type RunningServer } from '../server.js';
+import { startServer, type RunningServer } from '../server/start.js';
 import { hashKey } from '../auth/key-file.js';
 import { KeyStore } from '../auth/key-store.js';
 import { LocalQuotaStore, type QuotaStore } from '../auth/quota-store.js';

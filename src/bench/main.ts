@@ -11,10 +11,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { defineOptions, parseOptions, formatHelp } from '../config/options.js';
+import { defineOptions, parseOptions, formatHelp, type OptionValues } from '../config/options.js';
 import { ENGINE_CHOICES } from '../engine/choices.js';
 import { parseServerConfig } from '../config/server-config.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/start.js';
 import { presetConfig, configToJson, type PresetName } from '../model/config.js';
 import { runModelsBench } from './models-bench.js';
 import { runMemoryBench } from './memory-bench.js';
@@ -83,19 +83,18 @@ async function randomModel(preset: PresetName = 'biggan-deep-128'): Promise<stri
 
 const list = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x > 0);
 
-async function main(argv: string[]): Promise<void> {
-  const { values: v, help } = parseOptions(argv, SPECS);
-  if (help) {
-    process.stdout.write(USAGE);
-    return;
-  }
+/** The parsed flags of `npm run bench`. */
+type BenchValues = OptionValues<typeof SPECS>;
+
+/** The benches that replace the default one (--memory, --models, --tracing, --cache, --overload); false when none was asked for. */
+async function otherBench(v: BenchValues): Promise<boolean> {
   if (v.memory) {
     const presets: PresetName[] = ['biggan-deep-128', 'biggan-deep-256', 'biggan-deep-512'];
     const models = [];
     for (const p of presets) models.push({ name: `random-${p.slice('biggan-deep-'.length)}`, dir: await randomModel(p) });
     const serverArgs = ['--engine', v.engine, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : [])];
     await runMemoryBench({ root: process.cwd(), base: { name: 'tiny-128', dir: path.join(process.cwd(), 'test/fixtures/tiny-128') }, models, serverArgs });
-    return;
+    return true;
   }
   if (v.models !== undefined || v['model-repository'] !== undefined) {
     const names = (v.models ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
@@ -104,30 +103,28 @@ async function main(argv: string[]): Promise<void> {
       : [{ name: 'random-128', dir: await randomModel() }, { name: 'random-512', dir: await randomModel('biggan-deep-512') }];
     const serverArgs = ['--engine', v.engine, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : [])];
     await runModelsBench({ models, serverArgs, concurrency: list(v.concurrency)[0] ?? 4, seconds: v.seconds, floodClients: v['flood-clients'] });
-    return;
+    return true;
   }
   if (v.cache && v['hit-only']) {
     await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
-    return;
+    return true;
   }
   const weights = v.weights ?? (await randomModel());
-  const batchSizes = list(v['batch-sizes']);
   const concurrencies = list(v.concurrency);
   const engineName = v.engine;
-
   if (v.tracing) {
     const args = ['--weights', weights, '--engine', engineName, '--http-port', '0', '--grpc-port=-1', '--host', '127.0.0.1', '--log-level', 'warn', '--max-queue-size', '1024', '--max-queue-delay-ms', String(v['max-queue-delay-ms'])];
     if (v.backend) args.push('--backend', v.backend);
     if (v.threads) args.push('--threads', String(v.threads));
     if (v['max-batch-size']) args.push('--max-batch-size', String(v['max-batch-size']));
     await benchTracing(parseServerConfig(args, {}).config, concurrencies, v.seconds);
-    return;
+    return true;
   }
   if (v.cache) {
     const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
     await runCacheBench({ weights, serverArgs, cacheSizeBytes: v['cache-size'], seconds: v.seconds, streamSeconds: v['cache-stream-seconds'], skipDigest512: v['skip-512'] });
     await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
-    return;
+    return true;
   }
   if (v.overload) {
     const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
@@ -140,9 +137,18 @@ async function main(argv: string[]): Promise<void> {
       clientTimeoutMs: v['client-timeout-ms'],
       engineSeconds: v['engine-seconds'],
     });
-    return;
+    return true;
   }
 
+  return false;
+}
+
+/**
+ * The raw engine at each batch size, on a server started for it (it loads the model once);
+ * measured while no HTTP traffic runs. Returns the rows and the server's arguments.
+ */
+async function rawEngineBench(v: BenchValues, weights: string, batchSizes: number[]): Promise<{ rows: BenchRow[]; serverArgs: string[] } | undefined> {
+  const engineName = v.engine;
   // Start the server first (it loads the model once); the raw engine is measured while no HTTP
   // traffic runs, then the same engine serves the load.
   const rss0 = process.memoryUsage().rss;
@@ -164,13 +170,16 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`\nsingle large 3x3 convolution on the same engine: ${ceiling.toFixed(0)} GFLOP/s\n`);
   process.stdout.write(formatBenchTable(rows, { title: `raw engine (${engine.name}/${engine.backend})`, ceilingGflops: ceiling }) + '\n');
   const best = rows.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
-  const batch1 = rows.find((r) => r.batchSize === 1);
   process.stdout.write(`best: ${best.imagesPerSecond.toFixed(2)} images/s at batch ${best.batchSize} = ${best.gflops.toFixed(0)} GFLOP/s = ${((100 * best.gflops) / ceiling).toFixed(0)}% of the convolution ceiling; peak RSS ${peakRssMiB().toFixed(0)} MiB\n`);
-  if (v['skip-http']) {
-    await server.stop();
-    return;
-  }
   await server.stop();
+  return v['skip-http'] ? undefined : { rows, serverArgs };
+}
+
+/** HTTP load at each concurrency on a server with the best batch size (or the one asked for), against the raw engine's numbers. */
+async function httpBench(v: BenchValues, rows: BenchRow[], serverArgs: string[]): Promise<void> {
+  const concurrencies = list(v.concurrency);
+  const best = rows.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+  const batch1 = rows.find((r) => r.batchSize === 1);
 
   // Serve with the best batch size (or the one asked for).
   const maxBatch = v['max-batch-size'] ?? best.batchSize;
@@ -199,6 +208,18 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`  concurrency 1: p50 ${one.p50Ms.toFixed(0)} ms vs raw batch-1 ${(batch1.secondsPerBatch * 1000).toFixed(0)} ms + ${config.maxQueueDelayMs} ms delay + 10 ms = ${limit.toFixed(0)} ms (${one.p50Ms <= limit ? 'met' : 'missed'})\n`);
   }
   process.stdout.write(`  peak RSS ${peakRssMiB().toFixed(0)} MiB\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values: v, help } = parseOptions(argv, SPECS);
+  if (help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (await otherBench(v)) return;
+  const weights = v.weights ?? (await randomModel());
+  const raw = await rawEngineBench(v, weights, list(v['batch-sizes']));
+  if (raw) await httpBench(v, raw.rows, raw.serverArgs);
 }
 
 async function batchStats(registry: import('prom-client').Registry): Promise<{ sum: number; count: number }> {

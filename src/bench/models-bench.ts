@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { parseServerConfig } from '../config/server-config.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/start.js';
 import { runHttpLoad, type LoadResult } from './http-load.js';
 
 /** Settings of the multi-model bench. */
@@ -38,7 +38,7 @@ export async function runModelsBench(opts: ModelsBenchOptions): Promise<void> {
     const t0 = performance.now();
     const server = await startServer(parseServerConfig(args, {}).config, { logger: false });
     try {
-      const models = server.routing.listModels();
+      const models = server.catalog.listModels();
       process.stdout.write(`${models.length} models loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${os.availableParallelism()} cores\n`);
       for (const m of models) process.stdout.write(`  ${m.name}: ${m.resolution} px, batch ${m.maxBatchSize}, ${m.engine}/${m.backend}, load ${m.loadSeconds ?? '?'} s, estimate ${Math.round(m.memoryEstimateBytes / 2 ** 20)} MiB\n`);
       const load = (concurrency: number, model: string) => runHttpLoad('127.0.0.1', server.httpPort, concurrency, opts.seconds, Infinity, { model });

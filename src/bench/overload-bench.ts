@@ -7,7 +7,7 @@
  */
 import type { Registry } from 'prom-client';
 import { parseServerConfig } from '../config/server-config.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/start.js';
 import { createGeneratorClient } from '../transport/grpc/server.js';
 import { benchEngine } from './engine-bench.js';
 import { runOpenLoop, httpSender, grpcSender, type OpenLoopResult } from './open-loop.js';

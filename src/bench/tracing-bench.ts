@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { ServerConfig } from '../config/server-config.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/start.js';
 import { NOOP_TRACING, tracingFromEnv, type Tracing } from '../tracing/tracing.js';
 import { runHttpLoad, type LoadResult } from './http-load.js';
 

@@ -2,7 +2,7 @@
  * `biggan-serve serve`: runs the server until SIGTERM/SIGINT, then drains gracefully and exits 0.
  */
 import { parseServerConfig, SERVE_USAGE } from '../config/server-config.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/start.js';
 
 /** Entry point of `biggan-serve serve`; resolves with the exit code after shutdown. */
 export async function serveCommand(argv: string[]): Promise<number> {

@@ -4,7 +4,7 @@
  * names (seconds, bytes), counters ending in `_total`, latencies as histograms.
  */
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
-import type { BatcherObserver, RejectReason } from '../batching/batcher.js';
+import type { BatcherObserver } from '../batching/batcher.js';
 import type { SupervisorObserver } from '../engine/supervised-engine.js';
 
 /** Latency buckets in seconds: 5 ms .. 60 s. */
@@ -94,7 +94,6 @@ export function createMetrics(): Metrics {
       onBatch: ({ size }) => batchSize.observe(l, size),
       onQueueWait: (ms) => queueWait.observe(l, ms / 1000),
       onQueueDepth: (samples) => queueDepth.set(l, samples),
-      onReject: (reason: RejectReason) => rejections.inc({ reason, ...l }),
       onWaitEstimate: (ms) => estimatedWait.set(l, ms / 1000),
     };
   };

@@ -6,18 +6,15 @@
 import type { Engine } from '../engine/engine.js';
 import type { Batcher } from '../batching/batcher.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { parameterCount } from '../model/config.js';
-import { listClasses } from '../latents/imagenet-classes.js';
 import { toRgb8 } from '../image/convert.js';
-import { encodeImage, encodeAnimation, makeGrid, MIME_TYPES, IMAGE_FORMATS, type ImageFormat, type Rgb8Image } from '../image/encode.js';
-import { BigGanError, ERROR_TABLE } from '../errors.js';
+import { encodeImage, encodeAnimation, makeGrid, MIME_TYPES, type ImageFormat, type Rgb8Image } from '../image/encode.js';
+import { BigGanError } from '../errors.js';
 import { eachInOrder } from './in-order.js';
 import { planGenerate, planInterpolate, type PlannedSample, type PlannedCall } from './request-samples.js';
-import { DEFAULT_TRUNCATION, TRUNCATION_MAX, TRUNCATION_MIN } from './contract/limits.js';
-import { ContractChecks } from './contract/validate.js';
-import type { Static, TSchema } from 'typebox';
+import { DEFAULT_TRUNCATION, minTimeout } from './contract/limits.js';
+import { describeModel } from './model-info.js';
 import type {
-  CallContext, ClassInfo, GenerateRequest, GenerateResult, GeneratedImage, GeneratorService,
+  CallContext, GenerateRequest, GenerateResult, GeneratedImage, ImageService,
   InterpolateRequest, InterpolateResult, InterpolationFrame, ModelInfo,
 } from './types.js';
 
@@ -27,14 +24,12 @@ export interface ServiceOptions {
   readonly modelName: string;
   /** Most samples (count, frames) one request may ask for. */
   readonly maxSamplesPerRequest: number;
-  /** Sets biggan_model_info itself (default true); false where a model repository reports each model's state. */
-  readonly reportModelInfo?: boolean;
 }
 
 type State = 'starting' | 'ready' | 'leaving' | 'draining';
 
-/** The one service object behind REST and gRPC. */
-export class GenerationService implements GeneratorService {
+/** One loaded model's request path, with the readiness and drain state the server drives. */
+export class GenerationService implements ImageService {
   readonly model: ModelInfo;
   private state: State = 'starting';
   /** False while the engine keeps failing (see SupervisedEngine); readiness follows it. */
@@ -42,8 +37,6 @@ export class GenerationService implements GeneratorService {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly listeners: ((ready: boolean) => void)[] = [];
-  /** Compiled contract checks, one per schema (compiling is the costly part). */
-  private readonly contracts = new ContractChecks();
 
   constructor(
     private readonly engine: Engine,
@@ -51,23 +44,13 @@ export class GenerationService implements GeneratorService {
     private readonly metrics: Metrics,
     private readonly options: ServiceOptions,
   ) {
-    const c = engine.config;
-    this.model = Object.freeze({
+    this.model = describeModel(engine.config, {
       name: options.modelName,
-      resolution: c.outputDim,
-      zDim: c.zDim,
-      numClasses: c.numClasses,
-      parameters: parameterCount(c),
       engine: engine.name,
       backend: engine.backend,
       maxSamplesPerRequest: options.maxSamplesPerRequest,
       maxBatchSize: batcher.settings.maxBatchSize,
-      truncation: { min: TRUNCATION_MIN, max: TRUNCATION_MAX, default: DEFAULT_TRUNCATION },
-      formats: [...IMAGE_FORMATS],
     });
-    if (options.reportModelInfo ?? true) {
-      metrics.modelInfo.set({ model: options.modelName, engine: engine.name, backend: engine.backend, resolution: String(c.outputDim), state: 'ready' }, 1);
-    }
     metrics.ready.set({ model: options.modelName }, 0);
   }
 
@@ -128,22 +111,6 @@ export class GenerationService implements GeneratorService {
 
   onReadinessChange(listener: (ready: boolean) => void): void {
     this.listeners.push(listener);
-  }
-
-  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
-    const outcome = this.contracts.run(schema, value);
-    if (!outcome.ok) {
-      this.metrics.rejections.inc({ reason: ERROR_TABLE.INVALID_ARGUMENT.reason, model: this.model.name });
-      throw outcome.problem;
-    }
-    return outcome.value;
-  }
-
-  listClasses(): readonly ClassInfo[] {
-    if (this.engine.config.numClasses !== 1000) {
-      return Array.from({ length: this.engine.config.numClasses }, (_, index) => ({ index, wnid: '', names: [] }));
-    }
-    return listClasses();
   }
 
   async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
@@ -214,8 +181,7 @@ export class GenerationService implements GeneratorService {
   /** Submits samples to the batcher; returns per-sample RGB8 promises (in request order). */
   private submit(samples: PlannedSample[], call: PlannedCall, ctx: CallContext): Promise<Rgb8Image>[] {
     if (!this.accepting()) throw new BigGanError('UNAVAILABLE', this.unavailableReason());
-    const timeouts = [call.timeoutMs, ctx.timeoutMs].filter((t): t is number => t !== undefined);
-    const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : undefined;
+    const timeoutMs = minTimeout(call.timeoutMs, ctx.timeoutMs);
     const submitted = this.batcher.submit(
       samples.map((s) => ({ z: s.z, classVector: s.classVector, truncation: s.truncation })),
       { priority: call.priority, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}), traceContext: ctx.trace?.spanContext },
@@ -253,16 +219,11 @@ export class GenerationService implements GeneratorService {
     return ctx?.trace ? ctx.trace.child('encode', { 'biggan.format': format }, run) : run();
   }
 
-  /** Counts a call as in flight (for graceful drain) and records validation failures. */
+  /** Counts a call as in flight (for graceful drain). */
   private async track<T>(fn: () => Promise<T>): Promise<T> {
     this.inFlight++;
     try {
       return await fn();
-    } catch (err) {
-      if (err instanceof BigGanError && (err.code === 'INVALID_ARGUMENT' || err.code === 'UNAVAILABLE')) {
-        this.metrics.rejections.inc({ reason: ERROR_TABLE[err.code].reason, model: this.model.name });
-      }
-      throw err;
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();

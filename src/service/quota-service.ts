@@ -1,5 +1,5 @@
 /**
- * Per-key quotas in front of the cache (a GeneratorService decorator, so REST and gRPC share it).
+ * Per-key quotas in front of the cache (a RequestService decorator, so every transport shares it).
  * A call made with an API key (`ctx.caller`, set by the transport) is priced by the cache (it
  * calls `ctx.admit` with the images it must compute once it has planned the request and looked
  * up its images): only those are charged (cache hits cost nothing), then
@@ -11,15 +11,14 @@
  * UNAVAILABLE (503), `'open'` lets them through unmetered.
  * Calls without a caller (no key file) pass straight through.
  */
-import type { TSchema, Static } from 'typebox';
-import { BigGanError, ERROR_TABLE, type RateLimitState } from '../errors.js';
+import { BigGanError, type RateLimitState } from '../errors.js';
 import type { Caller } from '../auth/key-store.js';
 import type { QuotaStore } from '../auth/quota-store.js';
 import { bucketLimits, rateLimitState, type TakeResult } from '../auth/token-bucket.js';
-import type { ModelStatus,
-  CacheKeys, CallContext, ClassInfo, GenerateRequest, GenerateResult, InterpolateRequest,
-  InterpolateResult, InterpolationFrame, KeyedGeneratorService, ModelInfo,
+import type {
+  CallContext, GenerateRequest, GenerateResult, InterpolateRequest, InterpolateResult, InterpolationFrame, RequestService,
 } from './types.js';
+import { RequestDecorator } from './request-decorator.js';
 
 /** Hooks for metrics and logs. */
 export interface QuotaObserver {
@@ -37,56 +36,15 @@ export interface QuotaOptions {
   /** What to do when the store does not answer: refuse (`closed`, 503) or allow unmetered (`open`). */
   readonly failure: 'closed' | 'open';
   readonly observer?: QuotaObserver;
-  /** Counts a request refused here in biggan_rejections_total. */
-  readonly onRejected?: (reason: string) => void;
 }
 
-/** A KeyedGeneratorService enforcing per-key quotas (see the module comment). */
-export class QuotaService implements KeyedGeneratorService {
+/** A RequestService enforcing per-key quotas (see the module comment). */
+export class QuotaService extends RequestDecorator {
   /** Images queued or running per key name, in this process. */
   private readonly inFlight = new Map<string, number>();
 
-  /** The model repository's views (when the inner service serves several models), passed through. */
-  readonly listModels?: () => readonly ModelStatus[];
-  readonly modelInfo?: (name?: string) => ModelInfo;
-  readonly modelLabel?: (name: unknown) => string;
-
-  constructor(private readonly inner: KeyedGeneratorService, private readonly options: QuotaOptions) {
-    if (inner.listModels) this.listModels = inner.listModels.bind(inner);
-    if (inner.modelInfo) this.modelInfo = inner.modelInfo.bind(inner);
-    if (inner.modelLabel) this.modelLabel = inner.modelLabel.bind(inner);
-  }
-
-  get model(): ModelInfo {
-    return this.inner.model;
-  }
-
-  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
-    return this.inner.check(schema, value);
-  }
-
-  isReady(): boolean {
-    return this.inner.isReady();
-  }
-
-  accepting(): boolean {
-    return this.inner.accepting?.() ?? this.inner.isReady();
-  }
-
-  listClasses(): readonly ClassInfo[] {
-    return this.inner.listClasses();
-  }
-
-  onReadinessChange(listener: (ready: boolean) => void): void {
-    this.inner.onReadinessChange(listener);
-  }
-
-  generateKeys(req: GenerateRequest): CacheKeys {
-    return this.inner.generateKeys(req);
-  }
-
-  interpolateKeys(req: InterpolateRequest): CacheKeys {
-    return this.inner.interpolateKeys(req);
+  constructor(inner: RequestService, private readonly options: QuotaOptions) {
+    super(inner);
   }
 
   /** Images of `key` queued or running now (tests, metrics). */
@@ -94,13 +52,13 @@ export class QuotaService implements KeyedGeneratorService {
     return this.inFlight.get(key) ?? 0;
   }
 
-  async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
+  override async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
     const caller = ctx.caller;
     if (!caller) return this.inner.generate(req, ctx);
     return this.charged(caller, ctx, (admitted) => this.inner.generate(req, admitted), (r) => (r.grid ? (req.count ?? 1) : r.images.length));
   }
 
-  async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+  override async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
     const caller = ctx.caller;
     if (!caller) return this.inner.interpolate(req, ctx, onFrame);
     const frames = req.frames;
@@ -163,7 +121,6 @@ export class QuotaService implements KeyedGeneratorService {
       const failOpen = this.options.failure === 'open';
       this.options.observer?.storeFailed?.(err, failOpen);
       if (failOpen) return;
-      this.options.onRejected?.(ERROR_TABLE.UNAVAILABLE.reason);
       throw new BigGanError('UNAVAILABLE', 'the quota store (Redis) is not answering, and quotas fail closed (--quota-redis-failure closed): requests with a quota are refused until it is back; retry shortly');
     }
     const state: RateLimitState = rateLimitState(limits, taken.tokens);
@@ -176,7 +133,6 @@ export class QuotaService implements KeyedGeneratorService {
 
   private refused(name: string, err: BigGanError): BigGanError {
     this.options.observer?.rejected?.(name);
-    this.options.onRejected?.(ERROR_TABLE[err.code].reason);
     return err;
   }
 }

@@ -1,12 +1,30 @@
 /**
- * The transport-neutral request and response types of the generation service. REST and gRPC are
- * thin adapters that map their wire formats to these and back. Request types come from the
- * contract schemas (contract/schemas.ts), so the validator, the handlers and the docs agree.
+ * The seam between the transports and the service: two objects, and the transport-neutral
+ * request and response types. Request types come from the contract schemas (contract/schemas.ts),
+ * so the validator, the handlers and the docs agree.
+ *
+ * The request path (server/service-chain.ts builds it):
+ *   transport -> check(schema, value) (contract/validate.ts: the one validation of every transport)
+ *     -> RequestService: QuotaService (per-key quotas, priced by the cache through ctx.admit)
+ *     -> RoutingService (picks the model the request names)
+ *     -> CachingService (per-model image cache and single flight; generateKeys/interpolateKeys)
+ *     -> ModelHandle (leases the loaded model, loading it within the call's budget)
+ *     -> GenerationService (plan samples, batcher, engine, encode)
+ *   and a Catalog (ModelCatalog over the model repository) for models, classes and readiness.
+ * Refusals are counted by the transports at their exits (HTTP onError hook and client-error
+ * handler, gRPC call finish) from the final error: nothing below counts biggan_rejections_total.
+ *
+ * A new transport is one folder under src/transport/ that takes `(requests: RequestService,
+ * catalog: Catalog, metrics)`: it maps its wire format to GenerateRequest / InterpolateRequest,
+ * validates with `check`, builds a CallContext (minTimeout of its own deadline and the request's),
+ * and maps BigGanError through ERROR_TABLE. An HTTP transport registers its routes as a fastify
+ * plugin in buildHttpApp (src/transport/http/app.ts), whose hooks count its requests and refusals;
+ * a gRPC service wraps its handlers with unaryCall / finishCall (src/transport/grpc/call.ts) and is
+ * added in createGrpcServer. The server wires it in src/server/start.ts (openListeners).
  */
 import type { RequestTrace } from '../tracing/request-trace.js';
 import type { Caller } from '../auth/key-store.js';
 import type { RateLimitState } from '../errors.js';
-import type { Static, TSchema } from 'typebox';
 import type { Priority } from './contract/limits.js';
 
 import type { GenerateRequest, InterpolateRequest, Endpoint, ClassSpec } from './contract/schemas.js';
@@ -117,27 +135,6 @@ export interface ClassInfo {
   readonly names: readonly string[];
 }
 
-/** What both transports call. Implemented by GenerationService. */
-export interface GeneratorService {
-  readonly model: ModelInfo;
-  /**
-   * The one validation layer of both transports: checks `value` against a contract schema and
-   * returns it typed, or throws INVALID_ARGUMENT naming the field and the allowed values (and
-   * counts the refusal once).
-   */
-  check<T extends TSchema>(schema: T, value: unknown): Static<T>;
-  /** Weights loaded, warm-up done, not draining. */
-  isReady(): boolean;
-  /** New work is taken (ready, or unready but still serving while leaving the rotation); default isReady(). */
-  accepting?(): boolean;
-  generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult>;
-  /** `onFrame` is called for each frame in order as soon as it is encoded. */
-  interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult>;
-  listClasses(): readonly ClassInfo[];
-  /** Calls `listener` whenever readiness changes (gRPC health follows it). */
-  onReadinessChange(listener: (ready: boolean) => void): void;
-}
-
 /** The cache identity of a request, known before computing it (for ETags and 304s). */
 export interface CacheKeys {
   /** False for unseeded (random) requests: their answers must not be stored by HTTP caches. */
@@ -152,14 +149,40 @@ export interface CacheKeys {
   readonly combined: boolean;
 }
 
-/** A GeneratorService that can tell a request's cache identity without computing it. */
-export interface KeyedGeneratorService extends GeneratorService {
+/**
+ * The request path: one image request in, its answer out. GenerationService implements it for one
+ * loaded model, ModelHandle for one model of the repository (loading it for the call).
+ */
+export interface ImageService {
+  generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult>;
+  /** `onFrame` is called for each frame in order as soon as it is encoded. */
+  interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult>;
+}
+
+/**
+ * What the transports call for images: an ImageService that also tells a request's cache identity
+ * without computing it (ETags and 304s). CachingService, RoutingService and QuotaService implement
+ * it; a decorator extends RequestDecorator and overrides only what it changes.
+ */
+export interface RequestService extends ImageService {
   generateKeys(req: GenerateRequest): CacheKeys;
   interpolateKeys(req: InterpolateRequest): CacheKeys;
-  /** Every model served, with its state (a model repository); absent: `model` alone. */
-  listModels?(): readonly ModelStatus[];
+}
+
+/** What the transports read besides images: the models, their classes, readiness. ModelCatalog implements it. */
+export interface Catalog {
+  /** Every model served, with its state. */
+  listModels(): readonly ModelStatus[];
   /** The model a request naming `name` uses (the default without one); NOT_FOUND listing the models when unknown. */
-  modelInfo?(name?: string): ModelInfo;
+  modelInfo(name?: string): ModelInfo;
+  /** The default model's classes. */
+  listClasses(): readonly ClassInfo[];
   /** The `model` metric label of a request naming `name`: its model, or the default one (bounded cardinality). */
-  modelLabel?(name: unknown): string;
+  modelLabel(name: unknown): string;
+  /** The default model is loaded and warm, and the server is not draining (readiness probes, gRPC health). */
+  isReady(): boolean;
+  /** New work is taken (ready, or unready but still serving while leaving the rotation). */
+  accepting(): boolean;
+  /** Calls `listener` whenever `isReady()` changes. */
+  onReadinessChange(listener: (ready: boolean) => void): void;
 }

@@ -3,7 +3,16 @@
  * `token`, `password`, ...) are logged as REDACTED. Clients do put keys in URLs (webhooks, some
  * SDKs, curl one-liners), and logs are kept longer and read by more people than the requests.
  */
-import type { FastifyRequest } from 'fastify';
+
+/** The request fields the log serializer reads (a fastify request has them). */
+export interface LoggedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly host?: string;
+  readonly ip?: string;
+  readonly socket?: { readonly remotePort?: number };
+}
 
 /** What replaces a secret value. */
 export const REDACTED = 'REDACTED';
@@ -56,7 +65,7 @@ export function redactUrl(url: string): string {
 }
 
 /** fastify's request log serializer with the URL redacted (same fields as fastify's default). */
-export function redactedRequestSerializer(req: FastifyRequest): Record<string, unknown> {
+export function redactedRequestSerializer(req: LoggedRequest): Record<string, unknown> {
   return {
     method: req.method,
     url: redactUrl(req.url),

@@ -120,6 +120,7 @@ function isInt(v: unknown): v is number {
  * Integers are numbers (bigint beyond 2^53), tuples frozen arrays, lists arrays, dicts and
  * OrderedDicts Maps, bytes copied Uint8Arrays.
  */
+// eslint-disable-next-line max-lines-per-function -- one switch over the opcodes sharing the VM's stack and memo: the frame's single exception
 export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOptions): UnpickleResult {
   const { source } = options;
   const maxStack = options.maxStack ?? 1 << 22;

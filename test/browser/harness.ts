@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page, type Locator } from 'playwright-core';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
 
 /** Chromium used by the tests (override with CHROMIUM_PATH). */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import type { RunningServer } from '../../src/server.js';
+import type { RunningServer } from '../../src/server/start.js';
 import { launchChromium, startFixtureServer, post, imageBytes, setRange, openPlayground, pickClass, outputDir, until, inPage } from './harness.js';
 
 /** True once the first result image is the one of this seed. */

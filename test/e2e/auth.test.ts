@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthServiceDefinition } from 'grpc-health-check';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createGeneratorClient, type GeneratorClient } from '../../src/transport/grpc/server.js';
 import type { GenerateResponseMessage } from '../../src/transport/grpc/codec.js';
 import { BigGanError } from '../../src/errors.js';

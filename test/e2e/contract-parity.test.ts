@@ -15,7 +15,7 @@ let server: GrpcServer;
 let client: GeneratorClient;
 before(async () => {
   s = await createStack({ maxBatchSize: 4, maxQueueDelayMs: 1, maxQueueSize: 32 }, 16);
-  server = createGrpcServer(s.front, { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 1_000, metrics: s.metrics });
+  server = createGrpcServer(s.requests, s.catalog, { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 1_000, metrics: s.metrics });
   client = createGeneratorClient(`127.0.0.1:${await server.start('127.0.0.1', 0)}`);
 });
 after(async () => {

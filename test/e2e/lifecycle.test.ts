@@ -74,10 +74,13 @@ test('serve --download (what npm start runs) tries the download and, offline, sa
     env: { ...process.env, BIGGAN_DOWNLOAD_BASE_URL: 'http://127.0.0.1:9' },
   });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 1);
-  assert.match(stderr, /downloading into/);
+  // The attempt is a line of the JSON log (stdout); the failure is the one line on stderr.
+  assert.match(stdout, /downloading into/);
   assert.match(stderr, /cannot reach 127\.0\.0\.1:9/);
   assert.match(stderr, /init-random/);
 });

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createGeneratorClient, type GeneratorClient } from '../../src/transport/grpc/server.js';
 import type { GenerateResponseMessage, ModelInfoMessage, ListModelsResponseMessage } from '../../src/transport/grpc/codec.js';
 import { initRandomCommand } from '../../src/cli/init-random-command.js';

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createGeneratorClient, type GeneratorClient } from '../../src/transport/grpc/server.js';
 import { httpSender, grpcSender, type Outcome, type Sender } from '../../src/bench/open-loop.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';

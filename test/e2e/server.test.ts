@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createGeneratorClient, type GeneratorClient } from '../../src/transport/grpc/server.js';
 import type { GenerateResponseMessage, FrameMessage } from '../../src/transport/grpc/codec.js';
 import { runHttpLoad } from '../../src/bench/http-load.js';

@@ -59,7 +59,7 @@ test('HTTP port taken: serve exits non-zero quickly with one message naming the 
 });
 
 test('a warning the engine gives while it is created (e.g. ort cannot load) reaches the log', async () => {
-  const { startServer } = await import('../../src/server.js');
+  const { startServer } = await import('../../src/server/start.js');
   const { parseServerConfig } = await import('../../src/config/server-config.js');
   const { createEngine } = await import('../../src/engine/create-engine.js');
   const lines: string[] = [];

@@ -9,7 +9,7 @@ import https from 'node:https';
 import { copyFileSync, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createGeneratorClient } from '../../src/transport/grpc/server.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
 import { makeCerts, waitFor, type TestCerts } from '../helpers/access.js';

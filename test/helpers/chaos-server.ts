@@ -6,7 +6,7 @@
  *   test -> server: ChaosCommand & { id }       server -> test: { ack: id } | ChaosEvent | { ready }
  */
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer } from '../../src/server.js';
+import { startServer } from '../../src/server/start.js';
 import { createEngine } from '../../src/engine/create-engine.js';
 import { ChaosEngine, type ChaosCommand, type ChaosEvent } from './chaos-engine.js';
 

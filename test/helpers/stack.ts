@@ -6,13 +6,20 @@ import path from 'node:path';
 import { loadModel } from '../../src/model/load-model.js';
 import { createTfjsEngine } from '../../src/engine/tfjs/tfjs-engine.js';
 import type { Engine, EngineBatch, EngineOutput } from '../../src/engine/engine.js';
-import { Batcher, type BatcherSettings } from '../../src/batching/batcher.js';
+import type { Batcher } from '../../src/batching/batcher.js';
+import { FairScheduler } from '../../src/batching/fair-scheduler.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
-import { GenerationService } from '../../src/service/generation-service.js';
+import type { GenerationService } from '../../src/service/generation-service.js';
 import { buildHttpApp } from '../../src/transport/http/app.js';
-import { CachingService, cacheObserverOf } from '../../src/service/cache/caching-service.js';
-import { filesDigest } from '../../src/weights/file-digest.js';
-import { ENCODER_ID } from '../../src/image/encode.js';
+import { readModelSource, type ModelSource, type ServingSettings } from '../../src/service/repository/model-source.js';
+import type { ModelStack, ModelStackDeps } from '../../src/server/model-stack.js';
+import { openRepository, preload } from '../../src/server/repository.js';
+import { buildServiceChain } from '../../src/server/service-chain.js';
+import type { ModelRepository } from '../../src/service/repository/model-repository.js';
+import type { Catalog, RequestService } from '../../src/service/types.js';
+import { LocalQuotaStore } from '../../src/auth/quota-store.js';
+import { createLogger } from '../../src/server/logger.js';
+import { NOOP_TRACING } from '../../src/tracing/tracing.js';
 import type { FastifyInstance } from 'fastify';
 import { FIXTURE_DIR } from './fixtures.js';
 
@@ -65,27 +72,47 @@ export interface Stack {
   engine: GatedEngine;
   batcher: Batcher;
   metrics: Metrics;
+  /** The model's generation service (its drain, its readiness). */
   service: GenerationService;
-  /** The service behind the transports: the response cache (off unless `cacheBytes` > 0) over `service`. */
-  front: CachingService;
+  /** What the transports call for images: the server's chain (quotas, router, cache) over the repository. */
+  requests: RequestService;
+  /** Models, classes and readiness, as the transports see them. */
+  catalog: Catalog;
+  repository: ModelRepository;
   app: FastifyInstance;
 }
 
-/** Builds a ready stack (warm-up run) with the given batching settings. */
-export async function createStack(settings: Partial<BatcherSettings> = {}, maxSamplesPerRequest = 16, cacheBytes = 0): Promise<Stack> {
-  const engine = new GatedEngine(await fixtureEngine());
+/** The fixture model's source with the given batching settings. */
+async function fixtureSource(settings: Partial<ServingSettings>): Promise<ModelSource> {
+  const source = await readModelSource(path.basename(FIXTURE_DIR), FIXTURE_DIR, { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 64 });
+  return { ...source, serving: { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 64, ...settings } };
+}
+
+/**
+ * Builds a ready stack with the given batching settings: the server's model repository over the
+ * fixture model (its model stack over a GatedEngine, warmed up) and the server's service chain.
+ */
+export async function createStack(settings: Partial<ServingSettings> = {}, maxSamplesPerRequest = 16, cacheBytes = 0): Promise<Stack> {
   const metrics = createMetrics();
-  const batcher = new Batcher(engine, { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 64, ...settings }, { observer: metrics.batcherObserver });
-  const service = new GenerationService(engine, batcher, metrics, { modelName: path.basename(FIXTURE_DIR), maxSamplesPerRequest });
-  const modelDigest = await filesDigest([path.join(FIXTURE_DIR, 'config.json'), path.join(FIXTURE_DIR, 'model.safetensors')]);
-  const front = new CachingService(service, {
-    maxBytes: cacheBytes,
-    keyContext: { modelDigest, encoderId: ENCODER_ID },
-    observer: cacheObserverOf(metrics),
-    onRejected: (reason) => metrics.rejections.inc({ reason }),
-  });
-  const app = buildHttpApp(front, metrics, { bodyLimitBytes: 256 * 1024, version: 'test' });
-  await service.warmUp();
-  service.setReady();
-  return { engine, batcher, metrics, service, front, app };
+  const log = createLogger(false, 'info');
+  const source = await fixtureSource(settings);
+  const engine = new GatedEngine(await fixtureEngine());
+  const stacks = new Map<string, ModelStack>();
+  const stackDeps: ModelStackDeps = {
+    engine: { engine: 'tfjs', backend: 'wasm' },
+    createEngine: async () => engine,
+    supervision: { failureThreshold: 5, probeIntervalMs: 5000 },
+    batching: { maxConcurrentBatches: 1, maxQueueWaitMs: 3_600_000 },
+    maxSamplesPerRequest,
+    scheduler: new FairScheduler(1),
+    metrics,
+    tracing: NOOP_TRACING,
+    log,
+  };
+  const repository = openRepository([source], { engine: 'tfjs' }, { stackDeps, metrics, log, tracingDescription: 'off' }, stacks);
+  const chain = buildServiceChain(repository, metrics, { maxSamplesPerRequest, engine: 'tfjs', cacheSizeBytes: cacheBytes, quota: { store: new LocalQuotaStore(), failure: 'closed' } });
+  await preload(repository, 'all', log);
+  const model = stacks.get(source.name)!;
+  const app = buildHttpApp(chain.requests, chain.catalog, metrics, { bodyLimitBytes: 256 * 1024, version: 'test' });
+  return { engine, batcher: model.batcher, metrics, service: model.service, requests: chain.requests, catalog: chain.catalog, repository, app };
 }

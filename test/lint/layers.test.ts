@@ -53,7 +53,7 @@ const ALLOWED: [string, string][] = [
   ['src/model/batch-norm-stats.ts', "import { checkTruncation } from '../latents/truncation.js';"],
   ['src/config/server-config.ts', "import { ENGINE_CHOICES } from '../engine/choices.js';"],
   ['src/config/server-config.ts', "import { PRESET_NAMES } from '../model/config.js';"],
-  ['src/server.ts', "import { startServer } from './transport/http/app.js';"],
+  ['src/server/start.ts', "import { buildHttpApp } from '../transport/http/app.js';"],
   ['src/cli/main.ts', "import { createEngine } from '../engine/create-engine.js';"],
   ['src/service/quota-service.ts', "import { LocalQuotaStore } from '../auth/quota-store.js';"],
   ['src/transport/http/auth.ts', "import { KeyStore } from '../../auth/key-store.js';"],

@@ -10,7 +10,7 @@ import { LocalQuotaStore, type QuotaStore } from '../../src/auth/quota-store.js'
 import { BigGanError, type RateLimitState } from '../../src/errors.js';
 import type { Caller } from '../../src/auth/key-store.js';
 import type { ApiKeyEntry } from '../../src/auth/key-file.js';
-import type { CallContext, GenerateRequest, GenerateResult, KeyedGeneratorService } from '../../src/service/types.js';
+import type { CallContext, GenerateRequest, GenerateResult, RequestService } from '../../src/service/types.js';
 import { isLoopback } from '../../src/access.js';
 
 /**
@@ -20,7 +20,7 @@ import { isLoopback } from '../../src/access.js';
 function fakeService(toCompute: () => number) {
   const waiting: (() => void)[] = [];
   let calls = 0;
-  const svc: Pick<KeyedGeneratorService, 'generate'> = {
+  const svc: Pick<RequestService, 'generate'> = {
     generate: async (req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> => {
       await ctx.admit?.(Math.min(req.count ?? 1, toCompute()));
       calls++;
@@ -28,7 +28,7 @@ function fakeService(toCompute: () => number) {
       return { images: Array.from({ length: req.count ?? 1 }, (_, index) => ({ data: Buffer.alloc(1), mimeType: 'image/png', truncation: 0.4, class: {}, index })), width: 1, height: 1 };
     },
   };
-  return { svc: svc as KeyedGeneratorService, release: async () => {
+  return { svc: svc as RequestService, release: async () => {
       // After the quota layer's own awaits, when the call has reached the service.
       await new Promise((r) => setImmediate(r));
       waiting.splice(0).forEach((r) => r());

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer } from '../../src/server.js';
+import { startServer } from '../../src/server/start.js';
 import { createGeneratorClient } from '../../src/transport/grpc/server.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { startServer } from '../../src/server.js';
+import { startServer } from '../../src/server/start.js';
 import { createGeneratorClient } from '../../src/transport/grpc/server.js';
 import { NOOP_TRACING, otlpTracesUrl, tracingFromEnv } from '../../src/tracing/tracing.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';

@@ -1,6 +1,6 @@
 /**
- * The response cache in front of the generation service (a GeneratorService decorator, so REST and
- * gRPC both use it). Seeded answers are deterministic, so:
+ * The response cache in front of one model (a RequestService over the model's ImageService, so
+ * every transport uses it). Seeded answers are deterministic, so:
  * - each encoded image is kept in a byte-bounded LRU under a key of its engine inputs
  *   (cache-keys.ts): a count-4 request reuses single images and vice versa;
  * - identical requests in flight are computed once (single flight); a waiter that goes away does
@@ -10,14 +10,13 @@
  * Misses of a count-N request become N single-sample calls of the inner service, submitted in the
  * same tick, so the batcher still runs them as one batch.
  */
-import type { TSchema, Static } from 'typebox';
 import { MIME_TYPES } from '../../image/encode.js';
-import { BigGanError, ERROR_TABLE } from '../../errors.js';
+import { BigGanError } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { planGenerate, planInterpolate, type PlannedSample } from '../request-samples.js';
 import type {
-  CacheKeys, CallContext, ClassInfo, GeneratedImage, GenerateRequest, GenerateResult, GeneratorService, InterpolateRequest, KeyedGeneratorService,
-  InterpolateResult, InterpolationFrame, ModelInfo,
+  CacheKeys, CallContext, GeneratedImage, GenerateRequest, GenerateResult, ImageService, InterpolateRequest,
+  InterpolateResult, InterpolationFrame, ModelInfo, RequestService,
 } from '../types.js';
 import { ByteLru } from './lru-cache.js';
 import { SingleFlight } from './single-flight.js';
@@ -43,8 +42,12 @@ export interface CacheOptions {
   readonly maxBytes: number;
   readonly keyContext: KeyContext;
   readonly observer?: CacheObserver;
-  /** Counts a request refused here (invalid while planning, or not ready); the inner service counts its own. */
-  readonly onRejected?: (reason: string) => void;
+}
+
+/** The model a cache serves: its request path, its description (for planning) and whether it takes work. */
+export interface CachedModel extends ImageService {
+  readonly model: ModelInfo;
+  accepting(): boolean;
 }
 
 /** A cached interpolation, with its size for the byte bound. */
@@ -84,47 +87,27 @@ export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBy
   };
 }
 
-/** A GeneratorService with an image cache and single flight in front of `inner`. */
-export class CachingService implements KeyedGeneratorService {
+/** A RequestService with an image cache and single flight in front of `inner`. */
+export class CachingService implements RequestService {
   private readonly lru: ByteLru<Entry>;
   private readonly flights = new SingleFlight<Entry>();
   /** Plans made by generateKeys for the generate call that follows (see plannedGenerate). */
   private readonly plans = new WeakMap<GenerateRequest, PlannedGenerate>();
 
-  constructor(private readonly inner: GeneratorService, private readonly options: CacheOptions) {
+  constructor(private readonly inner: CachedModel, private readonly options: CacheOptions) {
     this.lru = new ByteLru<Entry>(options.maxBytes, {
       onEvict: (n) => options.observer?.evicted?.(n),
       onBytes: (b) => options.observer?.bytes?.(b),
     });
   }
 
-  get model(): ModelInfo {
+  private get model(): ModelInfo {
     return this.inner.model;
   }
 
   /** Bytes held by the cache now. */
   get cachedBytes(): number {
     return this.lru.bytes;
-  }
-
-  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
-    return this.inner.check(schema, value);
-  }
-
-  isReady(): boolean {
-    return this.inner.isReady();
-  }
-
-  accepting(): boolean {
-    return this.inner.accepting?.() ?? this.inner.isReady();
-  }
-
-  listClasses(): readonly ClassInfo[] {
-    return this.inner.listClasses();
-  }
-
-  onReadinessChange(listener: (ready: boolean) => void): void {
-    this.inner.onReadinessChange(listener);
   }
 
   /** Plans `req` (validating it) and returns its cache identity without computing anything. */
@@ -282,14 +265,14 @@ export class CachingService implements KeyedGeneratorService {
       return known;
     }
     const model = this.model;
-    const plan = this.counted(() => planGenerate(req, model, model.maxSamplesPerRequest));
+    const plan = planGenerate(req, model, model.maxSamplesPerRequest);
     const planned = { plan, keys: plan.samples.map((s) => imageKey(this.options.keyContext, s, plan.format)) };
     if (keep) this.plans.set(req, planned);
     return planned;
   }
 
   private interpolationKey(req: InterpolateRequest, form: string): { key: string; plan: ReturnType<typeof planInterpolate> } {
-    const plan = this.counted(() => planInterpolate(req, this.model, this.model.maxSamplesPerRequest));
+    const plan = planInterpolate(req, this.model, this.model.maxSamplesPerRequest);
     const frameFormat = plan.format === 'gif' ? 'png' : plan.format;
     const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, frameFormat));
     return { key: compositeKey(`interpolate\0${form}\0${plan.format}\0${plan.grid}`, keys), plan };
@@ -300,18 +283,8 @@ export class CachingService implements KeyedGeneratorService {
    * included: a draining replica must send clients elsewhere, as the inner service does.
    */
   private checkReady(): void {
-    if (this.inner.accepting?.() ?? this.inner.isReady()) return;
-    this.options.onRejected?.(ERROR_TABLE.UNAVAILABLE.reason);
+    if (this.inner.accepting()) return;
     throw new BigGanError('UNAVAILABLE', 'server is not ready (starting up or draining); retry, possibly on another replica');
-  }
-
-  private counted<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof BigGanError && err.code === 'INVALID_ARGUMENT') this.options.onRejected?.(ERROR_TABLE.INVALID_ARGUMENT.reason);
-      throw err;
-    }
   }
 }
 

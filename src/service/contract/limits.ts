@@ -41,3 +41,9 @@ export const MAX_MIXTURE_ENTRIES = 1000;
 export const MAX_SEED = (1n << 64n) - 1n;
 /** A seed sent as a decimal string. */
 export const SEED_PATTERN = '^[0-9]{1,20}$';
+
+/** The smaller of two queue budgets, ms (a request's `timeoutMs` and its transport's deadline); undefined when neither is set. */
+export function minTimeout(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
+}

@@ -230,3 +230,17 @@ export class ContractChecks {
     return { ok: false, problem: contract.problem(value) ?? invalidArgument('body', 'is invalid') };
   }
 }
+
+/** The compiled checks of every schema, shared by all transports. */
+const CONTRACT_CHECKS = new ContractChecks();
+
+/**
+ * The one validation layer of every transport: checks `value` against a contract schema and
+ * returns it typed, or throws INVALID_ARGUMENT naming the field and the allowed values. It counts
+ * nothing: the transport counts the refusal at its exit.
+ */
+export function check<T extends TSchema>(schema: T, value: unknown): Static<T> {
+  const outcome = CONTRACT_CHECKS.run(schema, value);
+  if (!outcome.ok) throw outcome.problem;
+  return outcome.value;
+}

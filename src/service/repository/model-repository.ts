@@ -6,14 +6,24 @@
  * is never unloaded (loading waits for one to go idle); a model that can never fit is refused.
  */
 import { BigGanError } from '../../errors.js';
-import type { GeneratorService, ModelState } from '../types.js';
+import type { ImageService, ModelState } from '../types.js';
 import type { ModelSource } from './model-source.js';
 import { formatBytes } from './memory.js';
+
+/** What the repository and the catalog use of a loaded model's GenerationService. */
+export interface ModelService extends ImageService {
+  isReady(): boolean;
+  accepting(): boolean;
+  onReadinessChange(listener: (ready: boolean) => void): void;
+  whenIdle(): Promise<void>;
+  startDrain(): void;
+  leaveRotation(): void;
+}
 
 /** A loaded model: its generation service and what frees it. */
 export interface LoadedModel {
   /** The model's GenerationService (its own batcher and engine). */
-  readonly service: GeneratorService & { whenIdle(): Promise<void>; startDrain(): void; leaveRotation(): void };
+  readonly service: ModelService;
   readonly engine: string;
   readonly backend: string;
   /** Drains nothing: closes the batcher and frees the engine (only called with nothing in flight). */
@@ -60,6 +70,7 @@ interface Entry {
 export class ModelRepository {
   private readonly entries = new Map<string, Entry>();
   private waiters: (() => void)[] = [];
+  private readonly watchers: ((name: string) => void)[] = [];
   private closed = false;
   private readonly now: () => number;
 
@@ -259,6 +270,11 @@ export class ModelRepository {
     await e.unloading;
   }
 
+  /** Calls `listener` with a model's name after every change of its state (the catalog's readiness follows). */
+  watch(listener: (name: string) => void): void {
+    this.watchers.push(listener);
+  }
+
   private setState(e: Entry, state: ModelState): void {
     e.state = state;
     this.options.onState?.(e.source, state, {
@@ -266,6 +282,7 @@ export class ModelRepository {
       ...(e.model ? { engine: e.model.engine, backend: e.model.backend } : {}),
       ...(e.loadMs !== undefined ? { loadMs: e.loadMs } : {}),
     });
+    for (const w of this.watchers) w(e.source.name);
   }
 
   private nextChange(): Promise<void> {

@@ -114,7 +114,7 @@ function common(msg: { truncation: number; format: string; timeoutMs: number; pr
 
 /**
  * biggan.v1.GenerateRequest -> the contract's GenerateRequest shape (not yet checked: pass it to
- * `service.check(GenerateRequestSchema, ...)`); throws INVALID_ARGUMENT for wire-level mistakes.
+ * `check(GenerateRequestSchema, ...)`); throws INVALID_ARGUMENT for wire-level mistakes.
  */
 export function toGenerateRequest(msg: GenerateRequestMessage, model: ModelShape): Record<string, unknown> {
   const classes = msg.classes.map((c, i) => classSpec(c, `classes[${i}]`));

@@ -1,15 +1,15 @@
 /**
- * The gRPC API (biggan.v1.Generator): a thin adapter over the GeneratorService, plus health
+ * The gRPC API (biggan.v1.Generator): a thin adapter over the RequestService and the Catalog, plus health
  * checking, server reflection, and connection ageing so clients behind a Kubernetes Service
  * rebalance across replicas. `createGrpcServer` builds it without listening; `start` binds.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, truncateText } from '../../errors.js';
-import type { Metrics } from '../../metrics/metrics.js';
-import type { CallContext, GeneratorService, KeyedGeneratorService, ModelInfo, ModelStatus } from '../../service/types.js';
+import { BigGanError } from '../../errors.js';
+import type { Catalog, ModelInfo, RequestService } from '../../service/types.js';
 import { GenerateRequestSchema, InterpolateRequestSchema } from '../../service/contract/schemas.js';
+import { check } from '../../service/contract/validate.js';
 import type { GeneratorHandlers } from './generated/biggan/v1/Generator.js';
 import type { ListClassesRequest__Output } from './generated/biggan/v1/ListClassesRequest.js';
 import type { GetModelRequest__Output } from './generated/biggan/v1/GetModelRequest.js';
@@ -21,23 +21,20 @@ import {
   type ListClassesResponseMessage, type ListModelsResponseMessage, type ModelInfoMessage,
 } from './codec.js';
 import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
-import { observeGrpcCall, type GrpcObservability, type ObservedCall } from '../../tracing/grpc-observer.js';
-import { authenticateCall, type GrpcAuth } from './auth.js';
-import type { Caller } from '../../auth/key-store.js';
+import { observeGrpcCall } from './observer.js';
 import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, UndecodableMessage, bigganProtoPath, generatorServiceDefinition, tolerantServiceDefinition } from './proto.js';
+import { authenticate, callContext, decode, finishCall, unaryCall, type GrpcExits } from './call.js';
 
 export { createGeneratorClient, loadBigganProto, GENERATOR_SERVICE, type GeneratorClient } from './proto.js';
-
-/** What the gRPC API calls: a GeneratorService, with the model repository's lookups when it has them. */
-export type GrpcService = GeneratorService & Pick<KeyedGeneratorService, 'listModels' | 'modelInfo' | 'modelLabel'>;
+export { toGrpcStatus } from './call.js';
 
 /** Default largest response: a full request of 512x512 PNGs plus their grid (~1 MB each). */
 export const DEFAULT_MAX_SEND_MESSAGE_BYTES = 128 * 1024 * 1024;
 /** Default largest request: requests are small; 16 explicit class-vector rows are ~64 kB. */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-/** Settings of the gRPC server. */
-export interface GrpcServerOptions {
+/** Settings of the gRPC server (and where its calls report: GrpcExits). */
+export interface GrpcServerOptions extends GrpcExits {
   /** Connections get GOAWAY after this age (jittered by grpc-js), so clients re-resolve and rebalance. */
   readonly maxConnectionAgeMs: number;
   /** Time calls on an aged connection may still take before it is closed. */
@@ -52,14 +49,6 @@ export interface GrpcServerOptions {
   readonly keepaliveTimeoutMs?: number;
   /** TLS or insecure (default insecure: TLS usually ends at the ingress or mesh). */
   readonly credentials?: grpc.ServerCredentials;
-  /** Request counts and durations by method and status (the service records its own rejections). */
-  readonly metrics?: Pick<Metrics, 'requests' | 'requestDuration' | 'rejections'>;
-  /** Called with every failure answered as INTERNAL (its details are hidden from the client). */
-  readonly onInternalError?: (err: unknown, method: string) => void;
-  /** Request ids, spans and one log line per call. */
-  readonly observe?: GrpcObservability;
-  /** API keys required on Generator calls (absent: open). Health and reflection stay open. */
-  readonly auth?: GrpcAuth;
 }
 
 /** A built gRPC server and its controls. */
@@ -75,163 +64,32 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-/** grpc.status name of each code, for metric labels. */
-const STATUS_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(grpc.status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]),
-);
-
-/**
- * A failure as a gRPC status, through ERROR_TABLE; internals are never sent to the client. The
- * details are cut to MAX_MESSAGE_CHARS whatever built them: the status travels in the trailers (one
- * HTTP/2 header block), and one past the peer's header-list limit never arrives and wedges the call.
- */
-export function toGrpcStatus(err: unknown): grpc.StatusObject {
-  const metadata = new grpc.Metadata();
-  if (!(err instanceof BigGanError)) return { code: grpc.status.INTERNAL, details: 'internal error', metadata };
-  const code = ERROR_TABLE[err.code].grpc;
-  if (err.retryAfterSeconds !== undefined) metadata.set('retry-after', String(err.retryAfterSeconds));
-  else if (code === grpc.status.UNAVAILABLE) metadata.set('retry-after', '1');
-  if (err.rateLimit) {
-    metadata.set('ratelimit-limit', String(err.rateLimit.limit));
-    metadata.set('ratelimit-remaining', String(err.rateLimit.remaining));
-    metadata.set('ratelimit-reset', String(err.rateLimit.resetSeconds));
-  }
-  return { code, details: err.code === 'INTERNAL' ? 'internal error' : truncateText(err.message, MAX_MESSAGE_CHARS), metadata };
-}
-
-/** What finish() needs of a server call. */
-interface CallState {
-  readonly cancelled: boolean;
-  getDeadline(): grpc.Deadline;
-}
-
-/** A call's deadline as epoch ms; Infinity without one. */
-function deadlineOf(call: CallState): number {
-  const d = call.getDeadline();
-  return d instanceof Date ? d.getTime() : d;
-}
-
-/** True once a call's deadline has passed (grpc-js cancels the call then, as for a client cancel). */
-function deadlinePassed(call: CallState): boolean {
-  // grpc-js's deadline timer may fire a little before Date.now() reaches the deadline (timer
-  // granularity, a busy event loop); a client cancel that close to its deadline counts as the deadline.
-  return Date.now() >= deadlineOf(call) - 25;
-}
-
-/**
- * The CallContext of a call: its signal aborts when the client cancels (or the deadline passes),
- * and its queue budget is the smaller of the request's timeout_ms and the deadline's time left.
- */
-function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number, observed?: ObservedCall, caller?: Caller): CallContext {
-  const controller = new AbortController();
-  const abort = () =>
-    controller.abort(deadlinePassed(call) ? new BigGanError('DEADLINE_EXCEEDED', 'the call\'s deadline passed') : new BigGanError('CANCELLED', 'the client cancelled the call'));
-  if (call.cancelled) abort();
-  else call.once('cancelled', abort);
-  const at = deadlineOf(call);
-  const left = Number.isFinite(at) ? Math.max(1, Math.floor(at - Date.now())) : undefined;
-  const budgets = [requestTimeoutMs > 0 ? requestTimeoutMs : undefined, left].filter((t): t is number => t !== undefined);
-  return {
-    signal: controller.signal,
-    transport: 'grpc',
-    ...(budgets.length > 0 ? { timeoutMs: Math.min(...budgets) } : {}),
-    ...(observed ? { trace: observed.trace } : {}),
-    ...(caller ? { caller } : {}),
-  };
-}
-
-/** The call's caller when keys are on (undefined when off); throws UNAUTHENTICATED / PERMISSION_DENIED. */
-function authenticate(call: { readonly metadata: grpc.Metadata }, opts: GrpcServerOptions, observed: ObservedCall): Caller | undefined {
-  if (!opts.auth) return undefined;
-  const caller = authenticateCall(call.metadata, opts.auth);
-  observed.trace.keyName = caller.name;
-  return caller;
-}
-
-/**
- * Decodes a request; a wire-level mistake (bytes that are no valid message, or fields the codec
- * refuses) is recorded as a rejection (the service never saw it).
- */
-function decode<T>(message: unknown, messageType: string, fn: () => T, opts: GrpcServerOptions): T {
-  try {
-    if (message instanceof UndecodableMessage) {
-      throw new BigGanError('INVALID_ARGUMENT', truncateText(`the request is not a valid ${messageType} message: ${message.reason}`, MAX_MESSAGE_CHARS), { field: 'request' });
-    }
-    return fn();
-  } catch (err) {
-    if (err instanceof BigGanError && err.code === 'INVALID_ARGUMENT') opts.metrics?.rejections.inc({ reason: ERROR_TABLE.INVALID_ARGUMENT.reason });
-    throw err;
-  }
-}
-
-/**
- * Records the outcome of one call and reports INTERNAL failures; returns the status to send. A
- * call cut by its deadline is recorded as DEADLINE_EXCEEDED (what grpc-js told the client), even
- * though the service saw it as cancelled.
- */
-function finish(method: string, call: CallState, startedAt: number, err: unknown, opts: GrpcServerOptions, observed?: ObservedCall, model?: string): grpc.StatusObject | undefined {
-  const status = err === undefined ? undefined : toGrpcStatus(err);
-  if (status && observed) status.metadata.merge(observed.trailer());
-  // An answer that came after the client left was never delivered: record why it was not.
-  const sent = status?.code ?? (call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
-  const recorded = sent === grpc.status.CANCELLED && deadlinePassed(call) ? grpc.status.DEADLINE_EXCEEDED : sent;
-  observed?.finish(recorded, STATUS_NAMES[recorded], err);
-  if (status?.code === grpc.status.INTERNAL) opts.onInternalError?.(err, method);
-  const l = model === undefined ? {} : { model };
-  opts.metrics?.requests.inc({ ...l, transport: 'grpc', route: method, status: STATUS_NAMES[recorded] });
-  opts.metrics?.requestDuration.observe({ ...l, transport: 'grpc', route: method }, (performance.now() - startedAt) / 1000);
-  return status;
-}
-
-/** A unary handler running `fn` and answering its result or its failure's status. */
-function unary<Req, Res>(method: string, opts: GrpcServerOptions, fn: (call: grpc.ServerUnaryCall<Req, Res>, observed: ObservedCall, caller: Caller | undefined) => Promise<Res> | Res, label?: (request: unknown) => string | undefined): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    const startedAt = performance.now();
-    const observed = observeGrpcCall(call, GENERATOR_SERVICE, method, opts.observe);
-    Promise.resolve()
-      .then(() => fn(call, observed, authenticate(call, opts, observed)))
-      .then(
-        (res) => {
-          finish(method, call, startedAt, undefined, opts, observed, label?.(call.request));
-          callback(null, res, observed.trailer());
-        },
-        (err: unknown) => callback(finish(method, call, startedAt, err, opts, observed, label?.(call.request)) ?? null),
-      );
-  };
-}
-
 /** The model a request names (the default for none); NOT_FOUND listing the models when unknown. */
-function modelOf(service: GrpcService, name: string): ModelInfo {
-  return service.modelInfo ? service.modelInfo(name === '' ? undefined : name) : service.model;
+function modelOf(catalog: Catalog, name: string): ModelInfo {
+  return catalog.modelInfo(name === '' ? undefined : name);
 }
 
-/** The status of the model `name` (the default for none), as ListModels lists it. */
-function modelStatus(service: GrpcService, name: string): ModelInfo | ModelStatus {
-  const wanted = modelOf(service, name).name;
-  return service.listModels?.().find((m) => m.name === wanted) ?? service.model;
-}
-
-/** The biggan.v1.Generator handlers over `service`. */
-function generatorHandlers(service: GrpcService, opts: GrpcServerOptions): GeneratorHandlers {
-  // The `model` metric label of a call: the model its request names (the default otherwise).
-  const label = (request: unknown): string | undefined =>
-    service.modelLabel?.(typeof request === 'object' && request !== null && 'model' in request ? request.model : undefined);
-  const Generate = unary<GenerateRequestMessage, GenerateResponseMessage>('Generate', opts, async (call, observed, caller) => {
+/** Generate: wire shape first, then the one contract every transport shares. */
+function generateHandler(requests: RequestService, catalog: Catalog, opts: GrpcServerOptions, label: (request: unknown) => string) {
+  return unaryCall<GenerateRequestMessage, GenerateResponseMessage>(GENERATOR_SERVICE, 'Generate', opts, async (call, observed, caller) => {
     // Undecodable bytes arrive as an UndecodableMessage (see tolerantServiceDefinition).
     const singleClass = !(call.request instanceof UndecodableMessage) && call.request.classes.length === 1;
     try {
-      // Wire shape first (a wire mistake is counted here), then the one contract both transports share.
-      const wire = decode(call.request, 'biggan.v1.GenerateRequest', () => toGenerateRequest(call.request, modelOf(service, call.request.model)), opts);
-      const req = service.check(GenerateRequestSchema, wire);
-      return toGenerateResponse(await service.generate(req, callContext(call, call.request.timeoutMs, observed, caller)));
+      const wire = decode(call.request, 'biggan.v1.GenerateRequest', () => toGenerateRequest(call.request, modelOf(catalog, call.request.model)));
+      const req = check(GenerateRequestSchema, wire);
+      return toGenerateResponse(await requests.generate(req, callContext(call, call.request.timeoutMs, observed, caller)));
     } catch (err) {
       throw withProtoField(err, 'generate', singleClass);
     }
   }, label);
+}
 
-  // Frames are written as the service delivers them, so a client sees the first frame while the
-  // later ones are still queued or running.
-  const Interpolate: grpc.handleServerStreamingCall<InterpolateRequestMessage, FrameMessage> = (call) => {
+/**
+ * Interpolate: frames are written as the service delivers them, so a client sees the first frame
+ * while the later ones are still queued or running.
+ */
+function interpolateHandler(requests: RequestService, opts: GrpcServerOptions, label: (request: unknown) => string): grpc.handleServerStreamingCall<InterpolateRequestMessage, FrameMessage> {
+  return (call) => {
     const startedAt = performance.now();
     const observed = observeGrpcCall(call, GENERATOR_SERVICE, 'Interpolate', opts.observe);
     const write = (msg: FrameMessage) => {
@@ -242,8 +100,8 @@ function generatorHandlers(service: GrpcService, opts: GrpcServerOptions): Gener
         const result = await Promise.resolve()
           .then(() => {
             const caller = authenticate(call, opts, observed);
-            const req = service.check(InterpolateRequestSchema, decode(call.request, 'biggan.v1.InterpolateRequest', () => toInterpolateRequest(call.request), opts));
-            return service.interpolate(req, callContext(call, call.request.timeoutMs, observed, caller), (frame) => write(toFrameMessage(frame)));
+            const req = check(InterpolateRequestSchema, decode(call.request, 'biggan.v1.InterpolateRequest', () => toInterpolateRequest(call.request)));
+            return requests.interpolate(req, callContext(call, call.request.timeoutMs, observed, caller), (frame) => write(toFrameMessage(frame)));
           })
           .catch((err: unknown) => Promise.reject(withProtoField(err, 'interpolate', false)));
         const closing = toClosingFrame(result);
@@ -251,22 +109,31 @@ function generatorHandlers(service: GrpcService, opts: GrpcServerOptions): Gener
       })
       .then(
         () => {
-          finish('Interpolate', call, startedAt, undefined, opts, observed, label(call.request));
+          finishCall('Interpolate', call, startedAt, undefined, opts, observed, label(call.request));
           call.end(observed.trailer());
         },
         (err: unknown) => {
-          const status = finish('Interpolate', call, startedAt, err, opts, observed, label(call.request))!;
+          const status = finishCall('Interpolate', call, startedAt, err, opts, observed, label(call.request))!;
           if (!call.cancelled) call.emit('error', status);
         },
       );
   };
+}
 
+/** The biggan.v1.Generator handlers over `requests` and `catalog`. */
+function generatorHandlers(requests: RequestService, catalog: Catalog, opts: GrpcServerOptions): GeneratorHandlers {
+  // The `model` metric label of a call: the model its request names (the default otherwise).
+  const label = (request: unknown): string => catalog.modelLabel(typeof request === 'object' && request !== null && 'model' in request ? request.model : undefined);
+  const status = (name: string) => {
+    const wanted = modelOf(catalog, name).name;
+    return catalog.listModels().find((m) => m.name === wanted) ?? modelOf(catalog, name);
+  };
   return {
-    Generate,
-    Interpolate,
-    ListClasses: unary<ListClassesRequest__Output, ListClassesResponseMessage>('ListClasses', opts, (call) => decode(call.request, 'biggan.v1.ListClassesRequest', () => toListClassesResponse(service.listClasses()), opts)),
-    GetModel: unary<GetModelRequest__Output, ModelInfoMessage>('GetModel', opts, (call) => decode(call.request, 'biggan.v1.GetModelRequest', () => toModelInfoMessage(modelStatus(service, call.request.name)), opts)),
-    ListModels: unary<ListModelsRequest__Output, ListModelsResponseMessage>('ListModels', opts, (call) => decode(call.request, 'biggan.v1.ListModelsRequest', () => toListModelsResponse(service.listModels?.() ?? [service.model]), opts)),
+    Generate: generateHandler(requests, catalog, opts, label),
+    Interpolate: interpolateHandler(requests, opts, label),
+    ListClasses: unaryCall<ListClassesRequest__Output, ListClassesResponseMessage>(GENERATOR_SERVICE, 'ListClasses', opts, (call) => decode(call.request, 'biggan.v1.ListClassesRequest', () => toListClassesResponse(catalog.listClasses()))),
+    GetModel: unaryCall<GetModelRequest__Output, ModelInfoMessage>(GENERATOR_SERVICE, 'GetModel', opts, (call) => decode(call.request, 'biggan.v1.GetModelRequest', () => toModelInfoMessage(status(call.request.name)))),
+    ListModels: unaryCall<ListModelsRequest__Output, ListModelsResponseMessage>(GENERATOR_SERVICE, 'ListModels', opts, (call) => decode(call.request, 'biggan.v1.ListModelsRequest', () => toListModelsResponse(catalog.listModels()))),
   };
 }
 
@@ -288,21 +155,21 @@ function channelOptionsOf(opts: GrpcServerOptions): grpc.ChannelOptions {
 }
 
 /**
- * Builds the gRPC server: biggan.v1.Generator over `service`, grpc.health.v1.Health (NOT_SERVING
- * until `setServing(true)`, and again whenever the service stops being ready) and reflection.
+ * Builds the gRPC server: biggan.v1.Generator over `requests` and `catalog`, grpc.health.v1.Health
+ * (NOT_SERVING until `setServing(true)`, and again whenever the catalog stops being ready) and reflection.
  */
-export function createGrpcServer(service: GrpcService, opts: GrpcServerOptions): GrpcServer {
+export function createGrpcServer(requests: RequestService, catalog: Catalog, opts: GrpcServerOptions): GrpcServer {
   const channelOptions = Object.freeze(channelOptionsOf(opts));
   const server = new grpc.Server(channelOptions);
   const health = new HealthReporter(['', GENERATOR_SERVICE]);
   health.addToServer(server);
   new ReflectionService(reflectionDefinition()).addToServer(server);
-  server.addService(tolerantServiceDefinition(generatorServiceDefinition()), generatorHandlers(service, opts));
+  server.addService(tolerantServiceDefinition(generatorServiceDefinition()), generatorHandlers(requests, catalog, opts));
 
   let wanted = false;
   let closing: Promise<void> | undefined;
-  const update = () => health.set(wanted && closing === undefined && service.isReady());
-  service.onReadinessChange(update);
+  const update = () => health.set(wanted && closing === undefined && catalog.isReady());
+  catalog.onReadinessChange(update);
 
   return {
     server,

@@ -1,21 +1,21 @@
 /**
- * The REST API on fastify: a thin adapter over the GeneratorService. `buildHttpApp` returns the
+ * The REST API on fastify: a thin adapter over the RequestService and the Catalog. `buildHttpApp` returns the
  * app without listening, so tests use `app.inject`. One plugin per concern (routes/*); request
- * bodies, queries and headers are checked by the service's contract (the same check gRPC runs),
+ * bodies, queries and headers are checked by the contract (`check`, the same check gRPC runs),
  * and the route schemas also give the handler types, response serialisation and the OpenAPI
  * document. Around them: request ids and spans, one log line per request with secrets redacted,
  * 408 for clients that never finish sending, 405 + Allow for a wrong method.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { TSchema } from 'typebox';
 import type { Metrics } from '../../metrics/metrics.js';
-import type { KeyedGeneratorService } from '../../service/types.js';
-import { BigGanError, ERROR_TABLE, quoteValue } from '../../errors.js';
-import { observeHttp, requestIdOptions } from '../../tracing/http-observer.js';
+import type { Catalog, RequestService } from '../../service/types.js';
+import { check } from '../../service/contract/validate.js';
+import { quoteValue, refusalReason } from '../../errors.js';
+import { observeHttp, requestIdOptions } from './observer.js';
 import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
 import { handleError, errorPayload } from './errors.js';
-import { redactedRequestSerializer } from '../../tracing/redact.js';
 import { clientErrorHandler, serverTimeoutOptions, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
 import { registerDocs } from './routes/docs.js';
 import { generateRoutes } from './routes/generate.js';
@@ -33,8 +33,8 @@ import type { SecureContextOptions } from 'node:tls';
 export interface HttpAppOptions {
   readonly bodyLimitBytes: number;
   readonly version: string;
-  /** fastify logger setting (false in tests); request URLs are logged with secrets redacted. */
-  readonly logger?: FastifyServerOptions['logger'];
+  /** The server's logger (pino), created before the app; absent: silent. */
+  readonly logger?: FastifyBaseLogger;
   /** Request spans (default: off). */
   readonly tracing?: Tracing;
   /** Time to receive a whole request (headers and body), ms; past it 408 (default 30 s). */
@@ -53,24 +53,38 @@ export interface HttpAppOptions {
   readonly tls?: SecureContextOptions & { readonly requestCert?: boolean };
 }
 
-/** The logger setting with the request serializer that redacts secrets in query strings. */
-function withRedaction(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
-  if (logger === undefined || logger === false) return false;
-  const base = logger === true ? {} : logger;
-  return { ...base, serializers: { ...base.serializers, req: redactedRequestSerializer } };
+/** The `model` metric label of a request: the model its body or query names (the default model otherwise). */
+function modelLabel(catalog: Catalog, request: { body?: unknown; query?: unknown }): string {
+  const named = (v: unknown): unknown => (typeof v === 'object' && v !== null && 'model' in v ? v.model : undefined);
+  return catalog.modelLabel(named(request.body) ?? named(request.query));
 }
 
-/** The `model` metric label of a request: the model its body or query names (the default model otherwise). */
-function modelLabel(service: KeyedGeneratorService, request: { body?: unknown; query?: unknown }): string {
-  const named = (v: unknown): unknown => (typeof v === 'object' && v !== null && 'model' in v ? v.model : undefined);
-  return service.modelLabel?.(named(request.body) ?? named(request.query)) ?? service.model.name;
+/**
+ * The app's exits, for every route registered on it (hooks at the root apply to every plugin,
+ * other transports' routes included): each answer counted by route and status, and each refusal
+ * counted once in biggan_rejections_total from the error that ended the request. (Requests that
+ * never reach routing, 408/400 on the socket, are counted by the client-error handler.)
+ */
+function countExits(app: FastifyInstance, catalog: Catalog, metrics: Metrics): void {
+  app.addHook('onError', async (request, _reply, error) => {
+    const reason = refusalReason(error);
+    if (reason !== undefined) metrics.rejections.inc({ reason, model: modelLabel(catalog, request) });
+  });
+  // A callback hook: an async one costs every request a promise and a microtask turn.
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const model = modelLabel(catalog, request);
+    metrics.requests.inc({ transport: 'http', route, status: String(reply.statusCode), model });
+    metrics.requestDuration.observe({ transport: 'http', route, model }, reply.elapsedTime / 1000);
+    done();
+  });
 }
 
 /** Builds the fastify app with every route, schema, error mapping and metric hook. */
-export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
+export function buildHttpApp(requests: RequestService, catalog: Catalog, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
   const timeouts = { requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS };
   const app = Fastify({
-    logger: withRedaction(opts.logger),
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: opts.bodyLimitBytes,
     // A client that never finishes sending its request must not hold a socket forever.
     requestTimeout: timeouts.requestTimeoutMs,
@@ -81,25 +95,18 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
     // With client certificates required, a peer without one never completes the handshake.
     ...(opts.tls ? { https: { ...opts.tls, ...(opts.tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: () => service.model.name });
+  observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: () => catalog.modelInfo().name });
+  countExits(app, catalog, metrics);
 
-  // Validation is the service's contract check for both transports: same messages, counted once.
+  // Validation is the contract check every transport runs: same messages.
   app.setValidatorCompiler(({ schema }) => (data: unknown) => {
     try {
-      return { value: service.check(schema as TSchema, data) };
+      return { value: check(schema as TSchema, data) };
     } catch (error) {
       return { error: error instanceof Error ? error : new Error(String(error)) };
     }
   });
-  app.setErrorHandler((error, request, reply) => {
-    // Client mistakes fastify itself refuses (malformed JSON, body too large, wrong media type)
-    // are refusals too; contract and service refusals are counted where they are raised.
-    const status = (error as { statusCode?: unknown }).statusCode;
-    if (!(error instanceof BigGanError) && typeof status === 'number' && status >= 400 && status < 500) {
-      metrics.rejections.inc({ reason: status === 413 ? ERROR_TABLE.PAYLOAD_TOO_LARGE.reason : ERROR_TABLE.INVALID_ARGUMENT.reason, model: modelLabel(service, request) });
-    }
-    return handleError(error, request, reply);
-  });
+  app.setErrorHandler(handleError);
 
   // The methods of each route path, for 405 answers (fastify itself answers 404 to a wrong method).
   const methodsByPath = new Map<string, Set<string>>();
@@ -119,25 +126,15 @@ export function buildHttpApp(service: KeyedGeneratorService, metrics: Metrics, o
     return reply.status(404).send(errorPayload('NOT_FOUND', `no route ${request.method} ${quoteValue(path)}; see /docs`));
   });
 
-  // Metrics: every answer, by transport, route and status; duration per route. A callback hook:
-  // an async one costs every request a promise and a microtask turn.
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const model = modelLabel(service, request);
-    metrics.requests.inc({ transport: 'http', route, status: String(reply.statusCode), model });
-    metrics.requestDuration.observe({ transport: 'http', route, model }, reply.elapsedTime / 1000);
-    done();
-  });
-
   registerSecurity(app, { corsOrigins: opts.corsOrigins ?? [], tls: opts.tls !== undefined });
   if (opts.keys) requireApiKeys(app, opts.keys, (reason) => metrics.authFailures.inc({ reason }));
 
   // Docs first: @fastify/swagger collects the routes registered after it.
   registerDocs(app, opts.version);
-  app.register(generateRoutes, { service });
-  app.register(interpolateRoutes, { service });
-  app.register(infoRoutes, { service });
-  app.register(healthRoutes, { service });
+  app.register(generateRoutes, { requests, catalog });
+  app.register(interpolateRoutes, { requests, catalog });
+  app.register(infoRoutes, { catalog });
+  app.register(healthRoutes, { catalog });
   if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
   registerPlayground(app);
   return app;

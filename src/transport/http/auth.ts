@@ -10,7 +10,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BigGanError } from '../../errors.js';
 import { bearerToken, type AuthFailure, type Caller, type KeyStore } from '../../auth/key-store.js';
-import { requestTraceOf } from '../../tracing/http-observer.js';
+import { requestTraceOf } from './observer.js';
 
 /** Routes that compute or describe the model: a key is needed when keys are on. */
 const PROTECTED = /^\/(generate|interpolate|v1\/)/;

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallContext } from '../../service/types.js';
-import { requestTraceOf } from '../../tracing/http-observer.js';
+import { requestTraceOf } from './observer.js';
 import { callerOf } from './auth.js';
 import { rateLimitHeaders } from './errors.js';
 

@@ -9,13 +9,13 @@ import type { Metrics } from '../../metrics/metrics.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { handleError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
-import type { KeyedGeneratorService } from '../../service/types.js';
+import type { Catalog } from '../../service/types.js';
 
 /** The metrics-only app (not listening yet). */
-export function buildMetricsApp(metrics: Metrics, service: KeyedGeneratorService, token?: string): FastifyInstance {
+export function buildMetricsApp(metrics: Metrics, catalog: Catalog, token?: string): FastifyInstance {
   const app = Fastify({ logger: false });
   app.setErrorHandler(handleError);
-  app.register(healthRoutes, { service });
+  app.register(healthRoutes, { catalog });
   app.register(metricsRoutes, { metrics, ...(token !== undefined ? { token } : {}) });
   return app;
 }

@@ -1,18 +1,16 @@
 /**
- * Test harness for the gRPC adapter: a fake GeneratorService (deterministic bytes, records the
+ * Test harness for the gRPC adapter: a fake RequestService and Catalog (deterministic bytes, records the
  * requests and CallContexts it gets, can be held, failed or made unready) and a real server on
  * 127.0.0.1 port 0 with a real @grpc/grpc-js client.
  */
 import * as grpc from '@grpc/grpc-js';
 import type {
-  CacheKeys, CallContext, ClassInfo, GenerateRequest, GenerateResult, InterpolateRequest,
-  InterpolateResult, InterpolationFrame, KeyedGeneratorService, ModelInfo,
+  CacheKeys, CallContext, Catalog, ClassInfo, GenerateRequest, GenerateResult, InterpolateRequest,
+  InterpolateResult, InterpolationFrame, ModelInfo, ModelStatus, RequestService,
 } from '../../../src/service/types.js';
 import { createGrpcServer, createGeneratorClient, type GrpcServer, type GrpcServerOptions, type GeneratorClient } from '../../../src/transport/grpc/server.js';
 import type { GenerateResponseMessage, FrameMessage } from '../../../src/transport/grpc/codec.js';
 import type { GenerateRequestInput, InterpolateRequestInput } from '../../../src/transport/grpc/proto.js';
-import { compileContract } from '../../../src/service/contract/validate.js';
-import type { Static, TSchema } from 'typebox';
 
 /** A small model: 4-long z rows, 6 classes; `parameters` above 2^32 to exercise uint64. */
 export const FAKE_MODEL: ModelInfo = Object.freeze({
@@ -49,28 +47,15 @@ export function abortedWithin(signal: AbortSignal | undefined, ms: number): Prom
   });
 }
 
-/** A GeneratorService that answers deterministic bytes and records what it got. */
-export class FakeService implements KeyedGeneratorService {
-  readonly model = FAKE_MODEL;
+/** A RequestService and Catalog that answers deterministic bytes and records what it got. */
+export class FakeService implements RequestService, Catalog {
   readonly calls: RecordedCall[] = [];
-  /** Requests refused by the contract check. */
-  rejected = 0;
   /** Thrown by the next generate / interpolate calls (after `hold`). */
   failWith: unknown;
   /** Awaited before answering, e.g. to keep a call in flight until its signal aborts. */
   hold: ((ctx: CallContext) => Promise<void>) | undefined;
   /** Awaited before each interpolation frame after the first. */
   beforeFrame: ((index: number) => Promise<void>) | undefined;
-
-  /** The real contract check (the transport's validation layer), counting refusals. */
-  check<T extends TSchema>(schema: T, value: unknown): Static<T> {
-    const problem = compileContract(schema).problem(value);
-    if (problem) {
-      this.rejected++;
-      throw problem;
-    }
-    return compileContract(schema).parse(value);
-  }
 
   /** Forgets recorded calls and clears every test hook (between tests). */
   reset(): void {
@@ -85,6 +70,23 @@ export class FakeService implements KeyedGeneratorService {
 
   isReady(): boolean {
     return this.ready;
+  }
+
+  accepting(): boolean {
+    return this.ready;
+  }
+
+  /** The one fake model, whatever the name. */
+  modelInfo(): ModelInfo {
+    return FAKE_MODEL;
+  }
+
+  listModels(): readonly ModelStatus[] {
+    return [{ ...FAKE_MODEL, state: 'ready', default: true, maxQueueDelayMs: 0, maxQueueSize: 0, servingFrom: 'default', memoryEstimateBytes: 0 }];
+  }
+
+  modelLabel(): string {
+    return FAKE_MODEL.name;
   }
 
   onReadinessChange(listener: (ready: boolean) => void): void {
@@ -171,7 +173,7 @@ export interface Harness {
 
 /** Starts a server on 127.0.0.1:0 with `opts` over a FakeService, and a client. */
 export async function startHarness(opts: Partial<GrpcServerOptions> = {}, service = new FakeService()): Promise<Harness> {
-  const grpcServer = createGrpcServer(service, { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 5_000, ...opts });
+  const grpcServer = createGrpcServer(service, service, { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 5_000, ...opts });
   const port = await grpcServer.start('127.0.0.1', 0);
   const client = createGeneratorClient(`127.0.0.1:${port}`);
   return {

@@ -33,7 +33,7 @@ describe('gRPC with hostile input on the real service', () => {
   let port: number;
   before(async () => {
     s = await createStack();
-    server = createGrpcServer(s.service, { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 1_000, metrics: s.metrics });
+    server = createGrpcServer(s.requests, s.catalog, { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 1_000, metrics: s.metrics });
     port = await server.start('127.0.0.1', 0);
     client = createGeneratorClient(`127.0.0.1:${port}`);
   });

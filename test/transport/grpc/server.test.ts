@@ -10,6 +10,9 @@ import { createGrpcServer, DEFAULT_MAX_SEND_MESSAGE_BYTES } from '../../../src/t
 import type { ListClassesResponseMessage, ModelInfoMessage } from '../../../src/transport/grpc/codec.js';
 import { abortedWithin, callError, FakeService, generate, startHarness, type Harness } from './harness.js';
 
+/** The fake as both objects a transport takes (requests, catalog). */
+const twice = (fake: FakeService): [FakeService, FakeService] => [fake, fake];
+
 type Unary<Res> = (req: object, cb: (err: grpc.ServiceError | null, res?: Res) => void) => void;
 
 function unary<Res>(client: grpc.Client, method: string, req: object): Promise<Res> {
@@ -151,7 +154,7 @@ describe('gRPC reflection', () => {
 
 describe('gRPC server options and lifecycle', () => {
   it('builds the server with connection age, message limits and keepalive options', () => {
-    const built = createGrpcServer(new FakeService(), { maxConnectionAgeMs: 300_000, maxConnectionAgeGraceMs: 30_000, keepaliveTimeMs: 60_000 });
+    const built = createGrpcServer(...twice(new FakeService()), { maxConnectionAgeMs: 300_000, maxConnectionAgeGraceMs: 30_000, keepaliveTimeMs: 60_000 });
     assert.equal(built.channelOptions['grpc.max_connection_age_ms'], 300_000);
     assert.equal(built.channelOptions['grpc.max_connection_age_grace_ms'], 30_000);
     assert.equal(built.channelOptions['grpc.keepalive_time_ms'], 60_000);
@@ -249,7 +252,7 @@ describe('gRPC server options and lifecycle', () => {
 
   it('rejects start() on a port already in use', async () => {
     const h = await startHarness();
-    const other = createGrpcServer(new FakeService(), { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 1_000 });
+    const other = createGrpcServer(...twice(new FakeService()), { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 1_000 });
     try {
       await assert.rejects(other.start('127.0.0.1', h.port), { code: 'IO_ERROR', message: /cannot listen on 127\.0\.0\.1:\d+/ });
     } finally {

@@ -3,6 +3,7 @@
  * prior, a 1,000-class mixture in a response header, contradictory interpolation options, wrong
  * methods, and secrets in query strings reaching the logs.
  */
+import { createLogger } from '../../../src/server/logger.js';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -86,7 +87,8 @@ test('interpolate with gif and grid is refused naming grid; a grid without forma
 });
 
 test('a wrong method answers 405 with Allow; an unknown path stays 404', async () => {
-  const app = buildHttpApp(new FakeService(), createMetrics(), { bodyLimitBytes: 1024, version: 'test' });
+  const fake = new FakeService();
+  const app = buildHttpApp(fake, fake, createMetrics(), { bodyLimitBytes: 1024, version: 'test' });
   const cases: [string, string, string][] = [
     // GET /generate is a route too (seeded URLs): another method on it names both.
     ['PUT', '/generate', 'GET, HEAD, POST'],
@@ -119,7 +121,8 @@ test('request logs redact secrets in query strings', async () => {
       done();
     },
   });
-  const app = buildHttpApp(new FakeService(), createMetrics(), { bodyLimitBytes: 1024, version: 'test', logger: { level: 'info', stream } });
+  const fake = new FakeService();
+  const app = buildHttpApp(fake, fake, createMetrics(), { bodyLimitBytes: 1024, version: 'test', logger: createLogger({ stream }, 'info') });
   // Not a probe route: probes log at debug, below this logger's level.
   await app.inject({ method: 'GET', url: '/v1/classes?api_key=SEKRIT1&page=2&Access-Token=SEKRIT2&x_password=SEKRIT3&apikey=SEKRIT4&token' });
   await app.inject({ method: 'GET', url: '/nope?secret=SEKRIT5' });

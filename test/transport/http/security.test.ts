@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { parseServerConfig } from '../../../src/config/server-config.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
+import { startServer, type RunningServer } from '../../../src/server/start.js';
 import { FIXTURE_DIR } from '../../helpers/fixtures.js';
 import { tempDir, testKey, writeKeyFile } from '../../helpers/access.js';
 

@@ -20,7 +20,7 @@ let metrics: Metrics;
 const service = new FakeService();
 before(async () => {
   metrics = createMetrics();
-  app = buildHttpApp(service, metrics, { bodyLimitBytes: 64 * 1024, version: 'test', requestTimeoutMs: REQUEST_TIMEOUT_MS, headersTimeoutMs: HEADERS_TIMEOUT_MS });
+  app = buildHttpApp(service, service, metrics, { bodyLimitBytes: 64 * 1024, version: 'test', requestTimeoutMs: REQUEST_TIMEOUT_MS, headersTimeoutMs: HEADERS_TIMEOUT_MS });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as net.AddressInfo).port;
 });

@@ -4,11 +4,14 @@
  */
 import { Type } from 'typebox';
 import { ErrorResponseSchema } from '../../../service/contract/schemas.js';
-import type { KeyedGeneratorService } from '../../../service/types.js';
+import type { Catalog, RequestService } from '../../../service/types.js';
 
 /** Options of every route plugin. */
 export interface RouteOptions {
-  readonly service: KeyedGeneratorService;
+  /** What a route calls for images. */
+  readonly requests: RequestService;
+  /** Models, classes and readiness. */
+  readonly catalog: Catalog;
 }
 
 /** Encoded image bytes (a Buffer in the handler, `format: binary` in OpenAPI). */

@@ -9,7 +9,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GenerateQuerySchema, GenerateRequestSchema, GenerateJsonResponseSchema, RequestHeadersSchema, type GenerateQuery } from '../../../service/contract/schemas.js';
-import type { GenerateRequest, KeyedGeneratorService } from '../../../service/types.js';
+import type { GenerateRequest, RequestService } from '../../../service/types.js';
+import { check } from '../../../service/contract/validate.js';
 import { invalidArgument } from '../../../errors.js';
 import { callContext } from '../call-context.js';
 import { imageJson, seedJson } from '../json.js';
@@ -39,7 +40,7 @@ const RESPONSES = {
   ...ERROR_RESPONSES,
 } as const;
 
-async function answer(service: KeyedGeneratorService, req: GenerateRequest, request: FastifyRequest, reply: FastifyReply) {
+async function answer(service: RequestService, req: GenerateRequest, request: FastifyRequest, reply: FastifyReply) {
   const keys = service.generateKeys(req);
   const available = keys.combined ? [keys.mimeType] : keys.count === 1 ? [keys.mimeType, JSON_TYPE] : [JSON_TYPE];
   const form = chooseForm(request.headers.accept, available);
@@ -61,7 +62,7 @@ async function answer(service: KeyedGeneratorService, req: GenerateRequest, requ
   });
 }
 
-export const generateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { service }) => {
+export const generateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { requests: service }) => {
   for (const url of ['/generate', '/v1/generate']) {
     app.post(url, {
       schema: {
@@ -89,7 +90,7 @@ export const generateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
         throw invalidArgument('seed', 'is required for GET (a GET must give the same image every time); send POST /generate without a seed for a random sample');
       }
       // The same contract as POST: one set of rules and messages.
-      const req = service.check(GenerateRequestSchema, queryToGenerateRequest(query));
+      const req = check(GenerateRequestSchema, queryToGenerateRequest(query));
       return answer(service, req, request, reply);
     });
   }

@@ -13,7 +13,7 @@ import { BigGanError } from '../../../errors.js';
 
 const JSON_TYPE = 'application/json';
 
-export const interpolateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { service }) => {
+export const interpolateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { requests: service }) => {
   for (const url of ['/interpolate', '/v1/interpolate']) {
     app.post(url, {
       schema: {

@@ -5,9 +5,9 @@
  */
 import { INVALID_SPAN_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
 import { Metadata } from '@grpc/grpc-js';
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
-import { RequestTrace } from './request-trace.js';
-import { endSpan, NOOP_TRACING, startServerSpan, type Tracing } from './tracing.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../../tracing/request-id.js';
+import { RequestTrace } from '../../tracing/request-trace.js';
+import { endSpan, NOOP_TRACING, startServerSpan, type Tracing } from '../../tracing/tracing.js';
 
 /** The part of a pino logger the gRPC server uses. */
 export interface CallLogger {

@@ -6,10 +6,10 @@
 import { INVALID_SPAN_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
 import { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
-import { RequestTrace } from './request-trace.js';
-import { endSpan, startServerSpan, type Tracing } from './tracing.js';
-import { redactUrl } from './redact.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../../tracing/request-id.js';
+import { RequestTrace } from '../../tracing/request-trace.js';
+import { endSpan, startServerSpan, type Tracing } from '../../tracing/tracing.js';
+import { redactUrl } from '../../tracing/redact.js';
 
 /** Routes logged at debug: probes and scrapes would otherwise drown the request lines. */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);

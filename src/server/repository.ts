@@ -1,0 +1,107 @@
+/**
+ * The model repository as the server runs it: every model folder read (config, serving settings,
+ * memory estimate), a loader that builds each model's stack on demand, and the state of each
+ * model reported in biggan_model_info and the log.
+ */
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/server-config.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { ModelRepository, type ModelLoader } from '../service/repository/model-repository.js';
+import { readModelSource, type ModelSource } from '../service/repository/model-source.js';
+import { defaultMemoryBudget } from '../service/repository/memory.js';
+import { resolveModelFolders } from './model-folders.js';
+import { buildModelStack, type ModelStack, type ModelStackDeps } from './model-stack.js';
+
+/** Every model folder to serve, read and checked (an invalid one fails the start). */
+export async function readSources(config: ServerConfig, log: Logger): Promise<ModelSource[]> {
+  const folders = await resolveModelFolders(config, (msg) => log.info(msg));
+  const base = { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize };
+  const sources: ModelSource[] = [];
+  for (const f of folders) sources.push(await readModelSource(f.name, f.dir, base));
+  return sources;
+}
+
+/** The loader of the repository: builds a model's stack, keeps it in `stacks` while loaded, logs it. */
+function stackLoader(deps: ModelStackDeps, stacks: Map<string, ModelStack>, tracingDescription: string): ModelLoader {
+  return async (source) => {
+    const rssBefore = process.memoryUsage().rss;
+    const stack = await buildModelStack(source, deps);
+    stacks.set(source.name, stack);
+    const { loaded, engine, service } = stack;
+    deps.log.info({
+      model: source.name,
+      weights: loaded.weightFile,
+      format: loaded.format,
+      loadSeconds: +(loaded.loadMs / 1000).toFixed(3),
+      warmUpSeconds: +(stack.warmMs / 1000).toFixed(3),
+      rssMiB: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
+      estimateMiB: Math.round(source.memory.totalBytes / 2 ** 20),
+      engine: engine.name,
+      backend: engine.backend,
+      parameters: service.model.parameters,
+      maxBatchSize: source.serving.maxBatchSize,
+      tracing: tracingDescription,
+      sha256: source.digest,
+    }, 'model loaded');
+    const dispose = async (): Promise<void> => {
+      stacks.delete(source.name);
+      await stack.dispose();
+    };
+    return { service, engine: engine.name, backend: engine.backend, dispose };
+  };
+}
+
+/** What the repository needs beyond the model stacks' dependencies. */
+export interface RepositoryDeps {
+  readonly stackDeps: ModelStackDeps;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly tracingDescription: string;
+}
+
+/** The settings the repository reads. */
+export type RepositoryConfig = Pick<ServerConfig, 'memoryBudgetBytes' | 'defaultModel' | 'engine'>;
+
+/** The repository over `sources`, its loaded stacks in `stacks`; biggan_model_info follows each model's state. */
+export function openRepository(sources: readonly ModelSource[], config: RepositoryConfig, deps: RepositoryDeps, stacks: Map<string, ModelStack>): ModelRepository {
+  const { metrics, log } = deps;
+  const names = sources.map((m) => m.name).sort();
+  const budgetBytes = config.memoryBudgetBytes ?? defaultMemoryBudget();
+  const defaultModel = config.defaultModel ?? names[0];
+  // biggan_model_info: one series per model, its labels following the state.
+  const infoLabels = new Map<string, Record<string, string>>();
+  const repository = new ModelRepository(sources, {
+    budgetBytes,
+    defaultModel,
+    load: stackLoader(deps.stackDeps, stacks, deps.tracingDescription),
+    onState: (source, state, detail) => {
+      const prev = infoLabels.get(source.name);
+      if (prev) metrics.modelInfo.remove(prev);
+      const labels = { model: source.name, engine: detail.engine ?? config.engine, backend: detail.backend ?? '', resolution: String(source.config.outputDim), state };
+      infoLabels.set(source.name, labels);
+      metrics.modelInfo.set(labels, 1);
+      if (state !== 'ready') metrics.ready.set({ model: source.name }, 0);
+      if (state === 'failed') log.warn(`model ${source.name} failed to load: ${detail.reason}`);
+      else if (state === 'unloaded' && detail.loadMs !== undefined) log.info({ model: source.name }, 'model unloaded');
+    },
+  });
+  log.info({
+    models: sources.map((m) => ({ name: m.name, resolution: m.config.outputDim, maxBatchSize: m.serving.maxBatchSize, estimateMiB: Math.round(m.memory.totalBytes / 2 ** 20) })),
+    default: defaultModel,
+    memoryBudgetMiB: Math.round(budgetBytes / 2 ** 20),
+  }, 'models');
+  return repository;
+}
+
+/** Preload: the default model first (start-up fails when it cannot load), then the others that fit. */
+export async function preload(repository: ModelRepository, setting: ServerConfig['preload'], log: Logger): Promise<void> {
+  const defaultModel = repository.defaultModel;
+  const order = [defaultModel, ...repository.names().sort().filter((n) => n !== defaultModel)];
+  const fitsAll = repository.fitting(order).length === order.length;
+  const chosen = setting ?? (fitsAll ? 'all' : 'default');
+  const toLoad = chosen === 'none' ? [] : chosen === 'default' ? [defaultModel] : repository.fitting(order);
+  const failures = await repository.preload(toLoad);
+  const defaultFailure = failures.find((f) => f.name === defaultModel);
+  if (defaultFailure) throw defaultFailure.error;
+  log.info({ models: toLoad, preload: chosen, default: defaultModel }, 'ready');
+}
