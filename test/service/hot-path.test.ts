@@ -1,7 +1,8 @@
 /**
  * The cache hit's hot path (issue 20): a request is planned and hashed once although the transport
  * asks for its keys (ETag, negotiation) before generating it; the model's parameter count is
- * computed once per config; URL redaction's fast path still redacts every secret spelling.
+ * computed once per config; a model's description is built once per engine/backend; URL
+ * redaction's fast path still redacts every secret spelling.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,9 @@ import { ENCODER_ID } from '../../src/image/encode.js';
 import { presetConfig, parameterCount, expectedStateDict, numel } from '../../src/model/config.js';
 import { redactUrl } from '../../src/tracing/redact.js';
 import type { GenerateRequest } from '../../src/service/types.js';
+import { ModelRepository, type LoadedModel } from '../../src/service/repository/model-repository.js';
+import { ModelHandle } from '../../src/service/repository/model-handle.js';
+import type { ModelSource } from '../../src/service/repository/model-source.js';
 
 test('generateKeys then generate of one request plans and hashes its images once, and the hit answers the same bytes', async () => {
   const stack = await createStack();
@@ -68,4 +72,29 @@ test('redaction: the fast path keeps ordinary queries as sent and still finds ev
   assert.equal(redactUrl('/g?seed=1&\u212Aey=s'), '/g?seed=1&\u212Aey=REDACTED', 'the Kelvin sign lower-cases to k');
   assert.equal(redactUrl('/g?seed=1&db_secret=s'), '/g?seed=1&db_secret=REDACTED');
   assert.equal(redactUrl('/g?SIG=s'), '/g?SIG=REDACTED');
+});
+
+test('a model handle describes its model once per engine/backend: the same frozen object until the model loads', async () => {
+  const config = presetConfig('biggan-deep-128', 8);
+  const source: ModelSource = {
+    name: 'm', dir: '/nowhere/m', config, weightFile: '', digest: 'm',
+    serving: { maxBatchSize: 2, maxQueueDelayMs: 0, maxQueueSize: 8 }, servingFrom: 'default',
+    memory: { weightsBytes: 1, activationBytes: 0, totalBytes: 1 },
+  };
+  const service = { whenIdle: async () => undefined, startDrain: () => undefined, isReady: () => true } as unknown as LoadedModel['service'];
+  const repository = new ModelRepository([source], {
+    budgetBytes: 2 ** 30,
+    defaultModel: 'm',
+    load: async () => ({ service, engine: 'ort', backend: 'cpu', dispose: async () => undefined }),
+  });
+  const handle = new ModelHandle(source, repository, { maxSamplesPerRequest: 16, engine: 'auto' });
+  const before = handle.model;
+  assert.equal(handle.model, before, 'the same object on every read');
+  assert.ok(Object.isFrozen(before));
+  assert.deepEqual([before.engine, before.backend, before.parameters], ['auto', 'unknown', parameterCount(config)]);
+  (await repository.acquire('m')).release();
+  const after = handle.model;
+  assert.notEqual(after, before, 'rebuilt once the model is loaded');
+  assert.deepEqual([after.engine, after.backend, after.maxBatchSize], ['ort', 'cpu', 2]);
+  assert.equal(handle.model, after);
 });
