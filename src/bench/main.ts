@@ -26,6 +26,7 @@ import { benchTracing } from './tracing-bench.js';
 import { runOverloadBench } from './overload-bench.js';
 import { runCacheBench } from './cache-bench.js';
 import { runReliabilityBench } from './reliability-bench.js';
+import { runHitBaseline } from './hit-baseline.js';
 
 const SPECS = defineOptions([
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
@@ -57,6 +58,9 @@ const SPECS = defineOptions([
   { name: 'stalled-clients', type: 'integer', default: 40, min: 1, max: 1000, description: 'Reliability mode: clients that never read.' },
   { name: 'send-timeout-ms', type: 'integer', default: 5000, min: 0, description: 'Reliability mode: the server\'s --send-timeout-ms.' },
   { name: 'skip-512', type: 'boolean', default: false, description: 'Cache mode: hash only the 128 weight file.' },
+  { name: 'hit-only', type: 'boolean', default: false, description: 'Cache mode: only section (e), a cache hit against a plain fastify process serving the same bytes (open and with an API key + quota).' },
+  { name: 'hit-seconds', type: 'number', default: 5, min: 1, max: 600, description: 'Cache mode: seconds of each run of section (e).' },
+  { name: 'hit-rounds', type: 'integer', default: 3, min: 1, max: 50, description: 'Cache mode: alternating rounds of section (e).' },
 ]);
 
 const USAGE = formatHelp(
@@ -110,6 +114,10 @@ async function otherBench(v: BenchValues): Promise<boolean> {
     await runModelsBench({ models, serverArgs, concurrency: list(v.concurrency)[0] ?? 4, seconds: v.seconds, floodClients: v['flood-clients'] });
     return true;
   }
+  if (v.cache && v['hit-only']) {
+    await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
+    return true;
+  }
   const weights = v.weights ?? (await randomModel());
   const concurrencies = list(v.concurrency);
   const engineName = v.engine;
@@ -124,6 +132,7 @@ async function otherBench(v: BenchValues): Promise<boolean> {
   if (v.cache) {
     const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
     await runCacheBench({ weights, serverArgs, cacheSizeBytes: v['cache-size'], seconds: v.seconds, streamSeconds: v['cache-stream-seconds'], skipDigest512: v['skip-512'] });
+    await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
     return true;
   }
   if (v.overload) {

@@ -9,6 +9,7 @@ import type { FoldedGenerator } from '../model/folded-weights.js';
 import { createEngine, type EngineOptions } from '../engine/create-engine.js';
 import type { Engine } from '../engine/engine.js';
 import { SupervisedEngine, type SupervisorSettings } from '../engine/supervised-engine.js';
+import { collectGarbage } from '../engine/collect-garbage.js';
 import { Batcher } from '../batching/batcher.js';
 import type { FairScheduler } from '../batching/fair-scheduler.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -37,9 +38,12 @@ export interface ModelStackDeps {
   readonly log: Logger;
 }
 
+/** What a load reports: the weights' file, format and load time (the folded weights are not kept). */
+export type LoadFacts = Omit<LoadedModel, 'folded'>;
+
 /** A loaded, warmed-up and ready model. */
 export interface ModelStack {
-  readonly loaded: LoadedModel;
+  readonly loaded: LoadFacts;
   readonly engine: SupervisedEngine;
   readonly batcher: Batcher;
   readonly service: GenerationService;
@@ -57,6 +61,16 @@ async function firstEngine(deps: ModelStackDeps, folded: FoldedGenerator, opts: 
     if (err instanceof BigGanError) throw err;
     throw new BigGanError('INTERNAL', `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/**
+ * Loads the weights and creates the first engine over them. The float32 weights in JS are needed
+ * only until the engine has its own copy: they stay in this function's frame, which is gone once it
+ * returns, so the garbage collection after the warm-up frees them (issue 20).
+ */
+async function loadFirstEngine(source: ModelSource, deps: ModelStackDeps, opts: EngineOptions): Promise<{ loaded: LoadFacts; first: Engine }> {
+  const { folded, ...loaded } = await loadModel(source.dir);
+  return { loaded, first: await firstEngine(deps, folded, opts) };
 }
 
 /** The engine under supervision: restarted when its worker dies, unready while it keeps failing. */
@@ -83,9 +97,8 @@ function supervise(source: ModelSource, first: Engine, deps: ModelStackDeps, opt
 /** Loads `source`, builds its stack and runs the warm-up batch; the service is ready on return. */
 export async function buildModelStack(source: ModelSource, deps: ModelStackDeps): Promise<ModelStack> {
   const name = source.name;
-  const loaded = await loadModel(source.dir);
   const engineOptions: EngineOptions = { ...deps.engine, warn: (msg) => deps.log.warn(msg) };
-  const first = await firstEngine(deps, loaded.folded, engineOptions);
+  const { loaded, first } = await loadFirstEngine(source, deps, engineOptions);
   // Engine health drives the service's readiness (the service is built below, before any call).
   const supervised = supervise(source, first, deps, engineOptions, (healthy) => service.setEngineHealthy(healthy));
   const engine = deps.scheduler.wrap(name, supervised);
@@ -107,6 +120,9 @@ export async function buildModelStack(source: ModelSource, deps: ModelStackDeps)
   // Admission by predicted wait needs an engine time before the first batch: the warm-up batch
   // (full size, and slower than later ones, so the start is conservative) until one is measured.
   batcher.primeEngineTime(source.serving.maxBatchSize, warmMs);
+  // Loading's dead buffers (file bytes, folded weights) would otherwise stay resident: an idle
+  // server allocates too little for V8 to run a major GC on its own (issue 20).
+  collectGarbage();
   service.setReady();
   return { loaded, engine: supervised, batcher, service, warmMs, dispose };
 }
