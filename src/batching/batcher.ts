@@ -41,7 +41,15 @@ export interface BatcherSettings {
    * bound applies.
    */
   readonly maxQueueWaitMs?: number;
+  /**
+   * Without maxQueueWaitMs: the limit is this many full batches at the measured engine time (at
+   * least MIN_QUEUE_WAIT_MS), so it fits the model (a 512 batch takes seconds, a 128 one less).
+   */
+  readonly queueWaitBatches?: number;
 }
+
+/** The floor of a queue-wait limit derived from the batch time, ms. */
+export const MIN_QUEUE_WAIT_MS = 2000;
 
 /** One sample to generate. */
 export interface Sample {
@@ -274,7 +282,7 @@ export class Batcher {
     const refusal = this.admit(samples.length, priority, timeoutMs, now);
     if (refusal === 'never') {
       // Its own samples alone need longer than its timeout: no retry can help.
-      this.reject(request, 'deadline', new BigGanError('DEADLINE_EXCEEDED', `request ${request.id}: its ${samples.length} samples cannot all start within its ${timeoutMs} ms timeout even on an idle engine`));
+      this.reject(request, 'deadline', new BigGanError('DEADLINE_EXCEEDED', `request ${request.id}: its ${samples.length} samples cannot all finish within its ${timeoutMs} ms timeout even on an idle engine`));
       return view;
     }
     if (refusal) {
@@ -363,10 +371,11 @@ export class Batcher {
 
   private startBatch(now: number): void {
     // A pipelined batch waits in the engine behind the calls in flight: a sample whose deadline
-    // passes before that predicted start would run for a client that has given up, so it expires
-    // now. (Once handed over, a batch cannot be taken back: the engine queues it.)
+    // passes before the batch is predicted to end (start plus its run time) would be answered to a
+    // client that has given up, so it expires now. (Once handed over, a batch cannot be taken back.)
     const startsAt = now + (this.inFlight > 0 ? (this.inFlightRemainingMs(now) ?? 0) : 0);
-    const { batch, expired } = this.queue.nextBatch(this.settings.maxBatchSize, startsAt);
+    const runMs = this.engineTime.batchMs(Math.max(1, Math.min(this.queue.size, this.settings.maxBatchSize))) ?? 0;
+    const { batch, expired } = this.queue.nextBatch(this.settings.maxBatchSize, startsAt + runMs);
     this.expire(expired);
     this.depthChanged();
     if (batch.length === 0) return;
@@ -567,15 +576,29 @@ export class Batcher {
     const firstMs = this.predictStart(0, priority, now);
     const lastMs = this.predictStart(size - 1, priority, now);
     if (firstMs === undefined || lastMs === undefined) return undefined;
-    // The request's own timeout first: its Retry-After is the one this request needs.
-    if (timeoutMs !== undefined && lastMs > timeoutMs) {
-      const fullMs = this.engineTime.batchMs(this.settings.maxBatchSize) ?? 0;
-      if (Math.floor((size - 1) / this.settings.maxBatchSize) * fullMs > timeoutMs) return 'never';
-      return this.tooLong(lastMs, timeoutMs, `the request's timeout of ${timeoutMs} ms`);
+    // The request's own timeout first (its Retry-After is the one this request needs), against its
+    // predicted completion: the start of its last sample plus the run time of that sample's batch.
+    const B = this.settings.maxBatchSize;
+    const fullMs = this.engineTime.batchMs(B) ?? 0;
+    // The last sample's batch as the queue stands: what is ahead of it in that batch, and itself.
+    const doneMs = lastMs + (this.engineTime.batchMs(((this.queue.aheadOf(priority) + size - 1) % B) + 1) ?? fullMs);
+    if (timeoutMs !== undefined && doneMs > timeoutMs) {
+      // Never: its own samples alone (full batches, then its last partial one) take longer than its timeout.
+      const own = Math.floor((size - 1) / B) * fullMs + (this.engineTime.batchMs(((size - 1) % B) + 1) ?? fullMs);
+      if (own > timeoutMs) return 'never';
+      return this.tooLong(doneMs, timeoutMs, `the request's timeout of ${timeoutMs} ms`, 'completion');
     }
-    const maxWaitMs = this.settings.maxQueueWaitMs ?? Infinity;
+    const maxWaitMs = this.maxQueueWaitMs();
     if (firstMs > maxWaitMs) return this.tooLong(firstMs, maxWaitMs, `the queue wait limit of ${maxWaitMs} ms`);
     return undefined;
+  }
+
+  /** The queue-wait limit in force: the setting, or queueWaitBatches full batches of measured engine time. */
+  maxQueueWaitMs(): number {
+    const { maxQueueWaitMs, queueWaitBatches, maxBatchSize } = this.settings;
+    if (queueWaitBatches === undefined || Number.isFinite(maxQueueWaitMs)) return maxQueueWaitMs ?? Infinity;
+    const fullMs = this.engineTime.batchMs(maxBatchSize);
+    return fullMs === undefined ? Infinity : Math.max(MIN_QUEUE_WAIT_MS, Math.ceil(queueWaitBatches * fullMs));
   }
 
   private reportEstimate(now: number): void {
@@ -611,8 +634,8 @@ export class Batcher {
    * OVERLOADED for a request predicted to wait `waitMs` > `budgetMs`. Retry-After: when the
    * prediction falls to the budget if nothing else arrives, i.e. waitMs - budgetMs, at least 1 s.
    */
-  private tooLong(waitMs: number, budgetMs: number, limit: string): BigGanError {
-    const message = `overloaded: estimated wait ${Math.round(waitMs)} ms exceeds ${limit} (${this.queue.size} samples queued, ${this.running} running)`;
+  private tooLong(waitMs: number, budgetMs: number, limit: string, what: 'wait' | 'completion' = 'wait'): BigGanError {
+    const message = `overloaded: estimated ${what} ${Math.round(waitMs)} ms exceeds ${limit} (${this.queue.size} samples queued, ${this.running} running)`;
     return new BigGanError('OVERLOADED', message, { retryAfterSeconds: retryAfterSeconds(waitMs - budgetMs) });
   }
 
@@ -664,7 +687,9 @@ function checkSettings(s: BatcherSettings): BatcherSettings {
   }
   const maxQueueWaitMs = s.maxQueueWaitMs ?? Infinity;
   if (!(maxQueueWaitMs > 0)) throw new BigGanError('INVALID_CONFIG', `maxQueueWaitMs must be > 0 (or Infinity), got ${maxQueueWaitMs}`);
-  return { maxBatchSize, maxQueueDelayMs, maxQueueSize, maxConcurrentBatches, maxQueueWaitMs };
+  const batches = s.queueWaitBatches;
+  if (batches !== undefined && !(batches > 0)) throw new BigGanError('INVALID_CONFIG', `queueWaitBatches must be > 0, got ${batches}`);
+  return { maxBatchSize, maxQueueDelayMs, maxQueueSize, maxConcurrentBatches, maxQueueWaitMs, ...(batches !== undefined ? { queueWaitBatches: batches } : {}) };
 }
 
 /** Retry-After in whole seconds (HTTP's unit), rounded up, at least 1. */

@@ -28,6 +28,8 @@ import { benchTracing } from './tracing-bench.js';
 import { runOverloadBench } from './overload-bench.js';
 import { runCacheBench } from './cache-bench.js';
 import { runOipBench } from './oip-bench.js';
+import { runReliabilityBench } from './reliability-bench.js';
+import { runHitBaseline } from './hit-baseline.js';
 
 const SPECS = defineOptions([
   { name: 'engine', type: 'string', choices: ENGINE_CHOICES, default: 'auto', description: 'Engine to measure.' },
@@ -55,10 +57,17 @@ const SPECS = defineOptions([
   { name: 'cache', type: 'boolean', default: false, description: 'Cache mode: the server in a child process; GET hits vs misses (p50/p99, req/s at concurrency 1 and 16), RSS under a stream of unique requests vs the cache off, 32 identical concurrent requests vs engine batches, and the time to hash a full 128 and 512 weight file (writes a random 512 once).' },
   { name: 'cache-size', type: 'integer', default: 8 * 1024 * 1024, min: 1, max: 2 ** 40, description: 'Cache mode: the server\'s --cache-size, bytes (small, so the stream fills and evicts it quickly).' },
   { name: 'cache-stream-seconds', type: 'number', default: 300, min: 1, max: 3600, description: 'Cache mode: most time for the memory stream (it stops once the cache evicted and 1.5x --cache-size of images passed).' },
+  { name: 'max-queue-wait-ms', type: 'integer', min: 1, description: 'Overload mode: the server\'s --max-queue-wait-ms (default: per model, 4 measured full batches).' },
+  { name: 'reliability', type: 'boolean', default: false, description: 'Reliability mode: stalled readers of a 13 MB cached answer (RSS, /healthz, send timeout) and four huge invalid bodies at once.' },
+  { name: 'stalled-clients', type: 'integer', default: 40, min: 1, max: 1000, description: 'Reliability mode: clients that never read.' },
+  { name: 'send-timeout-ms', type: 'integer', default: 5000, min: 0, description: 'Reliability mode: the server\'s --send-timeout-ms.' },
   { name: 'skip-512', type: 'boolean', default: false, description: 'Cache mode: hash only the 128 weight file.' },
   { name: 'dataset', type: 'boolean', default: false, description: 'Dataset mode: images/s of `biggan-serve dataset` (engine, encoding, tar writing) vs the raw engine at the same batch size (--max-batch-size, default 8), each for --engine-seconds.' },
   { name: 'dataset-format', type: 'string', choices: ['png', 'jpeg', 'webp'], default: 'png', description: 'Dataset mode: image format.' },
   { name: 'dataset-rounds', type: 'integer', default: 3, min: 1, max: 100, description: 'Dataset mode: dataset runs, each between two raw runs; the median ratio is reported.' },
+  { name: 'hit-only', type: 'boolean', default: false, description: 'Cache mode: only section (e), a cache hit against a plain fastify process serving the same bytes (open and with an API key + quota).' },
+  { name: 'hit-seconds', type: 'number', default: 5, min: 1, max: 600, description: 'Cache mode: seconds of each run of section (e).' },
+  { name: 'hit-rounds', type: 'integer', default: 3, min: 1, max: 50, description: 'Cache mode: alternating rounds of section (e).' },
 ]);
 
 const USAGE = formatHelp(
@@ -90,10 +99,14 @@ const list = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((x)
 type BenchValues = OptionValues<typeof SPECS>;
 
 /**
- * The benches that replace the default one (--memory, --models, --tracing, --oip, --cache, --dataset,
- * --overload); false when none was asked for.
+ * The benches that replace the default one (--reliability, --memory, --models, --tracing, --oip, --cache,
+ * --dataset, --overload); false when none was asked for.
  */
 async function otherBench(v: BenchValues): Promise<boolean> {
+  if (v.reliability) {
+    await runReliabilityBench({ clients: v['stalled-clients'], sendTimeoutMs: v['send-timeout-ms'] });
+    return true;
+  }
   if (v.memory) {
     const presets: PresetName[] = ['biggan-deep-128', 'biggan-deep-256', 'biggan-deep-512'];
     const models = [];
@@ -111,6 +124,10 @@ async function otherBench(v: BenchValues): Promise<boolean> {
     await runModelsBench({ models, serverArgs, concurrency: list(v.concurrency)[0] ?? 4, seconds: v.seconds, floodClients: v['flood-clients'] });
     return true;
   }
+  if (v.cache && v['hit-only']) {
+    await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
+    return true;
+  }
   const weights = v.weights ?? (await randomModel());
   const concurrencies = list(v.concurrency);
   const engineName = v.engine;
@@ -126,6 +143,7 @@ async function otherBench(v: BenchValues): Promise<boolean> {
   if (v.cache) {
     const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
     await runCacheBench({ weights, serverArgs, cacheSizeBytes: v['cache-size'], seconds: v.seconds, streamSeconds: v['cache-stream-seconds'], skipDigest512: v['skip-512'] });
+    await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
     return true;
   }
   if (v.dataset) {
@@ -133,7 +151,7 @@ async function otherBench(v: BenchValues): Promise<boolean> {
     return true;
   }
   if (v.overload) {
-    const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [])];
+    const serverArgs = ['--engine', engineName, ...(v.backend ? ['--backend', v.backend] : []), ...(v.threads ? ['--threads', String(v.threads)] : []), ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : []), ...(v['max-queue-wait-ms'] ? ['--max-queue-wait-ms', String(v['max-queue-wait-ms'])] : [])];
     await runOverloadBench({
       weights,
       serverArgs,

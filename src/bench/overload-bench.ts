@@ -54,7 +54,7 @@ export async function runOverloadBench(opts: OverloadOptions): Promise<void> {
     const out = (s: string): boolean => process.stdout.write(s);
     out(`\noverload: engine ${server.engine.name} (${server.engine.backend}), raw capacity ${capacity.toFixed(2)} images/s at batch ${config.maxBatchSize} (${(raw.secondsPerBatch * 1000).toFixed(0)} ms per batch)\n`);
     out(`offered: open-loop Poisson arrivals at ${rate.toFixed(1)} requests/s (${(rate / capacity).toFixed(2)}x capacity), 1 image each, ${opts.seconds} s per transport; clients give up after ${opts.clientTimeoutMs} ms (HTTP: socket closed, no header; gRPC: deadline)\n`);
-    out(`server defaults: max-queue-wait-ms ${config.maxQueueWaitMs}, max-queue-size ${config.maxQueueSize}, max-batch-size ${config.maxBatchSize}, max-concurrent-batches ${config.maxConcurrentBatches}, max-queue-delay-ms ${config.maxQueueDelayMs}\n`);
+    out(`server defaults: max-queue-wait-ms ${config.maxQueueWaitMs ?? 'per model (4 batches)'}, max-queue-size ${config.maxQueueSize}, max-batch-size ${config.maxBatchSize}, max-concurrent-batches ${config.maxConcurrentBatches}, max-queue-delay-ms ${config.maxQueueDelayMs}\n`);
 
     const http = httpSender('127.0.0.1', server.httpPort);
     const client = createGeneratorClient(`127.0.0.1:${server.grpcPort}`);

@@ -36,13 +36,17 @@ export interface ServerConfig {
   readonly maxQueueSize: number;
   readonly maxConcurrentBatches: number;
   /** Most predicted queue wait (ms) a new request may face; longer ones get 503 / UNAVAILABLE at once. */
-  readonly maxQueueWaitMs: number;
+  readonly maxQueueWaitMs?: number;
   readonly maxSamplesPerRequest: number;
   readonly bodyLimitBytes: number;
   /** Time for an HTTP client to send its whole request (headers and body), ms; past it 408. */
   readonly requestTimeoutMs: number;
   /** Time for an HTTP client to send its request line and headers, ms; past it 408. */
   readonly headersTimeoutMs: number;
+  /** Close an HTTP answer whose client took nothing for this long, ms; 0 turns it off. */
+  readonly sendTimeoutMs: number;
+  /** Most bytes held by HTTP answers being written, all connections together; larger new ones get 503. */
+  readonly sendBudgetBytes: number;
   /** Bytes of encoded images the response cache may hold; 0 turns it off. */
   readonly cacheSizeBytes: number;
   readonly gracePeriodMs: number;
@@ -104,11 +108,13 @@ export const SERVER_OPTIONS = defineOptions([
   { name: 'max-queue-delay-ms', type: 'number', env: 'BIGGAN_MAX_QUEUE_DELAY_MS', default: 5, min: 0, max: 10_000, description: 'How long a partial batch waits for more samples, ms.' },
   { name: 'max-queue-size', type: 'integer', env: 'BIGGAN_MAX_QUEUE_SIZE', default: 256, min: 1, max: 1_000_000, description: 'Most samples waiting; beyond it requests get 503 / UNAVAILABLE at once.' },
   { name: 'max-concurrent-batches', type: 'integer', env: 'BIGGAN_MAX_CONCURRENT_BATCHES', default: 2, min: 1, max: 8, description: 'Engine calls outstanding at once: 2 hands a full batch to the engine while the previous one runs (no idle gap); partial batches always wait.' },
-  { name: 'max-queue-wait-ms', type: 'integer', env: 'BIGGAN_MAX_QUEUE_WAIT_MS', default: 2000, min: 1, max: 3_600_000, description: 'Most predicted wait in the queue (from the measured engine time), ms; a request that could not start within it, or within its own timeout, gets 503 / UNAVAILABLE with Retry-After at once.' },
+  { name: 'max-queue-wait-ms', type: 'integer', env: 'BIGGAN_MAX_QUEUE_WAIT_MS', min: 1, max: 3_600_000, description: 'Most predicted wait in the queue (from the measured engine time), ms; a request that could not start within it, or within its own timeout, gets 503 / UNAVAILABLE with Retry-After. Default per model: its serving.json maxQueueWaitMs, else 4 x its measured full-batch time (at least 2000 ms); see docs/reliability.md.' },
   { name: 'max-samples-per-request', type: 'integer', env: 'BIGGAN_MAX_SAMPLES_PER_REQUEST', default: 16, min: 1, max: 1024, description: 'Most samples (count, frames) in one request.' },
   { name: 'body-limit-bytes', type: 'integer', env: 'BIGGAN_BODY_LIMIT_BYTES', default: 4 * 1024 * 1024, min: 1024, max: 1 << 30, description: 'Largest HTTP request body; larger ones get 413.' },
   { name: 'request-timeout-ms', type: 'integer', env: 'BIGGAN_REQUEST_TIMEOUT_MS', default: 30_000, min: 100, max: 3_600_000, description: 'Time an HTTP client has to send its whole request (headers and body); past it 408 and the socket is closed. Waiting in the queue and generating do not count.' },
   { name: 'headers-timeout-ms', type: 'integer', env: 'BIGGAN_HEADERS_TIMEOUT_MS', default: 10_000, min: 100, max: 3_600_000, description: 'Time an HTTP client has to send its request line and headers (at most --request-timeout-ms); past it 408.' },
+  { name: 'send-timeout-ms', type: 'integer', env: 'BIGGAN_SEND_TIMEOUT_MS', default: 30_000, min: 0, max: 3_600_000, description: 'Close an HTTP answer whose client has read nothing of it for this long, ms (stalled readers must not pin memory); 0: never.' },
+  { name: 'send-budget-bytes', type: 'integer', env: 'BIGGAN_SEND_BUDGET_BYTES', default: 128 * 1024 * 1024, min: 1024 * 1024, max: 2 ** 40, description: 'Most bytes held by HTTP answers being written (a cached answer shared by several clients counts once); a new answer of 1 MiB or more past it gets 503.' },
   { name: 'cache-size', type: 'integer', env: 'BIGGAN_CACHE_SIZE', default: 256 * 1024 * 1024, min: 0, max: 2 ** 40, description: 'Bytes of encoded images kept in the response cache (LRU); 0 turns it off.' },
   { name: 'grace-period-ms', type: 'integer', env: 'BIGGAN_GRACE_PERIOD_MS', default: 30_000, min: 0, max: 3_600_000, description: 'On SIGTERM/SIGINT: time to finish accepted work before exiting.' },
   { name: 'drain-delay-ms', type: 'integer', env: 'BIGGAN_DRAIN_DELAY_MS', default: 0, min: 0, max: 600_000, description: 'On SIGTERM/SIGINT: first go unready but keep serving for this long, so load balancers stop sending before the drain refuses new requests.' },
@@ -186,11 +192,13 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     maxQueueDelayMs: v['max-queue-delay-ms'],
     maxQueueSize: v['max-queue-size'],
     maxConcurrentBatches: v['max-concurrent-batches'],
-    maxQueueWaitMs: v['max-queue-wait-ms'],
+    ...(v['max-queue-wait-ms'] !== undefined ? { maxQueueWaitMs: v['max-queue-wait-ms'] } : {}),
     maxSamplesPerRequest: v['max-samples-per-request'],
     bodyLimitBytes: v['body-limit-bytes'],
     requestTimeoutMs: v['request-timeout-ms'],
     headersTimeoutMs: v['headers-timeout-ms'],
+    sendTimeoutMs: v['send-timeout-ms'],
+    sendBudgetBytes: v['send-budget-bytes'],
     cacheSizeBytes: v['cache-size'],
     gracePeriodMs: v['grace-period-ms'],
     grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'],

@@ -279,10 +279,20 @@ export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * Parameter counts by config. Configs are frozen (freezeConfig), so the count of one never
+ * changes; services report it in their model description on every request, and rebuilding the
+ * state_dict description each time was most of a cache hit's CPU (issue 20).
+ */
+const parameterCounts = new WeakMap<BigGanConfig, number>();
+
 /** Parameter count as the reference reports "model size" (weight_orig, biases, embeddings, gamma, final bn). */
 export function parameterCount(c: BigGanConfig): number {
+  const known = parameterCounts.get(c);
+  if (known !== undefined) return known;
   let n = 0;
   for (const t of expectedStateDict(c).values()) if (t.role === 'parameter') n += numel(t.shape);
+  if (Object.isFrozen(c)) parameterCounts.set(c, n);
   return n;
 }
 

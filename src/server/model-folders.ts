@@ -10,7 +10,7 @@ import { defaultCacheDir, modelDir, isModelCached } from '../download/cache.js';
 import { downloadModel } from '../download/download.js';
 import { createProgressReporter } from '../download/progress.js';
 import { BigGanError } from '../errors.js';
-import { repositoryFolders } from '../service/repository/model-source.js';
+import { repositoryFolders, type ModelFolder } from '../service/repository/model-source.js';
 
 /** The model folder of one published model from the cache, downloading it when allowed. */
 async function cachedModel(config: ServerConfig, name: PresetName, log: (msg: string) => void): Promise<string> {
@@ -47,7 +47,7 @@ export async function resolveWeights(config: ServerConfig, log: (msg: string) =>
  * The models to serve, by name: --model-repository (every subfolder with a config.json),
  * --models (published models from the cache), or one model (--weights, else --model).
  */
-export async function resolveModelFolders(config: ServerConfig, log: (msg: string) => void): Promise<{ name: string; dir: string }[]> {
+export async function resolveModelFolders(config: ServerConfig, log: (msg: string) => void): Promise<ModelFolder[]> {
   if (config.modelRepository) return repositoryFolders(config.modelRepository);
   if (config.models) {
     const out: { name: string; dir: string }[] = [];

@@ -11,6 +11,7 @@ import type { Engine } from '../engine/engine.js';
 import { SupervisedEngine, type SupervisorSettings } from '../engine/supervised-engine.js';
 import type { EngineLiveness } from '../engine/liveness.js';
 import type { ComputeDevice } from '../engine/device.js';
+import { collectGarbage } from '../engine/collect-garbage.js';
 import { Batcher } from '../batching/batcher.js';
 import type { FairScheduler } from '../batching/fair-scheduler.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -29,7 +30,8 @@ export interface ModelStackDeps {
   readonly createEngine: EngineFactory;
   readonly supervision: SupervisorSettings;
   /** Batcher settings beyond the model's serving settings. */
-  readonly batching: { readonly maxConcurrentBatches: number; readonly maxQueueWaitMs: number };
+  /** `maxQueueWaitMs`: --max-queue-wait-ms when set (a model's serving.json value wins). */
+  readonly batching: { readonly maxConcurrentBatches: number; readonly maxQueueWaitMs?: number | undefined };
   readonly maxSamplesPerRequest: number;
   /** One engine call at a time over all models, round-robin among the models with work. */
   readonly scheduler: FairScheduler;
@@ -42,9 +44,12 @@ export interface ModelStackDeps {
   readonly liveness?: EngineLiveness;
 }
 
+/** What a load reports: the weights' file, format and load time (the folded weights are not kept). */
+export type LoadFacts = Omit<LoadedModel, 'folded'>;
+
 /** A loaded, warmed-up and ready model. */
 export interface ModelStack {
-  readonly loaded: LoadedModel;
+  readonly loaded: LoadFacts;
   readonly engine: SupervisedEngine;
   readonly batcher: Batcher;
   readonly service: GenerationService;
@@ -62,6 +67,16 @@ async function firstEngine(deps: ModelStackDeps, folded: FoldedGenerator, opts: 
     if (err instanceof BigGanError) throw err;
     throw new BigGanError('INTERNAL', `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/**
+ * Loads the weights and creates the first engine over them. The float32 weights in JS are needed
+ * only until the engine has its own copy: they stay in this function's frame, which is gone once it
+ * returns, so the garbage collection after the warm-up frees them (issue 20).
+ */
+async function loadFirstEngine(source: ModelSource, deps: ModelStackDeps, opts: EngineOptions): Promise<{ loaded: LoadFacts; first: Engine }> {
+  const { folded, ...loaded } = await loadModel(source.dir);
+  return { loaded, first: await firstEngine(deps, folded, opts) };
 }
 
 /** The engine under supervision: restarted when its worker dies, unready while it keeps failing. */
@@ -89,9 +104,8 @@ function supervise(source: ModelSource, first: Engine, deps: ModelStackDeps, opt
 /** Loads `source`, builds its stack and runs the warm-up batch; the service is ready on return. */
 export async function buildModelStack(source: ModelSource, deps: ModelStackDeps): Promise<ModelStack> {
   const name = source.name;
-  const loaded = await loadModel(source.dir);
   const engineOptions: EngineOptions = { ...deps.engine, warn: (msg) => deps.log.warn(msg) };
-  const first = await firstEngine(deps, loaded.folded, engineOptions);
+  const { loaded, first } = await loadFirstEngine(source, deps, engineOptions);
   if (deps.device === 'gpu' && first.backend === 'cpu') {
     deps.log.warn(
       `model ${name} was planned for a GPU but runs on the cpu: its batch size ` +
@@ -103,7 +117,8 @@ export async function buildModelStack(source: ModelSource, deps: ModelStackDeps)
   const supervised = supervise(source, first, deps, engineOptions, (healthy) => service.setEngineHealthy(healthy));
   const engine = deps.scheduler.wrap(name, supervised);
   const traceBatch = batchTracer(deps.tracing, { model: name, engine: supervised.name, backend: supervised.backend });
-  const batcher = new Batcher(engine, { ...source.serving, ...deps.batching }, { observer: deps.metrics.batcherObserverFor(name), ...(traceBatch ? { traceBatch } : {}) });
+  const batching = { ...source.serving, maxConcurrentBatches: deps.batching.maxConcurrentBatches, ...queueWait(source.serving.maxQueueWaitMs ?? deps.batching.maxQueueWaitMs) };
+  const batcher = new Batcher(engine, batching, { observer: deps.metrics.batcherObserverFor(name), ...(traceBatch ? { traceBatch } : {}) });
   const service = new GenerationService(engine, batcher, deps.metrics, { modelName: name, maxSamplesPerRequest: deps.maxSamplesPerRequest });
   const dispose = async (): Promise<void> => {
     deps.liveness?.forget(name);
@@ -120,8 +135,19 @@ export async function buildModelStack(source: ModelSource, deps: ModelStackDeps)
   // Admission by predicted wait needs an engine time before the first batch: the warm-up batch
   // (full size, and slower than later ones, so the start is conservative) until one is measured.
   batcher.primeEngineTime(source.serving.maxBatchSize, warmMs);
+  // Loading's dead buffers (file bytes, folded weights) would otherwise stay resident: an idle
+  // server allocates too little for V8 to run a major GC on its own (issue 20).
+  collectGarbage();
   service.setReady();
   return { loaded, engine: supervised, batcher, service, warmMs, dispose };
+}
+
+/** Full batches a request without a deadline may find ahead of it by default (docs/reliability.md). */
+const QUEUE_WAIT_BATCHES = 4;
+
+/** The queue-wait limit: serving.json's or --max-queue-wait-ms when set, else QUEUE_WAIT_BATCHES of the model's measured batch time. */
+function queueWait(ms: number | undefined): { maxQueueWaitMs: number } | { queueWaitBatches: number } {
+  return ms !== undefined ? { maxQueueWaitMs: ms } : { queueWaitBatches: QUEUE_WAIT_BATCHES };
 }
 
 /** The default engine factory. */

@@ -37,13 +37,20 @@ export async function drain(parts: ServerParts): Promise<void> {
   for (const s of stacks.values()) s.service.startDrain();
   grpc?.server.setServing(false);
   log.info({ gracePeriodMs: config.gracePeriodMs }, 'draining');
-  const idle = Promise.all([...stacks.values()].map((s) => s.service.whenIdle().then(() => s.batcher.drain()))).then(() => true);
+  const drainStart = performance.now();
+  // Requests waiting on a model's load are in flight too: the listener stays open (new requests get 503).
+  const busy = [...stacks.values()].map((s) => s.service.whenIdle().then(() => s.batcher.drain()));
+  const idle = Promise.all([...busy, parts.repository.whenIdle()]).then(() => true);
   const inTime = await Promise.race([idle, delay(config.gracePeriodMs).then(() => false)]);
   if (!inTime) log.info('grace period over; closing with requests still in flight');
   for (const s of stacks.values()) s.batcher.close();
   // The listeners close together (gRPC with a short grace when the work finished in time); then
   // everything else, last opened first.
-  await Promise.all([parts.http.close(), parts.metricsListener?.close(), grpc?.server.shutdown(inTime ? 1000 : 0)]);
+  const closing = Promise.all([parts.http.close(), parts.metricsListener?.close(), grpc?.server.shutdown(inTime ? 1000 : 0)]);
+  if (!inTime) parts.app.server.closeAllConnections(); // grace over: requests still waiting (e.g. on a load) are cut
+  await closing;
+  // The whole drain within the grace period: a load still running (a 512 warm-up is ~10 s) is not waited for.
+  parts.closeModelsBy.atMs = drainStart + config.gracePeriodMs;
   await parts.lifecycle.close();
   log.info('stopped');
 }

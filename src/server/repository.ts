@@ -7,24 +7,36 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ModelRepository, type ModelLoader } from '../service/repository/model-repository.js';
-import { readModelSource, type ModelSource } from '../service/repository/model-source.js';
+import { readModelSources, type ModelSource } from '../service/repository/model-source.js';
+import type { BrokenFolder } from '../service/repository/model-failures.js';
+import { BigGanError } from '../errors.js';
 import { defaultMemoryBudget, gpuMemoryWarnings } from '../service/repository/memory.js';
 import type { ComputeDevice } from '../engine/device.js';
 import { gpuMemoryBytes } from '../engine/gpu.js';
 import { resolveModelFolders } from './model-folders.js';
 import { buildModelStack, type ModelStack, type ModelStackDeps } from './model-stack.js';
 
+/** The model folders read: those that can be served, and those that cannot (listed as failed, answered 503). */
+export interface ReadSources {
+  readonly sources: ModelSource[];
+  readonly broken: BrokenFolder[];
+}
+
 /**
- * Every model folder to serve, read and checked (an invalid one fails the start). On a GPU
- * (`device`, decided before loading) the batch defaults are not scaled down by resolution and
+ * Every model folder to serve, read and checked. A folder that cannot be read is a failed model
+ * (listed, answered 503) and the others are served; the start fails only when none can be. On a
+ * GPU (`device`, decided before loading) the batch defaults are not scaled down by resolution and
  * activations count against GPU memory.
  */
-export async function readSources(config: ServerConfig, log: Logger, device: ComputeDevice): Promise<ModelSource[]> {
+export async function readSources(config: ServerConfig, log: Logger, device: ComputeDevice): Promise<ReadSources> {
   const folders = await resolveModelFolders(config, (msg) => log.info(msg));
   const base = { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize };
-  const sources: ModelSource[] = [];
-  for (const f of folders) sources.push(await readModelSource(f.name, f.dir, base, device));
-  return sources;
+  const { sources, broken } = await readModelSources(folders, base, device);
+  for (const b of broken) log.warn(`model ${b.name} cannot be served: ${b.detail}`);
+  if (sources.length === 0) {
+    throw new BigGanError('INVALID_CONFIG', `no model can be served: ${broken.map((b) => `${b.name}: ${b.detail}`).join('; ')}`);
+  }
+  return { sources, broken };
 }
 
 /** The loader of the repository: builds a model's stack, keeps it in `stacks` while loaded, logs it. */
@@ -71,7 +83,8 @@ export interface RepositoryDeps {
 export type RepositoryConfig = Pick<ServerConfig, 'memoryBudgetBytes' | 'defaultModel' | 'engine'>;
 
 /** The repository over `sources`, its loaded stacks in `stacks`; biggan_model_info follows each model's state. */
-export function openRepository(sources: readonly ModelSource[], config: RepositoryConfig, deps: RepositoryDeps, stacks: Map<string, ModelStack>): ModelRepository {
+export function openRepository(read: ReadSources, config: RepositoryConfig, deps: RepositoryDeps, stacks: Map<string, ModelStack>): ModelRepository {
+  const { sources, broken } = read;
   const { metrics, log } = deps;
   const names = sources.map((m) => m.name).sort();
   const budgetBytes = config.memoryBudgetBytes ?? defaultMemoryBudget();
@@ -82,6 +95,7 @@ export function openRepository(sources: readonly ModelSource[], config: Reposito
     budgetBytes,
     defaultModel,
     load: stackLoader(deps.stackDeps, stacks, deps.tracingDescription),
+    broken,
     onState: (source, state, detail) => {
       const prev = infoLabels.get(source.name);
       if (prev) metrics.modelInfo.remove(prev);
@@ -89,7 +103,7 @@ export function openRepository(sources: readonly ModelSource[], config: Reposito
       infoLabels.set(source.name, labels);
       metrics.modelInfo.set(labels, 1);
       if (state !== 'ready') metrics.ready.set({ model: source.name }, 0);
-      if (state === 'failed') log.warn(`model ${source.name} failed to load: ${detail.reason}`);
+      if (state === 'failed') log.warn(`model ${source.name} failed to load: ${detail.detail ?? detail.reason}`);
       else if (state === 'unloaded' && detail.loadMs !== undefined) log.info({ model: source.name }, 'model unloaded');
     },
   });

@@ -101,6 +101,8 @@ interface Parts {
   readonly access: Access;
   readonly repository: ModelRepository;
   readonly stacks: Map<string, ModelStack>;
+  /** When the models must be closed by (performance.now() ms): set by the drain, so a running load is not waited for past it. */
+  readonly closeModelsBy: { atMs?: number };
   readonly chain: ServiceChain;
   readonly app: FastifyInstance;
   readonly http: Listener;
@@ -114,7 +116,7 @@ async function start(config: ServerConfig, opts: StartOptions, log: Logger, life
   const metrics = createMetrics();
   // The device is decided before loading: on a GPU the batch defaults and memory estimates differ.
   const device = expectedDevice(config.engine, config.backend);
-  const sources = await readSources(config, log, device);
+  const read = await readSources(config, log, device);
   // OTEL_* environment; off (the API's no-op tracer) unless an exporter is configured.
   const tracing = opts.tracing ?? (await tracingFromEnv());
   lifecycle.defer('tracing', () => tracing.shutdown());
@@ -134,11 +136,13 @@ async function start(config: ServerConfig, opts: StartOptions, log: Logger, life
     // A GPU engine unhealthy past the limit fails /healthz: only a new process gets a new CUDA context.
     liveness: new EngineLiveness({ unhealthyLimitMs: config.engineLivenessTimeoutMs }),
   };
-  const repository = openRepository(sources, config, { stackDeps, metrics, log, tracingDescription: tracing.description, device }, stacks);
-  lifecycle.defer('models', () => repository.close());
+  const repository = openRepository(read, config, { stackDeps, metrics, log, tracingDescription: tracing.description, device }, stacks);
+  // Without a deadline (a failed start) every load is waited for; a drain sets one (its grace period's end).
+  const closeModelsBy: { atMs?: number } = {};
+  lifecycle.defer('models', () => repository.close(closeModelsBy.atMs === undefined ? undefined : Math.max(0, closeModelsBy.atMs - performance.now())));
   const chain = buildServiceChain(repository, metrics, { maxSamplesPerRequest: config.maxSamplesPerRequest, engine: config.engine, cacheSizeBytes: config.cacheSizeBytes, quota: access.quota });
 
-  const parts = await openListeners({ config, log, lifecycle, metrics, access, repository, stacks, chain, liveness: stackDeps.liveness }, tracing);
+  const parts = await openListeners({ config, log, lifecycle, metrics, access, repository, stacks, closeModelsBy, chain, liveness: stackDeps.liveness }, tracing);
   lifecycle.defer('SIGHUP', onHangUp(access, log));
   await preload(repository, config.preload, log);
   parts.grpc?.server.setServing(true);
@@ -154,6 +158,7 @@ async function openListeners(p: Omit<Parts, 'app' | 'http' | 'metricsListener' |
     ...(access.keyFile ? { keys: access.keyFile.store } : {}),
     ...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
     serveMetrics: config.metricsPort < 0,
+    send: { sendTimeoutMs: config.sendTimeoutMs, sendBudgetBytes: config.sendBudgetBytes },
     corsOrigins: config.corsOrigins,
     ...(access.tls ? { tls: access.tls.httpsOptions() } : {}),
     trustProxy: config.trustProxy,

@@ -6,6 +6,7 @@
  * can run in one process (tests) and the hot path pays no async-hooks cost. The SDK and exporter
  * are imported only when tracing is on, so a server without it does not even load them.
  */
+import { JsonLineSpanExporter } from './json-line-exporter.js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanContext, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { BigGanError } from '../errors.js';
@@ -59,7 +60,7 @@ export async function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
   if (names.length === 0) return NOOP_TRACING;
   const unknown = names.find((n) => n !== 'otlp' && n !== 'console');
   if (unknown) throw new BigGanError('INVALID_CONFIG', `OTEL_TRACES_EXPORTER: unsupported exporter '${unknown}' (supported: otlp, console, none)`);
-  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { detectResources, envDetector, resourceFromAttributes }, { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter }, { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION }] =
+  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { detectResources, envDetector, resourceFromAttributes }, { BasicTracerProvider, BatchSpanProcessor }, { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION }] =
     await Promise.all([
       import('@opentelemetry/core'),
       import('@opentelemetry/exporter-trace-otlp-http'),
@@ -77,7 +78,7 @@ export async function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
       processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: target })));
       where.push(`otlp ${target}`);
     } else {
-      processors.push(new BatchSpanProcessor(new ConsoleSpanExporter()));
+      processors.push(new BatchSpanProcessor(new JsonLineSpanExporter()));
       where.push('console');
     }
   }

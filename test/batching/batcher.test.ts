@@ -745,20 +745,35 @@ describe('Batcher: time-bounded admission', () => {
     assert.equal(accepts(batcher, 51, { priority: 'high' }), true);
   });
 
-  test("refuses what cannot start within the request's own timeout, with Retry-After from the prediction", async () => {
+  test("refuses what cannot finish within the request's own timeout (predicted start plus run time), with Retry-After from the prediction", async () => {
     const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 10_000 });
     await measure(clock, engine, batcher, 4, 800);
     batcher.submit(samples(1, 2, 3, 4)); // running: 800 ms left
     batcher.submit(samples(5, 6, 7, 8)); // next sample waits 1600 ms
-    assert.throws(() => batcher.submit(samples(9), { timeoutMs: 1500 }), overloadedAfter(1, /exceeds the request's timeout of 1500 ms/));
-    assert.throws(() => batcher.submit(samples(9), { timeoutMs: 200 }), overloadedAfter(2, /timeout of 200 ms/)); // 1400 ms -> 2 s
-    const ok = batcher.submit(samples(9), { timeoutMs: 1700 });
+    // Sample 9 would start at 1600 ms and end at 1800 ms (a batch of 1): a timeout that only covers its start is too short.
+    assert.throws(() => batcher.submit(samples(9), { timeoutMs: 1700 }), overloadedAfter(1, /estimated completion 1800 ms exceeds the request's timeout of 1700 ms/));
+    assert.throws(() => batcher.submit(samples(9), { timeoutMs: 200 }), overloadedAfter(2, /timeout of 200 ms/)); // 1600 ms -> 2 s
+    const ok = batcher.submit(samples(9), { timeoutMs: 1900 });
     await runEngine(clock, engine, 800, 100, () => engine.calls.some((c) => c.ids.includes(9)));
     assert.equal(clock.now() - 800, 1600, 'started when predicted');
     await finishLast(engine);
     clock.advance(800);
     await runEngine(clock, engine, 800, 100, () => true);
     assert.deepEqual((await ok.done).map(idOf), [9]);
+  });
+
+  test('queued work is dropped when its batch is predicted to end after its deadline, not only when it would start after it', async () => {
+    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0 });
+    await measure(clock, engine, batcher, 4, 800);
+    batcher.submit(samples(1, 2, 3, 4)); // running: predicted to end at +800 ms
+    const late = batcher.submit(samples(5, 6, 7, 8), { timeoutMs: 1700 }); // predicted 800 -> 1600: admitted
+    const lateDone = track(late.done);
+    clock.advance(1000); // the running batch overruns: the next one would run 1000 -> ~1900, past 1700
+    await finishLast(engine);
+    await settle();
+    assert.equal(lateDone.state, 'rejected');
+    assert.ok(isCode('DEADLINE_EXCEEDED')(lateDone.error), String(lateDone.error));
+    assert.ok(!engine.calls.some((c) => c.ids.includes(5)), 'the batch that could not finish in time never ran');
   });
 
   test('Retry-After is within a second of the actual time until the request is admitted (the backlog drains)', async () => {
@@ -801,23 +816,27 @@ describe('Batcher: time-bounded admission', () => {
     assert.ok(actual <= retryAfter && retryAfter < actual + 1.05, `Retry-After ${retryAfter} s, fits after ${actual} s`);
   });
 
-  test('a pipelined batch formed early drops samples whose deadline passes before its predicted start', async () => {
+  test('a pipelined batch formed early drops samples that could not finish by their deadline', async () => {
     const rejects: string[] = [];
     const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxConcurrentBatches: 2 }, { onReject: (r) => rejects.push(r) });
     await measure(clock, engine, batcher, 4, 500);
     batcher.submit(samples(1, 2, 3, 4)); // A runs, 500 ms
-    const late = batcher.submit(samples(5), { timeoutMs: 900 }); // predicted start 500: admitted
-    batcher.submit(samples(6, 7, 8, 9), { priority: 'high' }); // B: pipelined behind A, passes sample 5
-    assert.deepEqual(engine.calls.slice(1).map((c) => c.ids), [[1, 2, 3, 4], [6, 7, 8, 9]]);
-    batcher.submit(samples(10, 11, 12)); // with 5: a full batch, but two calls are in flight
+    const late = batcher.submit(samples(5), { timeoutMs: 900 }); // predicted 500 -> 625: admitted
     const state = track(late.done);
-    clock.advance(500);
-    engine.calls[1].finish(); // A ends at 500; C is formed now but starts only after B, at 1000 > 900
+    // B: pipelined behind A, passes sample 5, which could now only run after B: 1000 -> past 900.
+    batcher.submit(samples(6, 7, 8, 9), { priority: 'high' });
     await settle();
-    assert.equal(state.state, 'rejected');
+    assert.deepEqual(engine.calls.slice(1).map((c) => c.ids), [[1, 2, 3, 4], [6, 7, 8, 9]]);
+    assert.equal(state.state, 'rejected', 'dropped when B was formed, not when it would have started');
     assert.ok(isCode('DEADLINE_EXCEEDED')(state.error));
-    assert.deepEqual(engine.last.ids, [10, 11, 12], 'sample 5 never reaches the engine');
     assert.deepEqual(rejects, ['deadline']);
+    batcher.submit(samples(10, 11, 12));
+    clock.advance(500);
+    await finishLast(engine); // B ends (A is taken to have ended too): C runs
+    clock.advance(500);
+    engine.calls[1].finish();
+    await settle();
+    assert.ok(!engine.calls.some((c) => c.ids.includes(5)), 'sample 5 never reaches the engine');
   });
 
   test("engine time excludes a pipelined batch's wait behind the previous call", async () => {

@@ -35,7 +35,8 @@ const NEW_FLAGS: Record<string, string> = {
   BIGGAN_CACHE_SIZE: 'cache.sizeBytes',
   BIGGAN_REQUEST_TIMEOUT_MS: 'server.requestTimeoutMs',
   BIGGAN_HEADERS_TIMEOUT_MS: 'server.headersTimeoutMs',
-  BIGGAN_MAX_QUEUE_WAIT_MS: 'batching.maxQueueWaitMs',
+  BIGGAN_SEND_TIMEOUT_MS: 'server.sendTimeoutMs',
+  BIGGAN_SEND_BUDGET_BYTES: 'server.sendBudgetBytes',
   BIGGAN_DRAIN_DELAY_MS: 'shutdown.drainDelayMs',
   BIGGAN_ENGINE_FAILURE_THRESHOLD: 'engineHealth.failureThreshold',
   BIGGAN_ENGINE_PROBE_INTERVAL_MS: 'engineHealth.probeIntervalMs',
@@ -50,7 +51,8 @@ describe('serve flags in the chart', () => {
     // The chart serves its models from the download cache (BIGGAN_MODELS); a repository folder and
     // --preload (all when they fit the budget, else the default model) keep the server's defaults.
     // With several models the chart sets BIGGAN_MODELS instead of BIGGAN_WEIGHTS (one model).
-    const notInChart = new Set(['BIGGAN_MODEL_REPOSITORY', 'BIGGAN_PRELOAD', 'BIGGAN_WEIGHTS']);
+    // BIGGAN_MAX_QUEUE_WAIT_MS is left unset by default: the server then fits it to each model.
+    const notInChart = new Set(['BIGGAN_MODEL_REPOSITORY', 'BIGGAN_PRELOAD', 'BIGGAN_WEIGHTS', 'BIGGAN_MAX_QUEUE_WAIT_MS']);
     const missing = SERVER_OPTIONS.flatMap((o) => (o.env && !env.has(o.env) && !notInChart.has(o.env) ? [o.env] : []));
     assert.deepEqual(missing, [], 'serve flags without a chart value');
   });
@@ -63,8 +65,13 @@ describe('serve flags in the chart', () => {
     }
   });
 
+  test('the queue-wait limit is unset by default (per model) and reaches BIGGAN_MAX_QUEUE_WAIT_MS when set', () => {
+    assert.equal(defaults.has('BIGGAN_MAX_QUEUE_WAIT_MS'), false);
+    assert.equal(envOf(render('--set', 'batching.maxQueueWaitMs=2500')).get('BIGGAN_MAX_QUEUE_WAIT_MS'), '2500');
+  });
+
   test('values reach their BIGGAN_* variables', () => {
-    const sets = Object.entries(NEW_FLAGS).map(([name, key], i) => [name, key, String(name === 'BIGGAN_CACHE_SIZE' ? 3 * 2 ** 31 : 1000 + i)] as const);
+    const sets = Object.entries(NEW_FLAGS).map(([name, key], i) => [name, key, String(name === 'BIGGAN_CACHE_SIZE' || name === 'BIGGAN_SEND_BUDGET_BYTES' ? 3 * 2 ** 31 : 1000 + i)] as const);
     // headers within the request timeout
     const env = envOf(render(...sets.flatMap(([name, key, value]) => ['--set', `${key}=${name === 'BIGGAN_HEADERS_TIMEOUT_MS' ? '900' : value}`])));
     for (const [name, , value] of sets) assert.equal(env.get(name), name === 'BIGGAN_HEADERS_TIMEOUT_MS' ? '900' : value, name);

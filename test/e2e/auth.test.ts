@@ -24,7 +24,8 @@ const alice = testKey('alice', { imagesPerSecond: 0.5, burst: 2 });
 const carol = testKey('carol', { imagesPerSecond: 0.5, burst: 1 });
 const off = testKey('off', { disabled: true });
 const dave = testKey('dave');
-const ALL: TestKey[] = [bob, alice, carol, off, dave];
+const erin = testKey('erin', { imagesPerSecond: 0.5, burst: 3 });
+const ALL: TestKey[] = [bob, alice, carol, off, dave, erin];
 const METRICS_TOKEN = 'metrics-token-secret-123';
 
 let server: RunningServer;
@@ -34,7 +35,7 @@ let logs = '';
 let seed = 1000;
 
 before(async () => {
-  writeKeyFile(keyFile, [bob, alice, carol, off]);
+  writeKeyFile(keyFile, [bob, alice, carol, off, erin]);
   const { config } = parseServerConfig(
     ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-batch-size', '4', '--max-queue-delay-ms', '2', '--api-keys', keyFile, '--metrics-token', METRICS_TOKEN],
     {},
@@ -125,6 +126,18 @@ test('gRPC over the quota is RESOURCE_EXHAUSTED with retry-after and ratelimit-*
   assert.equal(err?.code, grpc.status.RESOURCE_EXHAUSTED);
   assert.equal(err?.metadata.get('retry-after')[0], '2', '1 image at 0.5 images/s');
   assert.equal(err?.metadata.get('ratelimit-limit')[0], '1');
+});
+
+test('gRPC successes carry ratelimit-* in the trailing metadata, as REST successes carry RateLimit-* headers', async () => {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${erin.key}`);
+  const trailers = await new Promise<grpc.Metadata>((resolve, reject) => {
+    const call = client.Generate({ classes: [{ index: 4 }], seed: String((seed += 100)) }, metadata, (err) => (err ? reject(err) : undefined));
+    call.on('status', (status: grpc.StatusObject) => resolve(status.metadata));
+  });
+  assert.equal(trailers.get('ratelimit-limit')[0], '3');
+  assert.equal(trailers.get('ratelimit-remaining')[0], '2');
+  assert.ok(Number(trailers.get('ratelimit-reset')[0]) >= 1);
 });
 
 test('/metrics needs its token, counts failures, rejections and images by key name, and never holds a key', async () => {

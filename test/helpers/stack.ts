@@ -109,7 +109,7 @@ export async function createStack(settings: Partial<ServingSettings> = {}, maxSa
     tracing: NOOP_TRACING,
     log,
   };
-  const repository = openRepository([source], { engine: 'tfjs' }, { stackDeps, metrics, log, tracingDescription: 'off' }, stacks);
+  const repository = openRepository({ sources: [source], broken: [] }, { engine: 'tfjs' }, { stackDeps, metrics, log, tracingDescription: 'off' }, stacks);
   const chain = buildServiceChain(repository, metrics, { maxSamplesPerRequest, engine: 'tfjs', cacheSizeBytes: cacheBytes, quota: { store: new LocalQuotaStore(), failure: 'closed' } });
   await preload(repository, 'all', log);
   const model = stacks.get(source.name)!;

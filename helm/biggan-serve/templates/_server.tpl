@@ -66,8 +66,14 @@ called with (dict "root" $ "http" <HTTP port> "grpc" <gRPC port>).
   value: {{ $.root.Values.server.logLevel | quote }}
 - name: BIGGAN_BODY_LIMIT_BYTES
   value: {{ $.root.Values.server.bodyLimitBytes | int | quote }}
+{{- if $.root.Values.batching.maxQueueWaitMs }}
 - name: BIGGAN_MAX_QUEUE_WAIT_MS
   value: {{ $.root.Values.batching.maxQueueWaitMs | int | quote }}
+{{- end }}
+- name: BIGGAN_SEND_TIMEOUT_MS
+  value: {{ $.root.Values.server.sendTimeoutMs | int | quote }}
+- name: BIGGAN_SEND_BUDGET_BYTES
+  value: {{ $.root.Values.server.sendBudgetBytes | int64 | quote }}
 - name: BIGGAN_REQUEST_TIMEOUT_MS
   value: {{ $.root.Values.server.requestTimeoutMs | int | quote }}
 - name: BIGGAN_HEADERS_TIMEOUT_MS

@@ -21,6 +21,7 @@ import type {
 import { ByteLru } from './lru-cache.js';
 import { SingleFlight } from './single-flight.js';
 import { compositeKey, imageKey, type KeyContext } from './cache-keys.js';
+import { AnswerFormCache } from './answer-forms.js';
 
 /** How a request was answered by the cache. */
 export type CacheResult = 'hit' | 'miss' | 'coalesced';
@@ -58,6 +59,12 @@ interface CachedInterpolation {
 
 type Entry = Buffer | CachedInterpolation;
 
+/** A generate request's plan and the cache key of each of its images. */
+interface PlannedGenerate {
+  readonly plan: ReturnType<typeof planGenerate>;
+  readonly keys: readonly string[];
+}
+
 function isInterpolation(e: Entry): e is CachedInterpolation {
   return !(e instanceof Buffer);
 }
@@ -85,12 +92,17 @@ export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBy
 export class CachingService implements RequestService {
   private readonly lru: ByteLru<Entry>;
   private readonly flights = new SingleFlight<Entry>();
+  /** Serialised forms of seeded answers (a quarter of the cache's bytes), shared by every reply. */
+  private readonly forms: AnswerFormCache;
+  /** Plans made by generateKeys for the generate call that follows (see plannedGenerate). */
+  private readonly plans = new WeakMap<GenerateRequest, PlannedGenerate>();
 
   constructor(private readonly inner: CachedModel, private readonly options: CacheOptions) {
     this.lru = new ByteLru<Entry>(options.maxBytes, {
       onEvict: (n) => options.observer?.evicted?.(n),
       onBytes: (b) => options.observer?.bytes?.(b),
     });
+    this.forms = new AnswerFormCache(Math.floor(options.maxBytes / 4));
   }
 
   private get model(): ModelInfo {
@@ -104,8 +116,7 @@ export class CachingService implements RequestService {
 
   /** Plans `req` (validating it) and returns its cache identity without computing anything. */
   generateKeys(req: GenerateRequest): CacheKeys {
-    const plan = this.planGenerate(req);
-    const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, plan.format));
+    const { plan, keys } = this.plannedGenerate(req, true);
     return {
       cacheable: req.seed !== undefined || req.z !== undefined,
       response: compositeKey(`generate\0${plan.grid}`, keys),
@@ -132,11 +143,11 @@ export class CachingService implements RequestService {
 
   async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
     this.checkReady();
-    const plan = this.planGenerate(req);
+    const { plan, keys } = this.plannedGenerate(req, false);
     const seed = plan.seed;
-    const size = { width: this.model.resolution, height: this.model.resolution };
+    const resolution = this.model.resolution;
+    const size = { width: resolution, height: resolution };
     const mimeType = MIME_TYPES[plan.format];
-    const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, plan.format));
     const base = { ...(seed !== undefined ? { seed } : {}), ...size };
     if (plan.grid) {
       const gridKey = compositeKey('grid', keys);
@@ -170,7 +181,9 @@ export class CachingService implements RequestService {
     }
     const buffers = await Promise.all(data);
     const images = plan.samples.map((sample, index): GeneratedImage => describe(sample, index, asBuffer(buffers[index]), mimeType));
-    return { images, ...base };
+    const result: GenerateResult = { images, ...base };
+    if (req.seed === undefined && req.z === undefined) return result;
+    return this.forms.attach(result, compositeKey(`answer\0${seed ?? ''}`, keys));
   }
 
   async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
@@ -245,9 +258,23 @@ export class CachingService implements RequestService {
     return result.images.map((img) => img.data);
   }
 
-  /** Plans with the inner service's limits. */
-  private planGenerate(req: GenerateRequest) {
-    return planGenerate(req, this.model, this.model.maxSamplesPerRequest);
+  /**
+   * The plan of `req` and its images' keys. A transport asks `generateKeys` (ETag, negotiation)
+   * then `generate` with the same request object, so the first call keeps its plan for the second
+   * (`keep`), which takes it: one plan and one round of hashing per request, not two. A request
+   * whose plan is never taken (a 304, a refusal) is dropped with its object (weak map).
+   */
+  private plannedGenerate(req: GenerateRequest, keep: boolean): PlannedGenerate {
+    const known = this.plans.get(req);
+    if (known !== undefined) {
+      if (!keep) this.plans.delete(req);
+      return known;
+    }
+    const model = this.model;
+    const plan = planGenerate(req, model, model.maxSamplesPerRequest);
+    const planned = { plan, keys: plan.samples.map((s) => imageKey(this.options.keyContext, s, plan.format)) };
+    if (keep) this.plans.set(req, planned);
+    return planned;
   }
 
   private interpolationKey(req: InterpolateRequest, form: string): { key: string; plan: ReturnType<typeof planInterpolate> } {

@@ -55,6 +55,9 @@ const TimeoutMs = Type.Integer({ minimum: 1, maximum: MAX_TIMEOUT_MS, descriptio
 const ModelField = Type.String({ minLength: 1, maxLength: 128, description: 'Model to use, by name (see GET /v1/models); default: the server\'s default model.' });
 const PriorityField = Type.Enum([...PRIORITIES], { default: DEFAULT_PRIORITY, description: '`high` requests are batched before `normal` ones.' });
 
+/** A request's `model` alone: checked before the name is looked up, so its form is refused as INVALID_ARGUMENT. */
+export const ModelNameSchema = Type.Object({ model: ModelField });
+
 /** Body of POST /generate (and the service's generate request for both transports). */
 export const GenerateRequestSchema = Type.Object(
   {

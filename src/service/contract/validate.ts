@@ -8,6 +8,7 @@
 import { Compile, type Validator } from 'typebox/compile';
 import type { Static, TSchema } from 'typebox';
 import { invalidArgument, quoteValue, type BigGanError } from '../../errors.js';
+import { firstOversize } from './sizes.js';
 
 /** One error as TypeBox (ajv-compatible) reports it. */
 interface SchemaError {
@@ -199,6 +200,13 @@ export function compileContract<T extends TSchema>(schema: T): ContractCheck<T> 
   const check = (value: unknown): value is Static<T> => compiled.Check(value);
   const problem = (value: unknown): BigGanError | undefined => {
     if (compiled.Check(value)) return undefined;
+    // Counts first: an oversized list is refused without a report of its every element.
+    const big = firstOversize(schema, value);
+    if (big) {
+      const field = fieldPath(big.instancePath, value) || 'body';
+      const what = big.kind === 'items' ? `must hold ${big.min}..${big.max} items` : `must have ${big.min}..${big.max} entries`;
+      return invalidArgument(field, `${what}, got ${big.count}`);
+    }
     const { field, message } = explain([...compiled.Errors(value)] as SchemaError[], schema, value);
     return invalidArgument(field, message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
   };

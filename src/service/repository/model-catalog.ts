@@ -5,6 +5,8 @@
  */
 import type { Catalog, ClassInfo, ModelInfo, ModelStatus } from '../types.js';
 import { classesOf } from '../model-info.js';
+import { DEFAULT_TRUNCATION, TRUNCATION_MAX, TRUNCATION_MIN } from '../contract/limits.js';
+import { brokenStatus } from './model-failures.js';
 import type { ModelRepository } from './model-repository.js';
 import { ModelHandle, type HandleOptions } from './model-handle.js';
 
@@ -37,8 +39,11 @@ export class ModelCatalog implements Catalog {
     return [...this.handles.values()];
   }
 
+  /** Every model, folders that could not be read as models among them (state `failed`), by name. */
   listModels(): readonly ModelStatus[] {
-    return this.repository.names().map((name) => this.status(name));
+    const truncation = { min: TRUNCATION_MIN, max: TRUNCATION_MAX, default: DEFAULT_TRUNCATION };
+    const broken = this.repository.brokenFolders().map((b) => brokenStatus(b, truncation));
+    return [...this.repository.names().map((name) => this.status(name)), ...broken].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   modelInfo(name?: string): ModelInfo {

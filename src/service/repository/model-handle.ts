@@ -23,6 +23,8 @@ export class ModelHandle implements ImageService {
   private readonly listeners: ((ready: boolean) => void)[] = [];
   private lastReady = false;
   private draining = false;
+  /** The last description built by `model`. */
+  private described: ModelInfo | undefined;
 
   constructor(
     readonly source: ModelSource,
@@ -30,16 +32,25 @@ export class ModelHandle implements ImageService {
     private readonly options: HandleOptions,
   ) {}
 
-  /** The model's description (engine and backend once loaded). */
+  /**
+   * The model's description (engine and backend once loaded). Every request reads it (planning,
+   * sizes), so it is built once per engine/backend the repository reports (they change only when
+   * the model loads) and kept; `loaded()` gives them without building a whole status.
+   */
   get model(): ModelInfo {
-    const status = this.repository.status(this.source.name);
-    return describeModel(this.source.config, {
+    const loaded = this.repository.loaded(this.source.name);
+    const engine = loaded?.engine ?? this.options.engine;
+    const backend = loaded?.backend ?? 'unknown';
+    const known = this.described;
+    if (known !== undefined && known.engine === engine && known.backend === backend) return known;
+    this.described = describeModel(this.source.config, {
       name: this.source.name,
-      engine: status.engine ?? this.options.engine,
-      backend: status.backend ?? 'unknown',
+      engine,
+      backend,
       maxSamplesPerRequest: this.options.maxSamplesPerRequest,
       maxBatchSize: this.source.serving.maxBatchSize,
     });
+    return this.described;
   }
 
   /** Loaded, warm and not draining. */

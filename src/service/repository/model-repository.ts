@@ -9,6 +9,7 @@ import { BigGanError } from '../../errors.js';
 import type { ImageService, ModelState } from '../types.js';
 import type { ModelSource } from './model-source.js';
 import { formatBytes } from './memory.js';
+import { FailureMemory, publicReason, unavailable, type BrokenFolder } from './model-failures.js';
 
 /** What the repository and the catalog use of a loaded model's GenerationService. */
 export interface ModelService extends ImageService {
@@ -39,8 +40,10 @@ export interface RepositoryOptions {
   readonly budgetBytes: number;
   readonly defaultModel: string;
   readonly load: ModelLoader;
-  /** Every state change (metrics, logs). */
-  readonly onState?: (source: ModelSource, state: ModelState, detail: { reason?: string; engine?: string; backend?: string; loadMs?: number }) => void;
+  /** Folders that could not be read as models: listed as failed, answered 503. */
+  readonly broken?: readonly BrokenFolder[];
+  /** Every state change (metrics, logs); a failure's `detail` is the full message (paths included) for the log. */
+  readonly onState?: (source: ModelSource, state: ModelState, detail: { reason?: string; detail?: string; engine?: string; backend?: string; loadMs?: number }) => void;
   /** Clock in ms (tests); default performance.now. */
   readonly now?: () => number;
 }
@@ -73,9 +76,15 @@ export class ModelRepository {
   private readonly watchers: ((name: string) => void)[] = [];
   private closed = false;
   private readonly now: () => number;
+  private readonly failures: FailureMemory;
+  private readonly broken: ReadonlyMap<string, BrokenFolder>;
 
   constructor(sources: readonly ModelSource[], private readonly options: RepositoryOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.failures = new FailureMemory(this.now);
+    this.broken = new Map((options.broken ?? []).map((b) => [b.name, b]));
+    const brokenDefault = this.broken.get(options.defaultModel);
+    if (brokenDefault) throw new BigGanError('INVALID_CONFIG', `the default model ${options.defaultModel} cannot be served: ${brokenDefault.detail}`);
     for (const source of sources) this.entries.set(source.name, { source, state: 'unloaded', reserved: false, inFlight: 0, lastUsed: -Infinity });
     if (!this.entries.has(options.defaultModel)) {
       throw new BigGanError('INVALID_CONFIG', `--default-model ${options.defaultModel} is not served; models: ${this.names().join(', ')}`);
@@ -99,6 +108,11 @@ export class ModelRepository {
   /** The source of the model `name` picks (the default without one); NOT_FOUND listing the models otherwise. */
   source(name?: string): ModelSource {
     return this.entry(name).source;
+  }
+
+  /** Folders that could not be read as models, with their reasons. */
+  brokenFolders(): BrokenFolder[] {
+    return [...this.broken.values()];
   }
 
   /** True when `name` is served. */
@@ -164,7 +178,9 @@ export class ModelRepository {
       try {
         await this.ensureLoaded(this.entry(name));
       } catch (error) {
-        failures.push({ name, error });
+        const full = error instanceof BigGanError && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+        const isDefault = name === this.options.defaultModel;
+        failures.push({ name, error: isDefault ? new BigGanError('INVALID_CONFIG', `the default model ${name} cannot be served: ${full}`, { cause: error }) : error });
       }
     }
     return failures;
@@ -184,9 +200,23 @@ export class ModelRepository {
     return out;
   }
 
-  /** Refuses new leases, waits until no lease is held, and frees every model. */
-  async close(): Promise<void> {
+  /** Resolves when no request holds or waits for a model (a request waiting on a load counts). */
+  async whenIdle(): Promise<void> {
+    while ([...this.entries.values()].some((e) => e.inFlight > 0)) await this.nextChange();
+  }
+
+  /**
+   * Refuses new leases, waits until no lease is held, and frees every model. With `withinMs`, a
+   * load still running after that long is left behind (the process is exiting) instead of waited for.
+   */
+  async close(withinMs?: number): Promise<void> {
     this.closed = true;
+    const all = this.closeAll();
+    if (withinMs === undefined) return all;
+    await Promise.race([all, sleep(withinMs)]);
+  }
+
+  private async closeAll(): Promise<void> {
     await Promise.all([...this.entries.values()].map((e) => e.loading?.catch(() => undefined)));
     for (const e of this.entries.values()) {
       while (e.inFlight > 0) await this.nextChange();
@@ -198,12 +228,17 @@ export class ModelRepository {
   private entry(name?: string): Entry {
     const key = name === undefined || name === '' ? this.options.defaultModel : name;
     const e = this.entries.get(key);
+    const broken = e ? undefined : this.broken.get(key);
+    if (broken) throw unavailable(key, broken.reason);
     if (!e) throw new BigGanError('NOT_FOUND', `model ${JSON.stringify(key.slice(0, 64))} is not served; models: ${this.names().join(', ')}`);
     return e;
   }
 
   private ensureLoaded(e: Entry): Promise<LoadedModel> {
     if (e.model && e.state === 'ready') return Promise.resolve(e.model);
+    // A remembered failure answers at once: no re-reading of the weights on every request.
+    const refusal = e.loading ? undefined : this.failures.refusal(e.source.name, e.source.dir);
+    if (refusal) return Promise.reject(refusal);
     e.loading ??= this.load(e).finally(() => {
       e.loading = undefined;
     });
@@ -220,14 +255,20 @@ export class ModelRepository {
       e.loadMs = this.now() - t0;
       e.model = model;
       e.reason = undefined;
+      this.failures.clear(e.source.name);
       this.setState(e, 'ready');
       return model;
     } catch (err) {
       e.reserved = false;
-      e.reason = err instanceof Error ? err.message : String(err);
-      this.setState(e, 'failed');
+      const detail = err instanceof Error ? err.message : String(err);
+      e.reason = publicReason(detail, e.source.dir, e.source.name);
+      this.setState(e, 'failed', detail);
       this.changed();
-      throw err;
+      // A model that cannot fit the memory budget is refused as such (nothing to remember: the check is cheap).
+      if (err instanceof BigGanError && err.code === 'RESOURCE_EXHAUSTED') throw err;
+      this.failures.record(e.source.name, e.source.dir, e.reason);
+      // Every request waiting on this load (the one that triggered it too) gets 503 with the reason.
+      throw new BigGanError('UNAVAILABLE', `model ${e.source.name} failed to load: ${e.reason}`, { cause: err });
     }
   }
 
@@ -275,10 +316,11 @@ export class ModelRepository {
     this.watchers.push(listener);
   }
 
-  private setState(e: Entry, state: ModelState): void {
+  private setState(e: Entry, state: ModelState, detail?: string): void {
     e.state = state;
     this.options.onState?.(e.source, state, {
       ...(e.reason !== undefined ? { reason: e.reason } : {}),
+      ...(detail !== undefined ? { detail } : {}),
       ...(e.model ? { engine: e.model.engine, backend: e.model.backend } : {}),
       ...(e.loadMs !== undefined ? { loadMs: e.loadMs } : {}),
     });
@@ -292,6 +334,10 @@ export class ModelRepository {
   private changed(): void {
     for (const w of this.waiters.splice(0)) w();
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
 }
 
 /** `p`, or DEADLINE_EXCEEDED / CANCELLED when the caller's budget or signal ends first. */

@@ -3,19 +3,22 @@
  * (named after its folder), or named model folders. Each model's batching settings come from an
  * optional `serving.json` beside its config, defaulting by resolution.
  */
-import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, statSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type BigGanConfig } from '../../model/config.js';
 import { findWeightFile } from '../../weights/read.js';
 import { filesDigest } from '../../weights/file-digest.js';
 import { BigGanError } from '../../errors.js';
 import { estimateModelMemory, type ComputeDevice, type MemoryEstimate } from './memory.js';
+import { publicReason, type BrokenFolder } from './model-failures.js';
 
 /** One model's batcher settings (Triton's names). */
 export interface ServingSettings {
   readonly maxBatchSize: number;
   readonly maxQueueDelayMs: number;
   readonly maxQueueSize: number;
+  /** Most predicted queue wait, ms (serving.json only; default from the measured batch time). */
+  readonly maxQueueWaitMs?: number;
 }
 
 /** A model found on disk, before it is loaded. */
@@ -46,7 +49,7 @@ export function defaultServing(resolution: number, base: ServingSettings, device
   return { maxBatchSize: Math.max(1, Math.floor(base.maxBatchSize / scale)), maxQueueDelayMs: base.maxQueueDelayMs, maxQueueSize: base.maxQueueSize };
 }
 
-const SERVING_KEYS: readonly (keyof ServingSettings)[] = ['maxBatchSize', 'maxQueueDelayMs', 'maxQueueSize'];
+const SERVING_KEYS: readonly (keyof ServingSettings)[] = ['maxBatchSize', 'maxQueueDelayMs', 'maxQueueSize', 'maxQueueWaitMs'];
 
 /** Reads `<dir>/serving.json` over the defaults; any unknown key or bad value is refused with the file named. */
 export function readServing(dir: string, defaults: ServingSettings): { serving: ServingSettings; from: 'serving.json' | 'default' } {
@@ -62,13 +65,15 @@ export function readServing(dir: string, defaults: ServingSettings): { serving: 
   const out: Record<string, number> = { ...defaults };
   for (const [key, value] of Object.entries(raw)) {
     if (!SERVING_KEYS.includes(key as keyof ServingSettings)) throw new BigGanError('INVALID_CONFIG', `${file}: unknown key ${JSON.stringify(key)}; allowed: ${SERVING_KEYS.join(', ')}`);
-    const integer = key !== 'maxQueueDelayMs';
+    const integer = key !== 'maxQueueDelayMs' && key !== 'maxQueueWaitMs';
     if (typeof value !== 'number' || !Number.isFinite(value) || value < (integer ? 1 : 0) || (integer && !Number.isInteger(value))) {
       throw new BigGanError('INVALID_CONFIG', `${file}: ${key} must be a${integer ? ' positive integer' : ' number >= 0'}, got ${JSON.stringify(value)}`);
     }
     out[key] = value;
   }
-  return { serving: { maxBatchSize: out.maxBatchSize, maxQueueDelayMs: out.maxQueueDelayMs, maxQueueSize: out.maxQueueSize }, from: 'serving.json' };
+  if (out.maxQueueWaitMs !== undefined && !(out.maxQueueWaitMs > 0)) throw new BigGanError('INVALID_CONFIG', `${file}: maxQueueWaitMs must be a number > 0, got ${out.maxQueueWaitMs}`);
+  const wait = out.maxQueueWaitMs !== undefined ? { maxQueueWaitMs: out.maxQueueWaitMs } : {};
+  return { serving: { maxBatchSize: out.maxBatchSize, maxQueueDelayMs: out.maxQueueDelayMs, maxQueueSize: out.maxQueueSize, ...wait }, from: 'serving.json' };
 }
 
 /** Reads one model folder (config, weight file, digest, settings, estimate); the weights are not loaded. */
@@ -86,8 +91,18 @@ export async function readModelSource(name: string, dir: string, base: ServingSe
   return { name, dir, config, weightFile, digest, serving, servingFrom: from, memory: estimateModelMemory(config, serving.maxBatchSize, device) };
 }
 
-/** The model folders of a repository: subfolders holding config.json, by name, sorted. */
-export function repositoryFolders(root: string): { name: string; dir: string }[] {
+/** A model folder of a repository; `broken` says why it cannot be one (e.g. a dangling symlink). */
+export interface ModelFolder {
+  readonly name: string;
+  readonly dir: string;
+  readonly broken?: string;
+}
+
+/**
+ * The model folders of a repository: subfolders holding config.json, by name, sorted. A link
+ * whose target is missing is listed as broken (a half-copied model must not stop the others).
+ */
+export function repositoryFolders(root: string): ModelFolder[] {
   let names: string[];
   try {
     names = readdirSync(root);
@@ -96,9 +111,45 @@ export function repositoryFolders(root: string): { name: string; dir: string }[]
   }
   const found = names
     .filter((n) => !n.startsWith('.'))
-    .map((n) => ({ name: n, dir: path.join(root, n) }))
-    .filter((m) => statSync(m.dir).isDirectory() && existsSync(path.join(m.dir, 'config.json')))
+    .map((n) => folderAt(n, path.join(root, n)))
+    .filter((m): m is ModelFolder => m !== undefined)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (found.length === 0) throw new BigGanError('INVALID_CONFIG', `--model-repository ${root}: no model folders (a model is a subfolder holding config.json and its weights)`);
   return found;
+}
+
+/** `dir` as a model folder, a broken one, or undefined when it is no model (a file, a folder without config.json). */
+function folderAt(name: string, dir: string): ModelFolder | undefined {
+  try {
+    return statSync(dir).isDirectory() && existsSync(path.join(dir, 'config.json')) ? { name, dir } : undefined;
+  } catch (err) {
+    const link = (() => {
+      try {
+        return lstatSync(dir).isSymbolicLink();
+      } catch {
+        return false;
+      }
+    })();
+    return { name, dir, broken: link ? `${dir} is a symbolic link whose target is missing` : (err as Error).message };
+  }
+}
+
+/** Reads every folder; one that cannot be read is returned as broken (with its reason) instead of failing the rest. */
+export async function readModelSources(
+  folders: readonly ModelFolder[],
+  base: ServingSettings,
+  device: ComputeDevice = 'cpu',
+): Promise<{ sources: ModelSource[]; broken: BrokenFolder[] }> {
+  const sources: ModelSource[] = [];
+  const broken: BrokenFolder[] = [];
+  for (const f of folders) {
+    try {
+      if (f.broken !== undefined) throw new BigGanError('INVALID_CONFIG', f.broken);
+      sources.push(await readModelSource(f.name, f.dir, base, device));
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      broken.push({ name: f.name, reason: publicReason(detail, f.dir, f.name), detail });
+    }
+  }
+  return { sources, broken };
 }

@@ -6,7 +6,7 @@
  * `finishCall` itself when it streams.
  */
 import * as grpc from '@grpc/grpc-js';
-import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, refusalReason, truncateText } from '../../errors.js';
+import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, refusalReason, truncateText, type RateLimitState } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { CallContext } from '../../service/types.js';
 import { minTimeout } from '../../service/contract/limits.js';
@@ -32,6 +32,23 @@ const STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(grpc.status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]),
 );
 
+/** The ratelimit-* metadata (as REST's RateLimit-* headers): images, images, seconds. */
+function setRateLimit(metadata: grpc.Metadata, state: RateLimitState): grpc.Metadata {
+  metadata.set('ratelimit-limit', String(state.limit));
+  metadata.set('ratelimit-remaining', String(state.remaining));
+  metadata.set('ratelimit-reset', String(state.resetSeconds));
+  return metadata;
+}
+
+/** The rate-limit state the quota layer reported for a call, sent in its trailers on success too. */
+const rateLimits = new WeakMap<object, RateLimitState>();
+
+/** `metadata` with the call's rate-limit state, when it has one (the trailers of a successful call). */
+export function withRateLimit(metadata: grpc.Metadata, call: object): grpc.Metadata {
+  const state = rateLimits.get(call);
+  return state ? setRateLimit(metadata, state) : metadata;
+}
+
 /**
  * A failure as a gRPC status, through ERROR_TABLE; internals are never sent to the client. The
  * details are cut to MAX_MESSAGE_CHARS whatever built them: the status travels in the trailers (one
@@ -43,11 +60,7 @@ export function toGrpcStatus(err: unknown): grpc.StatusObject {
   const code = ERROR_TABLE[err.code].grpc;
   if (err.retryAfterSeconds !== undefined) metadata.set('retry-after', String(err.retryAfterSeconds));
   else if (code === grpc.status.UNAVAILABLE) metadata.set('retry-after', '1');
-  if (err.rateLimit) {
-    metadata.set('ratelimit-limit', String(err.rateLimit.limit));
-    metadata.set('ratelimit-remaining', String(err.rateLimit.remaining));
-    metadata.set('ratelimit-reset', String(err.rateLimit.resetSeconds));
-  }
+  if (err.rateLimit) setRateLimit(metadata, err.rateLimit);
   return { code, details: err.code === 'INTERNAL' ? 'internal error' : truncateText(err.message, MAX_MESSAGE_CHARS), metadata };
 }
 
@@ -88,7 +101,7 @@ export function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.
     transport: 'grpc',
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(observed ? { trace: observed.trace } : {}),
-    ...(caller ? { caller } : {}),
+    ...(caller ? { caller, onRateLimit: (state: RateLimitState) => void rateLimits.set(call, state) } : {}),
   };
 }
 
@@ -123,7 +136,7 @@ export function finishCall(method: string, call: CallState, startedAt: number, e
   // An answer that came after the client left was never delivered: record why it was not.
   const sent = status?.code ?? (call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
   const recorded = sent === grpc.status.CANCELLED && deadlinePassed(call) ? grpc.status.DEADLINE_EXCEEDED : sent;
-  observed?.finish(recorded, STATUS_NAMES[recorded], err);
+  observed?.finish(recorded, STATUS_NAMES[recorded], err, model);
   if (status?.code === grpc.status.INTERNAL) exits.onInternalError?.(err, method);
   const l = model === undefined ? {} : { model };
   exits.metrics?.requests.inc({ ...l, transport: 'grpc', route: method, status: STATUS_NAMES[recorded] });
@@ -152,7 +165,7 @@ export function unaryCall<Req, Res>(
       .then(
         (res) => {
           finishCall(method, call, startedAt, undefined, exits, observed, label?.(call.request));
-          callback(null, res, observed.trailer());
+          callback(null, res, withRateLimit(observed.trailer(), call));
         },
         (err: unknown) => callback(finishCall(method, call, startedAt, err, exits, observed, label?.(call.request)) ?? null),
       );

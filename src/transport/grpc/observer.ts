@@ -29,7 +29,7 @@ export interface ObservedCall {
   /** Metadata carrying the request id, for the trailers / error status. */
   trailer(): Metadata;
   /** Ends the span and writes the log line; `status` is the gRPC status name (OK, UNAVAILABLE, ...). */
-  finish(code: number, status: string, error?: unknown): void;
+  finish(code: number, status: string, error?: unknown, model?: string): void;
 }
 
 const UNTRACED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
@@ -74,12 +74,13 @@ export function observeGrpcCall(
   return {
     trace: rt,
     trailer,
-    finish(code, status, error) {
+    finish(code, status, error, model) {
+      const modelName = model ?? obs?.model?.();
       const line = {
         route: method,
         status,
         latencyMs: +(performance.now() - startedAt).toFixed(1),
-        ...(rt.images > 0 ? { images: rt.images, ...(obs?.model ? { model: obs.model() } : {}) } : {}),
+        ...(rt.images > 0 ? { images: rt.images, ...(modelName !== undefined ? { model: modelName } : {}) } : {}),
         ...(rt.keyName !== undefined ? { key: rt.keyName } : {}),
       };
       const log = obs?.logger?.child({ requestId, transport: 'grpc' });
@@ -88,6 +89,7 @@ export function observeGrpcCall(
       else log?.info(line, 'request');
       if (span !== UNTRACED) {
         span.setAttribute('rpc.grpc.status_code', code);
+        if (modelName !== undefined) span.setAttribute('biggan.model', modelName);
         endSpan(span, [2, 12, 13, 15].includes(code) ? (error ?? new Error(status)) : undefined);
       }
     },

@@ -8,7 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { BigGanError } from '../../errors.js';
 import type { Catalog, ModelInfo, RequestService } from '../../service/types.js';
-import { GenerateRequestSchema, InterpolateRequestSchema } from '../../service/contract/schemas.js';
+import { GenerateRequestSchema, InterpolateRequestSchema, ModelNameSchema } from '../../service/contract/schemas.js';
 import { check } from '../../service/contract/validate.js';
 import type { GeneratorHandlers } from './generated/biggan/v1/Generator.js';
 import type { ListClassesRequest__Output } from './generated/biggan/v1/ListClassesRequest.js';
@@ -24,7 +24,7 @@ import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
 import { observeGrpcCall } from './observer.js';
 import { addOipService, OIP_SERVICE, oipProtoPath } from '../oip/grpc-service.js';
 import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, UndecodableMessage, bigganProtoPath, generatorServiceDefinition, tolerantServiceDefinition } from './proto.js';
-import { authenticate, callContext, decode, finishCall, unaryCall, type GrpcExits } from './call.js';
+import { authenticate, callContext, decode, finishCall, unaryCall, withRateLimit, type GrpcExits } from './call.js';
 
 export { createGeneratorClient, loadBigganProto, GENERATOR_SERVICE, type GeneratorClient } from './proto.js';
 export { toGrpcStatus } from './call.js';
@@ -69,6 +69,8 @@ export interface GrpcServer {
 
 /** The model a request names (the default for none); NOT_FOUND listing the models when unknown. */
 function modelOf(catalog: Catalog, name: string): ModelInfo {
+  // The name's form first (as REST checks it): a 200-character name is INVALID_ARGUMENT naming `model`, not NOT_FOUND.
+  if (name !== '') check(ModelNameSchema, { model: name });
   return catalog.modelInfo(name === '' ? undefined : name);
 }
 
@@ -113,7 +115,7 @@ function interpolateHandler(requests: RequestService, opts: GrpcServerOptions, l
       .then(
         () => {
           finishCall('Interpolate', call, startedAt, undefined, opts, observed, label(call.request));
-          call.end(observed.trailer());
+          call.end(withRateLimit(observed.trailer(), call));
         },
         (err: unknown) => {
           const status = finishCall('Interpolate', call, startedAt, err, opts, observed, label(call.request))!;

@@ -31,6 +31,8 @@ import { registerSecurity } from './security.js';
 import { openaiRoutes } from '../openai/routes.js';
 import type { KeyStore } from '../../auth/key-store.js';
 import type { SecureContextOptions } from 'node:tls';
+import { registerSendLimits, type SendLimits } from './send-budget.js';
+import { registerJsonBody } from './json-body.js';
 
 /** Options of the HTTP app. */
 export interface HttpAppOptions {
@@ -44,6 +46,8 @@ export interface HttpAppOptions {
   readonly requestTimeoutMs?: number;
   /** Time to receive the request line and headers, ms; past it 408 (default 10 s). */
   readonly headersTimeoutMs?: number;
+  /** Stalled readers: idle send timeout and total bytes being written (defaults: 30 s, 128 MiB). */
+  readonly send?: Partial<SendLimits>;
   /** API keys required on the API routes (absent: open). */
   readonly keys?: KeyStore;
   /** Bearer token /metrics requires (absent: open). */
@@ -73,11 +77,13 @@ function countExits(app: FastifyInstance, catalog: Catalog, metrics: Metrics): v
     const reason = refusalReason(error);
     if (reason !== undefined) metrics.rejections.inc({ reason, model: modelLabel(catalog, request) });
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook: an async one costs every request a promise and a microtask turn.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const model = modelLabel(catalog, request);
     metrics.requests.inc({ transport: 'http', route, status: String(reply.statusCode), model });
     metrics.requestDuration.observe({ transport: 'http', route, model }, reply.elapsedTime / 1000);
+    done();
   });
 }
 
@@ -97,7 +103,11 @@ export function buildHttpApp(requests: RequestService, catalog: Catalog, metrics
     // With client certificates required, a peer without one never completes the handshake.
     ...(opts.tls ? { https: { ...opts.tls, ...(opts.tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  observeHttp(app, { tracing: opts.tracing ?? NOOP_TRACING, model: (request) => modelLabel(catalog, request) });
+  observeHttp(app, {
+    tracing: opts.tracing ?? NOOP_TRACING,
+    model: (request) => modelLabel(catalog, request),
+    traceProbes: process.env.BIGGAN_TRACE_PROBES === '1',
+  });
   countExits(app, catalog, metrics);
 
   // Validation is the contract check every transport runs: same messages.
@@ -128,6 +138,10 @@ export function buildHttpApp(requests: RequestService, catalog: Catalog, metrics
     return reply.status(404).send(errorPayload('NOT_FOUND', `no route ${request.method} ${quoteValue(path)}; see /docs`));
   });
 
+  // Values in the largest valid request: a z row and a class vector per sample (interpolation: two endpoints).
+  const m = catalog.modelInfo();
+  registerJsonBody(app, Math.max(2, m.maxSamplesPerRequest) * (m.zDim + m.numClasses) + 4096);
+  registerSendLimits(app, { sendTimeoutMs: 30_000, sendBudgetBytes: 128 * 2 ** 20, ...opts.send });
   registerSecurity(app, { corsOrigins: opts.corsOrigins ?? [], tls: opts.tls !== undefined });
   if (opts.keys) requireApiKeys(app, opts.keys, (reason) => metrics.authFailures.inc({ reason }));
 

@@ -40,11 +40,15 @@ export function requestTraceOf(request: FastifyRequest): RequestTrace | undefine
 }
 
 /** Adds the span, request-id and log-line hooks to `app`. */
-export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; model: (request: FastifyRequest) => string }): void {
+export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; model: (request: FastifyRequest) => string; traceProbes?: boolean }): void {
   const { tracing } = opts;
-  app.addHook('onRequest', async (request) => {
+  // Callback hooks, not async ones: every request runs them, and an async hook costs a promise
+  // and a microtask turn each.
+  app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const span = tracing.enabled
+    // Probes and /metrics are polled every few seconds: untraced unless asked for (BIGGAN_TRACE_PROBES=1).
+    const traced = tracing.enabled && (opts.traceProbes === true || !QUIET_ROUTES.has(route));
+    const span = traced
       ? startServerSpan(tracing, `${request.method} ${route}`, tracing.extract(request.headers, headerGetter), {
           'http.request.method': request.method,
           'http.route': route,
@@ -53,11 +57,13 @@ export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; mode
         })
       : UNTRACED;
     traces.set(request, new RequestTrace(request.id, span, tracing));
+    done();
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     const rt = traces.get(request);
@@ -76,7 +82,9 @@ export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; mode
     else request.log.info(line, 'request');
     if (rt && rt.span !== UNTRACED) {
       rt.span.setAttribute('http.response.status_code', status);
+      rt.span.setAttribute('biggan.model', opts.model(request));
       endSpan(rt.span, status >= 500 ? new Error(`HTTP ${status}`) : undefined);
     }
+    done();
   });
 }

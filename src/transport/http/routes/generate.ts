@@ -9,7 +9,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GenerateQuerySchema, GenerateRequestSchema, GenerateJsonResponseSchema, RequestHeadersSchema, type GenerateQuery } from '../../../service/contract/schemas.js';
-import type { GenerateRequest, RequestService } from '../../../service/types.js';
+import type { GenerateRequest, GenerateResult, RequestService } from '../../../service/types.js';
+import { answerForms } from '../../../service/cache/answer-forms.js';
 import { check } from '../../../service/contract/validate.js';
 import { invalidArgument } from '../../../errors.js';
 import { callContext } from '../call-context.js';
@@ -54,12 +55,31 @@ async function answer(service: RequestService, req: GenerateRequest, request: Fa
     reply.headers(classHeaders(img.class));
     return reply.type(img.mimeType).send(img.data);
   }
-  return reply.type(JSON_TYPE).send({
+  const body = jsonBody(result, reply);
+  // fastify adds the charset to serialised objects only; shared bytes carry the same type.
+  return reply.type(Buffer.isBuffer(body) ? `${JSON_TYPE}; charset=utf-8` : JSON_TYPE).send(body);
+}
+
+/**
+ * The JSON answer, serialised by the route's response schema. A seeded (cached) answer is
+ * serialised once and its bytes shared by every reply (see answer-forms.ts), so slow readers of a
+ * large answer do not each pin their own copy.
+ */
+function jsonBody(result: GenerateResult, reply: FastifyReply): Buffer | object {
+  const forms = answerForms(result);
+  const shared = forms?.get('json');
+  if (shared) return shared;
+  const json = {
     ...(result.seed !== undefined ? { seed: seedJson(result.seed) } : {}),
     width: result.width,
     height: result.height,
     images: result.images.map(imageJson),
-  });
+  };
+  if (!forms) return json;
+  const serialize = reply.getSerializationFunction('200', JSON_TYPE) as ((v: unknown) => string) | undefined;
+  const bytes = Buffer.from(serialize ? serialize(json) : JSON.stringify(json));
+  forms.set('json', bytes);
+  return bytes;
 }
 
 export const generateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { requests: service }) => {
