@@ -54,7 +54,10 @@ const target = (depth, names) => `^${'\\.\\./'.repeat(depth)}(${names.map(esc).j
 /** One `no-restricted-imports` pattern plus the same check on dynamic `import()`. */
 function restriction(regex, message) {
   // esquery regex literals cannot hold '/', so it is written as \x2f there.
-  return { pattern: { regex, message }, selector: { selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\x2f')}/]`, message } };
+  return {
+    pattern: { regex, message },
+    selector: { selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\x2f')}/]`, message },
+  };
 }
 
 function block(files, restrictions) {
@@ -68,12 +71,18 @@ function block(files, restrictions) {
 }
 
 function packageRestrictions(layerName) {
-  return PACKAGES.filter((p) => p.layer !== layerName).map((p) => restriction(p.regex, `${p.what} belong in src/${p.layer}/ only.`));
+  return PACKAGES.filter((p) => p.layer !== layerName).map((p) =>
+    restriction(p.regex, `${p.what} belong in src/${p.layer}/ only.`),
+  );
 }
 
 function layerRestrictions(layer, depth) {
   const lower = LAYERS.filter((l) => l.rank < layer.rank).map((l) => l.name);
-  const forbidden = [...LAYERS.filter((l) => l.rank >= layer.rank && l.name !== layer.name).map((l) => l.name), 'config', ...ROOTS];
+  const forbidden = [
+    ...LAYERS.filter((l) => l.rank >= layer.rank && l.name !== layer.name).map((l) => l.name),
+    'config',
+    ...ROOTS,
+  ];
   const message = `src/${layer.name}/ may import only ${lower.length ? lower.join(', ') : 'node built-ins and packages'} (lower layers; see eslint.config.js and README "Layout").`;
   return [restriction(target(depth, forbidden), message), ...packageRestrictions(layer.name)];
 }
@@ -87,26 +96,53 @@ for (const layer of LAYERS.filter((l) => !l.file)) {
 // Worker threads load only worker-side code: never the host-side engine modules that start them.
 const engine = LAYERS.find((l) => l.name === 'engine');
 layerBlocks.push(
-  block(['src/engine/*/*-worker.ts'], [
-    ...layerRestrictions(engine, 2),
-    restriction('^(\\./[a-z-]+-engine\\.js|\\.\\./create-engine\\.js)$', 'A worker must not import the host side (*-engine.ts, create-engine.ts): share code through a worker-side module.'),
-  ]),
+  block(
+    ['src/engine/*/*-worker.ts'],
+    [
+      ...layerRestrictions(engine, 2),
+      restriction(
+        '^(\\./[a-z-]+-engine\\.js|\\.\\./create-engine\\.js)$',
+        'A worker must not import the host side (*-engine.ts, create-engine.ts): share code through a worker-side module.',
+      ),
+    ],
+  ),
 );
 for (const leaf of LAYERS.filter((l) => l.file)) {
-  layerBlocks.push(block([`src/${leaf.name}.ts`], [restriction('^\\.', `src/${leaf.name}.ts is at the bottom: it imports no other module of src/.`)]));
+  layerBlocks.push(
+    block(
+      [`src/${leaf.name}.ts`],
+      [restriction('^\\.', `src/${leaf.name}.ts is at the bottom: it imports no other module of src/.`)],
+    ),
+  );
 }
 for (let depth = 1; depth <= MAX_DEPTH; depth++) {
   const allowed = CONFIG_MAY_IMPORT.map((p) => `${esc(p)}$`).join('|');
   layerBlocks.push(
-    block([`src/config/${'*/'.repeat(depth - 1)}*.ts`], [
-      restriction(`^${'\\.\\./'.repeat(depth)}(?!${allowed})`, `src/config/ may import only ${CONFIG_MAY_IMPORT.join(', ')} (light modules: parsing flags loads no engine).`),
-      ...PACKAGES.map((p) => restriction(p.regex, `src/config/ must not load ${p.what}.`)),
-    ]),
+    block(
+      [`src/config/${'*/'.repeat(depth - 1)}*.ts`],
+      [
+        restriction(
+          `^${'\\.\\./'.repeat(depth)}(?!${allowed})`,
+          `src/config/ may import only ${CONFIG_MAY_IMPORT.join(', ')} (light modules: parsing flags loads no engine).`,
+        ),
+        ...PACKAGES.map((p) => restriction(p.regex, `src/config/ must not load ${p.what}.`)),
+      ],
+    ),
   );
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'helm/**', 'coverage/**', 'src/transport/grpc/generated/**', 'src/transport/oip/generated/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.tools/**',
+      'helm/**',
+      'coverage/**',
+      'src/transport/grpc/generated/**',
+      'src/transport/oip/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

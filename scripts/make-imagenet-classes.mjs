@@ -34,7 +34,10 @@ const { IMAGENET_CLASSES } = require(resolve(classesJs));
 const names = Array.from({ length: 1000 }, (_, i) => {
   const s = IMAGENET_CLASSES[i];
   if (typeof s !== 'string') throw new Error(`class ${i} missing from ${classesJs}`);
-  return s.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  return s
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
 });
 
 // Loose key: mobilenet's copy has a few cosmetic edits ("jelly fish" for "jellyfish"), so letters
@@ -68,21 +71,54 @@ if (missing.length > 0) throw new Error(missing.join('\n'));
 // each other in WordNet, e.g. "cannon" the gun and "cannon" the armour): the wnid ILSVRC-2012 uses,
 // as listed in its published synset list (LOC_synset_mapping.txt / synset_words.txt).
 const PINNED = {
-  102: 'n01872401', 398: 'n02666196', 411: 'n02730930', 417: 'n02782093', 431: 'n02804414',
-  438: 'n02815834', 443: 'n02834397', 456: 'n02879718', 471: 'n02950826', 488: 'n02999410',
-  501: 'n03045698', 544: 'n03259280', 549: 'n03291819', 586: 'n03478589', 587: 'n03481172',
-  594: 'n03495258', 597: 'n03527444', 624: 'n03661043', 643: 'n03724870', 664: 'n03782006',
-  698: 'n03877845', 718: 'n03933933', 727: 'n03956157', 733: 'n03976657', 745: 'n04009552',
-  753: 'n04040759', 758: 'n04067472', 766: 'n04111531', 771: 'n04125021', 780: 'n04147183',
-  783: 'n04153751', 792: 'n04208210', 813: 'n04270147', 815: 'n04275548', 816: 'n04277352',
-  830: 'n04336792', 866: 'n04465501', 902: 'n04579432', 910: 'n04597913', 982: 'n10148035',
+  102: 'n01872401',
+  398: 'n02666196',
+  411: 'n02730930',
+  417: 'n02782093',
+  431: 'n02804414',
+  438: 'n02815834',
+  443: 'n02834397',
+  456: 'n02879718',
+  471: 'n02950826',
+  488: 'n02999410',
+  501: 'n03045698',
+  544: 'n03259280',
+  549: 'n03291819',
+  586: 'n03478589',
+  587: 'n03481172',
+  594: 'n03495258',
+  597: 'n03527444',
+  624: 'n03661043',
+  643: 'n03724870',
+  664: 'n03782006',
+  698: 'n03877845',
+  718: 'n03933933',
+  727: 'n03956157',
+  733: 'n03976657',
+  745: 'n04009552',
+  753: 'n04040759',
+  758: 'n04067472',
+  766: 'n04111531',
+  771: 'n04125021',
+  780: 'n04147183',
+  783: 'n04153751',
+  792: 'n04208210',
+  813: 'n04270147',
+  815: 'n04275548',
+  816: 'n04277352',
+  830: 'n04336792',
+  866: 'n04465501',
+  902: 'n04579432',
+  910: 'n04597913',
+  982: 'n10148035',
   987: 'n12144580',
 };
 
 const picked = candidates.map((c, i) => {
   if (PINNED[i] === undefined) return c.length === 1 ? c[0] : undefined;
   const p = c.find((x) => x.wnid === PINNED[i]);
-  if (!p) throw new Error(`class ${i}: pinned ${PINNED[i]} is not among its synsets (${c.map((x) => x.wnid).join(' ')})`);
+  if (!p)
+    throw new Error(`class ${i}: pinned ${PINNED[i]} is not among its synsets (${c.map((x) => x.wnid).join(' ')})`);
   return p;
 });
 // Settle the other ambiguous classes from the order: each wnid must lie between its neighbours'.
@@ -92,12 +128,15 @@ for (let i = 0; i < 1000; i++) {
   const hi = picked.slice(i + 1).find((p) => p !== undefined)?.wnid ?? 'z';
   const fit = candidates[i].filter((p) => p.wnid > lo && p.wnid < hi);
   if (fit.length !== 1) {
-    throw new Error(`class ${i} "${names[i].join(', ')}": ${fit.length} candidates fit the order (${candidates[i].map((p) => p.wnid).join(' ')})`);
+    throw new Error(
+      `class ${i} "${names[i].join(', ')}": ${fit.length} candidates fit the order (${candidates[i].map((p) => p.wnid).join(' ')})`,
+    );
   }
   picked[i] = fit[0];
 }
 for (let i = 1; i < 1000; i++) {
-  if (!(picked[i].wnid > picked[i - 1].wnid)) throw new Error(`wnids not strictly ascending at ${i}: ${picked[i - 1].wnid} ${picked[i].wnid}`);
+  if (!(picked[i].wnid > picked[i - 1].wnid))
+    throw new Error(`wnids not strictly ascending at ${i}: ${picked[i - 1].wnid} ${picked[i].wnid}`);
 }
 
 // Names are WordNet's lemmas, as ILSVRC's own synset list spells them.

@@ -12,7 +12,9 @@ try {
   tsc = require.resolve('typescript/bin/tsc');
 } catch {
   if (!existsSync('dist/src/cli/main.js')) {
-    console.warn('biggan-serve: TypeScript is not installed and dist/ is missing; run `npm install` (with dev dependencies) to build.');
+    console.warn(
+      'biggan-serve: TypeScript is not installed and dist/ is missing; run `npm install` (with dev dependencies) to build.',
+    );
   }
   process.exit(0);
 }

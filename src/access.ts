@@ -41,12 +41,16 @@ export function setUpAccess(config: ServerConfig, metrics: Metrics, log: () => A
         onRejected: (message) => log().warn(`API key file not reloaded: ${message}`, { file: config.apiKeysFile }),
       })
     : undefined;
-  const tls = config.tlsCert && config.tlsKey
-    ? new TlsMaterial({ cert: config.tlsCert, key: config.tlsKey, ...(config.tlsClientCa ? { clientCa: config.tlsClientCa } : {}) }, {
-        onReloaded: () => log().info('TLS certificates reloaded', { cert: config.tlsCert }),
-        onRejected: (message) => log().warn(`TLS certificates not reloaded: ${message}`),
-      })
-    : undefined;
+  const tls =
+    config.tlsCert && config.tlsKey
+      ? new TlsMaterial(
+          { cert: config.tlsCert, key: config.tlsKey, ...(config.tlsClientCa ? { clientCa: config.tlsClientCa } : {}) },
+          {
+            onReloaded: () => log().info('TLS certificates reloaded', { cert: config.tlsCert }),
+            onRejected: (message) => log().warn(`TLS certificates not reloaded: ${message}`),
+          },
+        )
+      : undefined;
   let store: QuotaStore;
   if (config.quotaRedis) {
     const where = redactedRedisUrl(config.quotaRedis);
@@ -57,7 +61,11 @@ export function setUpAccess(config: ServerConfig, metrics: Metrics, log: () => A
       onStateChange: (up, reason) => {
         metrics.quotaStoreUp.set(up ? 1 : 0);
         if (up) log().info('quota store (Redis) reachable again: quotas are shared again', { redis: where });
-        else log().warn(`quota store (Redis) unreachable: ${reason ?? 'no answer'}; ${config.quotaRedisFailure === 'closed' ? 'requests of keys with a quota get 503 until it is back' : 'requests of keys with a quota pass unmetered until it is back'} (--quota-redis-failure ${config.quotaRedisFailure})`, { redis: where });
+        else
+          log().warn(
+            `quota store (Redis) unreachable: ${reason ?? 'no answer'}; ${config.quotaRedisFailure === 'closed' ? 'requests of keys with a quota get 503 until it is back' : 'requests of keys with a quota pass unmetered until it is back'} (--quota-redis-failure ${config.quotaRedisFailure})`,
+            { redis: where },
+          );
       },
     });
   } else {
@@ -75,7 +83,9 @@ export function setUpAccess(config: ServerConfig, metrics: Metrics, log: () => A
         const now = performance.now();
         if (now - lastFailureLog < STORE_FAILURE_LOG_MS) return;
         lastFailureLog = now;
-        log().warn(`quota store (Redis) failed: ${err instanceof Error ? err.message : String(err)}; ${failOpen ? 'request let through unmetered' : 'request refused with 503'}`);
+        log().warn(
+          `quota store (Redis) failed: ${err instanceof Error ? err.message : String(err)}; ${failOpen ? 'request let through unmetered' : 'request refused with 503'}`,
+        );
       },
     },
   };

@@ -62,7 +62,13 @@ export const ERROR_TABLE: Record<ErrorCode, { http: number; grpc: number; reason
 };
 
 /** Codes that are not refusals: server faults, and failed authentication (biggan_auth_failures_total counts those). */
-const NOT_REFUSALS: ReadonlySet<ErrorCode> = new Set(['INTERNAL', 'INVALID_WEIGHTS', 'INVALID_CONFIG', 'IO_ERROR', 'UNAUTHENTICATED']);
+const NOT_REFUSALS: ReadonlySet<ErrorCode> = new Set([
+  'INTERNAL',
+  'INVALID_WEIGHTS',
+  'INVALID_CONFIG',
+  'IO_ERROR',
+  'UNAUTHENTICATED',
+]);
 
 /**
  * The `reason` label of biggan_rejections_total for a request that failed with `err`, or
@@ -136,7 +142,9 @@ export function quoteValue(v: unknown, maxChars = MAX_QUOTED_CHARS): string {
   if (v === undefined) return 'undefined';
   switch (typeof v) {
     case 'string':
-      return v.length <= maxChars ? JSON.stringify(v) : `${JSON.stringify(truncateText(v, maxChars))} (${v.length} characters)`;
+      return v.length <= maxChars
+        ? JSON.stringify(v)
+        : `${JSON.stringify(truncateText(v, maxChars))} (${v.length} characters)`;
     case 'number':
     case 'boolean':
     case 'bigint':

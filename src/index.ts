@@ -7,7 +7,14 @@
 export { startServer, type RunningServer } from './server/start.js';
 export { parseServerConfig, SERVER_OPTIONS, type ServerConfig } from './config/server-config.js';
 // Models: configs of the published presets, loading a model folder.
-export { PRESET_NAMES, presetConfig, parseConfig, parameterCount, type BigGanConfig, type PresetName } from './model/config.js';
+export {
+  PRESET_NAMES,
+  presetConfig,
+  parseConfig,
+  parameterCount,
+  type BigGanConfig,
+  type PresetName,
+} from './model/config.js';
 export { loadModel, loadModelFolder, type LoadedModel } from './model/load-model.js';
 export { randomStateDict } from './model/random-weights.js';
 // Engines: one forward pass over a batch of latents, class vectors and truncations.

@@ -14,7 +14,8 @@ export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('biggan-serve: cannot find package.json above ' + fileURLToPath(import.meta.url));
+    if (parent === dir)
+      throw new Error('biggan-serve: cannot find package.json above ' + fileURLToPath(import.meta.url));
     dir = parent;
   }
   cached = dir;

@@ -9,7 +9,16 @@ import { FIXTURE_DIR } from './helpers/fixtures.js';
 test('package.json main loads the public API (server, config, model, engine, latents, images, errors)', async () => {
   const pkg: { main: string } = JSON.parse(readFileSync('package.json', 'utf8'));
   const api: typeof import('../src/index.js') = await import(pathToFileURL(path.resolve(pkg.main)).href);
-  for (const fn of [api.startServer, api.parseServerConfig, api.loadModel, api.createEngine, api.sampleLatents, api.classVector, api.encodeImage, api.presetConfig]) {
+  for (const fn of [
+    api.startServer,
+    api.parseServerConfig,
+    api.loadModel,
+    api.createEngine,
+    api.sampleLatents,
+    api.classVector,
+    api.encodeImage,
+    api.presetConfig,
+  ]) {
     assert.equal(typeof fn, 'function');
   }
   assert.equal(api.parseServerConfig(['--http-port', '0'], {}).config.httpPort, 0);

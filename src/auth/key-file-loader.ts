@@ -15,7 +15,9 @@ export function readKeyFile(file: string): ApiKeyEntry[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new BigGanError('IO_ERROR', `cannot read the API key file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new BigGanError('IO_ERROR', `cannot read the API key file ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseKeyFile(text, file);
 }
@@ -35,7 +37,10 @@ export class KeyFile {
   private last = '';
 
   /** Reads `file` now (throws on an invalid file: start-up fails). */
-  constructor(readonly file: string, private readonly events: KeyReloadEvents = {}) {
+  constructor(
+    readonly file: string,
+    private readonly events: KeyReloadEvents = {},
+  ) {
     const entries = readKeyFile(file);
     this.store = new KeyStore(entries);
     this.last = JSON.stringify(entries);
@@ -47,7 +52,9 @@ export class KeyFile {
     try {
       entries = readKeyFile(this.file);
     } catch (err) {
-      this.events.onRejected?.(`${err instanceof Error ? err.message : String(err)}; keeping the ${this.store.size} keys loaded before`);
+      this.events.onRejected?.(
+        `${err instanceof Error ? err.message : String(err)}; keeping the ${this.store.size} keys loaded before`,
+      );
       return false;
     }
     const text = JSON.stringify(entries);

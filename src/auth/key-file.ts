@@ -45,7 +45,11 @@ export function newKey(): string {
 
 /** The key file entry for `key` with `name` and an optional quota. */
 export function keyEntry(name: string, key: string, quota: Quota = {}): ApiKeyEntry {
-  if (!NAME.test(name)) throw new BigGanError('INVALID_ARGUMENT', `key name ${JSON.stringify(name)}: use 1-64 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)`);
+  if (!NAME.test(name))
+    throw new BigGanError(
+      'INVALID_ARGUMENT',
+      `key name ${JSON.stringify(name)}: use 1-64 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)`,
+    );
   return { name, sha256: hashKey(key), ...quota };
 }
 
@@ -54,7 +58,10 @@ class Locator {
   private readonly lines = new LineCounter();
   private readonly doc;
 
-  constructor(private readonly source: string, text: string) {
+  constructor(
+    private readonly source: string,
+    text: string,
+  ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false });
   }
 
@@ -101,8 +108,13 @@ export function parseKeyFile(text: string, source = 'key file'): ApiKeyEntry[] {
   } catch (err) {
     // V8 names the offset ("... at position 31"); else the YAML parser (a JSON superset) may place it.
     const at = /at position (\d+)/.exec((err as Error).message);
-    const where = at ? `${source}:${lineCol(text, Number(at[1]))}` : new Locator(source, text).syntaxError()?.split(': ')[0];
-    throw new BigGanError('INVALID_CONFIG', `${where ?? source}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
+    const where = at
+      ? `${source}:${lineCol(text, Number(at[1]))}`
+      : new Locator(source, text).syntaxError()?.split(': ')[0];
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `${where ?? source}: not valid JSON (${(err as Error).message.split('\n')[0]})`,
+    );
   }
   const loc = new Locator(source, text);
   // Annotated, so TypeScript narrows after `if (...) fail(...)`.
@@ -112,32 +124,41 @@ export function parseKeyFile(text: string, source = 'key file'): ApiKeyEntry[] {
   };
   if (!isRecord(data)) return fail([], 'must be an object {"keys": [...]}');
   const root = data;
-    for (const k of Object.keys(root)) if (k !== 'keys') fail([k], 'unknown field; the file holds only "keys"');
+  for (const k of Object.keys(root)) if (k !== 'keys') fail([k], 'unknown field; the file holds only "keys"');
   if (!Array.isArray(root.keys)) fail(['keys'], 'must be a list of {"name", "sha256", ...} entries');
   const names = new Set<string>();
   const hashes = new Set<string>();
   const entries: unknown[] = root.keys;
   return entries.map((raw, i): ApiKeyEntry => {
     if (!isRecord(raw)) return fail(['keys', i], 'must be an object with "name" and "sha256"');
-    for (const k of Object.keys(raw)) if (!ENTRY_FIELDS.has(k)) fail(['keys', i, k], `unknown field; allowed: ${[...ENTRY_FIELDS].join(', ')}`);
+    for (const k of Object.keys(raw))
+      if (!ENTRY_FIELDS.has(k)) fail(['keys', i, k], `unknown field; allowed: ${[...ENTRY_FIELDS].join(', ')}`);
     const { name, sha256, imagesPerSecond, burst, maxInFlight, disabled } = raw;
-    if (typeof name !== 'string' || !NAME.test(name)) fail(['keys', i, 'name'], 'must be 1-64 characters of A-Z a-z 0-9 . _ - (it appears in logs and metric labels)');
+    if (typeof name !== 'string' || !NAME.test(name))
+      fail(['keys', i, 'name'], 'must be 1-64 characters of A-Z a-z 0-9 . _ - (it appears in logs and metric labels)');
     if (names.has(name)) fail(['keys', i, 'name'], `${JSON.stringify(name)} is used by an earlier entry`);
     if (typeof sha256 !== 'string' || !HEX64.test(sha256)) {
-      fail(['keys', i, 'sha256'], 'must be 64 lower-case hex digits: the SHA-256 of the key (`biggan-serve keys new NAME` prints an entry), never the key itself');
+      fail(
+        ['keys', i, 'sha256'],
+        'must be 64 lower-case hex digits: the SHA-256 of the key (`biggan-serve keys new NAME` prints an entry), never the key itself',
+      );
     }
     if (hashes.has(sha256)) fail(['keys', i, 'sha256'], 'the same key is listed twice');
     const positive = (field: string, v: unknown, integer: boolean): number | undefined => {
       if (v === undefined) return undefined;
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-        return fail(['keys', i, field], `must be a ${integer ? 'positive integer' : 'positive number'} (or left out for no limit)`);
+        return fail(
+          ['keys', i, field],
+          `must be a ${integer ? 'positive integer' : 'positive number'} (or left out for no limit)`,
+        );
       }
       return v;
     };
     const rate = positive('imagesPerSecond', imagesPerSecond, false);
     const size = positive('burst', burst, true);
     const inFlight = positive('maxInFlight', maxInFlight, true);
-    if (size !== undefined && rate === undefined) fail(['keys', i, 'burst'], 'needs imagesPerSecond (the rate that refills the burst)');
+    if (size !== undefined && rate === undefined)
+      fail(['keys', i, 'burst'], 'needs imagesPerSecond (the rate that refills the burst)');
     if (disabled !== undefined && typeof disabled !== 'boolean') fail(['keys', i, 'disabled'], 'must be true or false');
     names.add(name);
     hashes.add(sha256);

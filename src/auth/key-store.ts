@@ -17,7 +17,9 @@ export interface Caller {
 export type AuthFailure = 'missing' | 'unknown' | 'disabled';
 
 /** The outcome of checking a presented key. */
-export type AuthResult = { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly reason: AuthFailure; readonly name?: string };
+export type AuthResult =
+  | { readonly ok: true; readonly caller: Caller }
+  | { readonly ok: false; readonly reason: AuthFailure; readonly name?: string };
 
 /** The set of valid keys (by hash). */
 export class KeyStore {
@@ -29,7 +31,11 @@ export class KeyStore {
 
   /** Swaps in a new set of keys (all at once: a request sees either the old set or the new). */
   replace(entries: readonly ApiKeyEntry[]): void {
-    this.entries = entries.map((entry) => ({ entry, hash: Buffer.from(entry.sha256, 'hex'), caller: Object.freeze({ name: entry.name, entry }) }));
+    this.entries = entries.map((entry) => ({
+      entry,
+      hash: Buffer.from(entry.sha256, 'hex'),
+      caller: Object.freeze({ name: entry.name, entry }),
+    }));
   }
 
   /** Number of keys. */

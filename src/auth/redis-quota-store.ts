@@ -115,7 +115,8 @@ export class RedisQuotaStore implements QuotaStore {
       reply = await this.redis.eval(TAKE_SCRIPT, 1, k, ...args);
     }
     this.setUp(true);
-    if (!Array.isArray(reply) || reply.length !== 3) throw new Error(`unexpected reply from the quota script: ${JSON.stringify(reply)}`);
+    if (!Array.isArray(reply) || reply.length !== 3)
+      throw new Error(`unexpected reply from the quota script: ${JSON.stringify(reply)}`);
     return { allowed: Number(reply[0]) === 1, tokens: Number(reply[1]), retryAfterMs: Number(reply[2]) };
   }
 

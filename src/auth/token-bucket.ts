@@ -24,7 +24,10 @@ export interface TakeResult {
 /** The bucket parameters of a quota, or undefined when it has no rate. Burst defaults to ceil(rate), at least 1. */
 export function bucketLimits(quota: Quota): BucketLimits | undefined {
   if (quota.imagesPerSecond === undefined) return undefined;
-  return { imagesPerSecond: quota.imagesPerSecond, burst: quota.burst ?? Math.max(1, Math.ceil(quota.imagesPerSecond)) };
+  return {
+    imagesPerSecond: quota.imagesPerSecond,
+    burst: quota.burst ?? Math.max(1, Math.ceil(quota.imagesPerSecond)),
+  };
 }
 
 /** The RateLimit-* state of a bucket holding `tokens`. */
@@ -52,5 +55,9 @@ export function take(state: BucketState, limits: BucketLimits, cost: number, now
     state.tokens = Math.max(0, state.tokens - cost);
     return { allowed: true, tokens: state.tokens, retryAfterMs: 0 };
   }
-  return { allowed: false, tokens: state.tokens, retryAfterMs: Math.ceil(((cost - state.tokens) * 1000) / limits.imagesPerSecond) };
+  return {
+    allowed: false,
+    tokens: state.tokens,
+    retryAfterMs: Math.ceil(((cost - state.tokens) * 1000) / limits.imagesPerSecond),
+  };
 }

@@ -282,7 +282,14 @@ export class Batcher {
     const refusal = this.admit(samples.length, priority, timeoutMs, now);
     if (refusal === 'never') {
       // Its own samples alone need longer than its timeout: no retry can help.
-      this.reject(request, 'deadline', new BigGanError('DEADLINE_EXCEEDED', `request ${request.id}: its ${samples.length} samples cannot all finish within its ${timeoutMs} ms timeout even on an idle engine`));
+      this.reject(
+        request,
+        'deadline',
+        new BigGanError(
+          'DEADLINE_EXCEEDED',
+          `request ${request.id}: its ${samples.length} samples cannot all finish within its ${timeoutMs} ms timeout even on an idle engine`,
+        ),
+      );
       return view;
     }
     if (refusal) {
@@ -353,7 +360,11 @@ export class Batcher {
       this.expire(this.queue.removeExpired(now));
       if (this.queue.size > 0 && this.inFlight === 0 && this.isDue(now)) this.startBatch(now);
       // Pipelining: a full batch may wait in the engine behind the running one.
-      while (this.inFlight > 0 && this.inFlight < (this.settings.maxConcurrentBatches ?? 1) && this.queue.size >= this.settings.maxBatchSize) {
+      while (
+        this.inFlight > 0 &&
+        this.inFlight < (this.settings.maxConcurrentBatches ?? 1) &&
+        this.queue.size >= this.settings.maxBatchSize
+      ) {
         this.startBatch(now);
       }
       this.arm(now);
@@ -420,7 +431,11 @@ export class Batcher {
   }
 
   /** Calls the tracing hook with the traced requests in `items`; a throwing hook never disturbs the batcher. */
-  private startBatchSpan(items: readonly Item[], now: number, hook: BatchTraceHook): ((error?: unknown) => void) | undefined {
+  private startBatchSpan(
+    items: readonly Item[],
+    now: number,
+    hook: BatchTraceHook,
+  ): ((error?: unknown) => void) | undefined {
     const members = new Map<RequestState, { traceContext: SpanContext; queuedMs: number; samples: number }>();
     for (const item of items) {
       const traceContext = item.request.traceContext;
@@ -494,11 +509,14 @@ export class Batcher {
     this.disarm();
     if (at === Infinity) return;
     this.timerAt = at;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      this.pump();
-    }, Math.max(0, at - now));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = undefined;
+        this.pump();
+      },
+      Math.max(0, at - now),
+    );
   }
 
   private disarm(): void {
@@ -572,7 +590,12 @@ export class Batcher {
    * could not start within its timeout; 'never' when even an idle engine could not start all its
    * samples within its timeout. Accepts everything while no engine time is known.
    */
-  private admit(size: number, priority: Priority, timeoutMs: number | undefined, now: number): BigGanError | 'never' | undefined {
+  private admit(
+    size: number,
+    priority: Priority,
+    timeoutMs: number | undefined,
+    now: number,
+  ): BigGanError | 'never' | undefined {
     const firstMs = this.predictStart(0, priority, now);
     const lastMs = this.predictStart(size - 1, priority, now);
     if (firstMs === undefined || lastMs === undefined) return undefined;
@@ -656,7 +679,10 @@ export class Batcher {
     samples.forEach((s, i) => {
       if (s.z.length !== zDim) throw invalidArgument(`samples[${i}].z`, `must have ${zDim} values, got ${s.z.length}`);
       if (s.classVector.length !== numClasses) {
-        throw invalidArgument(`samples[${i}].classVector`, `must have ${numClasses} values, got ${s.classVector.length}`);
+        throw invalidArgument(
+          `samples[${i}].classVector`,
+          `must have ${numClasses} values, got ${s.classVector.length}`,
+        );
       }
       checkTruncation(s.truncation, `samples[${i}].truncation`);
     });
@@ -672,7 +698,8 @@ export class Batcher {
 function checkSettings(s: BatcherSettings): BatcherSettings {
   const positiveInt = (key: 'maxBatchSize' | 'maxQueueSize'): number => {
     const v = s[key];
-    if (!Number.isInteger(v) || v <= 0) throw new BigGanError('INVALID_CONFIG', `${key} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new BigGanError('INVALID_CONFIG', `${key} must be a positive integer, got ${v}`);
     return v;
   };
   const maxBatchSize = positiveInt('maxBatchSize');
@@ -683,13 +710,25 @@ function checkSettings(s: BatcherSettings): BatcherSettings {
   }
   const maxConcurrentBatches = s.maxConcurrentBatches ?? 1;
   if (!Number.isInteger(maxConcurrentBatches) || maxConcurrentBatches < 1) {
-    throw new BigGanError('INVALID_CONFIG', `maxConcurrentBatches must be a positive integer, got ${maxConcurrentBatches}`);
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `maxConcurrentBatches must be a positive integer, got ${maxConcurrentBatches}`,
+    );
   }
   const maxQueueWaitMs = s.maxQueueWaitMs ?? Infinity;
-  if (!(maxQueueWaitMs > 0)) throw new BigGanError('INVALID_CONFIG', `maxQueueWaitMs must be > 0 (or Infinity), got ${maxQueueWaitMs}`);
+  if (!(maxQueueWaitMs > 0))
+    throw new BigGanError('INVALID_CONFIG', `maxQueueWaitMs must be > 0 (or Infinity), got ${maxQueueWaitMs}`);
   const batches = s.queueWaitBatches;
-  if (batches !== undefined && !(batches > 0)) throw new BigGanError('INVALID_CONFIG', `queueWaitBatches must be > 0, got ${batches}`);
-  return { maxBatchSize, maxQueueDelayMs, maxQueueSize, maxConcurrentBatches, maxQueueWaitMs, ...(batches !== undefined ? { queueWaitBatches: batches } : {}) };
+  if (batches !== undefined && !(batches > 0))
+    throw new BigGanError('INVALID_CONFIG', `queueWaitBatches must be > 0, got ${batches}`);
+  return {
+    maxBatchSize,
+    maxQueueDelayMs,
+    maxQueueSize,
+    maxConcurrentBatches,
+    maxQueueWaitMs,
+    ...(batches !== undefined ? { queueWaitBatches: batches } : {}),
+  };
 }
 
 /** Retry-After in whole seconds (HTTP's unit), rounded up, at least 1. */
@@ -716,7 +755,9 @@ function buildBatch(items: readonly Item[], engine: Engine): EngineBatch {
 function checkOutput(output: EngineOutput, size: number): void {
   const expected = size * output.height * output.width * 3;
   if (output.size !== size || output.data.length !== expected) {
-    throw new Error(`output of ${output.size} samples / ${output.data.length} values for a batch of ${size} (expected ${expected})`);
+    throw new Error(
+      `output of ${output.size} samples / ${output.data.length} values for a batch of ${size} (expected ${expected})`,
+    );
   }
 }
 

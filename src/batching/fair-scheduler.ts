@@ -24,7 +24,10 @@ export class FairScheduler {
   private running = 0;
   private readonly observer: FairSchedulerObserver;
 
-  constructor(readonly concurrency = 1, observer: FairSchedulerObserver = {}) {
+  constructor(
+    readonly concurrency = 1,
+    observer: FairSchedulerObserver = {},
+  ) {
     this.observer = observer;
   }
 
@@ -89,7 +92,11 @@ export class FairScheduler {
 
 /** An Engine whose calls take turns in a FairScheduler. */
 class ScheduledEngine implements Engine {
-  constructor(private readonly scheduler: FairScheduler, private readonly model: string, private readonly inner: Engine) {}
+  constructor(
+    private readonly scheduler: FairScheduler,
+    private readonly model: string,
+    private readonly inner: Engine,
+  ) {}
 
   get name() {
     return this.inner.name;

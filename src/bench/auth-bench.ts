@@ -28,14 +28,41 @@ import { randomStateDict } from '../model/random-weights.js';
 import { writeSafetensors } from '../weights/safetensors-writer.js';
 
 const SPECS = defineOptions([
-  { name: 'weights', type: 'string', placeholder: 'DIR', description: 'Model folder (default: a full-width random biggan-deep-128).' },
+  {
+    name: 'weights',
+    type: 'string',
+    placeholder: 'DIR',
+    description: 'Model folder (default: a full-width random biggan-deep-128).',
+  },
   { name: 'seconds', type: 'number', default: 5, min: 0.5, description: 'Seconds per cached-path run.' },
-  { name: 'uncached-seconds', type: 'number', default: 10, min: 0, description: 'Seconds per uncached run (0 skips the uncached path).' },
-  { name: 'rounds', type: 'integer', default: 3, min: 1, description: 'Rounds (each runs every variant once; medians are reported).' },
+  {
+    name: 'uncached-seconds',
+    type: 'number',
+    default: 10,
+    min: 0,
+    description: 'Seconds per uncached run (0 skips the uncached path).',
+  },
+  {
+    name: 'rounds',
+    type: 'integer',
+    default: 3,
+    min: 1,
+    description: 'Rounds (each runs every variant once; medians are reported).',
+  },
   { name: 'concurrency', type: 'integer', default: 16, min: 1, description: 'Requests in flight.' },
   { name: 'threads', type: 'integer', min: 1, description: 'Engine threads per server.' },
-  { name: 'reverse', type: 'boolean', default: false, description: 'Run the variants in reverse order within each round (shows order effects).' },
-  { name: 'micro-only', type: 'boolean', default: false, description: 'Only the per-call costs (key check, in-process and Redis bucket take), no servers.' },
+  {
+    name: 'reverse',
+    type: 'boolean',
+    default: false,
+    description: 'Run the variants in reverse order within each round (shows order effects).',
+  },
+  {
+    name: 'micro-only',
+    type: 'boolean',
+    default: false,
+    description: 'Only the per-call costs (key check, in-process and Redis bucket take), no servers.',
+  },
 ]);
 
 const KEY = 'bgs_bench_key_0123456789abcdefghijklmnopqrstuvwxyz';
@@ -67,7 +94,13 @@ async function randomModel(): Promise<string> {
 }
 
 /** POSTs `body(n)` to /generate at `concurrency` for `seconds`. */
-async function load(port: number, concurrency: number, seconds: number, body: (n: number) => string, headers: Record<string, string>): Promise<Run> {
+async function load(
+  port: number,
+  concurrency: number,
+  seconds: number,
+  body: (n: number) => string,
+  headers: Record<string, string>,
+): Promise<Run> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let failed = 0;
@@ -76,10 +109,20 @@ async function load(port: number, concurrency: number, seconds: number, body: (n
   const end = t0 + seconds * 1000;
   const one = (b: string) =>
     new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/generate', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b), ...headers } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/generate',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b), ...headers },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end(b);
     });
@@ -122,7 +165,9 @@ async function microCosts(redisPort: number): Promise<void> {
   const take = await perCall(20_000, () => local.take('k', limits, 1));
   const redisTake = await perCall(1_000, () => redis.take('k', limits, 1));
   await redis.close();
-  process.stdout.write(`per call (median of 5 batches): key check among 100 keys ${auth.toFixed(2)} us; bucket take in process ${take.toFixed(2)} us; in Redis (local redis-server, one round trip) ${redisTake.toFixed(1)} us\n`);
+  process.stdout.write(
+    `per call (median of 5 batches): key check among 100 keys ${auth.toFixed(2)} us; bucket take in process ${take.toFixed(2)} us; in Redis (local redis-server, one round trip) ${redisTake.toFixed(1)} us\n`,
+  );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -130,32 +175,70 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(argv: string[]): Promise<void> {
   const { values: v, help } = parseOptions(argv, SPECS);
   if (help) {
-    process.stdout.write(formatHelp('node dist/src/bench/auth-bench.js [options]', 'Measures the overhead of API keys and quotas (in process and in Redis).', SPECS));
+    process.stdout.write(
+      formatHelp(
+        'node dist/src/bench/auth-bench.js [options]',
+        'Measures the overhead of API keys and quotas (in process and in Redis).',
+        SPECS,
+      ),
+    );
     return;
   }
   const weights = v.weights ?? (await randomModel());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'biggan-auth-bench-'));
   const keyFile = path.join(dir, 'keys.json');
   // A quota too large to refuse anything: the full quota path runs, nothing is rejected.
-  writeFileSync(keyFile, JSON.stringify({ keys: [{ name: 'bench', sha256: hashKey(KEY), imagesPerSecond: 1e6, burst: 1e6, maxInFlight: 1e6 }] }));
+  writeFileSync(
+    keyFile,
+    JSON.stringify({
+      keys: [{ name: 'bench', sha256: hashKey(KEY), imagesPerSecond: 1e6, burst: 1e6, maxInFlight: 1e6 }],
+    }),
+  );
   const redisPort = await freePort();
-  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    // A long queue-wait bound: the uncached runs measure throughput, not overload refusals.
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  // A long queue-wait bound: the uncached runs measure throughput, not overload refusals.
   await new Promise((r) => setTimeout(r, 300)); // redis-server starting
   await microCosts(redisPort);
   if (v['micro-only']) {
     redis.kill('SIGKILL');
     return;
   }
-  const base = ['--weights', weights, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '-1', '--log-level', 'warn', '--max-queue-size', '1024', '--max-batch-size', '8', '--max-queue-wait-ms', '600000', ...(v.threads ? ['--threads', String(v.threads)] : [])];
+  const base = [
+    '--weights',
+    weights,
+    '--host',
+    '127.0.0.1',
+    '--http-port',
+    '0',
+    '--grpc-port',
+    '-1',
+    '--log-level',
+    'warn',
+    '--max-queue-size',
+    '1024',
+    '--max-batch-size',
+    '8',
+    '--max-queue-wait-ms',
+    '600000',
+    ...(v.threads ? ['--threads', String(v.threads)] : []),
+  ];
   const variants: { name: string; args: string[]; headers: Record<string, string> }[] = [
     { name: 'open', args: [], headers: {} },
     { name: 'keys + quota in process', args: ['--api-keys', keyFile], headers: { authorization: `Bearer ${KEY}` } },
-    { name: 'keys + quota in Redis', args: ['--api-keys', keyFile, '--quota-redis', `redis://127.0.0.1:${redisPort}`], headers: { authorization: `Bearer ${KEY}` } },
+    {
+      name: 'keys + quota in Redis',
+      args: ['--api-keys', keyFile, '--quota-redis', `redis://127.0.0.1:${redisPort}`],
+      headers: { authorization: `Bearer ${KEY}` },
+    },
   ];
   const servers: RunningServer[] = [];
   try {
-    for (const variant of variants) servers.push(await startServer(parseServerConfig([...base, ...variant.args], {}).config, { logger: false }));
+    for (const variant of variants)
+      servers.push(await startServer(parseServerConfig([...base, ...variant.args], {}).config, { logger: false }));
     // The cached path: 16 seeded images, computed once per server before measuring.
     const cached = (n: number) => JSON.stringify({ class: 207, seed: n % 16, truncation: 0.4 });
     for (let i = 0; i < servers.length; i++) {
@@ -167,14 +250,29 @@ async function main(argv: string[]): Promise<void> {
       for (const i of v.reverse ? servers.map((_, k) => servers.length - 1 - k) : servers.map((_, k) => k)) {
         results[i].cached.push(await load(servers[i].httpPort, v.concurrency, v.seconds, cached, variants[i].headers));
         if (v['uncached-seconds'] > 0) {
-          results[i].uncached.push(await load(servers[i].httpPort, v.concurrency, v['uncached-seconds'], () => JSON.stringify({ class: 207, seed: seed++ }), variants[i].headers));
+          results[i].uncached.push(
+            await load(
+              servers[i].httpPort,
+              v.concurrency,
+              v['uncached-seconds'],
+              () => JSON.stringify({ class: 207, seed: seed++ }),
+              variants[i].headers,
+            ),
+          );
           // Work still queued when the clients stopped must not run into the next variant's time.
           await servers[i].service.whenIdle();
         }
       }
       process.stderr.write(`auth-bench: round ${round + 1}/${v.rounds} done\n`);
     }
-    const row = (runs: Run[]) => `${median(runs.map((r) => r.requestsPerSecond)).toFixed(1).padStart(9)} req/s  p50 ${median(runs.map((r) => r.p50Ms)).toFixed(2).padStart(7)} ms  p99 ${median(runs.map((r) => r.p99Ms)).toFixed(2).padStart(7)} ms  failed ${runs.reduce((n, r) => n + r.failed, 0)}`;
+    const row = (runs: Run[]) =>
+      `${median(runs.map((r) => r.requestsPerSecond))
+        .toFixed(1)
+        .padStart(9)} req/s  p50 ${median(runs.map((r) => r.p50Ms))
+        .toFixed(2)
+        .padStart(7)} ms  p99 ${median(runs.map((r) => r.p99Ms))
+        .toFixed(2)
+        .padStart(7)} ms  failed ${runs.reduce((n, r) => n + r.failed, 0)}`;
     process.stdout.write(`concurrency ${v.concurrency}, ${v.rounds} rounds, medians (${path.basename(weights)})\n`);
     for (const path_ of ['cached', 'uncached'] as const) {
       if (path_ === 'uncached' && v['uncached-seconds'] === 0) continue;

@@ -61,7 +61,24 @@ async function freePort(): Promise<number> {
 async function startChild(weights: string, flags: readonly string[]): Promise<Child> {
   const port = await freePort();
   // warn: the per-request info lines would cost the hits more than the cache does.
-  const proc = spawn(process.execPath, [CLI, 'serve', '--weights', weights, '--host', '127.0.0.1', '--http-port', String(port), '--grpc-port=-1', '--log-level', 'warn', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--weights',
+      weights,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      String(port),
+      '--grpc-port=-1',
+      '--log-level',
+      'warn',
+      ...flags,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   proc.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   let exited = false;
@@ -75,7 +92,10 @@ async function startChild(weights: string, flags: readonly string[]): Promise<Ch
   for (;;) {
     if (exited) throw new Error(`server exited before it was ready: ${stderr}`);
     if (performance.now() > deadline) throw new Error('server not ready within 180 s');
-    const status = await get(undefined, port, '/readyz').then((r) => r.status, () => 0);
+    const status = await get(undefined, port, '/readyz').then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -98,17 +118,26 @@ function rssOf(pid: number): { rss: number; anon: number } {
 
 /** CPU time (user + system) a process has used, ms (Linux /proc; clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime (fields 14, 15)
 }
 
 /** One GET; resolves with status and body. */
-function get(agent: http.Agent | undefined, port: number, urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; etag: string | undefined }> {
+function get(
+  agent: http.Agent | undefined,
+  port: number,
+  urlPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer; etag: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: agent ?? false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), etag: res.headers.etag }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), etag: res.headers.etag }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -138,7 +167,15 @@ function percentile(sorted: readonly number[], p: number): number {
  * `concurrency` clients sending GET `pathOf(i)` back to back (i counts requests) until `seconds`
  * pass or `stop()` says so; latencies of 200 answers, ms.
  */
-async function closedLoop(port: number, concurrency: number, seconds: number, pathOf: (i: number) => string, stop: (bytes: number) => boolean = () => false, maxRequests = Infinity, revalidate?: (i: number) => string): Promise<Level> {
+async function closedLoop(
+  port: number,
+  concurrency: number,
+  seconds: number,
+  pathOf: (i: number) => string,
+  stop: (bytes: number) => boolean = () => false,
+  maxRequests = Infinity,
+  revalidate?: (i: number) => string,
+): Promise<Level> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const ms: number[] = [];
   let bad = 0;
@@ -146,23 +183,37 @@ async function closedLoop(port: number, concurrency: number, seconds: number, pa
   let bytes = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end && sent < maxRequests && !stop(bytes)) {
-      const i = sent++;
-      const p = pathOf(i);
-      const t = performance.now();
-      const headers: Record<string, string> = revalidate ? { 'if-none-match': revalidate(i) } : {};
-      const r = await get(agent, port, p, headers).catch(() => ({ status: 0, body: Buffer.alloc(0), etag: undefined }));
-      if (r.status === (revalidate ? 304 : 200)) {
-        ms.push(performance.now() - t);
-        bytes += r.body.length;
-      } else bad++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end && sent < maxRequests && !stop(bytes)) {
+        const i = sent++;
+        const p = pathOf(i);
+        const t = performance.now();
+        const headers: Record<string, string> = revalidate ? { 'if-none-match': revalidate(i) } : {};
+        const r = await get(agent, port, p, headers).catch(() => ({
+          status: 0,
+          body: Buffer.alloc(0),
+          etag: undefined,
+        }));
+        if (r.status === (revalidate ? 304 : 200)) {
+          ms.push(performance.now() - t);
+          bytes += r.body.length;
+        } else bad++;
+      }
+    }),
+  );
   const elapsed = (performance.now() - t0) / 1000;
   agent.destroy();
   ms.sort((a, b) => a - b);
-  return { concurrency, ok: ms.length, bad, perSecond: ms.length / elapsed, p50: percentile(ms, 50), p99: percentile(ms, 99), bytes };
+  return {
+    concurrency,
+    ok: ms.length,
+    bad,
+    perSecond: ms.length / elapsed,
+    p50: percentile(ms, 50),
+    p99: percentile(ms, 99),
+    bytes,
+  };
 }
 
 /** Sample values of /metrics lines by their full name with labels, e.g. `biggan_cache_lookups_total{result="hit"}`. */
@@ -211,7 +262,9 @@ async function hitsVsMisses(child: Child, seconds: number): Promise<void> {
     const cpu0 = cpuMsOf(pid);
     const l = await run();
     const cpu = (cpuMsOf(pid) - cpu0) / Math.max(1, l.ok);
-    out(`${kind.padEnd(5)}  ${String(l.concurrency).padStart(11)}  ${f2(l.perSecond).padStart(7)}  ${f2(l.p50).padStart(7)}  ${f2(l.p99).padStart(7)}  ${String(l.bad).padStart(5)}  ${f2(cpu).padStart(17)}\n`);
+    out(
+      `${kind.padEnd(5)}  ${String(l.concurrency).padStart(11)}  ${f2(l.perSecond).padStart(7)}  ${f2(l.p50).padStart(7)}  ${f2(l.p99).padStart(7)}  ${String(l.bad).padStart(5)}  ${f2(cpu).padStart(17)}\n`,
+    );
     return l;
   };
   // Misses: every request a new seed.
@@ -226,25 +279,52 @@ async function hitsVsMisses(child: Child, seconds: number): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const warm = await Promise.all(hot.map((n) => get(agent, child.port, url(n, 1_000_000 + n))));
   agent.destroy();
-  if (warm.some((w) => w.status !== 200 || !w.etag)) throw new Error('warming the hot set: not every request answered 200 with an ETag');
+  if (warm.some((w) => w.status !== 200 || !w.etag))
+    throw new Error('warming the hot set: not every request answered 200 with an ETag');
   const before = await scrape(child.port);
   const hits: Level[] = [];
   for (const c of [1, 16]) {
-    hits.push(await measure('hit', () => closedLoop(child.port, c, seconds, (i) => url(hot[i % hot.length], 1_000_000 + hot[i % hot.length]))));
+    hits.push(
+      await measure('hit', () =>
+        closedLoop(child.port, c, seconds, (i) => url(hot[i % hot.length], 1_000_000 + hot[i % hot.length])),
+      ),
+    );
   }
   // What a browser holding the image does: If-None-Match with its ETag, answered 304.
-  const revalidated = await measure('304', () => closedLoop(child.port, 16, seconds, (i) => url(hot[i % hot.length], 1_000_000 + hot[i % hot.length]), () => false, Infinity, (i) => warm[i % hot.length].etag!));
+  const revalidated = await measure('304', () =>
+    closedLoop(
+      child.port,
+      16,
+      seconds,
+      (i) => url(hot[i % hot.length], 1_000_000 + hot[i % hot.length]),
+      () => false,
+      Infinity,
+      (i) => warm[i % hot.length].etag!,
+    ),
+  );
   const after = await scrape(child.port);
-  const delta = (r: string) => metric(after, 'biggan_cache_lookups_total', `result="${r}"`) - metric(before, 'biggan_cache_lookups_total', `result="${r}"`);
+  const delta = (r: string) =>
+    metric(after, 'biggan_cache_lookups_total', `result="${r}"`) -
+    metric(before, 'biggan_cache_lookups_total', `result="${r}"`);
   const batches = metric(after, 'biggan_batch_size_samples_count') - metric(before, 'biggan_batch_size_samples_count');
-  out(`hit phase: cache lookups hit ${delta('hit')}, miss ${delta('miss')}, coalesced ${delta('coalesced')}; engine batches ${batches}\n`);
+  out(
+    `hit phase: cache lookups hit ${delta('hit')}, miss ${delta('miss')}, coalesced ${delta('coalesced')}; engine batches ${batches}\n`,
+  );
   const [m1, m16] = misses;
   const [h1, h16] = hits;
   out(`target: hit p50 < 2 ms and >= 50x faster than a miss (full-width 128)\n`);
-  out(`  concurrency 16: hit p50 ${f2(h16.p50)} ms (${h16.p50 < 2 ? 'met' : 'missed'}), miss p50 / hit p50 = ${f1(m16.p50 / h16.p50)}x (${m16.p50 / h16.p50 >= 50 ? 'met' : 'missed'}), ${f1(h16.perSecond)} hits/s vs ${f2(m16.perSecond)} misses/s\n`);
-  out(`  concurrency 1:  hit p50 ${f2(h1.p50)} ms (${h1.p50 < 2 ? 'met' : 'missed'}), miss p50 / hit p50 = ${f1(m1.p50 / h1.p50)}x (${m1.p50 / h1.p50 >= 50 ? 'met' : 'missed'})\n`);
-  out(`  revalidation (If-None-Match, 304) at concurrency 16: p50 ${f2(revalidated.p50)} ms, ${f1(revalidated.perSecond)}/s\n`);
-  out('  (a closed loop at concurrency 16 has p50 ~ 16 / throughput: on a machine whose cores the load driver shares, that bounds the hit p50 more than the cache does)\n');
+  out(
+    `  concurrency 16: hit p50 ${f2(h16.p50)} ms (${h16.p50 < 2 ? 'met' : 'missed'}), miss p50 / hit p50 = ${f1(m16.p50 / h16.p50)}x (${m16.p50 / h16.p50 >= 50 ? 'met' : 'missed'}), ${f1(h16.perSecond)} hits/s vs ${f2(m16.perSecond)} misses/s\n`,
+  );
+  out(
+    `  concurrency 1:  hit p50 ${f2(h1.p50)} ms (${h1.p50 < 2 ? 'met' : 'missed'}), miss p50 / hit p50 = ${f1(m1.p50 / h1.p50)}x (${m1.p50 / h1.p50 >= 50 ? 'met' : 'missed'})\n`,
+  );
+  out(
+    `  revalidation (If-None-Match, 304) at concurrency 16: p50 ${f2(revalidated.p50)} ms, ${f1(revalidated.perSecond)}/s\n`,
+  );
+  out(
+    '  (a closed loop at concurrency 16 has p50 ~ 16 / throughput: on a machine whose cores the load driver shares, that bounds the hit p50 more than the cache does)\n',
+  );
 }
 
 /** (c) 32 identical concurrent requests: one forward pass. */
@@ -265,9 +345,15 @@ async function singleFlight(child: Child): Promise<void> {
   const samples = d('biggan_batch_size_samples_sum');
   const ok = answers.filter((a) => a.status === 200).length;
   const identical = answers.every((a) => a.body.equals(answers[0].body));
-  out(`\n(c) ${n} identical concurrent GET ${p}: ${ok}/${n} answered 200 in ${ms.toFixed(0)} ms, bodies ${identical ? 'byte-identical' : 'DIFFER'}\n`);
-  out(`    engine batches ${batches} (samples ${samples}); cache lookups miss ${d('biggan_cache_lookups_total', 'result="miss"')}, coalesced ${d('biggan_cache_lookups_total', 'result="coalesced"')}, hit ${d('biggan_cache_lookups_total', 'result="hit"')}\n`);
-  out(`    target: exactly one forward pass (${batches === 1 && samples === 1 && ok === n && identical ? 'met' : 'missed'})\n`);
+  out(
+    `\n(c) ${n} identical concurrent GET ${p}: ${ok}/${n} answered 200 in ${ms.toFixed(0)} ms, bodies ${identical ? 'byte-identical' : 'DIFFER'}\n`,
+  );
+  out(
+    `    engine batches ${batches} (samples ${samples}); cache lookups miss ${d('biggan_cache_lookups_total', 'result="miss"')}, coalesced ${d('biggan_cache_lookups_total', 'result="coalesced"')}, hit ${d('biggan_cache_lookups_total', 'result="hit"')}\n`,
+  );
+  out(
+    `    target: exactly one forward pass (${batches === 1 && samples === 1 && ok === n && identical ? 'met' : 'missed'})\n`,
+  );
 }
 
 /** What a memory stream saw (memory in MiB). */
@@ -286,7 +372,11 @@ interface Stream {
  * Unique requests at concurrency 8 (full batches) until `enough(bytes)` or `seconds`; RSS sampled
  * every 100 ms. The seeds are the same on every server, so two servers get the same stream.
  */
-async function stream(child: Child, seconds: number, enough: (imageBytes: number) => Promise<boolean>): Promise<Stream> {
+async function stream(
+  child: Child,
+  seconds: number,
+  enough: (imageBytes: number) => Promise<boolean>,
+): Promise<Stream> {
   const pid = child.proc.pid!;
   const cacheBytesBefore = metric(await scrape(child.port), 'biggan_cache_bytes');
   const ready = rssOf(pid);
@@ -301,18 +391,32 @@ async function stream(child: Child, seconds: number, enough: (imageBytes: number
   let checking = false;
   const t0 = performance.now();
   let n = 0;
-  const r = await closedLoop(child.port, 8, seconds, () => url(n, 5_000_000 + n++), (bytes) => {
-    if (!done && !checking) {
-      checking = true;
-      void enough(bytes).then((d) => {
-        done = d;
-        checking = false;
-      });
-    }
-    return done;
-  }).finally(() => clearInterval(sampler));
+  const r = await closedLoop(
+    child.port,
+    8,
+    seconds,
+    () => url(n, 5_000_000 + n++),
+    (bytes) => {
+      if (!done && !checking) {
+        checking = true;
+        void enough(bytes).then((d) => {
+          done = d;
+          checking = false;
+        });
+      }
+      return done;
+    },
+  ).finally(() => clearInterval(sampler));
   sample();
-  return { ready, peak, images: r.ok, imageBytes: r.bytes, seconds: (performance.now() - t0) / 1000, cacheBytesBefore, metrics: await scrape(child.port) };
+  return {
+    ready,
+    peak,
+    images: r.ok,
+    imageBytes: r.bytes,
+    seconds: (performance.now() - t0) / 1000,
+    cacheBytesBefore,
+    metrics: await scrape(child.port),
+  };
 }
 
 /**
@@ -325,7 +429,9 @@ async function stream(child: Child, seconds: number, enough: (imageBytes: number
 async function memory(opts: CacheBenchOptions, cached: Child): Promise<void> {
   const size = opts.cacheSizeBytes;
   const sizeMiB = size / MiB;
-  out(`\n(b) a stream of unique GET /generate requests (1 PNG each, concurrency 8), memory of the server process sampled every 100 ms\n`);
+  out(
+    `\n(b) a stream of unique GET /generate requests (1 PNG each, concurrency 8), memory of the server process sampled every 100 ms\n`,
+  );
   // The cached server: until it has evicted and seen 1.5x its bound in images.
   let lastCheck = 0;
   let evicted = false;
@@ -343,21 +449,34 @@ async function memory(opts: CacheBenchOptions, cached: Child): Promise<void> {
   const heldMiB = metric(withCache.metrics, 'biggan_cache_bytes') / MiB;
   const evictions = metric(withCache.metrics, 'biggan_cache_evictions_total');
   out('server          start RSS (anon) MiB  peak RSS (anon) MiB  growth RSS (anon) MiB  images  image MiB  seconds\n');
-  for (const [name, s] of [[`cache ${sizeMiB.toFixed(0)} MiB`, withCache], ['cache off, new', without]] as const) {
+  for (const [name, s] of [
+    [`cache ${sizeMiB.toFixed(0)} MiB`, withCache],
+    ['cache off, new', without],
+  ] as const) {
     const pair = (a: number, b: number) => `${f1(a)} (${f1(b)})`;
-    out(`${name.padEnd(14)}  ${pair(s.ready.rss, s.ready.anon).padStart(20)}  ${pair(s.peak.rss, s.peak.anon).padStart(19)}  ${pair(s.peak.rss - s.ready.rss, s.peak.anon - s.ready.anon).padStart(21)}  ${String(s.images).padStart(6)}  ${f1(s.imageBytes / MiB).padStart(9)}  ${f1(s.seconds).padStart(7)}\n`);
+    out(
+      `${name.padEnd(14)}  ${pair(s.ready.rss, s.ready.anon).padStart(20)}  ${pair(s.peak.rss, s.peak.anon).padStart(19)}  ${pair(s.peak.rss - s.ready.rss, s.peak.anon - s.ready.anon).padStart(21)}  ${String(s.images).padStart(6)}  ${f1(s.imageBytes / MiB).padStart(9)}  ${f1(s.seconds).padStart(7)}\n`,
+    );
   }
   const gained = heldMiB - withCache.cacheBytesBefore / MiB;
-  out(`cache: ${f1(withCache.cacheBytesBefore / MiB)} -> ${f1(heldMiB)} MiB held during the stream (bound ${f1(sizeMiB)} MiB), ${evictions} evictions in all\n`);
+  out(
+    `cache: ${f1(withCache.cacheBytesBefore / MiB)} -> ${f1(heldMiB)} MiB held during the stream (bound ${f1(sizeMiB)} MiB), ${evictions} evictions in all\n`,
+  );
   const vsOff = (without.peak.rss + sizeMiB) * 1.1;
-  out(`target: peak RSS <= (cache-off peak ${f1(without.peak.rss)} + --cache-size ${f1(sizeMiB)}) x 1.1 = ${f1(vsOff)} MiB: ${f1(withCache.peak.rss)} MiB (${withCache.peak.rss <= vsOff ? 'met' : 'missed'})\n`);
+  out(
+    `target: peak RSS <= (cache-off peak ${f1(without.peak.rss)} + --cache-size ${f1(sizeMiB)}) x 1.1 = ${f1(vsOff)} MiB: ${f1(withCache.peak.rss)} MiB (${withCache.peak.rss <= vsOff ? 'met' : 'missed'})\n`,
+  );
   const growth = withCache.peak.anon - withCache.ready.anon;
-  out(`  own growth: anonymous memory +${f1(growth)} MiB while the cache gained ${f1(gained)} MiB (${f2(growth / Math.max(gained, 1e-9))}x); peak ${f1(withCache.peak.rss)} <= start ${f1(withCache.ready.rss)} + 1.1 x (bound - held at start) = ${f1(withCache.ready.rss + 1.1 * (sizeMiB - withCache.cacheBytesBefore / MiB))} MiB (${withCache.peak.rss <= withCache.ready.rss + 1.1 * (sizeMiB - withCache.cacheBytesBefore / MiB) ? 'met' : 'missed'})\n`);
+  out(
+    `  own growth: anonymous memory +${f1(growth)} MiB while the cache gained ${f1(gained)} MiB (${f2(growth / Math.max(gained, 1e-9))}x); peak ${f1(withCache.peak.rss)} <= start ${f1(withCache.ready.rss)} + 1.1 x (bound - held at start) = ${f1(withCache.ready.rss + 1.1 * (sizeMiB - withCache.cacheBytesBefore / MiB))} MiB (${withCache.peak.rss <= withCache.ready.rss + 1.1 * (sizeMiB - withCache.cacheBytesBefore / MiB) ? 'met' : 'missed'})\n`,
+  );
 }
 
 /** (d) the weight digest of a full 128 and 512 model. */
 async function digests(opts: CacheBenchOptions): Promise<void> {
-  out('\n(d) SHA-256 of the weight files at load (streamed, 1 MiB chunks; config.json + model.safetensors), 2 runs each (file in the page cache)\n');
+  out(
+    '\n(d) SHA-256 of the weight files at load (streamed, 1 MiB chunks; config.json + model.safetensors), 2 runs each (file in the page cache)\n',
+  );
   const models: [string, string][] = [['biggan-deep-128', opts.weights]];
   if (!opts.skipDigest512) models.push(['biggan-deep-512', await randomModel('biggan-deep-512')]);
   for (const [name, dir] of models) {
@@ -369,14 +488,23 @@ async function digests(opts: CacheBenchOptions): Promise<void> {
       await filesDigest(files);
       runs.push((performance.now() - t) / 1000);
     }
-    out(`  ${name}: ${f1(bytes / MiB)} MiB in ${runs.map((s) => s.toFixed(3)).join(' s, ')} s (${f1(bytes / MiB / Math.min(...runs))} MiB/s)\n`);
+    out(
+      `  ${name}: ${f1(bytes / MiB)} MiB in ${runs.map((s) => s.toFixed(3)).join(' s, ')} s (${f1(bytes / MiB / Math.min(...runs))} MiB/s)\n`,
+    );
   }
 }
 
 /** Runs the cache benchmark and writes its report to stdout. */
 export async function runCacheBench(opts: CacheBenchOptions): Promise<void> {
-  out(`cache bench: full-width biggan-deep-128 from ${opts.weights}, server in a child process, --cache-size ${opts.cacheSizeBytes} (${(opts.cacheSizeBytes / MiB).toFixed(0)} MiB), ${os.availableParallelism()} cores\n`);
-  const child = await startChild(opts.weights, [...ADMIT_ALL, ...opts.serverArgs, '--cache-size', String(opts.cacheSizeBytes)]);
+  out(
+    `cache bench: full-width biggan-deep-128 from ${opts.weights}, server in a child process, --cache-size ${opts.cacheSizeBytes} (${(opts.cacheSizeBytes / MiB).toFixed(0)} MiB), ${os.availableParallelism()} cores\n`,
+  );
+  const child = await startChild(opts.weights, [
+    ...ADMIT_ALL,
+    ...opts.serverArgs,
+    '--cache-size',
+    String(opts.cacheSizeBytes),
+  ]);
   try {
     await hitsVsMisses(child, opts.seconds);
     await singleFlight(child);

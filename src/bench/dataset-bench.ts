@@ -40,19 +40,39 @@ async function rawRate(engine: Engine, batchSize: number, seconds: number): Prom
 }
 
 /** One dataset run of about `seconds` at the given raw rate; returns its images/s. */
-async function datasetRate(o: DatasetBenchOptions, raw: number, round: number): Promise<{ rate: number; images: number }> {
+async function datasetRate(
+  o: DatasetBenchOptions,
+  raw: number,
+  round: number,
+): Promise<{ rate: number; images: number }> {
   // Enough samples for about `seconds` of work, in whole batches, over 10 classes and 4 shards.
   const batches = Math.max(4, Math.ceil((raw * o.seconds) / o.batchSize));
   const perClass = Math.ceil((batches * o.batchSize) / 10);
   const images = perClass * 10;
   const spec: DatasetSpec = {
-    model: 'bench', weightsSha256: '0'.repeat(64), classes: Array.from({ length: 10 }, (_, i) => i * 97), perClass,
-    truncation: 0.4, seed: String(round * 1_000_000), format: o.format, shardSize: Math.max(1, Math.ceil(images / 4)), prefix: 'bench',
+    model: 'bench',
+    weightsSha256: '0'.repeat(64),
+    classes: Array.from({ length: 10 }, (_, i) => i * 97),
+    perClass,
+    truncation: 0.4,
+    seed: String(round * 1_000_000),
+    format: o.format,
+    shardSize: Math.max(1, Math.ceil(images / 4)),
+    prefix: 'bench',
   };
   const dir = await mkdtemp(path.join(o.dir ?? os.tmpdir(), 'biggan-bench-dataset-'));
   try {
     const t0 = performance.now();
-    await runDataset({ engine: o.engine, spec, dir, part: 0, parts: 1, batchSize: o.batchSize, depth: o.depth, progress: { write: () => true } });
+    await runDataset({
+      engine: o.engine,
+      spec,
+      dir,
+      part: 0,
+      parts: 1,
+      batchSize: o.batchSize,
+      depth: o.depth,
+      progress: { write: () => true },
+    });
     return { rate: images / ((performance.now() - t0) / 1000), images };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -74,10 +94,14 @@ export async function runDatasetBench(o: DatasetBenchOptions): Promise<DatasetBe
     const after = await rawRate(o.engine, o.batchSize, o.seconds);
     const raw = (before + after) / 2;
     rounds.push({ rawImagesPerSecond: raw, datasetImagesPerSecond: rate, images, ratio: rate / raw });
-    out(`dataset (${images} ${o.format} images, 4 shards, pipeline depth ${o.depth}): ${rate.toFixed(2)} images/s; raw engine after: ${after.toFixed(2)} images/s; ratio ${(100 * rate / raw).toFixed(0)}%`);
+    out(
+      `dataset (${images} ${o.format} images, 4 shards, pipeline depth ${o.depth}): ${rate.toFixed(2)} images/s; raw engine after: ${after.toFixed(2)} images/s; ratio ${((100 * rate) / raw).toFixed(0)}%`,
+    );
     before = after;
   }
   const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)];
-  out(`\ntarget: dataset ${median.datasetImagesPerSecond.toFixed(2)} images/s = ${(100 * median.ratio).toFixed(0)}% of the raw engine's ${median.rawImagesPerSecond.toFixed(2)} images/s (median of ${rounds.length} rounds; target >= 90%: ${median.ratio >= 0.9 ? 'met' : 'missed'})`);
+  out(
+    `\ntarget: dataset ${median.datasetImagesPerSecond.toFixed(2)} images/s = ${(100 * median.ratio).toFixed(0)}% of the raw engine's ${median.rawImagesPerSecond.toFixed(2)} images/s (median of ${rounds.length} rounds; target >= 90%: ${median.ratio >= 0.9 ? 'met' : 'missed'})`,
+  );
   return median;
 }

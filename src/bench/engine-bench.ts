@@ -89,8 +89,19 @@ export async function benchEngine(engine: Engine, opts: BenchOptions): Promise<B
 }
 
 /** A plain-text table of bench rows; with a ceiling, each row also shows its share of it. */
-export function formatBenchTable(rows: readonly BenchRow[], opts: { readonly title?: string; readonly ceilingGflops?: number } = {}): string {
-  const head = ['batch', 'images/s', 's/batch', 'best s/batch', 'GFLOP/s', ...(opts.ceilingGflops ? ['% of ceiling'] : []), 'runs'];
+export function formatBenchTable(
+  rows: readonly BenchRow[],
+  opts: { readonly title?: string; readonly ceilingGflops?: number } = {},
+): string {
+  const head = [
+    'batch',
+    'images/s',
+    's/batch',
+    'best s/batch',
+    'GFLOP/s',
+    ...(opts.ceilingGflops ? ['% of ceiling'] : []),
+    'runs',
+  ];
   const body = rows.map((r) => [
     String(r.batchSize),
     r.imagesPerSecond.toFixed(2),

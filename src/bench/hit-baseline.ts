@@ -49,7 +49,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function get(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
+function get(
+  port: number,
+  urlPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -64,7 +68,20 @@ function get(port: number, urlPath: string, headers: Record<string, string> = {}
 /** `biggan-serve serve` on the tiny fixture with `flags`, logging at info to /dev/null; resolves when ready. */
 async function startService(name: string, flags: readonly string[], headers: Record<string, string>): Promise<Target> {
   const port = await freePort();
-  const args = [CLI, 'serve', '--weights', TINY, '--host', '127.0.0.1', '--http-port', String(port), '--grpc-port=-1', '--log-level', 'info', ...flags];
+  const args = [
+    CLI,
+    'serve',
+    '--weights',
+    TINY,
+    '--host',
+    '127.0.0.1',
+    '--http-port',
+    String(port),
+    '--grpc-port=-1',
+    '--log-level',
+    'info',
+    ...flags,
+  ];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   for (let waited = 0; ; waited += 200) {
     if (proc.exitCode !== null) throw new Error(`${name}: server exited with ${proc.exitCode}`);
@@ -113,13 +130,20 @@ interface Run {
 
 /** CPU time (user + system) a process has used, ms (Linux /proc; clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime (fields 14, 15)
 }
 
 async function measure(target: Target, connections: number, seconds: number): Promise<Run> {
   const cpu0 = cpuMsOf(target.proc.pid!);
-  const r = await autocannon({ url: `http://127.0.0.1:${target.port}${URL_PATH}`, connections, duration: seconds, headers: target.headers });
+  const r = await autocannon({
+    url: `http://127.0.0.1:${target.port}${URL_PATH}`,
+    connections,
+    duration: seconds,
+    headers: target.headers,
+  });
   const failed = r.errors + r.timeouts + r.non2xx;
   const cpuMs = (cpuMsOf(target.proc.pid!) - cpu0) / Math.max(1, r.requests.total);
   return { perSecond: r.requests.total / seconds, p50: r.latency.p50, p99: r.latency.p99, failed, cpuMs };
@@ -139,10 +163,13 @@ async function measureOne(target: Target, seconds: number): Promise<Run> {
   while (performance.now() - t0 < seconds * 1000) {
     const t = performance.now();
     const status = await new Promise<number>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: target.port, path: URL_PATH, agent, headers: target.headers }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port: target.port, path: URL_PATH, agent, headers: target.headers },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', () => resolve(0));
     });
     if (status === 200) ms.push(performance.now() - t);
@@ -160,7 +187,9 @@ async function measureOne(target: Target, seconds: number): Promise<Run> {
 async function hitsCounted(target: Target): Promise<number> {
   const text = (await get(target.port, '/metrics')).body.toString('utf8');
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith('biggan_cache_lookups_total{') && line.includes('result="hit"')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n'))
+    if (line.startsWith('biggan_cache_lookups_total{') && line.includes('result="hit"'))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }
 
@@ -172,7 +201,11 @@ async function alternate(targets: readonly Target[], connections: number, opts: 
   const runs: Run[][] = targets.map(() => []);
   for (let round = 0; round < opts.rounds; round++) {
     for (let i = 0; i < targets.length; i++) {
-      runs[i].push(await (connections === 1 ? measureOne(targets[i], opts.seconds) : measure(targets[i], connections, opts.seconds)));
+      runs[i].push(
+        await (connections === 1
+          ? measureOne(targets[i], opts.seconds)
+          : measure(targets[i], connections, opts.seconds)),
+      );
     }
   }
   return runs;
@@ -185,7 +218,9 @@ function report(targets: readonly Target[], runs: Run[][], connections: number):
     const rs = runs[i];
     const perRound = rs.map((r) => r.perSecond.toFixed(0)).join(', ');
     const cells = [
-      median(rs.map((r) => r.perSecond)).toFixed(0).padStart(14),
+      median(rs.map((r) => r.perSecond))
+        .toFixed(0)
+        .padStart(14),
       f2(median(rs.map((r) => r.p50))).padStart(6),
       f2(median(rs.map((r) => r.p99))).padStart(6),
       String(rs.reduce((n, r) => n + r.failed, 0)).padStart(6),
@@ -202,11 +237,20 @@ export async function runHitBaseline(opts: HitBaselineOptions): Promise<void> {
   out(`${opts.rounds} alternating rounds of ${opts.seconds} s, ${os.availableParallelism()} cores\n`);
   const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'biggan-hit-keys-')), 'keys.json');
   // A quota too large to refuse anything: the quota path runs on every request, nothing is refused.
-  writeFileSync(keyFile, JSON.stringify({ keys: [{ name: 'bench', sha256: hashKey(KEY), imagesPerSecond: 1e6, burst: 1e6, maxInFlight: 1e6 }] }));
+  writeFileSync(
+    keyFile,
+    JSON.stringify({
+      keys: [{ name: 'bench', sha256: hashKey(KEY), imagesPerSecond: 1e6, burst: 1e6, maxInFlight: 1e6 }],
+    }),
+  );
   const targets: Target[] = [];
   try {
     targets.push(await startService('service, open', [], {}));
-    targets.push(await startService('service, API key + quota in process', ['--api-keys', keyFile], { authorization: `Bearer ${KEY}` }));
+    targets.push(
+      await startService('service, API key + quota in process', ['--api-keys', keyFile], {
+        authorization: `Bearer ${KEY}`,
+      }),
+    );
     const answer = await serviceAnswer(targets[0]);
     for (const t of targets.slice(1)) await serviceAnswer(t); // each service computes and caches the image once
     targets.unshift(await startPlain(answer));

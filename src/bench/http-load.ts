@@ -29,18 +29,35 @@ function percentile(sorted: number[], p: number): number {
 
 function postOnce(agent: http.Agent, host: string, port: number, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host, port, method: 'POST', path: '/generate', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host,
+        port,
+        method: 'POST',
+        path: '/generate',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** Drives POST /generate on `host:port` at `concurrency` for `seconds` (and at most `maxRequests`); `fields` are added to every body (e.g. `model`). */
-export async function runHttpLoad(host: string, port: number, concurrency: number, seconds: number, maxRequests = Infinity, fields: Record<string, unknown> = {}): Promise<LoadResult> {
+export async function runHttpLoad(
+  host: string,
+  port: number,
+  concurrency: number,
+  seconds: number,
+  maxRequests = Infinity,
+  fields: Record<string, unknown> = {},
+): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
@@ -52,7 +69,12 @@ export async function runHttpLoad(host: string, port: number, concurrency: numbe
   const client = async () => {
     while (performance.now() < deadline && sent < maxRequests) {
       const n = sent++;
-      const body = JSON.stringify({ class: n % 1000, seed: n, truncation: TRUNCATIONS[n % TRUNCATIONS.length], ...fields });
+      const body = JSON.stringify({
+        class: n % 1000,
+        seed: n,
+        truncation: TRUNCATIONS[n % TRUNCATIONS.length],
+        ...fields,
+      });
       const start = performance.now();
       try {
         const status = await postOnce(agent, host, port, body);

@@ -60,7 +60,12 @@ async function main(dir: string, batch: number): Promise<void> {
   steps.push(reading('JS weights dropped'));
   const classVector = new Float32Array(batch * config.numClasses);
   for (let i = 0; i < batch; i++) classVector[i * config.numClasses + i] = 1;
-  const input = { size: batch, z: new Float32Array(batch * config.zDim).fill(0.1), classVector, truncation: Array<number>(batch).fill(0.4) };
+  const input = {
+    size: batch,
+    z: new Float32Array(batch * config.zDim).fill(0.1),
+    classVector,
+    truncation: Array<number>(batch).fill(0.4),
+  };
   let out = await engine.generate(input);
   steps.push(reading(`warm-up batch of ${batch}`));
   out = await engine.generate(input);
@@ -68,7 +73,11 @@ async function main(dir: string, batch: number): Promise<void> {
   const R = out.height;
   const per = R * R * 3;
   const rgb = toRgb8(out.data);
-  await Promise.all(Array.from({ length: batch }, (_, i) => encodeImage({ data: rgb.subarray(i * per, (i + 1) * per), width: R, height: R }, 'png')));
+  await Promise.all(
+    Array.from({ length: batch }, (_, i) =>
+      encodeImage({ data: rgb.subarray(i * per, (i + 1) * per), width: R, height: R }, 'png'),
+    ),
+  );
   steps.push(reading(`${batch} PNGs encoded (sharp)`));
   const sharpCacheMiB = sharp.cache().memory.current;
   await engine.dispose();

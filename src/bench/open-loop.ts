@@ -71,7 +71,10 @@ function uniform(seed: number): () => number {
  * `timeoutMs`; resolves when every request has ended. A success later than the timeout (a
  * sender that could not cancel) counts as a timeout.
  */
-export async function runOpenLoop(send: Sender, opts: { rate: number; seconds: number; timeoutMs: number; seed?: number }): Promise<OpenLoopResult> {
+export async function runOpenLoop(
+  send: Sender,
+  opts: { rate: number; seconds: number; timeoutMs: number; seed?: number },
+): Promise<OpenLoopResult> {
   const rand = uniform(opts.seed ?? 1);
   const okMs: number[] = [];
   const refusalMs: number[] = [];
@@ -129,25 +132,39 @@ const TRUNCATIONS = [0.2, 0.4, 0.55, 0.7, 1.0];
  * keep-alive agent without a socket limit; the socket is destroyed at the timeout, as a client
  * that gives up does. `headers` are added (e.g. X-Request-Timeout).
  */
-export function httpSender(host: string, port: number, headers: Record<string, string> = {}): { send: Sender; close(): void } {
+export function httpSender(
+  host: string,
+  port: number,
+  headers: Record<string, string> = {},
+): { send: Sender; close(): void } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const send: Sender = (n, timeoutMs) =>
     new Promise<Outcome>((resolve) => {
       const body = JSON.stringify({ class: n % 1000, seed: n, truncation: TRUNCATIONS[n % TRUNCATIONS.length] });
-      const req = http.request({ host, port, method: 'POST', path: '/generate', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          clearTimeout(timer);
-          const status = res.statusCode ?? 0;
-          if (status === 200) resolve({ kind: 'ok' });
-          else if (status === 503) {
-            const retryAfter = Number(res.headers['retry-after']);
-            resolve({ kind: 'refused', ...(Number.isFinite(retryAfter) ? { retryAfter } : {}) });
-          } else if (status === 504) resolve({ kind: 'timeout' });
-          else resolve({ kind: 'error', code: `HTTP ${status}` });
-        });
-        res.on('error', () => undefined); // settled by the timer or 'close'
-      });
+      const req = http.request(
+        {
+          host,
+          port,
+          method: 'POST',
+          path: '/generate',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            clearTimeout(timer);
+            const status = res.statusCode ?? 0;
+            if (status === 200) resolve({ kind: 'ok' });
+            else if (status === 503) {
+              const retryAfter = Number(res.headers['retry-after']);
+              resolve({ kind: 'refused', ...(Number.isFinite(retryAfter) ? { retryAfter } : {}) });
+            } else if (status === 504) resolve({ kind: 'timeout' });
+            else resolve({ kind: 'error', code: `HTTP ${status}` });
+          });
+          res.on('error', () => undefined); // settled by the timer or 'close'
+        },
+      );
       const timer = setTimeout(() => {
         req.destroy();
         resolve({ kind: 'timeout' });
@@ -165,7 +182,11 @@ export function httpSender(host: string, port: number, headers: Record<string, s
 export function grpcSender(client: GeneratorClient): Sender {
   return (n, timeoutMs) =>
     new Promise<Outcome>((resolve) => {
-      const request = { classes: [{ index: n % 1000 }], seed: String(n), truncation: TRUNCATIONS[n % TRUNCATIONS.length] };
+      const request = {
+        classes: [{ index: n % 1000 }],
+        seed: String(n),
+        truncation: TRUNCATIONS[n % TRUNCATIONS.length],
+      };
       client.Generate(request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err) => {
         if (!err) resolve({ kind: 'ok' });
         else if (err.code === grpc.status.UNAVAILABLE) {

@@ -45,27 +45,60 @@ const f0 = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : '-');
 export async function runOverloadBench(opts: OverloadOptions): Promise<void> {
   // Default batching and admission: the numbers describe what an operator gets out of the box.
   // No response cache: the gRPC phase repeats the HTTP phase's seeds, and overload is about compute.
-  const { config } = parseServerConfig(['--weights', opts.weights, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--log-level', 'warn', '--cache-size', '0', ...opts.serverArgs], {});
+  const { config } = parseServerConfig(
+    [
+      '--weights',
+      opts.weights,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--log-level',
+      'warn',
+      '--cache-size',
+      '0',
+      ...opts.serverArgs,
+    ],
+    {},
+  );
   const server = await startServer(config, { logger: false });
   try {
-    const [raw] = await benchEngine(server.engine, { batchSizes: [config.maxBatchSize], minSeconds: opts.engineSeconds });
+    const [raw] = await benchEngine(server.engine, {
+      batchSizes: [config.maxBatchSize],
+      minSeconds: opts.engineSeconds,
+    });
     const capacity = raw.imagesPerSecond;
     const rate = opts.rate ?? opts.factor * capacity;
     const out = (s: string): boolean => process.stdout.write(s);
-    out(`\noverload: engine ${server.engine.name} (${server.engine.backend}), raw capacity ${capacity.toFixed(2)} images/s at batch ${config.maxBatchSize} (${(raw.secondsPerBatch * 1000).toFixed(0)} ms per batch)\n`);
-    out(`offered: open-loop Poisson arrivals at ${rate.toFixed(1)} requests/s (${(rate / capacity).toFixed(2)}x capacity), 1 image each, ${opts.seconds} s per transport; clients give up after ${opts.clientTimeoutMs} ms (HTTP: socket closed, no header; gRPC: deadline)\n`);
-    out(`server defaults: max-queue-wait-ms ${config.maxQueueWaitMs ?? 'per model (4 batches)'}, max-queue-size ${config.maxQueueSize}, max-batch-size ${config.maxBatchSize}, max-concurrent-batches ${config.maxConcurrentBatches}, max-queue-delay-ms ${config.maxQueueDelayMs}\n`);
+    out(
+      `\noverload: engine ${server.engine.name} (${server.engine.backend}), raw capacity ${capacity.toFixed(2)} images/s at batch ${config.maxBatchSize} (${(raw.secondsPerBatch * 1000).toFixed(0)} ms per batch)\n`,
+    );
+    out(
+      `offered: open-loop Poisson arrivals at ${rate.toFixed(1)} requests/s (${(rate / capacity).toFixed(2)}x capacity), 1 image each, ${opts.seconds} s per transport; clients give up after ${opts.clientTimeoutMs} ms (HTTP: socket closed, no header; gRPC: deadline)\n`,
+    );
+    out(
+      `server defaults: max-queue-wait-ms ${config.maxQueueWaitMs ?? 'per model (4 batches)'}, max-queue-size ${config.maxQueueSize}, max-batch-size ${config.maxBatchSize}, max-concurrent-batches ${config.maxConcurrentBatches}, max-queue-delay-ms ${config.maxQueueDelayMs}\n`,
+    );
 
     const http = httpSender('127.0.0.1', server.httpPort);
     const client = createGeneratorClient(`127.0.0.1:${server.grpcPort}`);
     const runs: { name: string; r: OpenLoopResult; rejections: Record<string, number> }[] = [];
     try {
-      for (const [name, send] of [['http', http.send], ['grpc', grpcSender(client)]] as const) {
+      for (const [name, send] of [
+        ['http', http.send],
+        ['grpc', grpcSender(client)],
+      ] as const) {
         const before = await byReason(server.metrics.registry, 'biggan_rejections_total');
         const r = await runOpenLoop(send, { rate, seconds: opts.seconds, timeoutMs: opts.clientTimeoutMs, seed: 7 });
         await server.batcher.drain();
         const after = await byReason(server.metrics.registry, 'biggan_rejections_total');
-        const rejections = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => Number(v) > 0));
+        const rejections = Object.fromEntries(
+          Object.entries(after)
+            .map(([k, v]) => [k, v - (before[k] ?? 0)])
+            .filter(([, v]) => Number(v) > 0),
+        );
         runs.push({ name, r, rejections });
       }
     } finally {
@@ -73,7 +106,9 @@ export async function runOverloadBench(opts: OverloadOptions): Promise<void> {
       client.close();
     }
 
-    out('\ntransport  sent  ok<=timeout  goodput/s  %capacity  refused  refusal p50/p99/max ms  timed out  errors  ok p50/p95/p99 ms  Retry-After mean s\n');
+    out(
+      '\ntransport  sent  ok<=timeout  goodput/s  %capacity  refused  refusal p50/p99/max ms  timed out  errors  ok p50/p95/p99 ms  Retry-After mean s\n',
+    );
     for (const { name, r } of runs) {
       const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
       out(
@@ -90,7 +125,9 @@ export async function runOverloadBench(opts: OverloadOptions): Promise<void> {
     for (const { name, r } of runs) {
       const share = r.goodput / capacity;
       const fastRefusals = r.timedOut === 0 && !(r.refusalMs.max > 100);
-      out(`  ${name}: goodput ${(100 * share).toFixed(0)}% of capacity (${share >= 0.8 ? 'met' : 'missed'}); ${r.timedOut} timed out, refusals max ${f0(r.refusalMs.max)} ms (${fastRefusals ? 'met' : 'missed'})\n`);
+      out(
+        `  ${name}: goodput ${(100 * share).toFixed(0)}% of capacity (${share >= 0.8 ? 'met' : 'missed'}); ${r.timedOut} timed out, refusals max ${f0(r.refusalMs.max)} ms (${fastRefusals ? 'met' : 'missed'})\n`,
+      );
     }
   } finally {
     await server.stop();

@@ -18,7 +18,15 @@ import { createMetrics } from '../metrics/metrics.js';
 import { CachingService } from '../service/cache/caching-service.js';
 import { listClasses } from '../latents/imagenet-classes.js';
 import type { CachedModel } from '../service/cache/caching-service.js';
-import type { Catalog, ClassInfo, GenerateRequest, GenerateResult, InterpolateResult, ModelInfo, ModelStatus } from '../service/types.js';
+import type {
+  Catalog,
+  ClassInfo,
+  GenerateRequest,
+  GenerateResult,
+  InterpolateResult,
+  ModelInfo,
+  ModelStatus,
+} from '../service/types.js';
 
 /** 16 of these as base64 JSON make the issue's 13 MB answer. */
 const IMAGE_BYTES = 600 * 1024;
@@ -26,8 +34,17 @@ const IMAGE_BYTES = 600 * 1024;
 /** A generator whose images are random bytes of a 512 px PNG's size (no engine). */
 class SyntheticImages implements CachedModel, Catalog {
   readonly model: ModelInfo = {
-    name: 'synthetic-512', resolution: 512, zDim: 128, numClasses: 1000, parameters: 0, engine: 'synthetic', backend: 'none',
-    maxSamplesPerRequest: 16, maxBatchSize: 16, truncation: { min: 0, max: 1, default: 0.4 }, formats: ['png', 'jpeg', 'webp'],
+    name: 'synthetic-512',
+    resolution: 512,
+    zDim: 128,
+    numClasses: 1000,
+    parameters: 0,
+    engine: 'synthetic',
+    backend: 'none',
+    maxSamplesPerRequest: 16,
+    maxBatchSize: 16,
+    truncation: { min: 0, max: 1, default: 0.4 },
+    formats: ['png', 'jpeg', 'webp'],
   };
 
   isReady(): boolean {
@@ -47,12 +64,28 @@ class SyntheticImages implements CachedModel, Catalog {
   }
 
   listModels(): readonly ModelStatus[] {
-    return [{ ...this.model, state: 'ready', default: true, maxQueueDelayMs: 0, maxQueueSize: 0, servingFrom: 'default', memoryEstimateBytes: 0 }];
+    return [
+      {
+        ...this.model,
+        state: 'ready',
+        default: true,
+        maxQueueDelayMs: 0,
+        maxQueueSize: 0,
+        servingFrom: 'default',
+        memoryEstimateBytes: 0,
+      },
+    ];
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
     const n = Array.isArray(req.z) ? req.z.length : 1;
-    const images = Array.from({ length: n }, (_, index) => ({ data: randomBytes(IMAGE_BYTES), mimeType: 'image/png', truncation: 0.4, class: { '1': 1 }, index }));
+    const images = Array.from({ length: n }, (_, index) => ({
+      data: randomBytes(IMAGE_BYTES),
+      mimeType: 'image/png',
+      truncation: 0.4,
+      class: { '1': 1 },
+      index,
+    }));
     return { images, width: 512, height: 512 };
   }
 
@@ -89,7 +122,9 @@ async function pollHealthz(base: string, stop: Promise<unknown>): Promise<number
 function stalledReader(port: number, body: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => {
-      socket.write(`POST /generate HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.write(
+        `POST /generate HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     });
     socket.once('error', reject);
     socket.once('data', () => {
@@ -101,15 +136,24 @@ function stalledReader(port: number, body: string): Promise<net.Socket> {
 
 async function stalledReaders(clients: number, sendTimeoutMs: number): Promise<void> {
   const images = new SyntheticImages();
-  const cache = new CachingService(images, { maxBytes: 512 * 2 ** 20, keyContext: { modelDigest: 'bench', encoderId: 'bench' } });
+  const cache = new CachingService(images, {
+    maxBytes: 512 * 2 ** 20,
+    keyContext: { modelDigest: 'bench', encoderId: 'bench' },
+  });
   const app = buildHttpApp(cache, images, createMetrics(), {
-    bodyLimitBytes: 4 * 2 ** 20, version: 'bench', send: { sendTimeoutMs },
+    bodyLimitBytes: 4 * 2 ** 20,
+    version: 'bench',
+    send: { sendTimeoutMs },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
   const base = `http://127.0.0.1:${port}`;
   const body = JSON.stringify({ class: 207, seed: '7', count: 16 });
-  const first = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body });
+  const first = await fetch(`${base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body,
+  });
   const answerMB = (await first.arrayBuffer()).byteLength / 1e6;
   global.gc?.();
   const before = rssMiB();
@@ -122,7 +166,8 @@ async function stalledReaders(clients: number, sendTimeoutMs: number): Promise<v
   const peak = rssMiB();
   const openBefore = (await open()) - idle;
   const t0 = performance.now();
-  while ((await open()) > idle + 1 && performance.now() - t0 < sendTimeoutMs + 10_000) await new Promise((resolve) => setTimeout(resolve, 100));
+  while ((await open()) > idle + 1 && performance.now() - t0 < sendTimeoutMs + 10_000)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   const openAfter = Math.max(0, (await open()) - idle - 1);
   process.stdout.write(
     `stalled readers: ${clients} clients of one cached ${answerMB.toFixed(1)} MB answer: RSS +${(peak - before).toFixed(0)} MiB ` +
@@ -139,22 +184,35 @@ async function hugeBodies(): Promise<void> {
   const app = buildHttpApp(service, images, createMetrics(), { bodyLimitBytes: 4 * 2 ** 20, version: 'bench' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  const mixture = (n: number, key: (i: number) => string) => JSON.stringify({ class: Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), 1])) });
+  const mixture = (n: number, key: (i: number) => string) =>
+    JSON.stringify({ class: Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), 1])) });
   const bodies: [string, string][] = [
     ['150,000-key mixture', mixture(150_000, (i) => `k${i}`)],
     ['150,000 index keys', mixture(150_000, (i) => String(i))],
     ['200,000-item class list', JSON.stringify({ class: Array.from({ length: 200_000 }, (_, i) => i % 1000) })],
     ['400,000-value z row', JSON.stringify({ z: [Array.from({ length: 400_000 }, () => 0.123456789)] })],
   ];
-  await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"class": "warm-up"}' });
+  await fetch(`${base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"class": "warm-up"}',
+  });
   const t0 = performance.now();
-  const all = Promise.all(bodies.map(async ([name, body]) => {
-    const res = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    await res.arrayBuffer();
-    return `${name} (${(body.length / 1e6).toFixed(1)} MB) ${res.status} in ${(performance.now() - t0).toFixed(0)} ms`;
-  }));
+  const all = Promise.all(
+    bodies.map(async ([name, body]) => {
+      const res = await fetch(`${base}/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      await res.arrayBuffer();
+      return `${name} (${(body.length / 1e6).toFixed(1)} MB) ${res.status} in ${(performance.now() - t0).toFixed(0)} ms`;
+    }),
+  );
   const healthz = await pollHealthz(base, all);
-  process.stdout.write(`huge bodies, four at once: ${(await all).join('; ')}; /healthz max ${Math.max(...healthz).toFixed(0)} ms over ${healthz.length} probes\n`);
+  process.stdout.write(
+    `huge bodies, four at once: ${(await all).join('; ')}; /healthz max ${Math.max(...healthz).toFixed(0)} ms over ${healthz.length} probes\n`,
+  );
   await app.close();
 }
 

@@ -10,7 +10,12 @@ import { NOOP_TRACING, tracingFromEnv, type Tracing } from '../tracing/tracing.j
 import { runHttpLoad, type LoadResult } from './http-load.js';
 
 /** A local OTLP/HTTP receiver that only counts what it gets. */
-async function startSink(): Promise<{ url: string; posts: () => number; bytes: () => number; close: () => Promise<void> }> {
+async function startSink(): Promise<{
+  url: string;
+  posts: () => number;
+  bytes: () => number;
+  close: () => Promise<void>;
+}> {
   let posts = 0;
   let bytes = 0;
   const server = http.createServer((req, res) => {
@@ -22,7 +27,12 @@ async function startSink(): Promise<{ url: string; posts: () => number; bytes: (
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, posts: () => posts, bytes: () => bytes, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    posts: () => posts,
+    bytes: () => bytes,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 /** A load run plus the process CPU time (all threads: event loop, engine, exporter) per answered request. */
@@ -43,27 +53,50 @@ async function measure(config: ServerConfig, tracing: Tracing, concurrency: numb
 }
 
 /** Runs the comparison and prints one row per (concurrency, mode). */
-export async function benchTracing(config: ServerConfig, concurrencies: readonly number[], seconds: number, rounds = 2): Promise<void> {
+export async function benchTracing(
+  config: ServerConfig,
+  concurrencies: readonly number[],
+  seconds: number,
+  rounds = 2,
+): Promise<void> {
   const sink = await startSink();
-  process.stdout.write(`tracing overhead: HTTP POST /generate, ${seconds} s per run, ${rounds} runs per mode (alternating); OTLP/HTTP JSON to a local receiver\n`);
+  process.stdout.write(
+    `tracing overhead: HTTP POST /generate, ${seconds} s per run, ${rounds} runs per mode (alternating); OTLP/HTTP JSON to a local receiver\n`,
+  );
   process.stdout.write('concurrency  tracing  images/s   p50 ms   p95 ms   p99 ms  CPU ms/request  non-200+errors\n');
   try {
     for (const c of concurrencies) {
       const runs: Record<'off' | 'otlp', Run[]> = { off: [], otlp: [] };
       for (let r = 0; r < rounds; r++) {
         runs.off.push(await measure(config, NOOP_TRACING, c, seconds));
-        runs.otlp.push(await measure(config, await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }), c, seconds));
+        runs.otlp.push(
+          await measure(config, await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }), c, seconds),
+        );
       }
       for (const mode of ['off', 'otlp'] as const) {
         const rs = runs[mode];
         const mean = (f: (r: Run) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
         const bad = rs.reduce((a, r) => a + r.errors + Object.values(r.statuses).reduce((x, y) => x + y, 0), 0);
-        process.stdout.write(`${String(c).padStart(11)}  ${mode.padStart(7)}  ${mean((r) => r.imagesPerSecond).toFixed(2).padStart(8)}  ${mean((r) => r.p50Ms).toFixed(1).padStart(7)}  ${mean((r) => r.p95Ms).toFixed(1).padStart(7)}  ${mean((r) => r.p99Ms).toFixed(1).padStart(7)}  ${mean((r) => r.cpuMsPerRequest).toFixed(2).padStart(14)}  ${String(bad).padStart(14)}\n`);
+        process.stdout.write(
+          `${String(c).padStart(11)}  ${mode.padStart(7)}  ${mean((r) => r.imagesPerSecond)
+            .toFixed(2)
+            .padStart(8)}  ${mean((r) => r.p50Ms)
+            .toFixed(1)
+            .padStart(7)}  ${mean((r) => r.p95Ms)
+            .toFixed(1)
+            .padStart(7)}  ${mean((r) => r.p99Ms)
+            .toFixed(1)
+            .padStart(7)}  ${mean((r) => r.cpuMsPerRequest)
+            .toFixed(2)
+            .padStart(14)}  ${String(bad).padStart(14)}\n`,
+        );
       }
       const off = runs.off.reduce((a, r) => a + r.imagesPerSecond, 0);
       const on = runs.otlp.reduce((a, r) => a + r.imagesPerSecond, 0);
       const cpu = (rs: Run[]) => rs.reduce((a, r) => a + r.cpuMsPerRequest, 0) / rs.length;
-      process.stdout.write(`${' '.repeat(11)}  with OTLP export: throughput ${((100 * (on - off)) / off).toFixed(1)}%, CPU per request ${((100 * (cpu(runs.otlp) - cpu(runs.off))) / cpu(runs.off)).toFixed(1)}% vs off\n`);
+      process.stdout.write(
+        `${' '.repeat(11)}  with OTLP export: throughput ${((100 * (on - off)) / off).toFixed(1)}%, CPU per request ${((100 * (cpu(runs.otlp) - cpu(runs.off))) / cpu(runs.off)).toFixed(1)}% vs off\n`,
+      );
     }
     process.stdout.write(`receiver got ${sink.posts()} OTLP posts, ${(sink.bytes() / 1024).toFixed(0)} KiB\n`);
   } finally {

@@ -11,8 +11,21 @@ import { createProgressReporter, type ProgressSink } from '../download/progress.
 import { defineOptions, formatHelp, parseOptions } from '../config/options.js';
 
 const SPECS = defineOptions([
-  { name: 'cache', type: 'string', placeholder: 'DIR', env: 'BIGGAN_CACHE', description: 'Cache folder (default $XDG_CACHE_HOME/biggan-serve, else ~/.cache/biggan-serve).' },
-  { name: 'base-url', type: 'string', placeholder: 'URL', env: 'BIGGAN_DOWNLOAD_BASE_URL', default: DEFAULT_BASE_URL, description: 'Where <model>-config.json and <model>-pytorch_model.bin live (e.g. a mirror).' },
+  {
+    name: 'cache',
+    type: 'string',
+    placeholder: 'DIR',
+    env: 'BIGGAN_CACHE',
+    description: 'Cache folder (default $XDG_CACHE_HOME/biggan-serve, else ~/.cache/biggan-serve).',
+  },
+  {
+    name: 'base-url',
+    type: 'string',
+    placeholder: 'URL',
+    env: 'BIGGAN_DOWNLOAD_BASE_URL',
+    default: DEFAULT_BASE_URL,
+    description: 'Where <model>-config.json and <model>-pytorch_model.bin live (e.g. a mirror).',
+  },
 ]);
 
 /** Help text of the download command. */
@@ -44,7 +57,10 @@ function usageError(io: CommandIo, message: string): number {
 }
 
 /** Runs `biggan-serve download` with the arguments after `download`; resolves to the exit code. */
-export async function downloadCommand(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function downloadCommand(
+  argv: string[],
+  io: CommandIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   let parsed;
   try {
     parsed = parseOptions(argv, SPECS, process.env, true);
@@ -56,9 +72,11 @@ export async function downloadCommand(argv: string[], io: CommandIo = { stdout: 
     io.stdout.write(DOWNLOAD_USAGE);
     return 0;
   }
-  if (positionals.length === 0) return usageError(io, `missing model name; choose one or more of ${PRESET_NAMES.join(', ')}`);
+  if (positionals.length === 0)
+    return usageError(io, `missing model name; choose one or more of ${PRESET_NAMES.join(', ')}`);
   const unknown = positionals.find((n) => !isPresetName(n));
-  if (unknown !== undefined) return usageError(io, `unknown model ${JSON.stringify(unknown)}; choose from ${PRESET_NAMES.join(', ')}`);
+  if (unknown !== undefined)
+    return usageError(io, `unknown model ${JSON.stringify(unknown)}; choose from ${PRESET_NAMES.join(', ')}`);
   const names = [...new Set(positionals.filter(isPresetName))];
   if (values.cache === '') return usageError(io, '--cache needs a folder');
   try {
@@ -80,7 +98,10 @@ export async function downloadCommand(argv: string[], io: CommandIo = { stdout: 
         baseUrl: values['base-url'],
         onProgress: progress,
         signal: abort.signal,
-        onWait: (holder) => io.stderr.write(`biggan-serve download: another download of ${name} is writing this cache entry (${holder}); waiting for it to finish\n`),
+        onWait: (holder) =>
+          io.stderr.write(
+            `biggan-serve download: another download of ${name} is writing this cache entry (${holder}); waiting for it to finish\n`,
+          ),
         onWarning: (message) => {
           progress.end();
           io.stderr.write(`biggan-serve download: warning: ${message}\n`);

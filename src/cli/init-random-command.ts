@@ -10,9 +10,28 @@ import { randomStateDict } from '../model/random-weights.js';
 import { writeSafetensors } from '../weights/safetensors-writer.js';
 
 const SPECS = defineOptions([
-  { name: 'preset', type: 'string', choices: PRESET_NAMES, default: 'biggan-deep-128', description: 'Published layout to copy.' },
-  { name: 'out', type: 'string', placeholder: 'DIR', required: true, description: 'Output model folder (created if missing).' },
-  { name: 'channel-width', type: 'integer', default: 128, min: 8, max: 512, description: 'Channel width ch (128 = the published width; must keep every channel count divisible by 8).' },
+  {
+    name: 'preset',
+    type: 'string',
+    choices: PRESET_NAMES,
+    default: 'biggan-deep-128',
+    description: 'Published layout to copy.',
+  },
+  {
+    name: 'out',
+    type: 'string',
+    placeholder: 'DIR',
+    required: true,
+    description: 'Output model folder (created if missing).',
+  },
+  {
+    name: 'channel-width',
+    type: 'integer',
+    default: 128,
+    min: 8,
+    max: 512,
+    description: 'Channel width ch (128 = the published width; must keep every channel count divisible by 8).',
+  },
   { name: 'seed', type: 'integer', default: 0, min: 0, max: 2 ** 32 - 1, description: 'Seed of the random weights.' },
 ]);
 
@@ -30,13 +49,16 @@ export async function initRandomCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const width = values['channel-width'];
-  if (width % 8 !== 0) throw new UsageError(`--channel-width: must be a multiple of 8 (attention needs channels/8), got ${width}`);
+  if (width % 8 !== 0)
+    throw new UsageError(`--channel-width: must be a multiple of 8 (attention needs channels/8), got ${width}`);
   const config = presetConfig(values.preset, width);
   const out = values.out;
   await mkdir(out, { recursive: true });
   const sd = randomStateDict(config, values.seed);
   await writeSafetensors(path.join(out, 'model.safetensors'), sd);
   await writeFile(path.join(out, 'config.json'), configToJson(config));
-  process.stdout.write(`wrote ${values.preset} (channel width ${width}) to ${out}: ${parameterCount(config).toLocaleString('en-US')} parameters\n`);
+  process.stdout.write(
+    `wrote ${values.preset} (channel width ${width}) to ${out}: ${parameterCount(config).toLocaleString('en-US')} parameters\n`,
+  );
   return 0;
 }

@@ -7,9 +7,27 @@ import { defineOptions, formatHelp, parseOptions, UsageError } from '../config/o
 import { keyEntry, newKey } from '../auth/key-file.js';
 
 const OPTIONS = defineOptions([
-  { name: 'images-per-second', type: 'number', min: 0.001, max: 1e6, description: 'Quota: images per second the key may generate (token-bucket refill rate); default: no rate limit.' },
-  { name: 'burst', type: 'integer', min: 1, max: 1e6, description: 'Quota: images the key may send at once after idling (bucket size; default ceil(images-per-second)).' },
-  { name: 'max-in-flight', type: 'integer', min: 1, max: 1e6, description: "Quota: most of the key's images queued or running at once (per replica)." },
+  {
+    name: 'images-per-second',
+    type: 'number',
+    min: 0.001,
+    max: 1e6,
+    description: 'Quota: images per second the key may generate (token-bucket refill rate); default: no rate limit.',
+  },
+  {
+    name: 'burst',
+    type: 'integer',
+    min: 1,
+    max: 1e6,
+    description: 'Quota: images the key may send at once after idling (bucket size; default ceil(images-per-second)).',
+  },
+  {
+    name: 'max-in-flight',
+    type: 'integer',
+    min: 1,
+    max: 1e6,
+    description: "Quota: most of the key's images queued or running at once (per replica).",
+  },
 ]);
 
 const USAGE = formatHelp(
@@ -39,16 +57,24 @@ export async function keysCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const [sub, name, ...extra] = positionals;
-  if (sub !== 'new') throw new UsageError(sub === undefined ? 'missing subcommand: keys new NAME' : `unknown subcommand '${sub}'; try: keys new NAME`);
+  if (sub !== 'new')
+    throw new UsageError(
+      sub === undefined ? 'missing subcommand: keys new NAME' : `unknown subcommand '${sub}'; try: keys new NAME`,
+    );
   if (name === undefined) throw new UsageError('keys new needs a NAME (what logs and metrics will call the key)');
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  if (values.burst !== undefined && values['images-per-second'] === undefined) throw new UsageError('--burst needs --images-per-second (the rate that refills it)');
+  if (values.burst !== undefined && values['images-per-second'] === undefined)
+    throw new UsageError('--burst needs --images-per-second (the rate that refills it)');
   const key = newKey();
-  const entry = usage(() => keyEntry(name, key, {
-    ...(values['images-per-second'] !== undefined ? { imagesPerSecond: values['images-per-second'] } : {}),
-    ...(values.burst !== undefined ? { burst: values.burst } : {}),
-    ...(values['max-in-flight'] !== undefined ? { maxInFlight: values['max-in-flight'] } : {}),
-  }));
-  process.stdout.write(`API key for ${name} (shown once; give it to its user, store it nowhere else):\n${key}\n\nAdd this entry to the "keys" list of the key file:\n${JSON.stringify(entry)}\n`);
+  const entry = usage(() =>
+    keyEntry(name, key, {
+      ...(values['images-per-second'] !== undefined ? { imagesPerSecond: values['images-per-second'] } : {}),
+      ...(values.burst !== undefined ? { burst: values.burst } : {}),
+      ...(values['max-in-flight'] !== undefined ? { maxInFlight: values['max-in-flight'] } : {}),
+    }),
+  );
+  process.stdout.write(
+    `API key for ${name} (shown once; give it to its user, store it nowhere else):\n${key}\n\nAdd this entry to the "keys" list of the key file:\n${JSON.stringify(entry)}\n`,
+  );
   return 0;
 }

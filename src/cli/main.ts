@@ -8,12 +8,30 @@ import { UsageError } from '../config/options.js';
 import { packageVersion } from '../package-root.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
-  serve: { summary: 'Serve the generator over REST and gRPC with dynamic batching.', load: async () => (await import('./serve-command.js')).serveCommand },
-  generate: { summary: 'Write PNGs for a class / truncation / seed, or for an inputs file.', load: async () => (await import('./generate-command.js')).generateCommand },
-  'init-random': { summary: 'Write a random-weight model (config.json + model.safetensors).', load: async () => (await import('./init-random-command.js')).initRandomCommand },
-  keys: { summary: 'Make an API key (keys new NAME) and its key file entry.', load: async () => (await import('./keys-command.js')).keysCommand },
-  dataset: { summary: 'Write a reproducible dataset as WebDataset tar shards (resumable, in parts).', load: async () => (await import('./dataset-command.js')).datasetCommand },
-  download: { summary: 'Download the published weights into the cache, with resume.', load: async () => (await import('./download-command.js')).downloadCommand },
+  serve: {
+    summary: 'Serve the generator over REST and gRPC with dynamic batching.',
+    load: async () => (await import('./serve-command.js')).serveCommand,
+  },
+  generate: {
+    summary: 'Write PNGs for a class / truncation / seed, or for an inputs file.',
+    load: async () => (await import('./generate-command.js')).generateCommand,
+  },
+  'init-random': {
+    summary: 'Write a random-weight model (config.json + model.safetensors).',
+    load: async () => (await import('./init-random-command.js')).initRandomCommand,
+  },
+  keys: {
+    summary: 'Make an API key (keys new NAME) and its key file entry.',
+    load: async () => (await import('./keys-command.js')).keysCommand,
+  },
+  dataset: {
+    summary: 'Write a reproducible dataset as WebDataset tar shards (resumable, in parts).',
+    load: async () => (await import('./dataset-command.js')).datasetCommand,
+  },
+  download: {
+    summary: 'Download the published weights into the cache, with resume.',
+    load: async () => (await import('./download-command.js')).downloadCommand,
+  },
 };
 
 const USAGE = `Usage: biggan-serve <command> [options]
@@ -21,7 +39,9 @@ const USAGE = `Usage: biggan-serve <command> [options]
 Serves DeepMind's BigGAN-deep image generator (128, 256, 512 px; 1000 ImageNet classes).
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(13)}${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(13)}${c.summary}`)
+  .join('\n')}
 
 Run 'biggan-serve <command> --help' for a command's options.
 Options:

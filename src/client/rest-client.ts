@@ -62,7 +62,11 @@ export function createRestClient(baseUrl: string, opts: RestClientOptions = {}):
     ...(opts.timeoutMs !== undefined ? { 'x-request-timeout': String(opts.timeoutMs) } : {}),
   });
   async function call(method: 'GET' | 'POST', path: string, accept: string, body?: unknown): Promise<Response> {
-    const res = await doFetch(new URL(path, baseUrl), { method, headers: headers(accept), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await doFetch(new URL(path, baseUrl), {
+      method,
+      headers: headers(accept),
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     if (res.ok) return res;
     let code: ErrorCode = 'INTERNAL';
     let message = `HTTP ${res.status}`;
@@ -76,7 +80,10 @@ export function createRestClient(baseUrl: string, opts: RestClientOptions = {}):
       // not JSON: keep the status line
     }
     const retry = Number(res.headers.get('retry-after'));
-    throw new BigGanError(code, message, { ...(field ? { field } : {}), ...(Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {}) });
+    throw new BigGanError(code, message, {
+      ...(field ? { field } : {}),
+      ...(Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {}),
+    });
   }
   const bytes = async (res: Response) => new Uint8Array(await res.arrayBuffer());
   return {
@@ -95,10 +102,14 @@ export function createRestClient(baseUrl: string, opts: RestClientOptions = {}):
       return bytes(await call('POST', '/v1/interpolate', 'image/*', req));
     },
     async models() {
-      return (await call('GET', '/v1/models', 'application/json')).json() as Promise<{ models: Record<string, unknown>[] }>;
+      return (await call('GET', '/v1/models', 'application/json')).json() as Promise<{
+        models: Record<string, unknown>[];
+      }>;
     },
     async classes() {
-      return (await call('GET', '/v1/classes', 'application/json')).json() as Promise<{ classes: { index: number; wnid: string; names: string[] }[] }>;
+      return (await call('GET', '/v1/classes', 'application/json')).json() as Promise<{
+        classes: { index: number; wnid: string; names: string[] }[];
+      }>;
     },
   };
 }

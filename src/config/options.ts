@@ -44,7 +44,10 @@ export type OptionValue<S extends OptionSpec> =
       : S extends { readonly type: 'string'; readonly choices: readonly (infer C extends string)[] }
         ? C
         : TypeValue<S['type']>)
-  | (S extends { readonly default: string | number | boolean } | { readonly required: true } | { readonly multiple: true } ? never : undefined);
+  | (S extends
+      { readonly default: string | number | boolean } | { readonly required: true } | { readonly multiple: true }
+      ? never
+      : undefined);
 
 /** The parsed values of a spec table, keyed by flag name. */
 export type OptionValues<S extends readonly OptionSpec[]> = { -readonly [K in S[number] as K['name']]: OptionValue<K> };
@@ -72,7 +75,8 @@ function convert(spec: OptionSpec, raw: string | boolean, source: string): strin
   }
   const s = String(raw);
   if (spec.type === 'string') {
-    if (spec.choices && !spec.choices.includes(s)) throw new UsageError(`${source}: '${s}' is not allowed; allowed: ${spec.choices.join(', ')}`);
+    if (spec.choices && !spec.choices.includes(s))
+      throw new UsageError(`${source}: '${s}' is not allowed; allowed: ${spec.choices.join(', ')}`);
     return s;
   }
   const n = Number(s);
@@ -99,7 +103,9 @@ function joinNegativeValues(argv: readonly string[], specs: readonly OptionSpec[
       out.push(...argv.slice(i));
       break;
     }
-    const spec = token.startsWith('--') ? specs.find((s) => `--${s.name}` === token) : specs.find((s) => s.short !== undefined && `-${s.short}` === token);
+    const spec = token.startsWith('--')
+      ? specs.find((s) => `--${s.name}` === token)
+      : specs.find((s) => s.short !== undefined && `-${s.short}` === token);
     const next = argv[i + 1];
     if (spec && spec.type !== 'boolean' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
       out.push(`--${spec.name}=${next}`);
@@ -126,7 +132,11 @@ export function parseOptions<const S extends readonly OptionSpec[]>(
     help: { type: 'boolean', short: 'h' },
   };
   for (const s of specs) {
-    options[s.name] = { type: s.type === 'boolean' ? 'boolean' : 'string', ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}) };
+    options[s.name] = {
+      type: s.type === 'boolean' ? 'boolean' : 'string',
+      ...(s.short ? { short: s.short } : {}),
+      ...(s.multiple ? { multiple: true } : {}),
+    };
   }
   let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
   try {
@@ -150,7 +160,9 @@ export function parseOptions<const S extends readonly OptionSpec[]>(
     else if (s.env && env[s.env] !== undefined && env[s.env] !== '') values[s.name] = convert(s, env[s.env]!, s.env);
     else values[s.name] = s.default;
     if (s.required && values[s.name] === undefined && !help) {
-      throw new UsageError(`--${s.name}${s.placeholder ? ` ${s.placeholder}` : ''} is required${s.env ? ` (or set ${s.env})` : ''}`);
+      throw new UsageError(
+        `--${s.name}${s.placeholder ? ` ${s.placeholder}` : ''} is required${s.env ? ` (or set ${s.env})` : ''}`,
+      );
     }
   }
   return { values: typedValues<S>(values), positionals: parsed.positionals, help };
@@ -167,13 +179,22 @@ function typedValues<S extends readonly OptionSpec[]>(values: Record<string, unk
 /** Renders a command's help: usage line, description, one line per flag with env and default, then `epilogue`. */
 export function formatHelp(usage: string, description: string, specs: readonly OptionSpec[], epilogue = ''): string {
   const rows = specs.map((s) => {
-    const arg = s.type === 'boolean' ? '' : ` ${s.placeholder ?? (s.choices ? s.choices.join('|') : s.type.toUpperCase())}`;
+    const arg =
+      s.type === 'boolean' ? '' : ` ${s.placeholder ?? (s.choices ? s.choices.join('|') : s.type.toUpperCase())}`;
     const left = `  ${s.short ? `-${s.short}, ` : ''}--${s.name}${arg}`;
-    const extra = [s.required ? 'required' : '', s.env ? `env ${s.env}` : '', s.default !== undefined ? `default ${JSON.stringify(s.default)}` : ''].filter(Boolean).join('; ');
+    const extra = [
+      s.required ? 'required' : '',
+      s.env ? `env ${s.env}` : '',
+      s.default !== undefined ? `default ${JSON.stringify(s.default)}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     return { left, right: `${s.description}${extra ? ` (${extra})` : ''}` };
   });
   rows.push({ left: '  -h, --help', right: 'Show this help.' });
   const width = Math.min(40, Math.max(...rows.map((r) => r.left.length)) + 2);
-  const lines = rows.map((r) => (r.left.length + 1 > width ? `${r.left}\n${' '.repeat(width)}${r.right}` : `${r.left.padEnd(width)}${r.right}`));
+  const lines = rows.map((r) =>
+    r.left.length + 1 > width ? `${r.left}\n${' '.repeat(width)}${r.right}` : `${r.left.padEnd(width)}${r.right}`,
+  );
   return `Usage: ${usage}\n\n${description}\n\nOptions:\n${lines.join('\n')}\n${epilogue ? `\n${epilogue.trimEnd()}\n` : ''}`;
 }

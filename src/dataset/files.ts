@@ -50,7 +50,8 @@ export async function syncDir(dir: string): Promise<void> {
     await fh.sync();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'ENOTSUP' && code !== 'EBADF') throw ioError('sync folder', dir, err);
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'ENOTSUP' && code !== 'EBADF')
+      throw ioError('sync folder', dir, err);
   } finally {
     await fh?.close().catch(() => undefined);
   }

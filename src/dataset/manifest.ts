@@ -52,8 +52,18 @@ export async function writeShardRecord(dir: string, spec: DatasetSpec, record: S
 }
 
 /** Writes part I of N's manifest, then removes the shard records it folds in. */
-export async function writePartManifest(dir: string, spec: DatasetSpec, part: number, parts: number, shards: readonly ShardRecord[]): Promise<void> {
-  await writeFileAtomic(dir, partManifestName(part, parts), recordText(spec, { spec: specJson(spec), part, parts, shards }));
+export async function writePartManifest(
+  dir: string,
+  spec: DatasetSpec,
+  part: number,
+  parts: number,
+  shards: readonly ShardRecord[],
+): Promise<void> {
+  await writeFileAtomic(
+    dir,
+    partManifestName(part, parts),
+    recordText(spec, { spec: specJson(spec), part, parts, shards }),
+  );
   await Promise.all(shards.map((s) => rm(path.join(dir, recordName(s.name)), { force: true })));
 }
 
@@ -64,12 +74,23 @@ interface RecordFile {
 }
 
 async function readRecordFile(dir: string, file: string, digest: string): Promise<RecordFile | undefined> {
-  let raw: { format?: string; spec_sha256?: string; shard?: ShardRecord; shards?: ShardRecord[]; part?: number; parts?: number };
+  let raw: {
+    format?: string;
+    spec_sha256?: string;
+    shard?: ShardRecord;
+    shards?: ShardRecord[];
+    part?: number;
+    parts?: number;
+  };
   try {
     raw = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as typeof raw;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed by a finishing part meanwhile
-    throw new BigGanError('IO_ERROR', `${path.join(dir, file)}: unreadable dataset record (${(err as Error).message}); remove it and rerun`, { cause: err });
+    throw new BigGanError(
+      'IO_ERROR',
+      `${path.join(dir, file)}: unreadable dataset record (${(err as Error).message}); remove it and rerun`,
+      { cause: err },
+    );
   }
   if (raw.format !== DATASET_FORMAT || raw.spec_sha256 !== digest) {
     throw new BigGanError(
@@ -79,13 +100,22 @@ async function readRecordFile(dir: string, file: string, digest: string): Promis
     );
   }
   const shards = raw.shard ? [raw.shard] : (raw.shards ?? []);
-  return { file, shards, ...(raw.part !== undefined && raw.parts !== undefined ? { part: { part: raw.part, parts: raw.parts } } : {}) };
+  return {
+    file,
+    shards,
+    ...(raw.part !== undefined && raw.parts !== undefined ? { part: { part: raw.part, parts: raw.parts } } : {}),
+  };
 }
 
 /** Every record in the folder of this spec (manifest, part manifests, shard records), by shard name. */
-export async function knownShards(dir: string, spec: DatasetSpec): Promise<{ shards: Map<string, ShardRecord>; partManifests: RecordFile[] }> {
+export async function knownShards(
+  dir: string,
+  spec: DatasetSpec,
+): Promise<{ shards: Map<string, ShardRecord>; partManifests: RecordFile[] }> {
   const digest = specDigest(spec);
-  const files = (await listFolder(dir)).filter((f) => f === MANIFEST || PART_MANIFEST.test(f) || f.endsWith(RECORD_SUFFIX)).sort();
+  const files = (await listFolder(dir))
+    .filter((f) => f === MANIFEST || PART_MANIFEST.test(f) || f.endsWith(RECORD_SUFFIX))
+    .sort();
   const shards = new Map<string, ShardRecord>();
   const partManifests: RecordFile[] = [];
   for (const f of files) {
@@ -99,7 +129,12 @@ export async function knownShards(dir: string, spec: DatasetSpec): Promise<{ sha
 
 /** The complete manifest's bytes from the shard records (shards in order). */
 function manifestText(spec: DatasetSpec, records: readonly ShardRecord[]): string {
-  return recordText(spec, { spec: specJson(spec), weights_sha256: spec.weightsSha256, samples: totalSamples(spec), shards: records });
+  return recordText(spec, {
+    spec: specJson(spec),
+    weights_sha256: spec.weightsSha256,
+    samples: totalSamples(spec),
+    shards: records,
+  });
 }
 
 /**
@@ -113,7 +148,14 @@ export async function mergeManifest(dir: string, spec: DatasetSpec): Promise<str
   const names = Array.from({ length: shardCount(spec) }, (_, k) => shardName(spec.prefix, k));
   const missing = names.filter((n) => !byName.has(n));
   if (missing.length > 0) return missing;
-  await writeFileAtomic(dir, MANIFEST, manifestText(spec, names.map((n) => byName.get(n)!)));
+  await writeFileAtomic(
+    dir,
+    MANIFEST,
+    manifestText(
+      spec,
+      names.map((n) => byName.get(n)!),
+    ),
+  );
   await sweepLeftovers(dir, spec.prefix);
   return [];
 }
@@ -125,7 +167,9 @@ export async function mergeManifest(dir: string, spec: DatasetSpec): Promise<str
 async function sweepLeftovers(dir: string, prefix: string): Promise<void> {
   const files = await listFolder(dir);
   const stale = files.filter(
-    (f) => (f.startsWith(`${prefix}-`) && f.endsWith(RECORD_SUFFIX)) || (f.endsWith(TEMP_SUFFIX) && (f.startsWith(`.${prefix}-`) || f.startsWith('.write-probe.'))),
+    (f) =>
+      (f.startsWith(`${prefix}-`) && f.endsWith(RECORD_SUFFIX)) ||
+      (f.endsWith(TEMP_SUFFIX) && (f.startsWith(`.${prefix}-`) || f.startsWith('.write-probe.'))),
   );
   await Promise.all(stale.map((f) => rm(path.join(dir, f), { force: true })));
 }
@@ -133,7 +177,8 @@ async function sweepLeftovers(dir: string, prefix: string): Promise<void> {
 /** Reads manifest.json's spec back (for `dataset --merge`, which is given only the folder). */
 export async function readSpecFromPartManifests(dir: string): Promise<DatasetSpec> {
   const files = (await listFolder(dir)).filter((f) => PART_MANIFEST.test(f) || f === MANIFEST).sort();
-  if (files.length === 0) throw new BigGanError('INVALID_ARGUMENT', `--out ${dir}: no manifest.part-I-of-N.json there; run the parts first`);
+  if (files.length === 0)
+    throw new BigGanError('INVALID_ARGUMENT', `--out ${dir}: no manifest.part-I-of-N.json there; run the parts first`);
   const raw = JSON.parse(await readFile(path.join(dir, files[0]), 'utf8')) as { spec: Record<string, unknown> };
   const s = raw.spec;
   return {

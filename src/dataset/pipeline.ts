@@ -11,7 +11,15 @@ import { encodeImage } from '../image/encode.js';
 import { sampleZ } from '../latents/truncnorm.js';
 import { BigGanError } from '../errors.js';
 import { ShardWriter, type ShardMember } from './shard-writer.js';
-import { classLabel, formatExtension, sampleInfo, shardName, shardRange, type DatasetSpec, type SampleInfo } from './spec.js';
+import {
+  classLabel,
+  formatExtension,
+  sampleInfo,
+  shardName,
+  shardRange,
+  type DatasetSpec,
+  type SampleInfo,
+} from './spec.js';
 import type { ShardRecord } from './manifest.js';
 
 /** What the pipeline needs. */
@@ -56,7 +64,17 @@ function* batchesOf(spec: DatasetSpec, shards: readonly number[], size: number):
 /** The `.json` member: enough to get the same bytes from POST /generate (seed as a JSON integer). */
 export function sampleJson(spec: DatasetSpec, s: SampleInfo, numClasses: number): string {
   const { wnid, name } = classLabel(s.classIndex, numClasses);
-  const body = { key: s.key, class: s.classIndex, wnid, name, seed: '@SEED@', truncation: spec.truncation, format: spec.format, model: spec.model, weights_sha256: spec.weightsSha256 };
+  const body = {
+    key: s.key,
+    class: s.classIndex,
+    wnid,
+    name,
+    seed: '@SEED@',
+    truncation: spec.truncation,
+    format: spec.format,
+    model: spec.model,
+    weights_sha256: spec.weightsSha256,
+  };
   // A seed may exceed 2^53: it is written as an exact integer literal, not through a JS number.
   return JSON.stringify(body).replace('"@SEED@"', s.seed.toString());
 }
@@ -81,7 +99,11 @@ async function renderBatch(engine: Engine, spec: DatasetSpec, batch: readonly Sa
   return Promise.all(
     batch.map(async (s, j) => {
       const pixels = sampleView(out.data, j, res, res);
-      if (!pixels.every(Number.isFinite)) throw new BigGanError('INTERNAL', `sample ${s.key} (class ${s.classIndex}, seed ${s.seed}): the engine returned non-finite values`);
+      if (!pixels.every(Number.isFinite))
+        throw new BigGanError(
+          'INTERNAL',
+          `sample ${s.key} (class ${s.classIndex}, seed ${s.seed}): the engine returned non-finite values`,
+        );
       const image = await encodeImage({ width: res, height: res, data: toRgb8(pixels) }, spec.format);
       return [
         { name: `${s.key}.cls`, data: Buffer.from(String(s.classIndex)) },
@@ -135,7 +157,8 @@ export async function runPipeline(o: PipelineOptions): Promise<void> {
   };
   try {
     for (const batch of batchesOf(o.spec, o.shards, o.batchSize)) {
-      if (o.stopRequested?.()) throw new BigGanError('CANCELLED', 'stopped by a signal; rerun the same command to resume');
+      if (o.stopRequested?.())
+        throw new BigGanError('CANCELLED', 'stopped by a signal; rerun the same command to resume');
       const members = renderBatch(o.engine, o.spec, batch);
       members.catch(() => undefined); // awaited in order below; a failure surfaces there
       inFlight.push({ batch, members });

@@ -30,7 +30,13 @@ function formatBytes(n: number): string {
 }
 
 /** A reporter for `total` images to make; `label` prefixes every line (e.g. `part 1/4`). */
-export function createDatasetProgress(total: number, label: string, out: ProgressOut = process.stderr, intervalMs = 10_000, now = () => performance.now()): DatasetProgress {
+export function createDatasetProgress(
+  total: number,
+  label: string,
+  out: ProgressOut = process.stderr,
+  intervalMs = 10_000,
+  now = () => performance.now(),
+): DatasetProgress {
   const t0 = now();
   let done = 0;
   let lastLog = t0;
@@ -39,7 +45,10 @@ export function createDatasetProgress(total: number, label: string, out: Progres
     const seconds = (now() - t0) / 1000;
     const rate = seconds > 0 ? done / seconds : 0;
     const eta = rate > 0 ? formatDuration((total - done) / rate) : '?';
-    return { text: `${done}/${total} images, ${rate.toFixed(1)} images/s, ETA ${eta}`, fraction: total > 0 ? done / total : 1 };
+    return {
+      text: `${done}/${total} images, ${rate.toFixed(1)} images/s, ETA ${eta}`,
+      fraction: total > 0 ? done / total : 1,
+    };
   };
   return {
     add(images) {
@@ -62,7 +71,9 @@ export function createDatasetProgress(total: number, label: string, out: Progres
       if (out.isTTY) out.write('\n');
       const rate = seconds > 0 ? s.images / seconds : 0;
       const skipped = s.skippedShards > 0 ? ` (${s.skippedShards} finished shard(s) verified and kept)` : '';
-      out.write(`${label}: wrote ${s.images} images in ${s.shards} shard(s), ${formatBytes(s.bytes)}, ${seconds.toFixed(1)} s, ${rate.toFixed(2)} images/s${skipped}\n`);
+      out.write(
+        `${label}: wrote ${s.images} images in ${s.shards} shard(s), ${formatBytes(s.bytes)}, ${seconds.toFixed(1)} s, ${rate.toFixed(2)} images/s${skipped}\n`,
+      );
     },
   };
 }

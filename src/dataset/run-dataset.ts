@@ -8,7 +8,14 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { fileDigest, listFolder, prepareFolder, TEMP_SUFFIX } from './files.js';
-import { knownShards, mergeManifest, recordName, writePartManifest, writeShardRecord, type ShardRecord } from './manifest.js';
+import {
+  knownShards,
+  mergeManifest,
+  recordName,
+  writePartManifest,
+  writeShardRecord,
+  type ShardRecord,
+} from './manifest.js';
 import { runPipeline } from './pipeline.js';
 import { createDatasetProgress, type ProgressOut } from './progress.js';
 import { shardName, shardRange, shardsOfPart, type DatasetSpec } from './spec.js';
@@ -51,7 +58,11 @@ async function removeLeftovers(dir: string, names: ReadonlySet<string>): Promise
 }
 
 /** The shards of this part whose file matches its record; the others are to be (re)written. */
-async function verifyFinished(dir: string, spec: DatasetSpec, shards: readonly number[]): Promise<{ kept: ShardRecord[]; todo: number[] }> {
+async function verifyFinished(
+  dir: string,
+  spec: DatasetSpec,
+  shards: readonly number[],
+): Promise<{ kept: ShardRecord[]; todo: number[] }> {
   const { shards: known } = await knownShards(dir, spec);
   const kept: ShardRecord[] = [];
   const todo: number[] = [];
@@ -98,6 +109,11 @@ export async function runDataset(o: RunOptions): Promise<RunResult> {
   const all = [...kept, ...written].sort((a, b) => (a.name < b.name ? -1 : 1));
   await writePartManifest(dir, spec, o.part, o.parts, all);
   const missing = await mergeManifest(dir, spec);
-  progress.end({ images, shards: written.length, bytes: written.reduce((n, r) => n + r.bytes, 0), skippedShards: kept.length });
+  progress.end({
+    images,
+    shards: written.length,
+    bytes: written.reduce((n, r) => n + r.bytes, 0),
+    skippedShards: kept.length,
+  });
   return { written, kept, images, seconds, merged: missing.length === 0, missing: missing.length };
 }

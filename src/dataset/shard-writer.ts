@@ -74,8 +74,20 @@ export class ShardWriter {
     for (const m of members) {
       this.check();
       await new Promise<void>((resolve, reject) => {
-        this.pack.entry({ name: m.name, size: m.data.length, mtime: EPOCH, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, m.data, (err) =>
-          err ? reject(err) : resolve(),
+        this.pack.entry(
+          {
+            name: m.name,
+            size: m.data.length,
+            mtime: EPOCH,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            uname: '',
+            gname: '',
+            type: 'file',
+          },
+          m.data,
+          (err) => (err ? reject(err) : resolve()),
         );
       }).catch(async (err: unknown) => {
         // The entry fails as the pack is destroyed; the cause (ENOSPC, EFBIG) is the file write's.

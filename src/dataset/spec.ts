@@ -49,7 +49,8 @@ const CLASS_RANGE = /^(\d+)\s*-\s*(\d+)$/;
  */
 export function parseClassList(raw: string, numClasses: number, field = '--classes'): number[] {
   const whole = raw.trim();
-  if (whole === '') throw invalidArgument(field, `is empty; give indices, ranges (0-${numClasses - 1}), WordNet ids or class names`);
+  if (whole === '')
+    throw invalidArgument(field, `is empty; give indices, ranges (0-${numClasses - 1}), WordNet ids or class names`);
   if (!CLASS_RANGE.test(whole) && !/^\d+$/.test(whole) && whole.includes(',') && numClasses === IMAGENET_NUM_CLASSES) {
     const exact = listClasses().find((c) => c.names.some((n) => n.toLowerCase() === whole.toLowerCase()));
     if (exact) return [exact.index];
@@ -59,7 +60,10 @@ export function parseClassList(raw: string, numClasses: number, field = '--class
     if (item === '') throw invalidArgument(field, `has an empty item in ${JSON.stringify(raw)}`);
     const range = CLASS_RANGE.exec(item);
     if (range) {
-      const [a, b] = [resolveClass(Number(range[1]), field, numClasses), resolveClass(Number(range[2]), field, numClasses)];
+      const [a, b] = [
+        resolveClass(Number(range[1]), field, numClasses),
+        resolveClass(Number(range[2]), field, numClasses),
+      ];
       if (b < a) throw invalidArgument(field, `range ${item} runs backwards; write ${b}-${a}`);
       for (let c = a; c <= b; c++) out.push(c);
     } else {
@@ -85,7 +89,10 @@ export function shardCount(spec: Pick<DatasetSpec, 'classes' | 'perClass' | 'sha
 }
 
 /** The sample indices [start, end) of shard k: kK .. kK+K-1, the last one possibly shorter. */
-export function shardRange(spec: Pick<DatasetSpec, 'classes' | 'perClass' | 'shardSize'>, k: number): { start: number; end: number } {
+export function shardRange(
+  spec: Pick<DatasetSpec, 'classes' | 'perClass' | 'shardSize'>,
+  k: number,
+): { start: number; end: number } {
   const start = k * spec.shardSize;
   return { start, end: Math.min(start + spec.shardSize, totalSamples(spec)) };
 }
@@ -103,7 +110,12 @@ function keyDigits(total: number): number {
 /** Sample `i`: its class (by class then index within it), seed `(seed + i) mod 2^64` and key. */
 export function sampleInfo(spec: DatasetSpec, i: number): SampleInfo {
   const classIndex = spec.classes[Math.floor(i / spec.perClass)];
-  return { index: i, key: String(i).padStart(keyDigits(totalSamples(spec)), '0'), classIndex, seed: seedForSample(parseSeed(spec.seed), i) };
+  return {
+    index: i,
+    key: String(i).padStart(keyDigits(totalSamples(spec)), '0'),
+    classIndex,
+    seed: seedForSample(parseSeed(spec.seed), i),
+  };
 }
 
 /** The fixed part assignment: shard k belongs to part k mod N. */
@@ -135,7 +147,9 @@ export function specJson(spec: DatasetSpec): Record<string, unknown> {
 
 /** SHA-256 of the spec's JSON: records of another dataset in the same folder are told apart by it. */
 export function specDigest(spec: DatasetSpec): string {
-  return createHash('sha256').update(JSON.stringify(specJson(spec))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(specJson(spec)))
+    .digest('hex');
 }
 
 /** The class's WordNet id and main name, when the model has the ImageNet classes. */

@@ -73,7 +73,11 @@ function exists(p: string): boolean {
  */
 export function isModelCached(dir: string, pins?: Partial<Record<PublishedFileName, string>>): boolean {
   const files: PublishedFileName[] = [CONFIG_FILE, WEIGHTS_FILE];
-  if (!files.every((f) => isNonEmptyFile(path.join(dir, f))) || files.some((f) => exists(path.join(dir, f + PARTIAL_SUFFIX)))) return false;
+  if (
+    !files.every((f) => isNonEmptyFile(path.join(dir, f))) ||
+    files.some((f) => exists(path.join(dir, f + PARTIAL_SUFFIX)))
+  )
+    return false;
   const name = path.basename(path.resolve(dir));
   const expected = pins ?? (isPresetName(name) ? presetPins(name) : {});
   for (const f of files) {
@@ -93,7 +97,12 @@ export function isModelCached(dir: string, pins?: Partial<Record<PublishedFileNa
       } catch (e) {
         where = `could not move it aside (${(e as NodeJS.ErrnoException).code ?? 'error'}), delete it`;
       }
-      throw checksumError(file, check.expected, check.actual, `${where}; run 'biggan-serve download ${name}' to fetch it again`);
+      throw checksumError(
+        file,
+        check.expected,
+        check.actual,
+        `${where}; run 'biggan-serve download ${name}' to fetch it again`,
+      );
     }
   }
   return true;

@@ -84,10 +84,16 @@ export function resolveBaseUrl(explicit?: string, env: NodeJS.ProcessEnv = proce
   try {
     url = new URL(raw);
   } catch {
-    throw new BigGanError('INVALID_ARGUMENT', `base-url: ${JSON.stringify(raw)} is not a valid URL`, { field: 'base-url' });
+    throw new BigGanError('INVALID_ARGUMENT', `base-url: ${JSON.stringify(raw)} is not a valid URL`, {
+      field: 'base-url',
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new BigGanError('INVALID_ARGUMENT', `base-url: must be an http:// or https:// URL, got ${JSON.stringify(raw)}`, { field: 'base-url' });
+    throw new BigGanError(
+      'INVALID_ARGUMENT',
+      `base-url: must be an http:// or https:// URL, got ${JSON.stringify(raw)}`,
+      { field: 'base-url' },
+    );
   }
   return raw.replace(/\/+$/, '');
 }
@@ -95,7 +101,11 @@ export function resolveBaseUrl(explicit?: string, env: NodeJS.ProcessEnv = proce
 /** Downloads `<baseUrl>/<name>-config.json` and `<baseUrl>/<name>-pytorch_model.bin` into `<cacheDir>/<name>/`. */
 export async function downloadModel(name: PresetName, opts: DownloadOptions): Promise<DownloadResult> {
   if (!PRESET_NAMES.includes(name)) {
-    throw new BigGanError('INVALID_ARGUMENT', `model: unknown model ${JSON.stringify(name)}; choose one of ${PRESET_NAMES.join(', ')}`, { field: 'model' });
+    throw new BigGanError(
+      'INVALID_ARGUMENT',
+      `model: unknown model ${JSON.stringify(name)}; choose one of ${PRESET_NAMES.join(', ')}`,
+      { field: 'model' },
+    );
   }
   const base = resolveBaseUrl(opts.baseUrl);
   const stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
@@ -112,8 +122,14 @@ export async function downloadModel(name: PresetName, opts: DownloadOptions): Pr
     const files: DownloadedFile[] = [];
     // Config first: it is tiny, and validating it catches a wrong base URL before a 200 MB transfer.
     const configUrl = `${base}/${name}-config.json`;
-    files.push(await ensureFile(configUrl, path.join(dir, CONFIG_FILE), pins[CONFIG_FILE], ctx, (f) => verifyConfig(f, name, configUrl)));
-    files.push(await ensureFile(`${base}/${name}-pytorch_model.bin`, path.join(dir, WEIGHTS_FILE), pins[WEIGHTS_FILE], ctx));
+    files.push(
+      await ensureFile(configUrl, path.join(dir, CONFIG_FILE), pins[CONFIG_FILE], ctx, (f) =>
+        verifyConfig(f, name, configUrl),
+      ),
+    );
+    files.push(
+      await ensureFile(`${base}/${name}-pytorch_model.bin`, path.join(dir, WEIGHTS_FILE), pins[WEIGHTS_FILE], ctx),
+    );
     return { dir, files };
   } finally {
     await lock.release();
@@ -132,7 +148,13 @@ interface FetchContext {
  * Fetches `url` to `dest` unless `dest` is already there and intact; `pin` is the SHA-256 it
  * must have (undefined: unpinned), `verify` vets the bytes further before the rename.
  */
-async function ensureFile(url: string, dest: string, pin: string | undefined, ctx: FetchContext, verify?: (file: string) => Promise<void>): Promise<DownloadedFile> {
+async function ensureFile(
+  url: string,
+  dest: string,
+  pin: string | undefined,
+  ctx: FetchContext,
+  verify?: (file: string) => Promise<void>,
+): Promise<DownloadedFile> {
   const name = path.basename(dest);
   const partial = dest + PARTIAL_SUFFIX;
   const existing = await fileSize(dest);
@@ -145,11 +167,29 @@ async function ensureFile(url: string, dest: string, pin: string | undefined, ct
       ctx.warn(checksumError(dest, check.expected, check.actual, `moved it to ${aside}, downloading it again`).message);
     } else {
       // A cached config that no longer parses is fetched again rather than trusted.
-      const valid = verify === undefined || (await verify(dest).then(() => true, (e: unknown) => rethrowUnless(e, 'INVALID_CONFIG')));
+      const valid =
+        verify === undefined ||
+        (await verify(dest).then(
+          () => true,
+          (e: unknown) => rethrowUnless(e, 'INVALID_CONFIG'),
+        ));
       if (valid) {
         await removeFile(partial); // a leftover from an older run would make the model look unfinished
-        if (pin === undefined) warnUnpinned(ctx, name, check.sha256, check.compared ? 'checked against the hash recorded when it was downloaded' : 'nothing to check it against');
-        ctx.onProgress?.({ file: name, phase: 'cached', bytesDone: existing, bytesTotal: existing, resumedFrom: existing, elapsedMs: 0 });
+        if (pin === undefined)
+          warnUnpinned(
+            ctx,
+            name,
+            check.sha256,
+            check.compared ? 'checked against the hash recorded when it was downloaded' : 'nothing to check it against',
+          );
+        ctx.onProgress?.({
+          file: name,
+          phase: 'cached',
+          bytesDone: existing,
+          bytesTotal: existing,
+          resumedFrom: existing,
+          elapsedMs: 0,
+        });
         return { name, path: dest, bytes: existing, fetched: false, sha256: check.sha256, pinned: pin !== undefined };
       }
       await removeFile(dest);
@@ -167,20 +207,30 @@ async function ensureFile(url: string, dest: string, pin: string | undefined, ct
       break;
     }
     // The server answered the range request in a way we cannot append to: start over, once.
-    if (attempt > 0) throw new BigGanError('IO_ERROR', `${url}: the server keeps answering range requests inconsistently; delete ${partial} and try again`);
+    if (attempt > 0)
+      throw new BigGanError(
+        'IO_ERROR',
+        `${url}: the server keeps answering range requests inconsistently; delete ${partial} and try again`,
+      );
     await removeFile(partial);
     clock.resumedFrom = 0;
   }
   if (pin !== undefined && sha256 !== pin) {
     await removeFile(partial);
-    throw checksumError(dest, pin, sha256, `downloaded from ${url}; deleted the download (a corrupt transfer, or the server holds another file)`);
+    throw checksumError(
+      dest,
+      pin,
+      sha256,
+      `downloaded from ${url}; deleted the download (a corrupt transfer, or the server holds another file)`,
+    );
   }
   if (verify) {
     try {
       await verify(partial);
     } catch (e) {
       await removeFile(partial);
-      if (e instanceof BigGanError) throw new BigGanError(e.code, `${e.message} (the downloaded file was deleted)`, { cause: e });
+      if (e instanceof BigGanError)
+        throw new BigGanError(e.code, `${e.message} (the downloaded file was deleted)`, { cause: e });
       throw e;
     }
   }
@@ -191,12 +241,21 @@ async function ensureFile(url: string, dest: string, pin: string | undefined, ct
   await syncDir(path.dirname(dest));
   const bytes = (await fileSize(dest)) ?? 0;
   if (pin === undefined) warnUnpinned(ctx, name, sha256, 'recorded now; later checks compare with it');
-  ctx.onProgress?.({ file: name, phase: 'done', bytesDone: bytes, bytesTotal: bytes, resumedFrom: clock.resumedFrom, elapsedMs: performance.now() - clock.started });
+  ctx.onProgress?.({
+    file: name,
+    phase: 'done',
+    bytesDone: bytes,
+    bytesTotal: bytes,
+    resumedFrom: clock.resumedFrom,
+    elapsedMs: performance.now() - clock.started,
+  });
   return { name, path: dest, bytes, fetched: true, sha256, pinned: pin !== undefined };
 }
 
 function warnUnpinned(ctx: FetchContext, file: string, sha256: string, how: string): void {
-  ctx.warn(`${file} of ${ctx.model} has no pinned SHA-256, so it cannot be checked against the published file; its SHA-256 is ${sha256} (${how})`);
+  ctx.warn(
+    `${file} of ${ctx.model} has no pinned SHA-256, so it cannot be checked against the published file; its SHA-256 is ${sha256} (${how})`,
+  );
 }
 
 /** Returns false for a BigGanError of `code`; rethrows anything else. */
@@ -215,7 +274,13 @@ interface TransferClock {
  * One HTTP transfer into `partial`, resuming from `start` bytes. 'restart' means the server's
  * answer cannot be appended to what is on disk and the caller should start from zero.
  */
-async function transfer(url: string, partial: string, start: number, clock: TransferClock, ctx: FetchContext): Promise<{ sha256: string } | 'restart'> {
+async function transfer(
+  url: string,
+  partial: string,
+  start: number,
+  clock: TransferClock,
+  ctx: FetchContext,
+): Promise<{ sha256: string } | 'restart'> {
   const file = path.basename(partial, PARTIAL_SUFFIX);
   const watch = new StallWatch(ctx.stallTimeoutMs);
   let res: http.IncomingMessage | undefined;
@@ -268,13 +333,26 @@ async function transfer(url: string, partial: string, start: number, clock: Tran
         if (total !== undefined && done > total) {
           await fh.close().catch(() => undefined);
           await removeFile(partial);
-          throw new BigGanError('IO_ERROR', `${finalUrl} sent more than the ${total} bytes it announced; deleted ${partial}, try again`);
+          throw new BigGanError(
+            'IO_ERROR',
+            `${finalUrl} sent more than the ${total} bytes it announced; deleted ${partial}, try again`,
+          );
         }
-        ctx.onProgress?.({ file, phase: 'transfer', bytesDone: done, bytesTotal: total, resumedFrom: clock.resumedFrom, elapsedMs: performance.now() - clock.started });
+        ctx.onProgress?.({
+          file,
+          phase: 'transfer',
+          bytesDone: done,
+          bytesTotal: total,
+          resumedFrom: clock.resumedFrom,
+          elapsedMs: performance.now() - clock.started,
+        });
       }
       watch.stop();
       if (total !== undefined && done !== total) {
-        throw new BigGanError('IO_ERROR', `${finalUrl} ended after ${mib(done)} of ${mib(total)} MiB; run the command again to resume`);
+        throw new BigGanError(
+          'IO_ERROR',
+          `${finalUrl} ended after ${mib(done)} of ${mib(total)} MiB; run the command again to resume`,
+        );
       }
       // The rename that follows must never expose a file whose bytes are not on disk yet.
       await disk('sync', partial, () => fh.sync());
@@ -314,7 +392,12 @@ class StallWatch {
 }
 
 /** GETs `url`, following up to MAX_REDIRECTS redirects; resolves with the first non-redirect response. */
-async function openResponse(url: string, headers: Record<string, string>, ctx: FetchContext, watch: StallWatch): Promise<{ res: http.IncomingMessage; url: string }> {
+async function openResponse(
+  url: string,
+  headers: Record<string, string>,
+  ctx: FetchContext,
+  watch: StallWatch,
+): Promise<{ res: http.IncomingMessage; url: string }> {
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
     const res = await getOnce(current, headers, ctx, watch);
@@ -322,7 +405,8 @@ async function openResponse(url: string, headers: Record<string, string>, ctx: F
     const location = res.headers.location;
     if (![301, 302, 303, 307, 308].includes(status) || !location) return { res, url: current.href };
     res.resume();
-    if (hop >= MAX_REDIRECTS) throw new BigGanError('IO_ERROR', `${url}: too many redirects (more than ${MAX_REDIRECTS}), last to ${location}`);
+    if (hop >= MAX_REDIRECTS)
+      throw new BigGanError('IO_ERROR', `${url}: too many redirects (more than ${MAX_REDIRECTS}), last to ${location}`);
     current = new URL(location, current);
     if (current.protocol !== 'http:' && current.protocol !== 'https:') {
       throw new BigGanError('IO_ERROR', `${url}: redirected to an unsupported URL ${current.href}`);
@@ -330,7 +414,12 @@ async function openResponse(url: string, headers: Record<string, string>, ctx: F
   }
 }
 
-function getOnce(url: URL, headers: Record<string, string>, ctx: FetchContext, watch: StallWatch): Promise<http.IncomingMessage> {
+function getOnce(
+  url: URL,
+  headers: Record<string, string>,
+  ctx: FetchContext,
+  watch: StallWatch,
+): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(url, {
@@ -349,37 +438,81 @@ function getOnce(url: URL, headers: Record<string, string>, ctx: FetchContext, w
 }
 
 // Codes that mean "never got a connection": offline, DNS, refused, unroutable.
-const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
+const UNREACHABLE = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NODATA',
+  'ECONNREFUSED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'ETIMEDOUT',
+  'EADDRNOTAVAIL',
+]);
 
 /** Turns whatever a transfer threw into a BigGanError that says what happened and what to do. */
-function networkError(e: unknown, url: string, finalUrl: string, s: { watch: StallWatch; signal: AbortSignal | undefined; gotResponse: boolean; done: number }): BigGanError {
-  if (s.signal?.aborted) return new BigGanError('CANCELLED', `download of ${url} cancelled after ${mib(s.done)} MiB; run the command again to resume`, { cause: e });
+function networkError(
+  e: unknown,
+  url: string,
+  finalUrl: string,
+  s: { watch: StallWatch; signal: AbortSignal | undefined; gotResponse: boolean; done: number },
+): BigGanError {
+  if (s.signal?.aborted)
+    return new BigGanError(
+      'CANCELLED',
+      `download of ${url} cancelled after ${mib(s.done)} MiB; run the command again to resume`,
+      { cause: e },
+    );
   if (e instanceof BigGanError) return e;
   const host = new URL(finalUrl).host;
   if (s.watch.fired) {
-    return new BigGanError('IO_ERROR', `${finalUrl}: no data from ${host} for ${s.watch.ms / 1000} s, the connection stalled` + (s.gotResponse ? ` after ${mib(s.done)} MiB; run the command again to resume` : ''), { cause: e });
+    return new BigGanError(
+      'IO_ERROR',
+      `${finalUrl}: no data from ${host} for ${s.watch.ms / 1000} s, the connection stalled` +
+        (s.gotResponse ? ` after ${mib(s.done)} MiB; run the command again to resume` : ''),
+      { cause: e },
+    );
   }
   const code = (e as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
   if (!s.gotResponse && UNREACHABLE.has(code)) {
-    return new BigGanError('IO_ERROR', `cannot reach ${host} (${code}): check your network, or use --weights DIR with files you copied, or \`biggan-serve init-random\` for a random-weight model`, { cause: e });
+    return new BigGanError(
+      'IO_ERROR',
+      `cannot reach ${host} (${code}): check your network, or use --weights DIR with files you copied, or \`biggan-serve init-random\` for a random-weight model`,
+      { cause: e },
+    );
   }
   const detail = e instanceof Error ? e.message : String(e);
-  if (s.gotResponse) return new BigGanError('IO_ERROR', `${finalUrl}: connection lost after ${mib(s.done)} MiB (${code}: ${detail}); run the command again to resume`, { cause: e });
+  if (s.gotResponse)
+    return new BigGanError(
+      'IO_ERROR',
+      `${finalUrl}: connection lost after ${mib(s.done)} MiB (${code}: ${detail}); run the command again to resume`,
+      { cause: e },
+    );
   return new BigGanError('IO_ERROR', `${finalUrl}: request failed (${code}: ${detail})`, { cause: e });
 }
 
 function httpError(url: string, finalUrl: string, status: number, statusMessage: string | undefined): BigGanError {
   const hint =
-    status === 404 ? ': no such file there; check --base-url / BIGGAN_DOWNLOAD_BASE_URL'
-      : status === 401 || status === 403 ? ': access denied by the server'
-        : status >= 500 ? ': server error, try again later'
+    status === 404
+      ? ': no such file there; check --base-url / BIGGAN_DOWNLOAD_BASE_URL'
+      : status === 401 || status === 403
+        ? ': access denied by the server'
+        : status >= 500
+          ? ': server error, try again later'
           : '';
   const via = finalUrl === url ? '' : ` (redirected from ${url})`;
-  return new BigGanError('IO_ERROR', `${finalUrl}${via}: HTTP ${status}${statusMessage ? ' ' + statusMessage : ''}${hint}`);
+  return new BigGanError(
+    'IO_ERROR',
+    `${finalUrl}${via}: HTTP ${status}${statusMessage ? ' ' + statusMessage : ''}${hint}`,
+  );
 }
 
 /** Parses `bytes a-b/total` (or `bytes *` + `/total` for a 416); total undefined when the server wrote `*`. */
-function parseContentRange(header: string | undefined): { start: number | undefined; total: number | undefined } | undefined {
+function parseContentRange(
+  header: string | undefined,
+): { start: number | undefined; total: number | undefined } | undefined {
   const m = /^bytes (?:(\d+)-\d+|\*)\/(\d+|\*)$/.exec(header?.trim() ?? '');
   if (!m) return undefined;
   return { start: m[1] === undefined ? undefined : Number(m[1]), total: m[2] === '*' ? undefined : Number(m[2]) };
@@ -403,12 +536,14 @@ async function verifyConfig(file: string, name: PresetName, url: string): Promis
   try {
     outputDim = parseConfig(raw).outputDim;
   } catch (e) {
-    if (e instanceof BigGanError) throw new BigGanError('INVALID_CONFIG', `${url} is not a valid BigGAN-deep config: ${e.message}`, { cause: e });
+    if (e instanceof BigGanError)
+      throw new BigGanError('INVALID_CONFIG', `${url} is not a valid BigGAN-deep config: ${e.message}`, { cause: e });
     throw e;
   }
   // A wrong base URL or a mixed-up mirror could serve another resolution's config.
   const want = presetConfig(name).outputDim;
-  if (outputDim !== want) throw new BigGanError('INVALID_CONFIG', `${url} describes a ${outputDim} px model, but ${name} is ${want} px`);
+  if (outputDim !== want)
+    throw new BigGanError('INVALID_CONFIG', `${url} describes a ${outputDim} px model, but ${name} is ${want} px`);
 }
 
 /** Runs a file-system operation, turning its failure into an IO_ERROR naming the path. */
@@ -422,7 +557,11 @@ async function disk<T>(op: string, file: string, fn: () => Promise<T>): Promise<
 
 function diskError(op: string, file: string, e: unknown): BigGanError {
   const err = e as NodeJS.ErrnoException;
-  return new BigGanError('IO_ERROR', `cannot ${op} ${file}: ${err.code ?? 'error'}${err.code === 'ENOSPC' ? ' (disk full)' : ''} (${err.message})`, { cause: e });
+  return new BigGanError(
+    'IO_ERROR',
+    `cannot ${op} ${file}: ${err.code ?? 'error'}${err.code === 'ENOSPC' ? ' (disk full)' : ''} (${err.message})`,
+    { cause: e },
+  );
 }
 
 async function writeAll(fh: fsp.FileHandle, chunk: Buffer, file: string): Promise<void> {

@@ -110,7 +110,12 @@ function ownedLock(file: string, content: string, heartbeatMs: number): Lock {
 /** This process as a lock holder. */
 function selfHolder(): LockHolder {
   const procStart = procStartTime(process.pid);
-  return { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), ...(procStart ? { procStart } : {}) };
+  return {
+    pid: process.pid,
+    host: os.hostname(),
+    since: new Date().toISOString(),
+    ...(procStart ? { procStart } : {}),
+  };
 }
 
 /** A holder as read back, with when its file was last touched (ms since the epoch). */
@@ -132,7 +137,13 @@ async function readHolder(file: string): Promise<SeenHolder | 'gone' | 'writing'
     if (typeof v === 'object' && v !== null && 'pid' in v && 'host' in v && 'since' in v) {
       const { pid, host, since } = v;
       const procStart = 'procStart' in v && typeof v.procStart === 'string' ? v.procStart : undefined;
-      if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0 && typeof host === 'string' && typeof since === 'string') {
+      if (
+        typeof pid === 'number' &&
+        Number.isInteger(pid) &&
+        pid > 0 &&
+        typeof host === 'string' &&
+        typeof since === 'string'
+      ) {
         return { pid, host, since, touchedMs, ...(procStart ? { procStart } : {}) };
       }
     }
@@ -202,8 +213,14 @@ export async function breakStale(file: string, seen: LockHolder | 'unreadable'):
   try {
     const now = await readHolder(file);
     const same =
-      now === 'unreadable' ? seen === 'unreadable'
-        : typeof now === 'object' && typeof seen === 'object' && now.pid === seen.pid && now.since === seen.since && now.host === seen.host && isStale(now, now.touchedMs);
+      now === 'unreadable'
+        ? seen === 'unreadable'
+        : typeof now === 'object' &&
+          typeof seen === 'object' &&
+          now.pid === seen.pid &&
+          now.since === seen.since &&
+          now.host === seen.host &&
+          isStale(now, now.touchedMs);
     if (same) await fsp.rm(file, { force: true });
   } finally {
     await fsp.rm(breaker, { force: true });
@@ -212,5 +229,7 @@ export async function breakStale(file: string, seen: LockHolder | 'unreadable'):
 
 function lockError(op: string, file: string, e: unknown): BigGanError {
   const err = e as NodeJS.ErrnoException;
-  return new BigGanError('IO_ERROR', `cannot ${op} the lock file ${file}: ${err.code ?? 'error'} (${err.message})`, { cause: e });
+  return new BigGanError('IO_ERROR', `cannot ${op} the lock file ${file}: ${err.code ?? 'error'} (${err.message})`, {
+    cause: e,
+  });
 }

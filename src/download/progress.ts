@@ -62,7 +62,8 @@ export function formatProgress(p: DownloadProgress, barWidth = 0): string {
   }
   parts.push(formatSizes(p.bytesDone, total), formatSpeed(speed));
   if (p.phase === 'done') parts.push(`done in ${formatDuration(seconds)}`);
-  else if (total !== undefined && speed !== undefined) parts.push(`ETA ${formatDuration((total - p.bytesDone) / speed)}`);
+  else if (total !== undefined && speed !== undefined)
+    parts.push(`ETA ${formatDuration((total - p.bytesDone) / speed)}`);
   else parts.push('ETA --:--');
   return parts.join('  ');
 }
@@ -71,7 +72,10 @@ export function formatProgress(p: DownloadProgress, barWidth = 0): string {
 export type ProgressReporter = ((p: DownloadProgress) => void) & { end(): void };
 
 /** A progress callback for `downloadModel` that draws on `out` (default stderr). */
-export function createProgressReporter(out: ProgressSink = process.stderr, now: () => number = () => performance.now()): ProgressReporter {
+export function createProgressReporter(
+  out: ProgressSink = process.stderr,
+  now: () => number = () => performance.now(),
+): ProgressReporter {
   let file = '';
   let lastDraw = -Infinity;
   let lastStep = -1;
@@ -97,7 +101,9 @@ export function createProgressReporter(out: ProgressSink = process.stderr, now: 
       out.write(formatProgress(p) + '\n');
       return;
     }
-    const step = p.bytesTotal ? Math.floor((10 * p.bytesDone) / p.bytesTotal) : Math.floor(p.bytesDone / UNKNOWN_TOTAL_STEP);
+    const step = p.bytesTotal
+      ? Math.floor((10 * p.bytesDone) / p.bytesTotal)
+      : Math.floor(p.bytesDone / UNKNOWN_TOTAL_STEP);
     // Step 10 (100%) is left to the 'done' line that follows.
     if (step > lastStep && !(p.bytesTotal && step >= 10)) {
       lastStep = step;

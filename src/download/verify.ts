@@ -35,13 +35,21 @@ interface Marker {
 
 /** Result of checking a cached file. */
 export type CachedCheck =
-  | { readonly ok: true; readonly sha256: string; /** False when the marker vouched for it without hashing. */ readonly hashed: boolean; /** False when there was nothing to compare with. */ readonly compared: boolean }
+  | {
+      readonly ok: true;
+      readonly sha256: string;
+      /** False when the marker vouched for it without hashing. */ readonly hashed: boolean;
+      /** False when there was nothing to compare with. */ readonly compared: boolean;
+    }
   | { readonly ok: false; readonly expected: string; readonly actual: string };
 
 /** Feeds the first `bytes` bytes of `file` (all of it when undefined) into `hash`. */
 export async function hashFileInto(file: string, hash: Hash, bytes?: number): Promise<void> {
   if (bytes === 0) return; // `end` is inclusive: there is no range for zero bytes
-  const stream = fs.createReadStream(file, { highWaterMark: READ_CHUNK, ...(bytes !== undefined ? { end: bytes - 1 } : {}) });
+  const stream = fs.createReadStream(file, {
+    highWaterMark: READ_CHUNK,
+    ...(bytes !== undefined ? { end: bytes - 1 } : {}),
+  });
   for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
 }
 
@@ -75,7 +83,13 @@ export function sha256FileSync(file: string): string {
  */
 export async function writeMarker(file: string, sha256: string, pinned: boolean, markerOf = file): Promise<void> {
   const st = await fsp.stat(file, { bigint: true });
-  const marker: Marker = { sha256, size: Number(st.size), mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString(), pinned };
+  const marker: Marker = {
+    sha256,
+    size: Number(st.size),
+    mtimeNs: st.mtimeNs.toString(),
+    ino: st.ino.toString(),
+    pinned,
+  };
   const tmp = `${markerOf}${VERIFIED_SUFFIX}.${process.pid}.tmp`;
   await fsp.writeFile(tmp, JSON.stringify(marker) + '\n');
   await fsp.rename(tmp, markerOf + VERIFIED_SUFFIX);
@@ -83,7 +97,13 @@ export async function writeMarker(file: string, sha256: string, pinned: boolean,
 
 function writeMarkerSync(file: string, sha256: string, pinned: boolean): void {
   const st = fs.statSync(file, { bigint: true });
-  const marker: Marker = { sha256, size: Number(st.size), mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString(), pinned };
+  const marker: Marker = {
+    sha256,
+    size: Number(st.size),
+    mtimeNs: st.mtimeNs.toString(),
+    ino: st.ino.toString(),
+    pinned,
+  };
   const tmp = `${file}${VERIFIED_SUFFIX}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(marker) + '\n');
   fs.renameSync(tmp, file + VERIFIED_SUFFIX);
@@ -94,7 +114,14 @@ function readMarker(file: string): Marker | undefined {
     const v: unknown = JSON.parse(fs.readFileSync(file + VERIFIED_SUFFIX, 'utf8'));
     if (typeof v !== 'object' || v === null) return undefined;
     const m = v as Partial<Record<keyof Marker, unknown>>;
-    if (typeof m.sha256 === 'string' && /^[0-9a-f]{64}$/.test(m.sha256) && typeof m.size === 'number' && typeof m.mtimeNs === 'string' && typeof m.ino === 'string' && typeof m.pinned === 'boolean') {
+    if (
+      typeof m.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test(m.sha256) &&
+      typeof m.size === 'number' &&
+      typeof m.mtimeNs === 'string' &&
+      typeof m.ino === 'string' &&
+      typeof m.pinned === 'boolean'
+    ) {
       return { sha256: m.sha256, size: m.size, mtimeNs: m.mtimeNs, ino: m.ino, pinned: m.pinned };
     }
   } catch {
@@ -119,7 +146,11 @@ function expectedHash(pin: string | undefined, marker: Marker | undefined): stri
  * Records a fresh marker after a successful hash; a cache that cannot be written (a read-only
  * volume) is only hashed again at the next check.
  */
-export async function checkCachedFile(file: string, pin: string | undefined, opts: { trustMarker: boolean }): Promise<CachedCheck> {
+export async function checkCachedFile(
+  file: string,
+  pin: string | undefined,
+  opts: { trustMarker: boolean },
+): Promise<CachedCheck> {
   const marker = readMarker(file);
   const st = await fsp.stat(file, { bigint: true });
   if (opts.trustMarker && marker && markerFits(marker, st) && (pin === undefined || marker.sha256 === pin)) {

@@ -46,26 +46,47 @@ function resolveEngineName(choice: EngineChoice, backend: string | undefined): E
 export async function createEngine(folded: FoldedGenerator, opts: EngineOptions = {}): Promise<Engine> {
   const choice = opts.engine ?? 'auto';
   if (!isOneOf(ENGINE_CHOICES, choice)) {
-    throw new BigGanError('INVALID_CONFIG', `engine: unknown engine '${choice}'; allowed: ${ENGINE_CHOICES.join(', ')}`);
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `engine: unknown engine '${choice}'; allowed: ${ENGINE_CHOICES.join(', ')}`,
+    );
   }
   const name = resolveEngineName(choice, opts.backend);
   if (name === 'tfjs') {
     if (opts.backend !== undefined && !isOneOf(TFJS_BACKENDS, opts.backend)) {
-      throw new BigGanError('INVALID_CONFIG', `backend: '${opts.backend}' is not a tfjs backend; allowed: ${TFJS_BACKENDS.join(', ')}`);
+      throw new BigGanError(
+        'INVALID_CONFIG',
+        `backend: '${opts.backend}' is not a tfjs backend; allowed: ${TFJS_BACKENDS.join(', ')}`,
+      );
     }
     const { createTfjsEngine } = await import('./tfjs/tfjs-engine.js');
     return createTfjsEngine(folded, { backend: opts.backend });
   }
   const provider = opts.backend;
   if (provider !== undefined && !isOneOf(EXECUTION_PROVIDERS, provider)) {
-    throw new BigGanError('INVALID_CONFIG', `backend: '${provider}' is not an ONNX Runtime execution provider; allowed: ${EXECUTION_PROVIDERS.join(', ')}`);
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `backend: '${provider}' is not an ONNX Runtime execution provider; allowed: ${EXECUTION_PROVIDERS.join(', ')}`,
+    );
   }
   const unusable = await (opts.ortUnusable ?? ortUnusableHere)();
   if (unusable !== undefined) {
-    if (name === 'ort') throw new BigGanError('INVALID_CONFIG', `engine: --engine ort was asked for, but onnxruntime-node is not usable here (${unusable})`);
-    const keep = opts.backend !== undefined && (TFJS_BACKENDS as readonly string[]).includes(opts.backend) ? opts.backend : undefined;
-    const dropped = opts.backend !== undefined && keep === undefined ? `; --backend ${opts.backend} is not a tfjs backend and is ignored` : '';
-    (opts.warn ?? console.warn)(`onnxruntime-node is not usable here (${unusable}); falling back to the tfjs engine, which is about 10x slower${dropped}`);
+    if (name === 'ort')
+      throw new BigGanError(
+        'INVALID_CONFIG',
+        `engine: --engine ort was asked for, but onnxruntime-node is not usable here (${unusable})`,
+      );
+    const keep =
+      opts.backend !== undefined && (TFJS_BACKENDS as readonly string[]).includes(opts.backend)
+        ? opts.backend
+        : undefined;
+    const dropped =
+      opts.backend !== undefined && keep === undefined
+        ? `; --backend ${opts.backend} is not a tfjs backend and is ignored`
+        : '';
+    (opts.warn ?? console.warn)(
+      `onnxruntime-node is not usable here (${unusable}); falling back to the tfjs engine, which is about 10x slower${dropped}`,
+    );
     const { createTfjsEngine } = await import('./tfjs/tfjs-engine.js');
     return createTfjsEngine(folded, keep !== undefined ? { backend: keep } : {});
   }

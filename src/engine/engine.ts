@@ -44,10 +44,17 @@ export interface Engine {
 export function checkBatch(batch: EngineBatch, config: Pick<BigGanConfig, 'zDim' | 'numClasses'>): void {
   const B = batch.size;
   const { zDim, numClasses } = config;
-  if (!(Number.isInteger(B) && B >= 1)) throw new BigGanError('INTERNAL', `batch size must be a positive integer, got ${B}`);
-  if (batch.z.length !== B * zDim) throw new BigGanError('INTERNAL', `z has ${batch.z.length} values, expected ${B} x ${zDim}`);
-  if (batch.classVector.length !== B * numClasses) throw new BigGanError('INTERNAL', `classVector has ${batch.classVector.length} values, expected ${B} x ${numClasses}`);
-  if (batch.truncation.length !== B) throw new BigGanError('INTERNAL', `truncation has ${batch.truncation.length} values, expected ${B}`);
+  if (!(Number.isInteger(B) && B >= 1))
+    throw new BigGanError('INTERNAL', `batch size must be a positive integer, got ${B}`);
+  if (batch.z.length !== B * zDim)
+    throw new BigGanError('INTERNAL', `z has ${batch.z.length} values, expected ${B} x ${zDim}`);
+  if (batch.classVector.length !== B * numClasses)
+    throw new BigGanError(
+      'INTERNAL',
+      `classVector has ${batch.classVector.length} values, expected ${B} x ${numClasses}`,
+    );
+  if (batch.truncation.length !== B)
+    throw new BigGanError('INTERNAL', `truncation has ${batch.truncation.length} values, expected ${B}`);
 }
 
 /**

@@ -27,5 +27,9 @@ export function gpuMemoryBytes(query: () => string = queryNvidiaSmi): number | u
 }
 
 function queryNvidiaSmi(): string {
-  return execFileSync('nvidia-smi', ['--id=0', '--query-gpu=memory.total', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+  return execFileSync('nvidia-smi', ['--id=0', '--query-gpu=memory.total', '--format=csv,noheader,nounits'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }

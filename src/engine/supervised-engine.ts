@@ -61,7 +61,10 @@ export class SupervisedEngine implements Engine {
     private readonly observer: SupervisorObserver = {},
   ) {
     if (!(Number.isInteger(settings.failureThreshold) && settings.failureThreshold >= 1)) {
-      throw new BigGanError('INVALID_CONFIG', `failureThreshold must be a positive integer, got ${settings.failureThreshold}`);
+      throw new BigGanError(
+        'INVALID_CONFIG',
+        `failureThreshold must be a positive integer, got ${settings.failureThreshold}`,
+      );
     }
     this.current = first;
     this.name = first.name;
@@ -99,7 +102,9 @@ export class SupervisedEngine implements Engine {
       engine = this.current ?? (await this.replace());
     } catch (err) {
       this.failed();
-      throw new BigGanError('UNAVAILABLE', `the engine is down and could not be restarted: ${messageOf(err)}`, { cause: err });
+      throw new BigGanError('UNAVAILABLE', `the engine is down and could not be restarted: ${messageOf(err)}`, {
+        cause: err,
+      });
     }
     const t0 = this.now();
     try {
@@ -114,7 +119,9 @@ export class SupervisedEngine implements Engine {
       // The worker is gone: drop it and answer 503 (the next call gets a fresh engine).
       if (this.current === engine) this.current = undefined;
       engine.dispose().catch(() => undefined);
-      throw new BigGanError('UNAVAILABLE', `the engine stopped (${messageOf(err)}); it is being restarted`, { cause: err });
+      throw new BigGanError('UNAVAILABLE', `the engine stopped (${messageOf(err)}); it is being restarted`, {
+        cause: err,
+      });
     }
   }
 

@@ -36,14 +36,21 @@ function workerScript(moduleUrl: URL): { source: string | URL; evalCode: boolean
   // bootstrap registers them before importing the worker module.
   const ts = moduleUrl.href.replace(/\.js$/, '.ts');
   const api = import.meta.resolve('tsx/esm/api');
-  return { source: `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); });`, evalCode: true };
+  return {
+    source: `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); });`,
+    evalCode: true,
+  };
 }
 
 /**
  * Starts the worker module at `moduleUrl` (a `.js` URL) and opens it with `payload`. The worker
  * never keeps the process alive while idle.
  */
-export async function startWorker<O, I, R, T>(moduleUrl: URL, payload: O, transfer: ArrayBuffer[] = []): Promise<WorkerHandle<I, R, T>> {
+export async function startWorker<O, I, R, T>(
+  moduleUrl: URL,
+  payload: O,
+  transfer: ArrayBuffer[] = [],
+): Promise<WorkerHandle<I, R, T>> {
   const script = workerScript(moduleUrl);
   const worker = new Worker(script.source, { eval: script.evalCode });
   const pending = new Map<number, { resolve: (v: T) => void; reject: (e: Error) => void }>();
@@ -72,7 +79,9 @@ export async function startWorker<O, I, R, T>(moduleUrl: URL, payload: O, transf
   });
   // A dead worker (crash, out of memory) is UNAVAILABLE, not a bug in the request: its runs get
   // 503 / UNAVAILABLE and the supervisor (supervised-engine.ts) starts a new engine.
-  worker.on('error', (err) => fail(new BigGanError('UNAVAILABLE', `engine worker crashed: ${err.message}`, { cause: err })));
+  worker.on('error', (err) =>
+    fail(new BigGanError('UNAVAILABLE', `engine worker crashed: ${err.message}`, { cause: err })),
+  );
   worker.on('exit', (code) => fail(new BigGanError('UNAVAILABLE', `engine worker exited (code ${code})`)));
 
   const opened = await new Promise<FromWorker<I, T>>((resolve) => {
@@ -155,5 +164,7 @@ export function serveWorker<O, I, R, T>(impl: WorkerImpl<O, I, R, T>): void {
 
 /** A buffer that can be transferred whole (the view covers all of it), else undefined. */
 export function wholeBuffer(a: ArrayBufferView): ArrayBuffer | undefined {
-  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer ? a.buffer : undefined;
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer
+    ? a.buffer
+    : undefined;
 }

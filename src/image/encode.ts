@@ -67,7 +67,11 @@ export function makeGrid(images: readonly Rgb8Image[], columns?: number, gap = 2
 }
 
 /** Encodes frames (all the same size) as a looping animated GIF or WebP, `delayMs` per frame. */
-export async function encodeAnimation(frames: readonly Rgb8Image[], format: AnimationFormat, delayMs = 200): Promise<Buffer> {
+export async function encodeAnimation(
+  frames: readonly Rgb8Image[],
+  format: AnimationFormat,
+  delayMs = 200,
+): Promise<Buffer> {
   if (frames.length === 0) throw new RangeError('encodeAnimation needs at least one frame');
   const { width, height } = frames[0];
   // libvips reads a multi-page image as one tall image with a page height.

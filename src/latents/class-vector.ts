@@ -22,7 +22,10 @@ export function classVector(spec: ClassSpec, numClasses: number, field: string):
     return out;
   }
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw invalidArgument(field, `must be a class index, a class name or an object {class: weight}, got ${quoteValue(spec)}`);
+    throw invalidArgument(
+      field,
+      `must be a class index, a class name or an object {class: weight}, got ${quoteValue(spec)}`,
+    );
   }
   const entries = Object.entries(spec);
   if (entries.length === 0) throw invalidArgument(field, 'a class mixture must name at least one class, got {}');
@@ -66,7 +69,9 @@ const nonNegativeF32: ValueCheck = (v) => finiteF32(v) ?? (v < 0 ? 'must be >= 0
  * this bound is a client mistake (1e30 passes float32 but no model output makes sense of it).
  */
 export const MAX_ABS_Z = 100;
-const boundedZ: ValueCheck = (v) => finiteF32(v) ?? (Math.abs(v) > MAX_ABS_Z ? `must be within [-${MAX_ABS_Z}, ${MAX_ABS_Z}] (the prior lives in [-2, 2])` : undefined);
+const boundedZ: ValueCheck = (v) =>
+  finiteF32(v) ??
+  (Math.abs(v) > MAX_ABS_Z ? `must be within [-${MAX_ABS_Z}, ${MAX_ABS_Z}] (the prior lives in [-2, 2])` : undefined);
 
 function checkValue(v: unknown, at: string, check: ValueCheck): number {
   if (typeof v !== 'number') throw invalidArgument(at, `must be a number, got ${quoteValue(v)}`);
@@ -76,16 +81,21 @@ function checkValue(v: unknown, at: string, check: ValueCheck): number {
 }
 
 function parseRows(rows: unknown, width: number, field: string, what: string, check: ValueCheck): Float32Array {
-  if (!Number.isSafeInteger(width) || width <= 0) throw new BigGanError('INTERNAL', `row width must be a positive integer, got ${width}`);
+  if (!Number.isSafeInteger(width) || width <= 0)
+    throw new BigGanError('INTERNAL', `row width must be a positive integer, got ${width}`);
   if (!Array.isArray(rows) || rows.length === 0) {
-    throw invalidArgument(field, `must be a non-empty list of rows, each a list of ${width} numbers (${what}), got ${quoteValue(rows)}`);
+    throw invalidArgument(
+      field,
+      `must be a non-empty list of rows, each a list of ${width} numbers (${what}), got ${quoteValue(rows)}`,
+    );
   }
   const out = new Float32Array(rows.length * width);
   rows.forEach((row: unknown, r: number) => {
     if (!Array.isArray(row)) {
       throw invalidArgument(`${field}[${r}]`, `must be a list of ${width} numbers (${what}), got ${quoteValue(row)}`);
     }
-    if (row.length !== width) throw invalidArgument(`${field}[${r}]`, `must have ${width} numbers (${what}), got ${row.length}`);
+    if (row.length !== width)
+      throw invalidArgument(`${field}[${r}]`, `must have ${width} numbers (${what}), got ${row.length}`);
     for (let c = 0; c < width; c++) out[r * width + c] = checkValue(row[c], `${field}[${r}][${c}]`, check);
   });
   return out;

@@ -61,7 +61,13 @@ function load(): ClassTable {
   const names: { key: string; name: string; index: number }[] = [];
   raw.forEach((c: unknown, i: number) => {
     const e = c as Partial<ImageNetClass>;
-    if (e?.index !== i || typeof e.wnid !== 'string' || !Array.isArray(e.names) || e.names.length === 0 || !e.names.every((n) => typeof n === 'string')) {
+    if (
+      e?.index !== i ||
+      typeof e.wnid !== 'string' ||
+      !Array.isArray(e.names) ||
+      e.names.length === 0 ||
+      !e.names.every((n) => typeof n === 'string')
+    ) {
       throw new BigGanError('INTERNAL', `${path}: entry ${i} is not {index: ${i}, wnid, names}`);
     }
     classes.push(Object.freeze({ index: i, wnid: e.wnid, names: Object.freeze([...e.names]) }));
@@ -144,27 +150,42 @@ function checkIndex(value: number, shown: string, field: string, numClasses: num
 export function resolveClass(spec: number | string, field: string, numClasses: number): number {
   if (typeof spec === 'number') return checkIndex(spec, String(spec), field, numClasses);
   if (typeof spec !== 'string') {
-    throw invalidArgument(field, `must be a class index (0..${numClasses - 1}) or a class name, got ${spec === null ? 'null' : typeof spec}`);
+    throw invalidArgument(
+      field,
+      `must be a class index (0..${numClasses - 1}) or a class name, got ${spec === null ? 'null' : typeof spec}`,
+    );
   }
   const s = spec.trim();
-  if (s.length === 0) throw invalidArgument(field, `must be a class index (0..${numClasses - 1}) or a class name, got an empty string`);
+  if (s.length === 0)
+    throw invalidArgument(field, `must be a class index (0..${numClasses - 1}) or a class name, got an empty string`);
   if (/^[+-]?\d+(\.\d*)?$/.test(s)) return checkIndex(Number(s), quoteValue(spec), field, numClasses);
   if (numClasses !== IMAGENET_NUM_CLASSES) {
-    throw invalidArgument(field, `this model has ${numClasses} classes without ImageNet names; give a class index in 0..${numClasses - 1}, got ${quoteValue(spec)}`);
+    throw invalidArgument(
+      field,
+      `this model has ${numClasses} classes without ImageNet names; give a class index in 0..${numClasses - 1}, got ${quoteValue(spec)}`,
+    );
   }
   const t = load();
   if (/^n\d{8}$/i.test(s)) {
     const byId = t.byWnid.get(s.toLowerCase());
     if (byId !== undefined) return byId;
-    throw invalidArgument(field, `unknown WordNet id ${quoteValue(spec)}: not one of the 1000 ImageNet classes (e.g. n02099601 = golden retriever)`);
+    throw invalidArgument(
+      field,
+      `unknown WordNet id ${quoteValue(spec)}: not one of the 1000 ImageNet classes (e.g. n02099601 = golden retriever)`,
+    );
   }
   // No class name is this long; refusing here also bounds the cost of the suggestion search.
-  if (s.length > MAX_CLASS_NAME_CHARS) throw invalidArgument(field, `unknown class ${quoteValue(spec)}: class names are at most ${MAX_CLASS_NAME_CHARS} characters`);
+  if (s.length > MAX_CLASS_NAME_CHARS)
+    throw invalidArgument(
+      field,
+      `unknown class ${quoteValue(spec)}: class names are at most ${MAX_CLASS_NAME_CHARS} characters`,
+    );
   const byName = t.byName.get(nameKey(s));
   if (byName !== undefined) return byName;
   const close = suggestions(s);
-  const hint = close.length > 0
-    ? `did you mean: ${close.join(', ')}?`
-    : 'give a class index 0..999, a WordNet id such as n02099601 or an ImageNet class name such as "golden retriever"';
+  const hint =
+    close.length > 0
+      ? `did you mean: ${close.join(', ')}?`
+      : 'give a class index 0..999, a WordNet id such as n02099601 or an ImageNet class name such as "golden retriever"';
   throw invalidArgument(field, `unknown class ${quoteValue(spec)}; ${hint}`);
 }

@@ -28,7 +28,8 @@ export interface Interpolation {
 const SLERP_EPS = 1e-7;
 
 function sameLength(a: Float32Array, b: Float32Array, what: string): void {
-  if (a.length !== b.length) throw new BigGanError('INTERNAL', `${what}: endpoints differ in length (${a.length} vs ${b.length})`);
+  if (a.length !== b.length)
+    throw new BigGanError('INTERNAL', `${what}: endpoints differ in length (${a.length} vs ${b.length})`);
 }
 
 /**
@@ -77,7 +78,12 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
  * `frames` (>= 2) points from `from` to `to` at t = i / (frames - 1): z by `method`, class
  * vectors always by lerp (a mixture must stay a non-negative blend of the two endpoints).
  */
-export function interpolate(from: LatentPoint, to: LatentPoint, frames: number, method: InterpolationMethod): Interpolation {
+export function interpolate(
+  from: LatentPoint,
+  to: LatentPoint,
+  frames: number,
+  method: InterpolationMethod,
+): Interpolation {
   if (typeof frames !== 'number' || !Number.isSafeInteger(frames) || frames < 2) {
     throw invalidArgument('frames', `must be an integer >= 2, got ${quoteValue(frames)}`);
   }

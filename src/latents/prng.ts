@@ -29,7 +29,10 @@ export function parseSeed(value: unknown, field = 'seed'): bigint {
     if (!Number.isInteger(value)) throw invalidArgument(field, `${allowed}, got ${value}`);
     if (!Number.isSafeInteger(value)) {
       // A double above 2^53 has already lost its low bits: refuse it rather than use the wrong seed.
-      throw invalidArgument(field, `${allowed}; ${value} is above 2^53-1 and cannot be exact as a number, send it as a decimal string`);
+      throw invalidArgument(
+        field,
+        `${allowed}; ${value} is above 2^53-1 and cannot be exact as a number, send it as a decimal string`,
+      );
     }
     seed = BigInt(value);
   } else if (typeof value === 'string' && /^\d{1,20}$/.test(value)) {
@@ -44,7 +47,8 @@ export function parseSeed(value: unknown, field = 'seed'): bigint {
 
 /** The seed of sample `i` of a request with seed `seed`: `(seed + i) mod 2^64`. */
 export function seedForSample(seed: number | bigint, i: number): bigint {
-  if (!Number.isSafeInteger(i) || i < 0) throw new BigGanError('INTERNAL', `seedForSample: sample index must be a non-negative integer, got ${i}`);
+  if (!Number.isSafeInteger(i) || i < 0)
+    throw new BigGanError('INTERNAL', `seedForSample: sample index must be a non-negative integer, got ${i}`);
   return (parseSeed(seed) + BigInt(i)) & MASK64;
 }
 
@@ -85,7 +89,8 @@ export class Xoshiro128StarStar {
     this.s1 = s1 >>> 0;
     this.s2 = s2 >>> 0;
     this.s3 = s3 >>> 0;
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) throw new BigGanError('INTERNAL', 'xoshiro128**: the all-zero state is not allowed');
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0)
+      throw new BigGanError('INTERNAL', 'xoshiro128**: the all-zero state is not allowed');
   }
 
   /**

@@ -14,8 +14,17 @@ export const TRUNCATION_MAX = 1;
 
 /** The INVALID_ARGUMENT error for `value` at `field`, or undefined when it is a valid truncation. */
 export function truncationError(value: unknown, field = 'truncation'): BigGanError | undefined {
-  if (typeof value === 'number' && Number.isFinite(value) && value > TRUNCATION_MIN_EXCLUSIVE && value <= TRUNCATION_MAX) return undefined;
-  return invalidArgument(field, `must be a number with ${TRUNCATION_MIN_EXCLUSIVE} < truncation <= ${TRUNCATION_MAX}, got ${quoteValue(value)}`);
+  if (
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value > TRUNCATION_MIN_EXCLUSIVE &&
+    value <= TRUNCATION_MAX
+  )
+    return undefined;
+  return invalidArgument(
+    field,
+    `must be a number with ${TRUNCATION_MIN_EXCLUSIVE} < truncation <= ${TRUNCATION_MAX}, got ${quoteValue(value)}`,
+  );
 }
 
 /** Throws `truncationError(value, field)` unless `value` is a valid truncation. */

@@ -56,13 +56,14 @@ class PolarNormals {
 }
 
 function checkZDim(zDim: number): void {
-  if (!Number.isSafeInteger(zDim) || zDim <= 0) throw new BigGanError('INTERNAL', `z dimension must be a positive integer, got ${zDim}`);
+  if (!Number.isSafeInteger(zDim) || zDim <= 0)
+    throw new BigGanError('INTERNAL', `z dimension must be a positive integer, got ${zDim}`);
 }
 
 /** Fills out[offset .. offset+zDim) with one row of truncation * truncnorm(-2, 2) for `seed`. */
 function fillRow(seed: bigint, out: Float32Array, offset: number, zDim: number, truncation: number): void {
   const normals = new PolarNormals(Xoshiro128StarStar.fromSeed(seed));
-  for (let j = 0; j < zDim; ) {
+  for (let j = 0; j < zDim;) {
     const x = normals.next();
     if (Math.abs(x) > TRUNCNORM_BOUND) continue;
     out[offset + j++] = Math.fround(truncation * x);
@@ -84,7 +85,8 @@ export function sampleLatents(seed: number | bigint, count: number, zDim: number
   const s = parseSeed(seed);
   checkZDim(zDim);
   checkTruncation(truncation);
-  if (!Number.isSafeInteger(count) || count < 0) throw invalidArgument('count', `must be a non-negative integer, got ${count}`);
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw invalidArgument('count', `must be a non-negative integer, got ${count}`);
   const out = new Float32Array(count * zDim);
   for (let i = 0; i < count; i++) fillRow(seedForSample(s, i), out, i * zDim, zDim, truncation);
   return out;

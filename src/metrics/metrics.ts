@@ -62,30 +62,154 @@ export function createMetrics(): Metrics {
   // nodejs_eventloop_lag_seconds, ...) so the usual Node.js dashboards and alerts work unchanged.
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const requests = new Counter({ name: 'biggan_requests_total', help: 'Requests answered, by transport, route and status (HTTP status code or gRPC status name).', labelNames: ['transport', 'route', 'status', 'model'] as const, registers });
-  const requestDuration = new Histogram({ name: 'biggan_request_duration_seconds', help: 'Time from receiving a request to its answer.', labelNames: ['transport', 'route', 'model'] as const, buckets: LATENCY_BUCKETS, registers });
-  const queueDepth = new Gauge({ name: 'biggan_queue_depth_samples', help: 'Samples waiting in the batcher queue.', labelNames: ['model'] as const, registers });
-  const queueWait = new Histogram({ name: 'biggan_queue_wait_seconds', help: 'Time a sample waited in the queue before its batch ran.', buckets: LATENCY_BUCKETS, labelNames: ['model'] as const, registers });
-  const batchSize = new Histogram({ name: 'biggan_batch_size_samples', help: 'Samples per engine call.', buckets: BATCH_BUCKETS, labelNames: ['model'] as const, registers });
-  const inferenceDuration = new Histogram({ name: 'biggan_inference_duration_seconds', help: 'Engine compute time per batch, from the moment the engine starts it (waiting behind another batch not included).', buckets: LATENCY_BUCKETS, labelNames: ['model'] as const, registers });
-  const engineWait = new Histogram({ name: 'biggan_engine_wait_seconds', help: 'Time a batch handed to the engine waited for the previous one to finish (pipelining).', buckets: LATENCY_BUCKETS, labelNames: ['model'] as const, registers });
-  const engineRestarts = new Counter({ name: 'biggan_engine_restarts_total', help: 'Engines started again after their worker thread died.', labelNames: ['model'] as const, registers });
-  const engineFailures = new Counter({ name: 'biggan_engine_failures_total', help: 'Engine calls that failed.', labelNames: ['model'] as const, registers });
-  const nonFiniteOutputs = new Counter({ name: 'biggan_nonfinite_outputs_total', help: 'Samples the engine answered with NaN or infinite values (their requests got an error).', labelNames: ['model'] as const, registers });
-  const encodeDuration = new Histogram({ name: 'biggan_encode_duration_seconds', help: 'Image encoding time per image, by format.', labelNames: ['format', 'model'] as const, buckets: LATENCY_BUCKETS, registers });
-  const images = new Counter({ name: 'biggan_images_generated_total', help: 'Images returned to clients: computed by the engine, or answered from the response cache or from an identical request in flight.', labelNames: ['transport', 'model'] as const, registers });
-  const rejections = new Counter({ name: 'biggan_rejections_total', help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.', labelNames: ['reason', 'model'] as const, registers });
-  const estimatedWait = new Gauge({ name: 'biggan_queue_estimated_wait_seconds', help: 'Predicted wait before a new 1-sample request would start in the engine (from the measured engine time); admission refuses requests predicted to wait longer than --max-queue-wait-ms.', labelNames: ['model'] as const, registers });
-  const modelInfo = new Gauge({ name: 'biggan_model_info', help: 'Each model of the repository (always 1), labelled with model, engine, backend, resolution and state (loading, ready, unloaded, failed).', labelNames: ['model', 'engine', 'backend', 'resolution', 'state'] as const, registers });
-  const ready = new Gauge({ name: 'biggan_ready', help: '1 when the model is ready (loaded, warmed up, not draining), by model.', labelNames: ['model'] as const, registers });
-  const cacheLookups = new Counter({ name: 'biggan_cache_lookups_total', help: 'Image cache lookups: hit, miss, or coalesced (an identical request was already being computed).', labelNames: ['result', 'model'] as const, registers });
-  const cacheBytes = new Gauge({ name: 'biggan_cache_bytes', help: 'Bytes of encoded images held by the response cache.', labelNames: ['model'] as const, registers });
-  const cacheEvictions = new Counter({ name: 'biggan_cache_evictions_total', help: 'Entries evicted from the response cache to stay within --cache-size.', labelNames: ['model'] as const, registers });
-  const authFailures = new Counter({ name: 'biggan_auth_failures_total', help: 'Requests refused for their API key, by reason: missing, unknown, disabled, metrics_token.', labelNames: ['reason'] as const, registers });
-  const quotaRejections = new Counter({ name: 'biggan_quota_rejections_total', help: 'Requests refused by the quota of their API key (429 / RESOURCE_EXHAUSTED), by key name.', labelNames: ['key'] as const, registers });
-  const keyImages = new Counter({ name: 'biggan_key_images_total', help: 'Images answered per API key name (cached ones included).', labelNames: ['key'] as const, registers });
-  const quotaStoreErrors = new Counter({ name: 'biggan_quota_store_errors_total', help: 'Quota store (Redis) commands that failed or timed out.', registers });
-  const quotaStoreUp = new Gauge({ name: 'biggan_quota_store_up', help: '1 while the quota store (Redis) answers, 0 while it does not (absent without --quota-redis).', registers: [] });
+  const requests = new Counter({
+    name: 'biggan_requests_total',
+    help: 'Requests answered, by transport, route and status (HTTP status code or gRPC status name).',
+    labelNames: ['transport', 'route', 'status', 'model'] as const,
+    registers,
+  });
+  const requestDuration = new Histogram({
+    name: 'biggan_request_duration_seconds',
+    help: 'Time from receiving a request to its answer.',
+    labelNames: ['transport', 'route', 'model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const queueDepth = new Gauge({
+    name: 'biggan_queue_depth_samples',
+    help: 'Samples waiting in the batcher queue.',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const queueWait = new Histogram({
+    name: 'biggan_queue_wait_seconds',
+    help: 'Time a sample waited in the queue before its batch ran.',
+    buckets: LATENCY_BUCKETS,
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const batchSize = new Histogram({
+    name: 'biggan_batch_size_samples',
+    help: 'Samples per engine call.',
+    buckets: BATCH_BUCKETS,
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const inferenceDuration = new Histogram({
+    name: 'biggan_inference_duration_seconds',
+    help: 'Engine compute time per batch, from the moment the engine starts it (waiting behind another batch not included).',
+    buckets: LATENCY_BUCKETS,
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const engineWait = new Histogram({
+    name: 'biggan_engine_wait_seconds',
+    help: 'Time a batch handed to the engine waited for the previous one to finish (pipelining).',
+    buckets: LATENCY_BUCKETS,
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const engineRestarts = new Counter({
+    name: 'biggan_engine_restarts_total',
+    help: 'Engines started again after their worker thread died.',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const engineFailures = new Counter({
+    name: 'biggan_engine_failures_total',
+    help: 'Engine calls that failed.',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const nonFiniteOutputs = new Counter({
+    name: 'biggan_nonfinite_outputs_total',
+    help: 'Samples the engine answered with NaN or infinite values (their requests got an error).',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const encodeDuration = new Histogram({
+    name: 'biggan_encode_duration_seconds',
+    help: 'Image encoding time per image, by format.',
+    labelNames: ['format', 'model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const images = new Counter({
+    name: 'biggan_images_generated_total',
+    help: 'Images returned to clients: computed by the engine, or answered from the response cache or from an identical request in flight.',
+    labelNames: ['transport', 'model'] as const,
+    registers,
+  });
+  const rejections = new Counter({
+    name: 'biggan_rejections_total',
+    help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.',
+    labelNames: ['reason', 'model'] as const,
+    registers,
+  });
+  const estimatedWait = new Gauge({
+    name: 'biggan_queue_estimated_wait_seconds',
+    help: 'Predicted wait before a new 1-sample request would start in the engine (from the measured engine time); admission refuses requests predicted to wait longer than --max-queue-wait-ms.',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const modelInfo = new Gauge({
+    name: 'biggan_model_info',
+    help: 'Each model of the repository (always 1), labelled with model, engine, backend, resolution and state (loading, ready, unloaded, failed).',
+    labelNames: ['model', 'engine', 'backend', 'resolution', 'state'] as const,
+    registers,
+  });
+  const ready = new Gauge({
+    name: 'biggan_ready',
+    help: '1 when the model is ready (loaded, warmed up, not draining), by model.',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const cacheLookups = new Counter({
+    name: 'biggan_cache_lookups_total',
+    help: 'Image cache lookups: hit, miss, or coalesced (an identical request was already being computed).',
+    labelNames: ['result', 'model'] as const,
+    registers,
+  });
+  const cacheBytes = new Gauge({
+    name: 'biggan_cache_bytes',
+    help: 'Bytes of encoded images held by the response cache.',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const cacheEvictions = new Counter({
+    name: 'biggan_cache_evictions_total',
+    help: 'Entries evicted from the response cache to stay within --cache-size.',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const authFailures = new Counter({
+    name: 'biggan_auth_failures_total',
+    help: 'Requests refused for their API key, by reason: missing, unknown, disabled, metrics_token.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const quotaRejections = new Counter({
+    name: 'biggan_quota_rejections_total',
+    help: 'Requests refused by the quota of their API key (429 / RESOURCE_EXHAUSTED), by key name.',
+    labelNames: ['key'] as const,
+    registers,
+  });
+  const keyImages = new Counter({
+    name: 'biggan_key_images_total',
+    help: 'Images answered per API key name (cached ones included).',
+    labelNames: ['key'] as const,
+    registers,
+  });
+  const quotaStoreErrors = new Counter({
+    name: 'biggan_quota_store_errors_total',
+    help: 'Quota store (Redis) commands that failed or timed out.',
+    registers,
+  });
+  const quotaStoreUp = new Gauge({
+    name: 'biggan_quota_store_up',
+    help: '1 while the quota store (Redis) answers, 0 while it does not (absent without --quota-redis).',
+    registers: [],
+  });
   const batcherObserverFor = (model?: string): BatcherObserver => {
     const l = model === undefined ? {} : { model };
     return {
@@ -111,7 +235,34 @@ export function createMetrics(): Metrics {
   const batcherObserver = batcherObserverFor();
   const engineObserver = engineObserverFor();
   return {
-    registry, requests, requestDuration, queueDepth, queueWait, batchSize, inferenceDuration, engineWait, engineRestarts, engineFailures, nonFiniteOutputs, estimatedWait,
-    encodeDuration, images, rejections, modelInfo, ready, cacheLookups, cacheBytes, cacheEvictions, authFailures, quotaRejections, keyImages, quotaStoreErrors, quotaStoreUp, batcherObserver, engineObserver, batcherObserverFor, engineObserverFor,
+    registry,
+    requests,
+    requestDuration,
+    queueDepth,
+    queueWait,
+    batchSize,
+    inferenceDuration,
+    engineWait,
+    engineRestarts,
+    engineFailures,
+    nonFiniteOutputs,
+    estimatedWait,
+    encodeDuration,
+    images,
+    rejections,
+    modelInfo,
+    ready,
+    cacheLookups,
+    cacheBytes,
+    cacheEvictions,
+    authFailures,
+    quotaRejections,
+    keyImages,
+    quotaStoreErrors,
+    quotaStoreUp,
+    batcherObserver,
+    engineObserver,
+    batcherObserverFor,
+    engineObserverFor,
   };
 }

@@ -25,7 +25,6 @@ export interface StatRows {
   readonly weightsFloat64: readonly number[];
 }
 
-
 /** The reference's row selection for `truncation` with `nStats` rows. */
 export function statRows(truncation: number, nStats: number): StatRows {
   checkTruncation(truncation);
@@ -83,7 +82,10 @@ export function blendStats(rowsData: Float32Array, channels: number, truncation:
  * channels at the offset of the tables before it. `statWeights [B, nStats] @ table` gives every
  * batch-norm's per-sample mean ([B, 0:S]) and variance ([B, S:2S]) in one product.
  */
-export function concatStatTables(tables: readonly StatTable[], nStats: number): { readonly data: Float32Array; readonly channels: number } {
+export function concatStatTables(
+  tables: readonly StatTable[],
+  nStats: number,
+): { readonly data: Float32Array; readonly channels: number } {
   const S = tables.reduce((a, t) => a + t.channels, 0);
   const data = new Float32Array(nStats * 2 * S);
   let col = 0;

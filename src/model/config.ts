@@ -51,12 +51,30 @@ export const PUBLISHED_FILES: Readonly<Record<PresetName, Readonly<Record<Publis
 const F = false;
 const T = true;
 const LAYERS_128: LayerTriple[] = [
-  [F, 16, 16], [T, 16, 16], [F, 16, 16], [T, 16, 8], [F, 8, 8],
-  [T, 8, 4], [F, 4, 4], [T, 4, 2], [F, 2, 2], [T, 2, 1],
+  [F, 16, 16],
+  [T, 16, 16],
+  [F, 16, 16],
+  [T, 16, 8],
+  [F, 8, 8],
+  [T, 8, 4],
+  [F, 4, 4],
+  [T, 4, 2],
+  [F, 2, 2],
+  [T, 2, 1],
 ];
 const LAYERS_256: LayerTriple[] = [
-  [F, 16, 16], [T, 16, 16], [F, 16, 16], [T, 16, 8], [F, 8, 8], [T, 8, 8], [F, 8, 8], [T, 8, 4],
-  [F, 4, 4], [T, 4, 2], [F, 2, 2], [T, 2, 1],
+  [F, 16, 16],
+  [T, 16, 16],
+  [F, 16, 16],
+  [T, 16, 8],
+  [F, 8, 8],
+  [T, 8, 8],
+  [F, 8, 8],
+  [T, 8, 4],
+  [F, 4, 4],
+  [T, 4, 2],
+  [F, 2, 2],
+  [T, 2, 1],
 ];
 const LAYERS_512: LayerTriple[] = [...LAYERS_256, [F, 1, 1], [T, 1, 1]];
 
@@ -78,7 +96,10 @@ export function presetConfig(name: PresetName, channelWidth = 128): BigGanConfig
 }
 
 function freezeConfig(c: BigGanConfig): BigGanConfig {
-  return Object.freeze({ ...c, layers: Object.freeze(c.layers.map((l) => Object.freeze([...l]) as unknown as LayerTriple)) });
+  return Object.freeze({
+    ...c,
+    layers: Object.freeze(c.layers.map((l) => Object.freeze([...l]) as unknown as LayerTriple)),
+  });
 }
 
 function bad(field: string, message: string): BigGanError {
@@ -108,10 +129,20 @@ export function parseConfig(raw: unknown): BigGanConfig {
   const nStats = positiveInt(r, 'n_stats');
   if (nStats < 2) throw bad('n_stats', `must be at least 2, got ${nStats}`);
   const eps = r.eps;
-  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw bad('eps', `must be a positive number, got ${JSON.stringify(eps)}`);
-  if (!Array.isArray(r.layers) || r.layers.length === 0) throw bad('layers', 'must be a non-empty list of [upsample, in_mult, out_mult]');
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps))
+    throw bad('eps', `must be a positive number, got ${JSON.stringify(eps)}`);
+  if (!Array.isArray(r.layers) || r.layers.length === 0)
+    throw bad('layers', 'must be a non-empty list of [upsample, in_mult, out_mult]');
   const layers: LayerTriple[] = r.layers.map((l: unknown, i: number) => {
-    if (!Array.isArray(l) || l.length !== 3 || typeof l[0] !== 'boolean' || !Number.isInteger(l[1]) || !Number.isInteger(l[2]) || l[1] <= 0 || l[2] <= 0) {
+    if (
+      !Array.isArray(l) ||
+      l.length !== 3 ||
+      typeof l[0] !== 'boolean' ||
+      !Number.isInteger(l[1]) ||
+      !Number.isInteger(l[2]) ||
+      l[1] <= 0 ||
+      l[2] <= 0
+    ) {
       throw bad(`layers[${i}]`, `must be [boolean, positive int, positive int], got ${JSON.stringify(l)}`);
     }
     return [l[0], l[1], l[2]] as LayerTriple;
@@ -125,22 +156,42 @@ export function parseConfig(raw: unknown): BigGanConfig {
     const inC = inMult * channelWidth;
     const outC = outMult * channelWidth;
     // The skip path keeps the first in/2 channels when in != out: that only adds up when out = in/2.
-    if (inC !== outC && inC / 2 !== outC) throw bad(`layers[${i}]`, `out channels must equal in or in/2 (got ${inC} -> ${outC})`);
+    if (inC !== outC && inC / 2 !== outC)
+      throw bad(`layers[${i}]`, `out channels must equal in or in/2 (got ${inC} -> ${outC})`);
     if (inC % 4 !== 0) throw bad(`layers[${i}]`, `in channels (${inC}) must be divisible by 4`);
   }
   const attentionLayerPosition = r.attention_layer_position;
-  if (typeof attentionLayerPosition !== 'number' || !Number.isInteger(attentionLayerPosition) || attentionLayerPosition < 0 || attentionLayerPosition > layers.length) {
-    throw bad('attention_layer_position', `must be an integer in 0..${layers.length}, got ${JSON.stringify(attentionLayerPosition)}`);
+  if (
+    typeof attentionLayerPosition !== 'number' ||
+    !Number.isInteger(attentionLayerPosition) ||
+    attentionLayerPosition < 0 ||
+    attentionLayerPosition > layers.length
+  ) {
+    throw bad(
+      'attention_layer_position',
+      `must be an integer in 0..${layers.length}, got ${JSON.stringify(attentionLayerPosition)}`,
+    );
   }
   const attnIn = attentionLayerPosition === 0 ? layers[0][1] : layers[attentionLayerPosition - 1][2];
-  if ((attnIn * channelWidth) % 8 !== 0) throw bad('attention_layer_position', `attention channels (${attnIn * channelWidth}) must be divisible by 8`);
+  if ((attnIn * channelWidth) % 8 !== 0)
+    throw bad('attention_layer_position', `attention channels (${attnIn * channelWidth}) must be divisible by 8`);
   const upsamples = layers.filter((l) => l[0]).length;
   const outputDim = 4 * 2 ** upsamples;
   if (r.output_dim !== undefined && r.output_dim !== outputDim) {
     throw bad('output_dim', `is ${JSON.stringify(r.output_dim)} but the layers upsample 4 px to ${outputDim} px`);
   }
   const classEmbedDim = typeof r.class_embed_dim === 'number' ? r.class_embed_dim : zDim;
-  return freezeConfig({ outputDim, zDim, classEmbedDim, channelWidth, numClasses, layers, attentionLayerPosition, eps, nStats });
+  return freezeConfig({
+    outputDim,
+    zDim,
+    classEmbedDim,
+    channelWidth,
+    numClasses,
+    layers,
+    attentionLayerPosition,
+    eps,
+    nStats,
+  });
 }
 
 /** Serialises a config the way the reference writes it (sorted keys, 2-space indent, newline). */
@@ -192,11 +243,24 @@ export function modulePlan(c: BigGanConfig): ModulePlan[] {
       out.push({ kind: 'attention', module: out.length, channels: inMult * c.channelWidth, res });
     }
     const inC = inMult * c.channelWidth;
-    out.push({ kind: 'block', module: out.length, inC, midC: inC / 4, outC: outMult * c.channelWidth, upsample, inRes: res });
+    out.push({
+      kind: 'block',
+      module: out.length,
+      inC,
+      midC: inC / 4,
+      outC: outMult * c.channelWidth,
+      upsample,
+      inRes: res,
+    });
     if (upsample) res *= 2;
   });
   if (c.attentionLayerPosition === c.layers.length) {
-    out.push({ kind: 'attention', module: out.length, channels: c.layers[c.layers.length - 1][2] * c.channelWidth, res });
+    out.push({
+      kind: 'attention',
+      module: out.length,
+      channels: c.layers[c.layers.length - 1][2] * c.channelWidth,
+      res,
+    });
   }
   return out;
 }

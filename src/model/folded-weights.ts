@@ -87,7 +87,8 @@ function get(sd: StateDict, key: string): StateTensor {
 export function spectralSigma(w: Float32Array, u: Float32Array, v: Float32Array): number {
   const out = u.length;
   const cols = v.length;
-  if (w.length !== out * cols) throw invalidWeights(`spectral norm: weight has ${w.length} values, expected ${out} x ${cols}`);
+  if (w.length !== out * cols)
+    throw invalidWeights(`spectral norm: weight has ${w.length} values, expected ${out} x ${cols}`);
   let sigma = 0;
   for (let r = 0; r < out; r++) {
     let acc = 0;
@@ -99,12 +100,17 @@ export function spectralSigma(w: Float32Array, u: Float32Array, v: Float32Array)
 }
 
 /** Divides weight_orig by sigma; keeps only the first `keepOut` output rows (default: all). */
-function foldWeight(sd: StateDict, prefix: string, keepOut?: number): { weight: Float32Array; shape: readonly number[]; sigma: number } {
+function foldWeight(
+  sd: StateDict,
+  prefix: string,
+  keepOut?: number,
+): { weight: Float32Array; shape: readonly number[]; sigma: number } {
   const w = get(sd, `${prefix}.weight_orig`);
   const u = get(sd, `${prefix}.weight_u`).data;
   const v = get(sd, `${prefix}.weight_v`).data;
   const sigma = spectralSigma(w.data, u, v);
-  if (!Number.isFinite(sigma) || sigma === 0) throw invalidWeights(`${prefix}: spectral-norm sigma is ${sigma}; u and v do not fit weight_orig`);
+  if (!Number.isFinite(sigma) || sigma === 0)
+    throw invalidWeights(`${prefix}: spectral-norm sigma is ${sigma}; u and v do not fit weight_orig`);
   const rowLen = w.data.length / w.shape[0];
   const rows = keepOut ?? w.shape[0];
   // Divided in place: the state_dict's buffer becomes the folded weights, so loading never holds
@@ -135,7 +141,11 @@ function stats(sd: StateDict, prefix: string): StatTable {
 }
 
 function foldCondBn(sd: StateDict, prefix: string): FoldedCondBatchNorm {
-  return { stats: stats(sd, prefix), scale: foldLinear(sd, `${prefix}.scale`, false), offset: foldLinear(sd, `${prefix}.offset`, false) };
+  return {
+    stats: stats(sd, prefix),
+    scale: foldLinear(sd, `${prefix}.scale`, false),
+    offset: foldLinear(sd, `${prefix}.offset`, false),
+  };
 }
 
 /**
@@ -167,7 +177,11 @@ export function foldGenerator(config: BigGanConfig, sd: StateDict): FoldedGenera
     genZ: foldLinear(sd, 'generator.gen_z', true),
     genZChannels: genZChannels(config),
     modules,
-    finalBn: { stats: stats(sd, 'generator.bn'), weight: get(sd, 'generator.bn.weight').data, bias: get(sd, 'generator.bn.bias').data },
+    finalBn: {
+      stats: stats(sd, 'generator.bn'),
+      weight: get(sd, 'generator.bn.weight').data,
+      bias: get(sd, 'generator.bn.bias').data,
+    },
     toRgb: foldConv(sd, 'generator.conv_to_rgb', true, 3),
   };
 }

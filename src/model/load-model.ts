@@ -44,7 +44,11 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
     config = parseConfig(JSON.parse(text));
   } catch (e) {
     const msg = (e as Error).message.replace(/^config\.json: /, '');
-    throw new BigGanError('INVALID_CONFIG', `${configPath}: ${e instanceof SyntaxError ? `not valid JSON (${msg})` : msg}`, { cause: e });
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `${configPath}: ${e instanceof SyntaxError ? `not valid JSON (${msg})` : msg}`,
+      { cause: e },
+    );
   }
   const weightFile = await findWeightFile(dir);
   const { format, tensors } = await readStateDict(weightFile);

@@ -20,7 +20,12 @@ function once(fn: () => Promise<unknown>): () => Promise<void> {
 }
 
 /** Starts `app` on `host:port` (port 0: any free port); on failure the app is closed. */
-export async function listenHttp(app: FastifyInstance, host: string, port: number, flag: 'http-port' | 'metrics-port'): Promise<Listener> {
+export async function listenHttp(
+  app: FastifyInstance,
+  host: string,
+  port: number,
+  flag: 'http-port' | 'metrics-port',
+): Promise<Listener> {
   const close = once(() => app.close());
   try {
     await app.listen({ host, port });
@@ -46,15 +51,29 @@ export async function listenGrpc(server: GrpcServer, host: string, port: number)
 function listenError(what: 'HTTP' | 'gRPC', host: string, port: number, flag: string, err: unknown): BigGanError {
   const text = errorText(err);
   if (text.includes('EADDRINUSE')) {
-    return new BigGanError('IO_ERROR', `${what} port ${port} is already in use (on ${host}); stop whatever holds it or choose another with --${flag}`, { cause: err });
+    return new BigGanError(
+      'IO_ERROR',
+      `${what} port ${port} is already in use (on ${host}); stop whatever holds it or choose another with --${flag}`,
+      { cause: err },
+    );
   }
   if (text.includes('EACCES')) {
-    return new BigGanError('IO_ERROR', `${what} port ${port}: permission denied (ports below 1024 need privileges); choose another with --${flag}`, { cause: err });
+    return new BigGanError(
+      'IO_ERROR',
+      `${what} port ${port}: permission denied (ports below 1024 need privileges); choose another with --${flag}`,
+      { cause: err },
+    );
   }
   if (text.includes('EADDRNOTAVAIL') || text.includes('ENOTFOUND')) {
-    return new BigGanError('IO_ERROR', `${what}: cannot listen on ${host}: no such local address; check --host`, { cause: err });
+    return new BigGanError('IO_ERROR', `${what}: cannot listen on ${host}: no such local address; check --host`, {
+      cause: err,
+    });
   }
-  return new BigGanError('IO_ERROR', `${what}: cannot listen on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return new BigGanError(
+    'IO_ERROR',
+    `${what}: cannot listen on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`,
+    { cause: err },
+  );
 }
 
 /** An error's message, code and causes as one string (grpc-js puts the errno in the message). */

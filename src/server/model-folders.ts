@@ -27,7 +27,9 @@ async function cachedModel(config: ServerConfig, name: PresetName, log: (msg: st
     await downloadModel(name, { cacheDir: cache, onProgress: progress });
     progress.end();
   } catch (err) {
-    throw new BigGanError('IO_ERROR', `could not download ${name}: ${(err as Error).message}. ${howTo}`, { cause: err });
+    throw new BigGanError('IO_ERROR', `could not download ${name}: ${(err as Error).message}. ${howTo}`, {
+      cause: err,
+    });
   }
   return dir;
 }
@@ -36,7 +38,10 @@ async function cachedModel(config: ServerConfig, name: PresetName, log: (msg: st
 export async function resolveWeights(config: ServerConfig, log: (msg: string) => void): Promise<string> {
   if (config.weights) {
     if (!existsSync(path.join(config.weights, 'config.json'))) {
-      throw new BigGanError('INVALID_CONFIG', `--weights ${config.weights}: no config.json there; a model folder holds config.json and model.safetensors or pytorch_model.bin`);
+      throw new BigGanError(
+        'INVALID_CONFIG',
+        `--weights ${config.weights}: no config.json there; a model folder holds config.json and model.safetensors or pytorch_model.bin`,
+      );
     }
     return config.weights;
   }

@@ -65,7 +65,11 @@ async function firstEngine(deps: ModelStackDeps, folded: FoldedGenerator, opts: 
     return await deps.createEngine(folded, opts);
   } catch (err) {
     if (err instanceof BigGanError) throw err;
-    throw new BigGanError('INTERNAL', `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new BigGanError(
+      'INTERNAL',
+      `the engine could not be created: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -74,31 +78,49 @@ async function firstEngine(deps: ModelStackDeps, folded: FoldedGenerator, opts: 
  * only until the engine has its own copy: they stay in this function's frame, which is gone once it
  * returns, so the garbage collection after the warm-up frees them (issue 20).
  */
-async function loadFirstEngine(source: ModelSource, deps: ModelStackDeps, opts: EngineOptions): Promise<{ loaded: LoadFacts; first: Engine }> {
+async function loadFirstEngine(
+  source: ModelSource,
+  deps: ModelStackDeps,
+  opts: EngineOptions,
+): Promise<{ loaded: LoadFacts; first: Engine }> {
   const { folded, ...loaded } = await loadModel(source.dir);
   return { loaded, first: await firstEngine(deps, folded, opts) };
 }
 
 /** The engine under supervision: restarted when its worker dies, unready while it keeps failing. */
-function supervise(source: ModelSource, first: Engine, deps: ModelStackDeps, opts: EngineOptions, onHealth: (healthy: boolean) => void): SupervisedEngine {
+function supervise(
+  source: ModelSource,
+  first: Engine,
+  deps: ModelStackDeps,
+  opts: EngineOptions,
+  onHealth: (healthy: boolean) => void,
+): SupervisedEngine {
   const name = source.name;
   // A replacement reloads the weights (the first engine may have moved them into its worker) and
   // keeps the engine and backend the first one chose.
   const restartOptions: EngineOptions = { ...opts, engine: first.name, backend: first.backend };
   const observer = deps.metrics.engineObserverFor(name);
-  return new SupervisedEngine(first, async () => deps.createEngine((await loadModel(source.dir)).folded, restartOptions), deps.supervision, {
-    ...observer,
-    onRestart: () => {
-      observer.onRestart?.();
-      deps.log.warn(`engine of ${name} restarted after its worker stopped`);
+  return new SupervisedEngine(
+    first,
+    async () => deps.createEngine((await loadModel(source.dir)).folded, restartOptions),
+    deps.supervision,
+    {
+      ...observer,
+      onRestart: () => {
+        observer.onRestart?.();
+        deps.log.warn(`engine of ${name} restarted after its worker stopped`);
+      },
+      onHealthChange: (healthy) => {
+        onHealth(healthy);
+        deps.liveness?.report(name, first.backend, healthy);
+        if (healthy) deps.log.info({}, `engine of ${name} healthy again: ready`);
+        else
+          deps.log.warn(
+            `engine of ${name} failed ${deps.supervision.failureThreshold} times in a row: not ready until a probe batch succeeds`,
+          );
+      },
     },
-    onHealthChange: (healthy) => {
-      onHealth(healthy);
-      deps.liveness?.report(name, first.backend, healthy);
-      if (healthy) deps.log.info({}, `engine of ${name} healthy again: ready`);
-      else deps.log.warn(`engine of ${name} failed ${deps.supervision.failureThreshold} times in a row: not ready until a probe batch succeeds`);
-    },
-  });
+  );
 }
 
 /** Loads `source`, builds its stack and runs the warm-up batch; the service is ready on return. */
@@ -117,9 +139,19 @@ export async function buildModelStack(source: ModelSource, deps: ModelStackDeps)
   const supervised = supervise(source, first, deps, engineOptions, (healthy) => service.setEngineHealthy(healthy));
   const engine = deps.scheduler.wrap(name, supervised);
   const traceBatch = batchTracer(deps.tracing, { model: name, engine: supervised.name, backend: supervised.backend });
-  const batching = { ...source.serving, maxConcurrentBatches: deps.batching.maxConcurrentBatches, ...queueWait(source.serving.maxQueueWaitMs ?? deps.batching.maxQueueWaitMs) };
-  const batcher = new Batcher(engine, batching, { observer: deps.metrics.batcherObserverFor(name), ...(traceBatch ? { traceBatch } : {}) });
-  const service = new GenerationService(engine, batcher, deps.metrics, { modelName: name, maxSamplesPerRequest: deps.maxSamplesPerRequest });
+  const batching = {
+    ...source.serving,
+    maxConcurrentBatches: deps.batching.maxConcurrentBatches,
+    ...queueWait(source.serving.maxQueueWaitMs ?? deps.batching.maxQueueWaitMs),
+  };
+  const batcher = new Batcher(engine, batching, {
+    observer: deps.metrics.batcherObserverFor(name),
+    ...(traceBatch ? { traceBatch } : {}),
+  });
+  const service = new GenerationService(engine, batcher, deps.metrics, {
+    modelName: name,
+    maxSamplesPerRequest: deps.maxSamplesPerRequest,
+  });
   const dispose = async (): Promise<void> => {
     deps.liveness?.forget(name);
     batcher.close();
@@ -130,7 +162,11 @@ export async function buildModelStack(source: ModelSource, deps: ModelStackDeps)
     warmMs = await service.warmUp();
   } catch (err) {
     await dispose();
-    throw new BigGanError('INTERNAL', `the warm-up batch of ${name} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new BigGanError(
+      'INTERNAL',
+      `the warm-up batch of ${name} failed: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
   // Admission by predicted wait needs an engine time before the first batch: the warm-up batch
   // (full size, and slower than later ones, so the start is conservative) until one is measured.

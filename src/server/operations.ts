@@ -46,7 +46,11 @@ export async function drain(parts: ServerParts): Promise<void> {
   for (const s of stacks.values()) s.batcher.close();
   // The listeners close together (gRPC with a short grace when the work finished in time); then
   // everything else, last opened first.
-  const closing = Promise.all([parts.http.close(), parts.metricsListener?.close(), grpc?.server.shutdown(inTime ? 1000 : 0)]);
+  const closing = Promise.all([
+    parts.http.close(),
+    parts.metricsListener?.close(),
+    grpc?.server.shutdown(inTime ? 1000 : 0),
+  ]);
   if (!inTime) parts.app.server.closeAllConnections(); // grace over: requests still waiting (e.g. on a load) are cut
   await closing;
   // The whole drain within the grace period: a load still running (a 512 warm-up is ~10 s) is not waited for.

@@ -30,11 +30,18 @@ export interface ReadSources {
  */
 export async function readSources(config: ServerConfig, log: Logger, device: ComputeDevice): Promise<ReadSources> {
   const folders = await resolveModelFolders(config, (msg) => log.info(msg));
-  const base = { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize };
+  const base = {
+    maxBatchSize: config.maxBatchSize,
+    maxQueueDelayMs: config.maxQueueDelayMs,
+    maxQueueSize: config.maxQueueSize,
+  };
   const { sources, broken } = await readModelSources(folders, base, device);
   for (const b of broken) log.warn(`model ${b.name} cannot be served: ${b.detail}`);
   if (sources.length === 0) {
-    throw new BigGanError('INVALID_CONFIG', `no model can be served: ${broken.map((b) => `${b.name}: ${b.detail}`).join('; ')}`);
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `no model can be served: ${broken.map((b) => `${b.name}: ${b.detail}`).join('; ')}`,
+    );
   }
   return { sources, broken };
 }
@@ -46,21 +53,24 @@ function stackLoader(deps: ModelStackDeps, stacks: Map<string, ModelStack>, trac
     const stack = await buildModelStack(source, deps);
     stacks.set(source.name, stack);
     const { loaded, engine, service } = stack;
-    deps.log.info({
-      model: source.name,
-      weights: loaded.weightFile,
-      format: loaded.format,
-      loadSeconds: +(loaded.loadMs / 1000).toFixed(3),
-      warmUpSeconds: +(stack.warmMs / 1000).toFixed(3),
-      rssMiB: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
-      estimateMiB: Math.round(source.memory.totalBytes / 2 ** 20),
-      engine: engine.name,
-      backend: engine.backend,
-      parameters: service.model.parameters,
-      maxBatchSize: source.serving.maxBatchSize,
-      tracing: tracingDescription,
-      sha256: source.digest,
-    }, 'model loaded');
+    deps.log.info(
+      {
+        model: source.name,
+        weights: loaded.weightFile,
+        format: loaded.format,
+        loadSeconds: +(loaded.loadMs / 1000).toFixed(3),
+        warmUpSeconds: +(stack.warmMs / 1000).toFixed(3),
+        rssMiB: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
+        estimateMiB: Math.round(source.memory.totalBytes / 2 ** 20),
+        engine: engine.name,
+        backend: engine.backend,
+        parameters: service.model.parameters,
+        maxBatchSize: source.serving.maxBatchSize,
+        tracing: tracingDescription,
+        sha256: source.digest,
+      },
+      'model loaded',
+    );
     const dispose = async (): Promise<void> => {
       stacks.delete(source.name);
       await stack.dispose();
@@ -83,7 +93,12 @@ export interface RepositoryDeps {
 export type RepositoryConfig = Pick<ServerConfig, 'memoryBudgetBytes' | 'defaultModel' | 'engine'>;
 
 /** The repository over `sources`, its loaded stacks in `stacks`; biggan_model_info follows each model's state. */
-export function openRepository(read: ReadSources, config: RepositoryConfig, deps: RepositoryDeps, stacks: Map<string, ModelStack>): ModelRepository {
+export function openRepository(
+  read: ReadSources,
+  config: RepositoryConfig,
+  deps: RepositoryDeps,
+  stacks: Map<string, ModelStack>,
+): ModelRepository {
   const { sources, broken } = read;
   const { metrics, log } = deps;
   const names = sources.map((m) => m.name).sort();
@@ -99,7 +114,13 @@ export function openRepository(read: ReadSources, config: RepositoryConfig, deps
     onState: (source, state, detail) => {
       const prev = infoLabels.get(source.name);
       if (prev) metrics.modelInfo.remove(prev);
-      const labels = { model: source.name, engine: detail.engine ?? config.engine, backend: detail.backend ?? '', resolution: String(source.config.outputDim), state };
+      const labels = {
+        model: source.name,
+        engine: detail.engine ?? config.engine,
+        backend: detail.backend ?? '',
+        resolution: String(source.config.outputDim),
+        state,
+      };
       infoLabels.set(source.name, labels);
       metrics.modelInfo.set(labels, 1);
       if (state !== 'ready') metrics.ready.set({ model: source.name }, 0);
@@ -107,23 +128,39 @@ export function openRepository(read: ReadSources, config: RepositoryConfig, deps
       else if (state === 'unloaded' && detail.loadMs !== undefined) log.info({ model: source.name }, 'model unloaded');
     },
   });
-  log.info({
-    models: sources.map((m) => ({
-      name: m.name, resolution: m.config.outputDim, maxBatchSize: m.serving.maxBatchSize, estimateMiB: Math.round(m.memory.totalBytes / 2 ** 20),
-      ...(m.memory.gpuBytes !== undefined ? { gpuEstimateMiB: Math.round(m.memory.gpuBytes / 2 ** 20) } : {}),
-    })),
-    default: defaultModel,
-    memoryBudgetMiB: Math.round(budgetBytes / 2 ** 20),
-    device: deps.device ?? 'cpu',
-  }, 'models');
+  log.info(
+    {
+      models: sources.map((m) => ({
+        name: m.name,
+        resolution: m.config.outputDim,
+        maxBatchSize: m.serving.maxBatchSize,
+        estimateMiB: Math.round(m.memory.totalBytes / 2 ** 20),
+        ...(m.memory.gpuBytes !== undefined ? { gpuEstimateMiB: Math.round(m.memory.gpuBytes / 2 ** 20) } : {}),
+      })),
+      default: defaultModel,
+      memoryBudgetMiB: Math.round(budgetBytes / 2 ** 20),
+      device: deps.device ?? 'cpu',
+    },
+    'models',
+  );
   if (deps.device === 'gpu') for (const w of gpuMemoryWarnings(sources, gpuMemoryBytes())) log.warn(w);
   return repository;
 }
 
 /** Preload: the default model first (start-up fails when it cannot load), then the others that fit. */
-export async function preload(repository: ModelRepository, setting: ServerConfig['preload'], log: Logger): Promise<void> {
+export async function preload(
+  repository: ModelRepository,
+  setting: ServerConfig['preload'],
+  log: Logger,
+): Promise<void> {
   const defaultModel = repository.defaultModel;
-  const order = [defaultModel, ...repository.names().sort().filter((n) => n !== defaultModel)];
+  const order = [
+    defaultModel,
+    ...repository
+      .names()
+      .sort()
+      .filter((n) => n !== defaultModel),
+  ];
   const fitsAll = repository.fitting(order).length === order.length;
   const chosen = setting ?? (fitsAll ? 'all' : 'default');
   const toLoad = chosen === 'none' ? [] : chosen === 'default' ? [defaultModel] : repository.fitting(order);

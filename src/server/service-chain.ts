@@ -29,16 +29,25 @@ export interface ServiceChain {
 }
 
 /** Builds the catalog and quotas -> router -> caches over `repository`. */
-export function buildServiceChain(repository: ModelRepository, metrics: Metrics, options: ServiceChainOptions): ServiceChain {
-  const catalog = new ModelCatalog(repository, { maxSamplesPerRequest: options.maxSamplesPerRequest, engine: options.engine });
+export function buildServiceChain(
+  repository: ModelRepository,
+  metrics: Metrics,
+  options: ServiceChainOptions,
+): ServiceChain {
+  const catalog = new ModelCatalog(repository, {
+    maxSamplesPerRequest: options.maxSamplesPerRequest,
+    engine: options.engine,
+  });
   // The response cache: the size shared equally by the models (each keyed by its weights digest).
   const cacheBytes = Math.floor(options.cacheSizeBytes / repository.names().length);
-  const routing = new RoutingService(catalog, (handle) =>
-    new CachingService(handle, {
-      maxBytes: cacheBytes,
-      keyContext: { modelDigest: handle.source.digest, encoderId: ENCODER_ID },
-      observer: cacheObserverOf(metrics, handle.source.name),
-    }),
+  const routing = new RoutingService(
+    catalog,
+    (handle) =>
+      new CachingService(handle, {
+        maxBytes: cacheBytes,
+        keyContext: { modelDigest: handle.source.digest, encoderId: ENCODER_ID },
+        observer: cacheObserverOf(metrics, handle.source.name),
+      }),
   );
   // Per-key quotas in front of the models' caches (they price requests: cache hits cost nothing).
   return { catalog, requests: new QuotaService(routing, options.quota) };

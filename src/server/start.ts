@@ -88,7 +88,9 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   } catch (err) {
     await lifecycle.close();
     if (err instanceof BigGanError) throw err;
-    throw new BigGanError('INTERNAL', `start-up failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new BigGanError('INTERNAL', `start-up failed: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -112,7 +114,12 @@ interface Parts {
   readonly liveness: EngineLiveness;
 }
 
-async function start(config: ServerConfig, opts: StartOptions, log: Logger, lifecycle: Lifecycle): Promise<RunningServer> {
+async function start(
+  config: ServerConfig,
+  opts: StartOptions,
+  log: Logger,
+  lifecycle: Lifecycle,
+): Promise<RunningServer> {
   const metrics = createMetrics();
   // The device is decided before loading: on a GPU the batch defaults and memory estimates differ.
   const device = expectedDevice(config.engine, config.backend);
@@ -121,7 +128,10 @@ async function start(config: ServerConfig, opts: StartOptions, log: Logger, life
   const tracing = opts.tracing ?? (await tracingFromEnv());
   lifecycle.defer('tracing', () => tracing.shutdown());
   // Key file and certificates first: an invalid one fails the start before any model loads.
-  const access = setUpAccess(config, metrics, () => ({ info: (msg, extra) => log.info(extra ?? {}, msg), warn: (msg, extra) => log.warn(extra ?? {}, msg) }));
+  const access = setUpAccess(config, metrics, () => ({
+    info: (msg, extra) => log.info(extra ?? {}, msg),
+    warn: (msg, extra) => log.warn(extra ?? {}, msg),
+  }));
   lifecycle.defer('access', () => access.close());
 
   const stacks = new Map<string, ModelStack>();
@@ -132,17 +142,37 @@ async function start(config: ServerConfig, opts: StartOptions, log: Logger, life
     batching: { maxConcurrentBatches: config.maxConcurrentBatches, maxQueueWaitMs: config.maxQueueWaitMs },
     maxSamplesPerRequest: config.maxSamplesPerRequest,
     scheduler: new FairScheduler(1),
-    metrics, tracing, log, device,
+    metrics,
+    tracing,
+    log,
+    device,
     // A GPU engine unhealthy past the limit fails /healthz: only a new process gets a new CUDA context.
     liveness: new EngineLiveness({ unhealthyLimitMs: config.engineLivenessTimeoutMs }),
   };
-  const repository = openRepository(read, config, { stackDeps, metrics, log, tracingDescription: tracing.description, device }, stacks);
+  const repository = openRepository(
+    read,
+    config,
+    { stackDeps, metrics, log, tracingDescription: tracing.description, device },
+    stacks,
+  );
   // Without a deadline (a failed start) every load is waited for; a drain sets one (its grace period's end).
   const closeModelsBy: { atMs?: number } = {};
-  lifecycle.defer('models', () => repository.close(closeModelsBy.atMs === undefined ? undefined : Math.max(0, closeModelsBy.atMs - performance.now())));
-  const chain = buildServiceChain(repository, metrics, { maxSamplesPerRequest: config.maxSamplesPerRequest, engine: config.engine, cacheSizeBytes: config.cacheSizeBytes, quota: access.quota });
+  lifecycle.defer('models', () =>
+    repository.close(
+      closeModelsBy.atMs === undefined ? undefined : Math.max(0, closeModelsBy.atMs - performance.now()),
+    ),
+  );
+  const chain = buildServiceChain(repository, metrics, {
+    maxSamplesPerRequest: config.maxSamplesPerRequest,
+    engine: config.engine,
+    cacheSizeBytes: config.cacheSizeBytes,
+    quota: access.quota,
+  });
 
-  const parts = await openListeners({ config, log, lifecycle, metrics, access, repository, stacks, closeModelsBy, chain, liveness: stackDeps.liveness }, tracing);
+  const parts = await openListeners(
+    { config, log, lifecycle, metrics, access, repository, stacks, closeModelsBy, chain, liveness: stackDeps.liveness },
+    tracing,
+  );
   lifecycle.defer('SIGHUP', onHangUp(access, log));
   await preload(repository, config.preload, log);
   parts.grpc?.server.setServing(true);
@@ -150,11 +180,19 @@ async function start(config: ServerConfig, opts: StartOptions, log: Logger, life
 }
 
 /** The HTTP API, the /metrics port and gRPC, each listening, with their closers registered. */
-async function openListeners(p: Omit<Parts, 'app' | 'http' | 'metricsListener' | 'grpc'>, tracing: Tracing): Promise<Parts> {
+async function openListeners(
+  p: Omit<Parts, 'app' | 'http' | 'metricsListener' | 'grpc'>,
+  tracing: Tracing,
+): Promise<Parts> {
   const { config, access, metrics, chain, log, lifecycle } = p;
   const liveness = (): string | undefined => p.liveness.failure();
   const app = buildHttpApp(chain.requests, chain.catalog, metrics, {
-    bodyLimitBytes: config.bodyLimitBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs, version: packageVersion(), logger: log, tracing,
+    bodyLimitBytes: config.bodyLimitBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    version: packageVersion(),
+    logger: log,
+    tracing,
     ...(access.keyFile ? { keys: access.keyFile.store } : {}),
     ...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
     serveMetrics: config.metricsPort < 0,
@@ -173,7 +211,12 @@ async function openListeners(p: Omit<Parts, 'app' | 'http' | 'metricsListener' |
   lifecycle.defer('http', http.close);
   let metricsListener: Listener | undefined;
   if (config.metricsPort >= 0) {
-    metricsListener = await listenHttp(buildMetricsApp(metrics, chain.catalog, config.metricsToken, liveness), config.host, config.metricsPort, 'metrics-port');
+    metricsListener = await listenHttp(
+      buildMetricsApp(metrics, chain.catalog, config.metricsToken, liveness),
+      config.host,
+      config.metricsPort,
+      'metrics-port',
+    );
     lifecycle.defer('metrics', metricsListener.close);
   }
   let grpc: Parts['grpc'];
@@ -188,15 +231,32 @@ async function openListeners(p: Omit<Parts, 'app' | 'http' | 'metricsListener' |
       liveness,
       observe: { tracing, logger: log, model: () => chain.catalog.modelInfo().name },
       ...(access.tls ? { credentials: access.tls.grpcCredentials() } : {}),
-      ...(access.keyFile ? { auth: { keys: access.keyFile.store, onFailure: (reason) => metrics.authFailures.inc({ reason }) } } : {}),
+      ...(access.keyFile
+        ? { auth: { keys: access.keyFile.store, onFailure: (reason) => metrics.authFailures.inc({ reason }) } }
+        : {}),
     });
     grpc = { server, listener: await listenGrpc(server, config.host, config.grpcPort) };
     lifecycle.defer('grpc', grpc.listener.close);
   }
-  const ports = { httpPort: http.port, grpcPort: grpc?.listener.port ?? -1, ...(metricsListener ? { metricsPort: metricsListener.port } : {}) };
-  log.info({ ...ports, tls: access.tls !== undefined, mutualTls: config.tlsClientCa !== undefined, apiKeys: access.keyFile?.store.size ?? 0, quotas: config.quotaRedis ? 'redis' : 'process' }, 'listening');
+  const ports = {
+    httpPort: http.port,
+    grpcPort: grpc?.listener.port ?? -1,
+    ...(metricsListener ? { metricsPort: metricsListener.port } : {}),
+  };
+  log.info(
+    {
+      ...ports,
+      tls: access.tls !== undefined,
+      mutualTls: config.tlsClientCa !== undefined,
+      apiKeys: access.keyFile?.store.size ?? 0,
+      quotas: config.quotaRedis ? 'redis' : 'process',
+    },
+    'listening',
+  );
   if (!access.keyFile && !isLoopback(config.host)) {
-    log.warn(`no API key file (--api-keys): the API is open to anyone who can reach ${config.host}; see README "Access control"`);
+    log.warn(
+      `no API key file (--api-keys): the API is open to anyone who can reach ${config.host}; see README "Access control"`,
+    );
   }
   return { ...p, app, http, metricsListener, grpc };
 }

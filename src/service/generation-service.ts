@@ -8,15 +8,29 @@ import { warmUpEngine } from '../engine/warm-up.js';
 import type { Batcher } from '../batching/batcher.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { toRgb8 } from '../image/convert.js';
-import { encodeImage, encodeAnimation, makeGrid, MIME_TYPES, type ImageFormat, type Rgb8Image } from '../image/encode.js';
+import {
+  encodeImage,
+  encodeAnimation,
+  makeGrid,
+  MIME_TYPES,
+  type ImageFormat,
+  type Rgb8Image,
+} from '../image/encode.js';
 import { BigGanError } from '../errors.js';
 import { eachInOrder } from './in-order.js';
 import { planGenerate, planInterpolate, type PlannedSample, type PlannedCall } from './request-samples.js';
 import { DEFAULT_TRUNCATION, minTimeout } from './contract/limits.js';
 import { describeModel } from './model-info.js';
 import type {
-  CallContext, GenerateRequest, GenerateResult, GeneratedImage, ImageService,
-  InterpolateRequest, InterpolateResult, InterpolationFrame, ModelInfo,
+  CallContext,
+  GenerateRequest,
+  GenerateResult,
+  GeneratedImage,
+  ImageService,
+  InterpolateRequest,
+  InterpolateResult,
+  InterpolationFrame,
+  ModelInfo,
 } from './types.js';
 
 /** Settings of the service beyond the batcher's. */
@@ -124,11 +138,18 @@ export class GenerationService implements ImageService {
         const grid = makeGrid(images);
         const data = await this.encode(grid, plan.format, ctx);
         this.metrics.images.inc({ transport: ctx.transport, model: this.model.name }, images.length);
-      if (ctx.trace) ctx.trace.images += images.length;
-        return { images: [], grid: { data, mimeType: MIME_TYPES[plan.format] }, ...(plan.seed !== undefined ? { seed: plan.seed } : {}), ...size };
+        if (ctx.trace) ctx.trace.images += images.length;
+        return {
+          images: [],
+          grid: { data, mimeType: MIME_TYPES[plan.format] },
+          ...(plan.seed !== undefined ? { seed: plan.seed } : {}),
+          ...size,
+        };
       }
       const images = await eachInOrder(
-        rgb.map(async (p, i): Promise<GeneratedImage> => describe(plan.samples[i], i, await this.encode(await p, plan.format, ctx), MIME_TYPES[plan.format])),
+        rgb.map(async (p, i): Promise<GeneratedImage> =>
+          describe(plan.samples[i], i, await this.encode(await p, plan.format, ctx), MIME_TYPES[plan.format]),
+        ),
       );
       this.metrics.images.inc({ transport: ctx.transport, model: this.model.name }, images.length);
       if (ctx.trace) ctx.trace.images += images.length;
@@ -136,7 +157,11 @@ export class GenerationService implements ImageService {
     });
   }
 
-  async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+  async interpolate(
+    req: InterpolateRequest,
+    ctx: CallContext,
+    onFrame?: (frame: InterpolationFrame) => void,
+  ): Promise<InterpolateResult> {
     return this.track(async () => {
       const plan = planInterpolate(req, this.engine.config, this.options.maxSamplesPerRequest);
       const res = this.engine.config.outputDim;
@@ -166,7 +191,10 @@ export class GenerationService implements ImageService {
       if (animated) {
         const t0 = performance.now();
         const data = await encodeAnimation(images, plan.format);
-        this.metrics.encodeDuration.observe({ format: plan.format, model: this.model.name }, (performance.now() - t0) / 1000);
+        this.metrics.encodeDuration.observe(
+          { format: plan.format, model: this.model.name },
+          (performance.now() - t0) / 1000,
+        );
         return { frames, animation: { data, mimeType: MIME_TYPES[plan.format] }, ...size };
       }
       if (plan.grid) {
@@ -183,10 +211,19 @@ export class GenerationService implements ImageService {
     const timeoutMs = minTimeout(call.timeoutMs, ctx.timeoutMs);
     const submitted = this.batcher.submit(
       samples.map((s) => ({ z: s.z, classVector: s.classVector, truncation: s.truncation })),
-      { priority: call.priority, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}), traceContext: ctx.trace?.spanContext },
+      {
+        priority: call.priority,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        traceContext: ctx.trace?.spanContext,
+      },
     );
     const res = this.engine.config.outputDim;
-    const rgb = submitted.results.map(async (p, i) => ({ width: res, height: res, data: toRgb8(this.checkFinite(await unwrapEngineError(p), i)) }));
+    const rgb = submitted.results.map(async (p, i) => ({
+      width: res,
+      height: res,
+      data: toRgb8(this.checkFinite(await unwrapEngineError(p), i)),
+    }));
     for (const p of rgb) p.catch(() => undefined); // the caller awaits them; never an unhandled rejection
     return rgb;
   }
@@ -250,11 +287,24 @@ async function unwrapEngineError<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    if (err instanceof BigGanError && err.code === 'INTERNAL' && err.cause instanceof BigGanError && err.cause.code === 'UNAVAILABLE') throw err.cause;
+    if (
+      err instanceof BigGanError &&
+      err.code === 'INTERNAL' &&
+      err.cause instanceof BigGanError &&
+      err.cause.code === 'UNAVAILABLE'
+    )
+      throw err.cause;
     throw err;
   }
 }
 
 function describe(s: PlannedSample, index: number, data: Buffer, mimeType: string): GeneratedImage {
-  return { data, mimeType, ...(s.seed !== undefined ? { seed: s.seed } : {}), truncation: s.truncation, class: s.classWeights, index };
+  return {
+    data,
+    mimeType,
+    ...(s.seed !== undefined ? { seed: s.seed } : {}),
+    truncation: s.truncation,
+    class: s.classWeights,
+    index,
+  };
 }

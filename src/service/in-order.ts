@@ -10,7 +10,10 @@
  * have resolved; resolves with the values. Handlers are attached to every promise at once, so
  * rejects with the first failure (in list order) and no other promise is ever unhandled.
  */
-export async function eachInOrder<T>(promises: readonly Promise<T>[], each?: (value: T, index: number) => void): Promise<T[]> {
+export async function eachInOrder<T>(
+  promises: readonly Promise<T>[],
+  each?: (value: T, index: number) => void,
+): Promise<T[]> {
   for (const p of promises) p.catch(() => undefined);
   const values: T[] = [];
   for (const [i, p] of promises.entries()) {

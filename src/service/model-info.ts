@@ -36,5 +36,7 @@ export function describeModel(config: BigGanConfig, facts: ModelFacts): ModelInf
 
 /** A model's classes: the 1000 ImageNet classes with WordNet ids and names, else bare indices. */
 export function classesOf(numClasses: number): readonly ClassInfo[] {
-  return numClasses === 1000 ? listClasses() : Array.from({ length: numClasses }, (_, index) => ({ index, wnid: '', names: [] }));
+  return numClasses === 1000
+    ? listClasses()
+    : Array.from({ length: numClasses }, (_, index) => ({ index, wnid: '', names: [] }));
 }

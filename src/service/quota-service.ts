@@ -16,7 +16,13 @@ import type { Caller } from '../auth/key-store.js';
 import type { QuotaStore } from '../auth/quota-store.js';
 import { bucketLimits, rateLimitState, type TakeResult } from '../auth/token-bucket.js';
 import type {
-  CallContext, GenerateRequest, GenerateResult, InterpolateRequest, InterpolateResult, InterpolationFrame, RequestService,
+  CallContext,
+  GenerateRequest,
+  GenerateResult,
+  InterpolateRequest,
+  InterpolateResult,
+  InterpolationFrame,
+  RequestService,
 } from './types.js';
 import { RequestDecorator } from './request-decorator.js';
 
@@ -43,7 +49,10 @@ export class QuotaService extends RequestDecorator {
   /** Images queued or running per key name, in this process. */
   private readonly inFlight = new Map<string, number>();
 
-  constructor(inner: RequestService, private readonly options: QuotaOptions) {
+  constructor(
+    inner: RequestService,
+    private readonly options: QuotaOptions,
+  ) {
     super(inner);
   }
 
@@ -55,14 +64,28 @@ export class QuotaService extends RequestDecorator {
   override async generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult> {
     const caller = ctx.caller;
     if (!caller) return this.inner.generate(req, ctx);
-    return this.charged(caller, ctx, (admitted) => this.inner.generate(req, admitted), (r) => (r.grid ? (req.count ?? 1) : r.images.length));
+    return this.charged(
+      caller,
+      ctx,
+      (admitted) => this.inner.generate(req, admitted),
+      (r) => (r.grid ? (req.count ?? 1) : r.images.length),
+    );
   }
 
-  override async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+  override async interpolate(
+    req: InterpolateRequest,
+    ctx: CallContext,
+    onFrame?: (frame: InterpolationFrame) => void,
+  ): Promise<InterpolateResult> {
     const caller = ctx.caller;
     if (!caller) return this.inner.interpolate(req, ctx, onFrame);
     const frames = req.frames;
-    return this.charged(caller, ctx, (admitted) => this.inner.interpolate(req, admitted, onFrame), (r) => r.frames.length || frames || 1);
+    return this.charged(
+      caller,
+      ctx,
+      (admitted) => this.inner.interpolate(req, admitted, onFrame),
+      (r) => r.frames.length || frames || 1,
+    );
   }
 
   private hasQuota(caller: Caller): boolean {
@@ -74,7 +97,12 @@ export class QuotaService extends RequestDecorator {
    * makes anyway, so pricing costs nothing extra): admits or refuses it, holds its images in
    * flight until it ends, and counts its images.
    */
-  private async charged<R>(caller: Caller, ctx: CallContext, run: (ctx: CallContext) => Promise<R>, imagesOf: (r: R) => number): Promise<R> {
+  private async charged<R>(
+    caller: Caller,
+    ctx: CallContext,
+    run: (ctx: CallContext) => Promise<R>,
+    imagesOf: (r: R) => number,
+  ): Promise<R> {
     const name = caller.name;
     const held = { toCompute: 0 };
     const quota = this.hasQuota(caller);
@@ -102,17 +130,36 @@ export class QuotaService extends RequestDecorator {
     const { name, entry } = caller;
     if (entry.maxInFlight !== undefined) {
       if (toCompute > entry.maxInFlight) {
-        throw this.refused(name, new BigGanError('PERMISSION_DENIED', `a request of ${toCompute} images exceeds key ${name}'s maxInFlight (${entry.maxInFlight}); send smaller requests`));
+        throw this.refused(
+          name,
+          new BigGanError(
+            'PERMISSION_DENIED',
+            `a request of ${toCompute} images exceeds key ${name}'s maxInFlight (${entry.maxInFlight}); send smaller requests`,
+          ),
+        );
       }
       const now = this.inFlightOf(name);
       if (now + toCompute > entry.maxInFlight) {
-        throw this.refused(name, new BigGanError('RATE_LIMITED', `key ${name} already has ${now} images queued or running (maxInFlight ${entry.maxInFlight}); retry when some finish`, { retryAfterSeconds: 1 }));
+        throw this.refused(
+          name,
+          new BigGanError(
+            'RATE_LIMITED',
+            `key ${name} already has ${now} images queued or running (maxInFlight ${entry.maxInFlight}); retry when some finish`,
+            { retryAfterSeconds: 1 },
+          ),
+        );
       }
     }
     const limits = bucketLimits(entry);
     if (!limits) return;
     if (toCompute > limits.burst) {
-      throw this.refused(name, new BigGanError('PERMISSION_DENIED', `a request of ${toCompute} images exceeds key ${name}'s burst (${limits.burst}); send at most ${limits.burst} uncached images per request`));
+      throw this.refused(
+        name,
+        new BigGanError(
+          'PERMISSION_DENIED',
+          `a request of ${toCompute} images exceeds key ${name}'s burst (${limits.burst}); send at most ${limits.burst} uncached images per request`,
+        ),
+      );
     }
     let taken: TakeResult;
     try {
@@ -121,12 +168,22 @@ export class QuotaService extends RequestDecorator {
       const failOpen = this.options.failure === 'open';
       this.options.observer?.storeFailed?.(err, failOpen);
       if (failOpen) return;
-      throw new BigGanError('UNAVAILABLE', 'the quota store (Redis) is not answering, and quotas fail closed (--quota-redis-failure closed): requests with a quota are refused until it is back; retry shortly');
+      throw new BigGanError(
+        'UNAVAILABLE',
+        'the quota store (Redis) is not answering, and quotas fail closed (--quota-redis-failure closed): requests with a quota are refused until it is back; retry shortly',
+      );
     }
     const state: RateLimitState = rateLimitState(limits, taken.tokens);
     if (!taken.allowed) {
       const retryAfterSeconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
-      throw this.refused(name, new BigGanError('RATE_LIMITED', `key ${name} is over its quota of ${limits.imagesPerSecond} images/s (burst ${limits.burst}): this request needs ${toCompute}; retry in ${retryAfterSeconds} s`, { retryAfterSeconds, rateLimit: state }));
+      throw this.refused(
+        name,
+        new BigGanError(
+          'RATE_LIMITED',
+          `key ${name} is over its quota of ${limits.imagesPerSecond} images/s (burst ${limits.burst}): this request needs ${toCompute}; retry in ${retryAfterSeconds} s`,
+          { retryAfterSeconds, rateLimit: state },
+        ),
+      );
     }
     ctx.onRateLimit?.(state);
   }

@@ -3,7 +3,14 @@
  * the calls it changes (QuotaService: generate and interpolate).
  */
 import type {
-  CacheKeys, CallContext, GenerateRequest, GenerateResult, InterpolateRequest, InterpolateResult, InterpolationFrame, RequestService,
+  CacheKeys,
+  CallContext,
+  GenerateRequest,
+  GenerateResult,
+  InterpolateRequest,
+  InterpolateResult,
+  InterpolationFrame,
+  RequestService,
 } from './types.js';
 
 /** Passes every call to `inner`. */
@@ -14,7 +21,11 @@ export abstract class RequestDecorator implements RequestService {
     return this.inner.generate(req, ctx);
   }
 
-  interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+  interpolate(
+    req: InterpolateRequest,
+    ctx: CallContext,
+    onFrame?: (frame: InterpolationFrame) => void,
+  ): Promise<InterpolateResult> {
     return this.inner.interpolate(req, ctx, onFrame);
   }
 

@@ -156,7 +156,11 @@ export interface CacheKeys {
 export interface ImageService {
   generate(req: GenerateRequest, ctx: CallContext): Promise<GenerateResult>;
   /** `onFrame` is called for each frame in order as soon as it is encoded. */
-  interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult>;
+  interpolate(
+    req: InterpolateRequest,
+    ctx: CallContext,
+    onFrame?: (frame: InterpolationFrame) => void,
+  ): Promise<InterpolateResult>;
 }
 
 /**

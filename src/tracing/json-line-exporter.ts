@@ -29,7 +29,9 @@ function spanRecord(span: ReadableSpan): Record<string, unknown> {
     status: span.status,
     attributes: span.attributes,
     ...(span.events.length > 0 ? { events: span.events.map((e) => ({ name: e.name, attributes: e.attributes })) } : {}),
-    ...(span.links.length > 0 ? { links: span.links.map((l) => ({ traceId: l.context.traceId, spanId: l.context.spanId })) } : {}),
+    ...(span.links.length > 0
+      ? { links: span.links.map((l) => ({ traceId: l.context.traceId, spanId: l.context.spanId })) }
+      : {}),
   };
 }
 

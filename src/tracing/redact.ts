@@ -19,9 +19,30 @@ export const REDACTED = 'REDACTED';
 
 /** Parameter names (lower case, `-` as `_`) that always hold secrets. */
 const SECRET_NAMES = new Set([
-  'api_key', 'apikey', 'key', 'token', 'access_token', 'refresh_token', 'id_token', 'auth', 'authorization',
-  'password', 'passwd', 'pwd', 'secret', 'client_secret', 'signature', 'sig', 'session', 'sessionid',
-  'credential', 'credentials', 'jwt', 'bearer', 'x_api_key', 'private_key',
+  'api_key',
+  'apikey',
+  'key',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'auth',
+  'authorization',
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'client_secret',
+  'signature',
+  'sig',
+  'session',
+  'sessionid',
+  'credential',
+  'credentials',
+  'jwt',
+  'bearer',
+  'x_api_key',
+  'private_key',
 ]);
 /** Name endings that mark a secret too (`github_token`, `aws_secret`, `db_password`, `my_api_key`). */
 const SECRET_SUFFIX = /_(?:key|token|secret|password|passwd|signature|credentials?)$/;

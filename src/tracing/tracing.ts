@@ -7,7 +7,18 @@
  * are imported only when tracing is on, so a server without it does not even load them.
  */
 import { JsonLineSpanExporter } from './json-line-exporter.js';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanContext, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type SpanContext,
+  type TextMapGetter,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { BigGanError } from '../errors.js';
 import { packageVersion } from '../package-root.js';
@@ -59,15 +70,24 @@ export async function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
     .filter((s) => s !== '' && s !== 'none');
   if (names.length === 0) return NOOP_TRACING;
   const unknown = names.find((n) => n !== 'otlp' && n !== 'console');
-  if (unknown) throw new BigGanError('INVALID_CONFIG', `OTEL_TRACES_EXPORTER: unsupported exporter '${unknown}' (supported: otlp, console, none)`);
-  const [{ W3CTraceContextPropagator }, { OTLPTraceExporter }, { detectResources, envDetector, resourceFromAttributes }, { BasicTracerProvider, BatchSpanProcessor }, { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION }] =
-    await Promise.all([
-      import('@opentelemetry/core'),
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/sdk-trace-base'),
-      import('@opentelemetry/semantic-conventions'),
-    ]);
+  if (unknown)
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `OTEL_TRACES_EXPORTER: unsupported exporter '${unknown}' (supported: otlp, console, none)`,
+    );
+  const [
+    { W3CTraceContextPropagator },
+    { OTLPTraceExporter },
+    { detectResources, envDetector, resourceFromAttributes },
+    { BasicTracerProvider, BatchSpanProcessor },
+    { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION },
+  ] = await Promise.all([
+    import('@opentelemetry/core'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/semantic-conventions'),
+  ]);
   const propagator = new W3CTraceContextPropagator();
   const processors: SpanProcessor[] = [];
   const where: string[] = [];
@@ -83,7 +103,10 @@ export async function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
     }
   }
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) override the defaults.
-  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'biggan-serve', [ATTR_SERVICE_VERSION]: packageVersion() })
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: 'biggan-serve',
+    [ATTR_SERVICE_VERSION]: packageVersion(),
+  })
     .merge(detectResources({ detectors: [envDetector] }))
     .merge(env.OTEL_SERVICE_NAME ? resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME }) : null);
   const provider = new BasicTracerProvider({ resource, spanProcessors: processors });
@@ -131,13 +154,20 @@ export interface BatchSpanLabels {
  * span (ending now, started `queuedMs` ago) and starts an `engine.batch` span that links every
  * request whose samples it carries; the returned function ends it.
  */
-export function batchTracer(tracing: Tracing, labels: BatchSpanLabels): ((batch: { size: number; members: readonly BatchMember[] }) => (error?: unknown) => void) | undefined {
+export function batchTracer(
+  tracing: Tracing,
+  labels: BatchSpanLabels,
+): ((batch: { size: number; members: readonly BatchMember[] }) => (error?: unknown) => void) | undefined {
   if (!tracing.enabled) return undefined;
   return ({ size, members }) => {
     const now = performance.timeOrigin + performance.now(); // epoch ms, sub-ms precision
     for (const m of members) {
       const parent = trace.setSpanContext(ROOT_CONTEXT, m.traceContext);
-      const span = tracing.tracer.startSpan('queue', { startTime: now - m.queuedMs, attributes: { 'biggan.samples': m.samples } }, parent);
+      const span = tracing.tracer.startSpan(
+        'queue',
+        { startTime: now - m.queuedMs, attributes: { 'biggan.samples': m.samples } },
+        parent,
+      );
       span.end(now);
     }
     const span = tracing.tracer.startSpan('engine.batch', {

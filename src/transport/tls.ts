@@ -27,7 +27,10 @@ class PushedCertificates implements grpc.experimental.CertificateProvider {
   private readonly identityListeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
   private readonly caListeners = new Set<grpc.experimental.CaCertificateUpdateListener>();
 
-  constructor(private identity: Identity, private ca: Ca | null) {}
+  constructor(
+    private identity: Identity,
+    private ca: Ca | null,
+  ) {}
 
   push(identity: Identity, ca: Ca | null): void {
     this.identity = identity;
@@ -69,7 +72,10 @@ export class TlsMaterial {
   private watch: FileWatch | undefined;
 
   /** Reads and checks the files now (throws INVALID_CONFIG naming the file at fault). */
-  constructor(readonly files: TlsFiles, private readonly events: TlsReloadEvents = {}) {
+  constructor(
+    readonly files: TlsFiles,
+    private readonly events: TlsReloadEvents = {},
+  ) {
     this.current = TlsMaterial.read(files);
     this.provider = new PushedCertificates(this.identity(), this.ca());
   }
@@ -79,7 +85,9 @@ export class TlsMaterial {
       try {
         return readFileSync(file);
       } catch (err) {
-        throw new BigGanError('INVALID_CONFIG', `cannot read the TLS ${what} ${file}: ${(err as Error).message}`, { cause: err });
+        throw new BigGanError('INVALID_CONFIG', `cannot read the TLS ${what} ${file}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     };
     const options: SecureContextOptions = {
@@ -91,7 +99,9 @@ export class TlsMaterial {
       createSecureContext(options);
     } catch (err) {
       const files_ = [files.cert, files.key, files.clientCa].filter(Boolean).join(', ');
-      throw new BigGanError('INVALID_CONFIG', `the TLS files (${files_}) do not load: ${(err as Error).message}`, { cause: err });
+      throw new BigGanError('INVALID_CONFIG', `the TLS files (${files_}) do not load: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     return options;
   }
@@ -109,7 +119,11 @@ export class TlsMaterial {
   /** gRPC server credentials that follow reloads (client certificates required with a client CA). */
   grpcCredentials(): grpc.ServerCredentials {
     // grpc-js's exported function passes its first argument on as the identity provider.
-    return grpc.experimental.createCertificateProviderServerCredentials(this.provider, this.files.clientCa ? this.provider : null, this.files.clientCa !== undefined);
+    return grpc.experimental.createCertificateProviderServerCredentials(
+      this.provider,
+      this.files.clientCa ? this.provider : null,
+      this.files.clientCa !== undefined,
+    );
   }
 
   /** Re-reads the files; keeps the old ones (and reports why) when the new ones do not load. */
@@ -122,7 +136,8 @@ export class TlsMaterial {
       return false;
     }
     const same = (a: unknown, b: unknown) => (a instanceof Buffer && b instanceof Buffer ? a.equals(b) : a === b);
-    if (same(next.cert, this.current.cert) && same(next.key, this.current.key) && same(next.ca, this.current.ca)) return false;
+    if (same(next.cert, this.current.cert) && same(next.key, this.current.key) && same(next.ca, this.current.ca))
+      return false;
     this.current = next;
     for (const s of this.servers) s.setSecureContext(next);
     this.provider.push(this.identity(), this.ca());
@@ -131,7 +146,10 @@ export class TlsMaterial {
   }
 
   startWatching(): void {
-    this.watch ??= watchFiles([this.files.cert, this.files.key, ...(this.files.clientCa ? [this.files.clientCa] : [])], () => this.reload());
+    this.watch ??= watchFiles(
+      [this.files.cert, this.files.key, ...(this.files.clientCa ? [this.files.clientCa] : [])],
+      () => this.reload(),
+    );
   }
 
   close(): void {
@@ -141,7 +159,8 @@ export class TlsMaterial {
 
   private identity(): Identity {
     const { cert, key } = this.current;
-    if (!(cert instanceof Buffer) || !(key instanceof Buffer)) throw new BigGanError('INTERNAL', 'TLS material not loaded');
+    if (!(cert instanceof Buffer) || !(key instanceof Buffer))
+      throw new BigGanError('INTERNAL', 'TLS material not loaded');
     return { certificate: cert, privateKey: key };
   }
 

@@ -20,7 +20,8 @@ const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * reinterprets as native floats; `what` names the format in the message.
  */
 export function assertLittleEndianHost(what = 'weight files'): void {
-  if (!NATIVE_LE) throw new BigGanError('INTERNAL', `biggan-serve reads and writes ${what} only on little-endian machines`);
+  if (!NATIVE_LE)
+    throw new BigGanError('INTERNAL', `biggan-serve reads and writes ${what} only on little-endian machines`);
 }
 
 let halfTable: Float32Array | undefined;
@@ -33,7 +34,8 @@ function float16Table(): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const mant = h & 0x3ff;
-    if (exp === 0) t[h] = sign * mant * 2 ** -24; // zero and subnormals: mant * 2^-14 / 1024
+    if (exp === 0)
+      t[h] = sign * mant * 2 ** -24; // zero and subnormals: mant * 2^-14 / 1024
     else if (exp === 31) t[h] = mant === 0 ? sign * Infinity : NaN;
     else t[h] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
   }

@@ -81,9 +81,26 @@ const MAX_LONG_BYTES = 1024; // LONG4: a state_dict has no integer anywhere near
 
 // Opcodes that exist in pickle but build arbitrary objects or are never in a state_dict.
 const REFUSED_OPCODES: Readonly<Record<number, string>> = {
-  0x69: 'INST', 0x6f: 'OBJ', 0x81: 'NEWOBJ', 0x92: 'NEWOBJ_EX', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4',
-  0x49: 'INT', 0x4c: 'LONG', 0x46: 'FLOAT', 0x53: 'STRING', 0x56: 'UNICODE', 0x67: 'GET', 0x70: 'PUT',
-  0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
+  0x69: 'INST',
+  0x6f: 'OBJ',
+  0x81: 'NEWOBJ',
+  0x92: 'NEWOBJ_EX',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x49: 'INT',
+  0x4c: 'LONG',
+  0x46: 'FLOAT',
+  0x53: 'STRING',
+  0x56: 'UNICODE',
+  0x67: 'GET',
+  0x70: 'PUT',
+  0x8f: 'EMPTY_SET',
+  0x90: 'ADDITEMS',
+  0x91: 'FROZENSET',
+  0x96: 'BYTEARRAY8',
+  0x97: 'NEXT_BUFFER',
+  0x98: 'READONLY_BUFFER',
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -137,7 +154,9 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
   const fail = (msg: string) => invalidWeights(`${source}: ${msg} (opcode ${opName} at byte offset ${opPos})`);
   const need = (n: number) => {
     if (n > end - pos) {
-      throw invalidWeights(`${source}: truncated pickle: opcode ${opName} at byte offset ${opPos} needs ${n} more bytes but the data ends at offset ${end}`);
+      throw invalidWeights(
+        `${source}: truncated pickle: opcode ${opName} at byte offset ${opPos} needs ${n} more bytes but the data ends at offset ${end}`,
+      );
     }
   };
   const u8 = () => {
@@ -180,7 +199,10 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
     let i = pos;
     while (i < limit && bytes[i] !== 0x0a) i++;
     if (i >= limit) {
-      if (limit === end) throw invalidWeights(`${source}: truncated pickle: opcode ${opName} at byte offset ${opPos} has no end of line before the data ends at offset ${end}`);
+      if (limit === end)
+        throw invalidWeights(
+          `${source}: truncated pickle: opcode ${opName} at byte offset ${opPos} has no end of line before the data ends at offset ${end}`,
+        );
       throw fail(`text argument is longer than ${MAX_LINE} bytes`);
     }
     const s = text(i - pos);
@@ -224,7 +246,9 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
   const global = (module: string, name: string) => {
     const key = `${module} ${name}`;
     if (!ALLOWED_GLOBALS.has(key)) {
-      throw fail(`refused global '${key}': a weight file may only reference collections.OrderedDict, torch._utils tensor rebuild functions and torch Float/Half/BFloat16Storage (this file may be malicious; nothing was executed)`);
+      throw fail(
+        `refused global '${key}': a weight file may only reference collections.OrderedDict, torch._utils tensor rebuild functions and torch Float/Half/BFloat16Storage (this file may be malicious; nothing was executed)`,
+      );
     }
     push(new PickleGlobal(module, name));
   };
@@ -255,16 +279,22 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
       case 'torch._utils _rebuild_tensor_v2': {
         const [storage, offset, size, stride] = args;
         const minArgs = fn.name === '_rebuild_tensor' ? 4 : 6;
-        if (args.length < minArgs || args.length > minArgs + 1) throw fail(`${fn.qualified} takes ${minArgs} arguments, got ${args.length}`);
-        if (!isInt(offset) || offset < 0) throw fail(`tensor storage_offset must be a non-negative integer, got ${describePickled(offset)}`);
-        if (!isTuple(size) || !size.every((s) => isInt(s) && s >= 0)) throw fail(`tensor size must be a tuple of non-negative integers, got ${describePickled(size)}`);
+        if (args.length < minArgs || args.length > minArgs + 1)
+          throw fail(`${fn.qualified} takes ${minArgs} arguments, got ${args.length}`);
+        if (!isInt(offset) || offset < 0)
+          throw fail(`tensor storage_offset must be a non-negative integer, got ${describePickled(offset)}`);
+        if (!isTuple(size) || !size.every((s) => isInt(s) && s >= 0))
+          throw fail(`tensor size must be a tuple of non-negative integers, got ${describePickled(size)}`);
         if (!isTuple(stride) || stride.length !== size.length || !stride.every((s) => isInt(s) && s >= 0)) {
-          throw fail(`tensor stride must be a tuple of ${size.length} non-negative integers, got ${describePickled(stride)}`);
+          throw fail(
+            `tensor stride must be a tuple of ${size.length} non-negative integers, got ${describePickled(stride)}`,
+          );
         }
         return new TorchTensorRef(storage, offset, size as number[], stride as number[]);
       }
       case 'torch._utils _rebuild_parameter': {
-        if (args.length !== 3 || !(args[0] instanceof TorchTensorRef)) throw fail(`unsupported _rebuild_parameter arguments ${describePickled(args)}`);
+        if (args.length !== 3 || !(args[0] instanceof TorchTensorRef))
+          throw fail(`unsupported _rebuild_parameter arguments ${describePickled(args)}`);
         return args[0];
       }
       default:
@@ -276,21 +306,26 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
     opPos = pos;
     if (pos >= end) {
       opName = 'STOP';
-      throw invalidWeights(`${source}: truncated pickle: the data ends at offset ${end} before the STOP opcode (pickle started at offset ${start})`);
+      throw invalidWeights(
+        `${source}: truncated pickle: the data ends at offset ${end} before the STOP opcode (pickle started at offset ${start})`,
+      );
     }
     const op = bytes[pos++];
     opName = `0x${op.toString(16).padStart(2, '0')}`;
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         opName = 'PROTO';
         const v = u8();
         if (v > 5) throw fail(`unsupported pickle protocol ${v}`);
         break;
       }
-      case 0x95: { // FRAME: framing is only a read-ahead hint; the opcodes inside follow directly
+      case 0x95: {
+        // FRAME: framing is only a read-ahead hint; the opcodes inside follow directly
         opName = 'FRAME';
         const n = u64();
-        if (n > end - pos) throw fail(`truncated pickle: a frame of ${n} bytes runs past the end of the data at offset ${end}`);
+        if (n > end - pos)
+          throw fail(`truncated pickle: a frame of ${n} bytes runs past the end of the data at offset ${end}`);
         break;
       }
       case 0x2e: // STOP
@@ -306,15 +341,44 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         if (marks.length && stack.length === marks[marks.length - 1]) popMark();
         else pop();
         break;
-      case 0x31: opName = 'POP_MARK'; popMark(); break;
-      case 0x32: opName = 'DUP'; push(top()); break;
-      case 0x4e: opName = 'NONE'; push(null); break;
-      case 0x88: opName = 'NEWTRUE'; push(true); break;
-      case 0x89: opName = 'NEWFALSE'; push(false); break;
-      case 0x4a: opName = 'BININT'; need(4); push(view.getInt32(pos, true)); pos += 4; break;
-      case 0x4b: opName = 'BININT1'; push(u8()); break;
-      case 0x4d: opName = 'BININT2'; push(u16()); break;
-      case 0x8a: opName = 'LONG1'; push(long(take(u8()))); break;
+      case 0x31:
+        opName = 'POP_MARK';
+        popMark();
+        break;
+      case 0x32:
+        opName = 'DUP';
+        push(top());
+        break;
+      case 0x4e:
+        opName = 'NONE';
+        push(null);
+        break;
+      case 0x88:
+        opName = 'NEWTRUE';
+        push(true);
+        break;
+      case 0x89:
+        opName = 'NEWFALSE';
+        push(false);
+        break;
+      case 0x4a:
+        opName = 'BININT';
+        need(4);
+        push(view.getInt32(pos, true));
+        pos += 4;
+        break;
+      case 0x4b:
+        opName = 'BININT1';
+        push(u8());
+        break;
+      case 0x4d:
+        opName = 'BININT2';
+        push(u16());
+        break;
+      case 0x8a:
+        opName = 'LONG1';
+        push(long(take(u8())));
+        break;
       case 0x8b: {
         opName = 'LONG4';
         need(4);
@@ -324,10 +388,24 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         push(long(take(n)));
         break;
       }
-      case 0x47: opName = 'BINFLOAT'; need(8); push(view.getFloat64(pos, false)); pos += 8; break;
-      case 0x58: opName = 'BINUNICODE'; push(text(u32())); break;
-      case 0x8c: opName = 'SHORT_BINUNICODE'; push(text(u8())); break;
-      case 0x8d: opName = 'BINUNICODE8'; push(text(u64())); break;
+      case 0x47:
+        opName = 'BINFLOAT';
+        need(8);
+        push(view.getFloat64(pos, false));
+        pos += 8;
+        break;
+      case 0x58:
+        opName = 'BINUNICODE';
+        push(text(u32()));
+        break;
+      case 0x8c:
+        opName = 'SHORT_BINUNICODE';
+        push(text(u8()));
+        break;
+      case 0x8d:
+        opName = 'BINUNICODE8';
+        push(text(u64()));
+        break;
       case 0x54: {
         opName = 'BINSTRING';
         need(4);
@@ -337,13 +415,31 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         push(text(n));
         break;
       }
-      case 0x55: opName = 'SHORT_BINSTRING'; push(text(u8())); break;
+      case 0x55:
+        opName = 'SHORT_BINSTRING';
+        push(text(u8()));
+        break;
       // Bytes are copied: a reader may later move the file's data around in place.
-      case 0x42: opName = 'BINBYTES'; push(new Uint8Array(take(u32()))); break;
-      case 0x43: opName = 'SHORT_BINBYTES'; push(new Uint8Array(take(u8()))); break;
-      case 0x8e: opName = 'BINBYTES8'; push(new Uint8Array(take(u64()))); break;
-      case 0x29: opName = 'EMPTY_TUPLE'; push(Object.freeze([])); break;
-      case 0x85: opName = 'TUPLE1'; push(Object.freeze([pop()])); break;
+      case 0x42:
+        opName = 'BINBYTES';
+        push(new Uint8Array(take(u32())));
+        break;
+      case 0x43:
+        opName = 'SHORT_BINBYTES';
+        push(new Uint8Array(take(u8())));
+        break;
+      case 0x8e:
+        opName = 'BINBYTES8';
+        push(new Uint8Array(take(u64())));
+        break;
+      case 0x29:
+        opName = 'EMPTY_TUPLE';
+        push(Object.freeze([]));
+        break;
+      case 0x85:
+        opName = 'TUPLE1';
+        push(Object.freeze([pop()]));
+        break;
       case 0x86: {
         opName = 'TUPLE2';
         const b = pop();
@@ -357,9 +453,18 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         push(Object.freeze([pop(), b, c]));
         break;
       }
-      case 0x74: opName = 'TUPLE'; push(Object.freeze(popMark())); break;
-      case 0x5d: opName = 'EMPTY_LIST'; push([]); break;
-      case 0x6c: opName = 'LIST'; push(popMark()); break;
+      case 0x74:
+        opName = 'TUPLE';
+        push(Object.freeze(popMark()));
+        break;
+      case 0x5d:
+        opName = 'EMPTY_LIST';
+        push([]);
+        break;
+      case 0x6c:
+        opName = 'LIST';
+        push(popMark());
+        break;
       case 0x61: {
         opName = 'APPEND';
         const v = pop();
@@ -372,7 +477,10 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         appendTo(top(), items);
         break;
       }
-      case 0x7d: opName = 'EMPTY_DICT'; push(new Map()); break;
+      case 0x7d:
+        opName = 'EMPTY_DICT';
+        push(new Map());
+        break;
       case 0x64: {
         opName = 'DICT';
         const m = new Map<unknown, unknown>();
@@ -393,11 +501,26 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         setItems(top(), items);
         break;
       }
-      case 0x71: opName = 'BINPUT'; memoPut(u8()); break;
-      case 0x72: opName = 'LONG_BINPUT'; memoPut(u32()); break;
-      case 0x94: opName = 'MEMOIZE'; memoPut(memo.size); break;
-      case 0x68: opName = 'BINGET'; memoGet(u8()); break;
-      case 0x6a: opName = 'LONG_BINGET'; memoGet(u32()); break;
+      case 0x71:
+        opName = 'BINPUT';
+        memoPut(u8());
+        break;
+      case 0x72:
+        opName = 'LONG_BINPUT';
+        memoPut(u32());
+        break;
+      case 0x94:
+        opName = 'MEMOIZE';
+        memoPut(memo.size);
+        break;
+      case 0x68:
+        opName = 'BINGET';
+        memoGet(u8());
+        break;
+      case 0x6a:
+        opName = 'LONG_BINGET';
+        memoGet(u32());
+        break;
       case 0x63: {
         opName = 'GLOBAL';
         const module = line();
@@ -424,7 +547,8 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         const state = pop();
         const target = top();
         // OrderedDict state is torch's `_metadata` (per-module versions): not needed to load weights.
-        if (!(target instanceof Map)) throw fail(`cannot BUILD ${describePickled(target)} with state ${describePickled(state)}`);
+        if (!(target instanceof Map))
+          throw fail(`cannot BUILD ${describePickled(target)} with state ${describePickled(state)}`);
         break;
       }
       case 0x51:

@@ -12,7 +12,8 @@ import { readTorchLegacy } from './torch-legacy.js';
 import { readTorchZip } from './torch-zip.js';
 
 /** What a weight file may be, for messages. */
-export const ACCEPTED_FORMATS = 'safetensors, PyTorch zip (torch.save since 1.6) or PyTorch legacy (torch.save before 1.6)';
+export const ACCEPTED_FORMATS =
+  'safetensors, PyTorch zip (torch.save since 1.6) or PyTorch legacy (torch.save before 1.6)';
 
 // Protocol-2 pickle of torch's magic number 0x1950a86a20f9469cfc6c, then STOP.
 const TORCH_LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e];
@@ -33,7 +34,8 @@ export function detectWeightFormat(head: Uint8Array): WeightFormat | undefined {
 /** Names the two usual non-weight files that end up under a weight file's name. */
 function misdownloadHint(bytes: Uint8Array): string {
   const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64)).trimStart();
-  if (head.startsWith('version https://git-lfs')) return ': this is a Git LFS pointer, not the weights (fetch the LFS object)';
+  if (head.startsWith('version https://git-lfs'))
+    return ': this is a Git LFS pointer, not the weights (fetch the LFS object)';
   if (head.startsWith('<')) return ': this looks like an HTML or XML page (a failed download?)';
   return '';
 }
@@ -52,13 +54,17 @@ export function parseStateDict(bytes: Uint8Array, source: string, owned = false)
   assertLittleEndianHost();
   const format = detectWeightFormat(bytes);
   if (!format) {
-    throw invalidWeights(`${source}: not a recognised weight file (${bytes.length} bytes; expected ${ACCEPTED_FORMATS})${misdownloadHint(bytes)}`);
+    throw invalidWeights(
+      `${source}: not a recognised weight file (${bytes.length} bytes; expected ${ACCEPTED_FORMATS})${misdownloadHint(bytes)}`,
+    );
   }
   try {
     const tensors =
-      format === 'safetensors' ? readSafetensors(bytes, source)
-      : format === 'torch-zip' ? readTorchZip(bytes, source)
-      : readTorchLegacy(bytes, source, { realign: owned });
+      format === 'safetensors'
+        ? readSafetensors(bytes, source)
+        : format === 'torch-zip'
+          ? readTorchZip(bytes, source)
+          : readTorchLegacy(bytes, source, { realign: owned });
     return { format, tensors };
   } catch (e) {
     if (e instanceof BigGanError) throw e;
@@ -78,13 +84,18 @@ async function readWholeFile(path: string, slack: number): Promise<Uint8Array> {
   try {
     const info = await fh.stat();
     if (!info.isFile()) throw new BigGanError('IO_ERROR', `weight file ${path} is not a regular file`);
-    if (info.size + slack > 2 ** 32) throw invalidWeights(`${path}: ${info.size} bytes is more than the 4 GiB a weight file may have`);
+    if (info.size + slack > 2 ** 32)
+      throw invalidWeights(`${path}: ${info.size} bytes is more than the 4 GiB a weight file may have`);
     // allocUnsafeSlow: a buffer of its own (never the shared pool), so byteOffset is 0 and views align.
     const buf = Buffer.allocUnsafeSlow(info.size + slack);
     let done = 0;
     while (done < info.size) {
       const { bytesRead } = await fh.read(buf, done, Math.min(info.size - done, 1 << 30), done);
-      if (bytesRead === 0) throw new BigGanError('IO_ERROR', `weight file ${path} shrank while being read (${done} of ${info.size} bytes)`);
+      if (bytesRead === 0)
+        throw new BigGanError(
+          'IO_ERROR',
+          `weight file ${path} shrank while being read (${done} of ${info.size} bytes)`,
+        );
       done += bytesRead;
     }
     return new Uint8Array(buf.buffer, buf.byteOffset, info.size);
@@ -119,14 +130,21 @@ export async function findWeightFile(dir: string): Promise<string> {
   for (const name of names.sort()) {
     if (!name.endsWith('.safetensors') && !name.endsWith('.bin')) continue;
     // stat follows symlinks (Hugging Face caches link to blobs).
-    const isFile = await stat(join(dir, name)).then((s) => s.isFile(), () => false);
+    const isFile = await stat(join(dir, name)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     if (isFile) candidates.push(name);
   }
   const preferred = PREFERRED_FILES.find((n) => candidates.includes(n));
   if (preferred) return join(dir, preferred);
   if (candidates.length === 1) return join(dir, candidates[0]);
   if (candidates.length === 0) {
-    throw invalidWeights(`no weight file in ${dir}: expected model.safetensors or pytorch_model.bin (or a single *.safetensors / *.bin file)`);
+    throw invalidWeights(
+      `no weight file in ${dir}: expected model.safetensors or pytorch_model.bin (or a single *.safetensors / *.bin file)`,
+    );
   }
-  throw invalidWeights(`several weight files in ${dir} (${candidates.join(', ')}): rename the one to use to model.safetensors or pytorch_model.bin, or move the others away`);
+  throw invalidWeights(
+    `several weight files in ${dir} (${candidates.join(', ')}): rename the one to use to model.safetensors or pytorch_model.bin, or move the others away`,
+  );
 }

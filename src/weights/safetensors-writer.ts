@@ -10,14 +10,22 @@ import { assertLittleEndianHost } from './dtype.js';
 import type { StateDict } from './state-dict.js';
 
 /** The safetensors header text for `tensors` (F32, sorted keys), padded to a multiple of 8 bytes. */
-export function safetensorsHeader(tensors: StateDict, metadata: Readonly<Record<string, string>> = { format: 'pt' }): Buffer {
+export function safetensorsHeader(
+  tensors: StateDict,
+  metadata: Readonly<Record<string, string>> = { format: 'pt' },
+): Buffer {
   const parts = [`"__metadata__":${JSON.stringify(metadata)}`];
   let offset = 0;
   for (const key of [...tensors.keys()].sort()) {
     const { shape, data } = tensors.get(key) as { shape: readonly number[]; data: Float32Array };
     const numel = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== numel) throw invalidWeights(`cannot write tensor '${key}': shape [${shape.join(', ')}] needs ${numel} values but it has ${data.length}`);
-    parts.push(`${JSON.stringify(key)}:{"dtype":"F32","shape":${JSON.stringify(shape)},"data_offsets":[${offset},${offset + 4 * numel}]}`);
+    if (data.length !== numel)
+      throw invalidWeights(
+        `cannot write tensor '${key}': shape [${shape.join(', ')}] needs ${numel} values but it has ${data.length}`,
+      );
+    parts.push(
+      `${JSON.stringify(key)}:{"dtype":"F32","shape":${JSON.stringify(shape)},"data_offsets":[${offset},${offset + 4 * numel}]}`,
+    );
     offset += 4 * numel;
   }
   const text = `{${parts.join(',')}}`;
@@ -26,7 +34,11 @@ export function safetensorsHeader(tensors: StateDict, metadata: Readonly<Record<
 }
 
 /** Writes `tensors` to `path` as F32 safetensors (atomically: `<path>.tmp`, fsync, rename). */
-export async function writeSafetensors(path: string, tensors: StateDict, metadata: Readonly<Record<string, string>> = { format: 'pt' }): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: StateDict,
+  metadata: Readonly<Record<string, string>> = { format: 'pt' },
+): Promise<void> {
   assertLittleEndianHost(); // the tensors' in-memory bytes are written as they are
   const header = safetensorsHeader(tensors, metadata);
   const length = Buffer.alloc(8);
@@ -36,7 +48,7 @@ export async function writeSafetensors(path: string, tensors: StateDict, metadat
     const fh = await open(tmp, 'w');
     try {
       const writeAll = async (buf: Uint8Array) => {
-        for (let done = 0; done < buf.length; ) {
+        for (let done = 0; done < buf.length;) {
           const { bytesWritten } = await fh.write(buf, done, buf.length - done);
           done += bytesWritten;
         }

@@ -9,10 +9,32 @@ import { DTYPE_SIZE, type FloatDType, decodeFloats } from './dtype.js';
 import type { StateDict } from './state-dict.js';
 
 /** safetensors dtype names biggan-serve reads, and the float type each becomes. */
-export const SAFETENSORS_DTYPES: Readonly<Record<string, FloatDType>> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+export const SAFETENSORS_DTYPES: Readonly<Record<string, FloatDType>> = {
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+};
 
 // Other dtypes of the format: named in errors as "not supported" rather than "unknown".
-const OTHER_DTYPES = new Set(['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'I16', 'U16', 'I32', 'U32', 'F64', 'I64', 'U64', 'C64']);
+const OTHER_DTYPES = new Set([
+  'BOOL',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'I16',
+  'U16',
+  'I32',
+  'U32',
+  'F64',
+  'I64',
+  'U64',
+  'C64',
+]);
 
 /** The reference implementation refuses headers over 100 MB; a state_dict header is ~100 KB. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -39,7 +61,10 @@ export function parseSafetensorsHeader(bytes: Uint8Array, source: string): Safet
   if (bytes.length < 8) throw bad(`${bytes.length} bytes is too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getUint32(4, true) * 2 ** 32 + view.getUint32(0, true);
-  if (n > bytes.length - 8) throw bad(`header length ${n} exceeds the ${bytes.length - 8} bytes after the length field (the file may be truncated)`);
+  if (n > bytes.length - 8)
+    throw bad(
+      `header length ${n} exceeds the ${bytes.length - 8} bytes after the length field (the file may be truncated)`,
+    );
   if (n > MAX_HEADER_BYTES) throw bad(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   if (n < 2 || bytes[8] !== 0x7b) throw bad("header does not start with '{'");
   let json: unknown;
@@ -59,17 +84,27 @@ export function parseSafetensorsHeader(bytes: Uint8Array, source: string): Safet
     if (typeof dt !== 'string') throw bad(`tensor '${key}' has no dtype`);
     const dtype = Object.hasOwn(SAFETENSORS_DTYPES, dt) ? SAFETENSORS_DTYPES[dt] : undefined;
     if (!dtype) {
-      throw bad(OTHER_DTYPES.has(dt) ? `tensor '${key}' has dtype ${dt}; only F32, F16 and BF16 are supported` : `tensor '${key}' has unknown dtype ${JSON.stringify(dt)}`);
+      throw bad(
+        OTHER_DTYPES.has(dt)
+          ? `tensor '${key}' has dtype ${dt}; only F32, F16 and BF16 are supported`
+          : `tensor '${key}' has unknown dtype ${JSON.stringify(dt)}`,
+      );
     }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`tensor '${key}' has shape ${JSON.stringify(shape)}; expected a list of non-negative integers`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw bad(`tensor '${key}' has shape ${JSON.stringify(shape)}; expected a list of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw bad(`tensor '${key}' has data_offsets ${JSON.stringify(offsets)}; expected [begin, end]`);
     }
     const [begin, end] = offsets as number[];
-    if (begin > end || end > dataLen) throw bad(`tensor '${key}' data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section (the file may be truncated)`);
+    if (begin > end || end > dataLen)
+      throw bad(
+        `tensor '${key}' data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section (the file may be truncated)`,
+      );
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end - begin !== numel * DTYPE_SIZE[dtype]) {
-      throw bad(`tensor '${key}' has ${end - begin} bytes but shape [${shape.join(', ')}] of ${dt} needs ${numel * DTYPE_SIZE[dtype]}`);
+      throw bad(
+        `tensor '${key}' has ${end - begin} bytes but shape [${shape.join(', ')}] of ${dt} needs ${numel * DTYPE_SIZE[dtype]}`,
+      );
     }
     entries.push({ key, dtype, shape: shape as number[], begin, end });
   }
@@ -78,8 +113,10 @@ export function parseSafetensorsHeader(bytes: Uint8Array, source: string): Safet
   let expected = 0;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
-    if (e.begin < expected) throw bad(`tensor '${e.key}' [${e.begin}, ${e.end}] overlaps tensor '${entries[i - 1].key}'`);
-    if (e.begin > expected) throw bad(`gap of ${e.begin - expected} bytes before tensor '${e.key}' at data offset ${expected}`);
+    if (e.begin < expected)
+      throw bad(`tensor '${e.key}' [${e.begin}, ${e.end}] overlaps tensor '${entries[i - 1].key}'`);
+    if (e.begin > expected)
+      throw bad(`gap of ${e.begin - expected} bytes before tensor '${e.key}' at data offset ${expected}`);
     expected = e.end;
   }
   if (expected !== dataLen) throw bad(`the tensors cover ${expected} bytes but the data section has ${dataLen}`);

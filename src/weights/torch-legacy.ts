@@ -32,18 +32,31 @@ export class TorchStorage {
  * Validates the common head of a storage persistent id, `('storage', <torch XStorage>, key,
  * location, numel, ...)`, and returns the storage it names (cached by key in `seen`).
  */
-export function storageFromPid(pid: unknown, expectedLength: number, seen: Map<string, TorchStorage>, source: string): TorchStorage {
+export function storageFromPid(
+  pid: unknown,
+  expectedLength: number,
+  seen: Map<string, TorchStorage>,
+  source: string,
+): TorchStorage {
   if (!Array.isArray(pid) || pid.length !== expectedLength || pid[0] !== 'storage') {
-    throw invalidWeights(`${source}: unsupported persistent id ${describePickled(pid)} (expected a ${expectedLength}-tuple ('storage', type, key, location, numel${expectedLength === 6 ? ', view' : ''}))`);
+    throw invalidWeights(
+      `${source}: unsupported persistent id ${describePickled(pid)} (expected a ${expectedLength}-tuple ('storage', type, key, location, numel${expectedLength === 6 ? ', view' : ''}))`,
+    );
   }
   const [, type, key, , numel] = pid as unknown[];
   const dtype = storageDType(type);
-  if (dtype === undefined) throw invalidWeights(`${source}: unsupported storage type ${describePickled(type)} (supported: torch.FloatStorage, torch.HalfStorage, torch.BFloat16Storage)`);
-  if (typeof key !== 'string' || key.length === 0 || key.length > 64) throw invalidWeights(`${source}: storage key must be a short string, got ${describePickled(key)}`);
-  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw invalidWeights(`${source}: storage '${key}' has invalid element count ${describePickled(numel)}`);
+  if (dtype === undefined)
+    throw invalidWeights(
+      `${source}: unsupported storage type ${describePickled(type)} (supported: torch.FloatStorage, torch.HalfStorage, torch.BFloat16Storage)`,
+    );
+  if (typeof key !== 'string' || key.length === 0 || key.length > 64)
+    throw invalidWeights(`${source}: storage key must be a short string, got ${describePickled(key)}`);
+  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
+    throw invalidWeights(`${source}: storage '${key}' has invalid element count ${describePickled(numel)}`);
   const prior = seen.get(key);
   if (prior) {
-    if (prior.dtype !== dtype || prior.numel !== numel) throw invalidWeights(`${source}: storage '${key}' is declared twice with different types or sizes`);
+    if (prior.dtype !== dtype || prior.numel !== numel)
+      throw invalidWeights(`${source}: storage '${key}' is declared twice with different types or sizes`);
     return prior;
   }
   const s = new TorchStorage(key, dtype, numel);
@@ -63,13 +76,19 @@ function contiguousStrides(size: readonly number[]): number[] {
 }
 
 /** Copies a strided view of `src` into a new row-major array of `numel` elements. */
-function gather(src: Float32Array, offset: number, size: readonly number[], stride: readonly number[], numel: number): Float32Array {
+function gather(
+  src: Float32Array,
+  offset: number,
+  size: readonly number[],
+  stride: readonly number[],
+  numel: number,
+): Float32Array {
   const out = new Float32Array(numel);
   const nd = size.length;
   const idx = new Array<number>(nd).fill(0);
   const last = nd - 1;
   let base = offset; // storage index of the current row's first element
-  for (let o = 0; o < numel; ) {
+  for (let o = 0; o < numel;) {
     const n = size[last];
     const st = stride[last];
     for (let j = 0; j < n; j++) out[o++] = src[base + j * st];
@@ -93,18 +112,28 @@ function gather(src: Float32Array, offset: number, size: readonly number[], stri
  * StateDict, honouring storage offsets and strides. `storageData` returns a storage's float32
  * values (a view where the file allows); contiguous tensors become views of it.
  */
-export function stateDictFromTorchPickle(root: unknown, storageData: (s: TorchStorage) => Float32Array, source: string): StateDict {
-  if (!(root instanceof Map)) throw invalidWeights(`${source}: expected a state_dict (a dict of tensors), got ${describePickled(root)}`);
+export function stateDictFromTorchPickle(
+  root: unknown,
+  storageData: (s: TorchStorage) => Float32Array,
+  source: string,
+): StateDict {
+  if (!(root instanceof Map))
+    throw invalidWeights(`${source}: expected a state_dict (a dict of tensors), got ${describePickled(root)}`);
   const sd: StateDict = new Map();
   for (const [key, value] of root) {
-    if (typeof key !== 'string') throw invalidWeights(`${source}: state_dict key ${describePickled(key)} is not a string`);
-    if (!(value instanceof TorchTensorRef)) throw invalidWeights(`${source}: state_dict entry '${key}' is ${describePickled(value)}, not a tensor`);
+    if (typeof key !== 'string')
+      throw invalidWeights(`${source}: state_dict key ${describePickled(key)} is not a string`);
+    if (!(value instanceof TorchTensorRef))
+      throw invalidWeights(`${source}: state_dict entry '${key}' is ${describePickled(value)}, not a tensor`);
     if (!(value.storage instanceof TorchStorage)) throw invalidWeights(`${source}: tensor '${key}' has no storage`);
     const { offset, size, stride } = value;
     const storage = value.storage;
     let numel = 1;
     for (const s of size) numel *= s;
-    if (numel > MAX_TENSOR_ELEMENTS) throw invalidWeights(`${source}: tensor '${key}' has ${numel} elements, more than the ${MAX_TENSOR_ELEMENTS} supported`);
+    if (numel > MAX_TENSOR_ELEMENTS)
+      throw invalidWeights(
+        `${source}: tensor '${key}' has ${numel} elements, more than the ${MAX_TENSOR_ELEMENTS} supported`,
+      );
     if (numel === 0) {
       sd.set(key, { shape: [...size], data: new Float32Array(0) });
       continue;
@@ -112,7 +141,9 @@ export function stateDictFromTorchPickle(root: unknown, storageData: (s: TorchSt
     let maxIndex = offset;
     for (let i = 0; i < size.length; i++) maxIndex += (size[i] - 1) * stride[i];
     if (maxIndex >= storage.numel) {
-      throw invalidWeights(`${source}: tensor '${key}' (size [${size.join(', ')}], stride [${stride.join(', ')}], offset ${offset}) reaches element ${maxIndex} of storage '${storage.key}', which has only ${storage.numel}`);
+      throw invalidWeights(
+        `${source}: tensor '${key}' (size [${size.join(', ')}], stride [${stride.join(', ')}], offset ${offset}) reaches element ${maxIndex} of storage '${storage.key}', which has only ${storage.numel}`,
+      );
     }
     const data = storageData(storage);
     const want = contiguousStrides(size);
@@ -144,12 +175,20 @@ export function readTorchLegacy(bytes: Uint8Array, source: string, options: Torc
     return r.value;
   };
   const magic = next('magic number');
-  if (magic !== MAGIC_NUMBER) throw invalidWeights(`${source}: not a PyTorch legacy file (wrong magic number ${describePickled(magic)})`);
+  if (magic !== MAGIC_NUMBER)
+    throw invalidWeights(`${source}: not a PyTorch legacy file (wrong magic number ${describePickled(magic)})`);
   const protocol = next('protocol version');
-  if (protocol !== PROTOCOL_VERSION) throw invalidWeights(`${source}: unsupported torch legacy protocol ${describePickled(protocol)} (expected ${PROTOCOL_VERSION})`);
+  if (protocol !== PROTOCOL_VERSION)
+    throw invalidWeights(
+      `${source}: unsupported torch legacy protocol ${describePickled(protocol)} (expected ${PROTOCOL_VERSION})`,
+    );
   const sysInfo = next('sys info');
-  if (!(sysInfo instanceof Map)) throw invalidWeights(`${source}: sys info is ${describePickled(sysInfo)}, expected a dict`);
-  if (sysInfo.get('little_endian') !== true) throw invalidWeights(`${source}: the file was written on a big-endian machine; only little-endian files are supported`);
+  if (!(sysInfo instanceof Map))
+    throw invalidWeights(`${source}: sys info is ${describePickled(sysInfo)}, expected a dict`);
+  if (sysInfo.get('little_endian') !== true)
+    throw invalidWeights(
+      `${source}: the file was written on a big-endian machine; only little-endian files are supported`,
+    );
 
   // Root storages by key. A 6-tuple pid's last item is None, or (view_key, offset, size) for a
   // view into that root storage (torch < 1.0 wrote these).
@@ -159,10 +198,20 @@ export function readTorchLegacy(bytes: Uint8Array, source: string, options: Torc
     const root = storageFromPid(pid, 6, roots, source);
     const view = (pid as unknown[])[5];
     if (view === null) return root;
-    if (!Array.isArray(view) || view.length !== 3) throw invalidWeights(`${source}: unsupported storage view ${describePickled(view)}`);
+    if (!Array.isArray(view) || view.length !== 3)
+      throw invalidWeights(`${source}: unsupported storage view ${describePickled(view)}`);
     const [viewKey, off, n] = view as unknown[];
-    if (typeof viewKey !== 'string' || !Number.isSafeInteger(off) || !Number.isSafeInteger(n) || (off as number) < 0 || (n as number) < 0 || (off as number) + (n as number) > root.numel) {
-      throw invalidWeights(`${source}: storage view ${describePickled(view)} does not fit in storage '${root.key}' of ${root.numel} elements`);
+    if (
+      typeof viewKey !== 'string' ||
+      !Number.isSafeInteger(off) ||
+      !Number.isSafeInteger(n) ||
+      (off as number) < 0 ||
+      (n as number) < 0 ||
+      (off as number) + (n as number) > root.numel
+    ) {
+      throw invalidWeights(
+        `${source}: storage view ${describePickled(view)} does not fit in storage '${root.key}' of ${root.numel} elements`,
+      );
     }
     const prior = views.get(viewKey);
     if (prior) return prior;
@@ -171,7 +220,8 @@ export function readTorchLegacy(bytes: Uint8Array, source: string, options: Torc
     return s;
   });
   const keys = next('storage keys');
-  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw invalidWeights(`${source}: storage key list is ${describePickled(keys)}, expected a list of strings`);
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))
+    throw invalidWeights(`${source}: storage key list is ${describePickled(keys)}, expected a list of strings`);
 
   // Storage records: 8-byte little-endian element count, then count * element size bytes.
   const dataAt = new Map<string, number>(); // storage key -> byte offset of its data in `bytes`
@@ -179,21 +229,32 @@ export function readTorchLegacy(bytes: Uint8Array, source: string, options: Torc
   const sectionStart = pos;
   for (const key of keys as string[]) {
     const storage = roots.get(key);
-    if (!storage) throw invalidWeights(`${source}: the storage key list names '${key}', which the state_dict does not use`);
+    if (!storage)
+      throw invalidWeights(`${source}: the storage key list names '${key}', which the state_dict does not use`);
     if (dataAt.has(key)) throw invalidWeights(`${source}: storage '${key}' appears twice in the storage key list`);
-    if (bytes.length - pos < 8) throw invalidWeights(`${source}: truncated: the size of storage '${key}' should be at byte offset ${pos} but the file ends at ${bytes.length}`);
+    if (bytes.length - pos < 8)
+      throw invalidWeights(
+        `${source}: truncated: the size of storage '${key}' should be at byte offset ${pos} but the file ends at ${bytes.length}`,
+      );
     const lo = view.getUint32(pos, true);
     const hi = view.getUint32(pos + 4, true);
     const count = hi * 2 ** 32 + lo;
-    if (count !== storage.numel) throw invalidWeights(`${source}: storage '${key}' holds ${count} elements in the file but the state_dict declares ${storage.numel}`);
+    if (count !== storage.numel)
+      throw invalidWeights(
+        `${source}: storage '${key}' holds ${count} elements in the file but the state_dict declares ${storage.numel}`,
+      );
     pos += 8;
     const nbytes = count * DTYPE_SIZE[storage.dtype];
-    if (bytes.length - pos < nbytes) throw invalidWeights(`${source}: truncated: storage '${key}' needs ${nbytes} bytes at offset ${pos} but the file ends at ${bytes.length}`);
+    if (bytes.length - pos < nbytes)
+      throw invalidWeights(
+        `${source}: truncated: storage '${key}' needs ${nbytes} bytes at offset ${pos} but the file ends at ${bytes.length}`,
+      );
     dataAt.set(key, pos);
     pos += nbytes;
   }
   for (const key of roots.keys()) {
-    if (!dataAt.has(key)) throw invalidWeights(`${source}: storage '${key}' is used by the state_dict but has no data in the file`);
+    if (!dataAt.has(key))
+      throw invalidWeights(`${source}: storage '${key}' is used by the state_dict but has no data in the file`);
   }
 
   // Every float32 record is 8 + 4n bytes, so one shift usually aligns all of them at once.
@@ -217,5 +278,9 @@ export function readTorchLegacy(bytes: Uint8Array, source: string, options: Torc
     }
     return d;
   };
-  return stateDictFromTorchPickle(main, (s) => (s.root ? rootData(s.root).subarray(s.rootOffset, s.rootOffset + s.numel) : rootData(s)), source);
+  return stateDictFromTorchPickle(
+    main,
+    (s) => (s.root ? rootData(s.root).subarray(s.rootOffset, s.rootOffset + s.numel) : rootData(s)),
+    source,
+  );
 }

@@ -16,13 +16,16 @@ export function readTorchZip(bytes: Uint8Array, source: string): StateDict {
   const entries = readZipDirectory(bytes, source);
   const pickles = [...entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pickles.length !== 1) {
-    throw invalidWeights(`${source}: not a PyTorch checkpoint: expected exactly one '<folder>/data.pkl' entry, found ${pickles.length === 0 ? 'none' : pickles.join(', ')}`);
+    throw invalidWeights(
+      `${source}: not a PyTorch checkpoint: expected exactly one '<folder>/data.pkl' entry, found ${pickles.length === 0 ? 'none' : pickles.join(', ')}`,
+    );
   }
   const prefix = pickles[0].slice(0, -'data.pkl'.length);
   const byteorder = entries.get(`${prefix}byteorder`);
   if (byteorder) {
     const order = new TextDecoder().decode(zipEntryData(bytes, byteorder, source)).trim();
-    if (order !== 'little') throw invalidWeights(`${source}: byte order '${order}' is not supported (only little-endian files)`);
+    if (order !== 'little')
+      throw invalidWeights(`${source}: byte order '${order}' is not supported (only little-endian files)`);
   }
 
   const storages = new Map<string, TorchStorage>();
@@ -42,7 +45,10 @@ export function readTorchZip(bytes: Uint8Array, source: string): StateDict {
       const entry = entries.get(name);
       if (!entry) throw invalidWeights(`${source}: storage '${s.key}' has no entry '${name}' in the archive`);
       const nbytes = s.numel * DTYPE_SIZE[s.dtype];
-      if (entry.size !== nbytes) throw invalidWeights(`${source}: entry '${name}' has ${entry.size} bytes but storage '${s.key}' needs ${nbytes} (${s.numel} x ${s.dtype})`);
+      if (entry.size !== nbytes)
+        throw invalidWeights(
+          `${source}: entry '${name}' has ${entry.size} bytes but storage '${s.key}' needs ${nbytes} (${s.numel} x ${s.dtype})`,
+        );
       // Views into the archive: torch aligns each record's data to 64 bytes.
       zipEntryData(bytes, entry, source); // CRC check
       d = decodeFloats(bytes, entry.offset, s.numel, s.dtype);

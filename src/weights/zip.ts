@@ -24,7 +24,14 @@ const SIG_ZIP64_EOCD = 0x06064b50;
 const EOCD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
 
-const METHOD_NAMES: Readonly<Record<number, string>> = { 8: 'deflate', 9: 'deflate64', 12: 'bzip2', 14: 'lzma', 93: 'zstd', 95: 'xz' };
+const METHOD_NAMES: Readonly<Record<number, string>> = {
+  8: 'deflate',
+  9: 'deflate64',
+  12: 'bzip2',
+  14: 'lzma',
+  93: 'zstd',
+  95: 'xz',
+};
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -51,7 +58,8 @@ export function readZipDirectory(bytes: Uint8Array, source: string): Map<string,
     }
   }
   if (eocd < 0) throw bad('not a complete ZIP file: no end-of-central-directory record (the file may be truncated)');
-  if (view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0) throw bad('multi-disk ZIP archives are not supported');
+  if (view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0)
+    throw bad('multi-disk ZIP archives are not supported');
   let count = view.getUint16(eocd + 10, true);
   let cdSize = view.getUint32(eocd + 12, true);
   let cdOffset = view.getUint32(eocd + 16, true);
@@ -59,22 +67,28 @@ export function readZipDirectory(bytes: Uint8Array, source: string): Map<string,
   if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
     // Saturated fields: the real values are in the ZIP64 record that the locator points to.
     const loc = eocd - 20;
-    if (loc < 0 || view.getUint32(loc, true) !== SIG_ZIP64_LOCATOR) throw bad('ZIP64 end-of-central-directory locator missing');
+    if (loc < 0 || view.getUint32(loc, true) !== SIG_ZIP64_LOCATOR)
+      throw bad('ZIP64 end-of-central-directory locator missing');
     const rec = u64At(loc + 8);
-    if (rec + 56 > loc || view.getUint32(rec, true) !== SIG_ZIP64_EOCD) throw bad(`ZIP64 end-of-central-directory record not found at offset ${rec}`);
+    if (rec + 56 > loc || view.getUint32(rec, true) !== SIG_ZIP64_EOCD)
+      throw bad(`ZIP64 end-of-central-directory record not found at offset ${rec}`);
     count = u64At(rec + 32);
     cdSize = u64At(rec + 40);
     cdOffset = u64At(rec + 48);
     cdLimit = rec;
   }
-  if (cdOffset + cdSize > cdLimit) throw bad(`central directory (offset ${cdOffset}, ${cdSize} bytes) runs past its end record at ${cdLimit} (the file may be truncated or corrupt)`);
+  if (cdOffset + cdSize > cdLimit)
+    throw bad(
+      `central directory (offset ${cdOffset}, ${cdSize} bytes) runs past its end record at ${cdLimit} (the file may be truncated or corrupt)`,
+    );
   if (count * 46 > cdSize) throw bad(`central directory of ${cdSize} bytes cannot hold ${count} entries`);
 
   const entries = new Map<string, ZipEntry>();
   let p = cdOffset;
   const cdEnd = cdOffset + cdSize;
   for (let n = 0; n < count; n++) {
-    if (p + 46 > cdEnd || view.getUint32(p, true) !== SIG_CENTRAL) throw bad(`corrupt central directory entry ${n} at offset ${p}`);
+    if (p + 46 > cdEnd || view.getUint32(p, true) !== SIG_CENTRAL)
+      throw bad(`corrupt central directory entry ${n} at offset ${p}`);
     const flags = view.getUint16(p + 8, true);
     const method = view.getUint16(p + 10, true);
     const crc32 = view.getUint32(p + 16, true);
@@ -108,15 +122,24 @@ export function readZipDirectory(bytes: Uint8Array, source: string): Map<string,
       q += 4 + size;
     }
     if (flags & 0x1) throw bad(`entry '${name}' is encrypted`);
-    if (method !== 0) throw bad(`entry '${name}' is compressed (method ${method}${METHOD_NAMES[method] ? `, ${METHOD_NAMES[method]}` : ''}); only stored (uncompressed) entries are supported, as torch.save writes them`);
-    if (csize !== usize) throw bad(`stored entry '${name}' has compressed size ${csize} but uncompressed size ${usize}`);
+    if (method !== 0)
+      throw bad(
+        `entry '${name}' is compressed (method ${method}${METHOD_NAMES[method] ? `, ${METHOD_NAMES[method]}` : ''}); only stored (uncompressed) entries are supported, as torch.save writes them`,
+      );
+    if (csize !== usize)
+      throw bad(`stored entry '${name}' has compressed size ${csize} but uncompressed size ${usize}`);
     // The local header repeats the name; its extra field (torch pads data to 64 bytes there) may differ.
-    if (local + 30 > cdOffset || view.getUint32(local, true) !== SIG_LOCAL) throw bad(`entry '${name}': no local header at offset ${local}`);
+    if (local + 30 > cdOffset || view.getUint32(local, true) !== SIG_LOCAL)
+      throw bad(`entry '${name}': no local header at offset ${local}`);
     const localName = view.getUint16(local + 26, true);
     const localExtra = view.getUint16(local + 28, true);
     const offset = local + 30 + localName + localExtra;
-    if (localName !== nameLen || utf8.decode(bytes.subarray(local + 30, local + 30 + localName)) !== name) throw bad(`entry '${name}': local header names a different file`);
-    if (offset + usize > cdOffset) throw bad(`entry '${name}' (${usize} bytes at offset ${offset}) runs into the central directory at ${cdOffset} (the file may be truncated or corrupt)`);
+    if (localName !== nameLen || utf8.decode(bytes.subarray(local + 30, local + 30 + localName)) !== name)
+      throw bad(`entry '${name}': local header names a different file`);
+    if (offset + usize > cdOffset)
+      throw bad(
+        `entry '${name}' (${usize} bytes at offset ${offset}) runs into the central directory at ${cdOffset} (the file may be truncated or corrupt)`,
+      );
     if (entries.has(name)) throw bad(`entry '${name}' appears twice`);
     entries.set(name, { name, offset, size: usize, crc32 });
     p = next;
@@ -134,7 +157,9 @@ export function zipEntryData(bytes: Uint8Array, entry: ZipEntry, source: string)
   const data = bytes.subarray(entry.offset, entry.offset + entry.size);
   const crc = crc32(data);
   if (crc !== entry.crc32) {
-    throw invalidWeights(`${source}: entry '${entry.name}' is corrupt (CRC-32 ${crc.toString(16).padStart(8, '0')}, expected ${entry.crc32.toString(16).padStart(8, '0')})`);
+    throw invalidWeights(
+      `${source}: entry '${entry.name}' is corrupt (CRC-32 ${crc.toString(16).padStart(8, '0')}, expected ${entry.crc32.toString(16).padStart(8, '0')})`,
+    );
   }
   return data;
 }

@@ -23,8 +23,18 @@ function refusal(text: string): string {
 }
 
 test('a valid file parses, with optional quota fields', () => {
-  const keys = parseKeyFile(JSON.stringify({ keys: [{ name: 'alice', sha256: H, imagesPerSecond: 2, burst: 8, maxInFlight: 16 }, { name: 'bob', sha256: hashKey('k2') }] }));
-  assert.deepEqual(keys, [{ name: 'alice', sha256: H, imagesPerSecond: 2, burst: 8, maxInFlight: 16 }, { name: 'bob', sha256: hashKey('k2') }]);
+  const keys = parseKeyFile(
+    JSON.stringify({
+      keys: [
+        { name: 'alice', sha256: H, imagesPerSecond: 2, burst: 8, maxInFlight: 16 },
+        { name: 'bob', sha256: hashKey('k2') },
+      ],
+    }),
+  );
+  assert.deepEqual(keys, [
+    { name: 'alice', sha256: H, imagesPerSecond: 2, burst: 8, maxInFlight: 16 },
+    { name: 'bob', sha256: hashKey('k2') },
+  ]);
 });
 
 test('an invalid file names the line, column and field at fault', () => {
@@ -36,10 +46,19 @@ test('an invalid file names the line, column and field at fault', () => {
 }`;
   const msg = refusal(text);
   assert.match(msg, /^keys\.json:4:31: keys\[1\]\.sha256: must be 64 lower-case hex digits/);
-  assert.match(refusal(`{"keys": [{"name": "a", "sha256": "${H}", "imagesPerSecond": -1}]}`), /keys\[0\]\.imagesPerSecond: must be a positive number/);
-  assert.match(refusal(`{"keys": [{"name": "a", "sha256": "${H}", "burst": 3}]}`), /keys\[0\]\.burst: needs imagesPerSecond/);
+  assert.match(
+    refusal(`{"keys": [{"name": "a", "sha256": "${H}", "imagesPerSecond": -1}]}`),
+    /keys\[0\]\.imagesPerSecond: must be a positive number/,
+  );
+  assert.match(
+    refusal(`{"keys": [{"name": "a", "sha256": "${H}", "burst": 3}]}`),
+    /keys\[0\]\.burst: needs imagesPerSecond/,
+  );
   assert.match(refusal(`{"keys": [{"name": "a", "sha256": "${H}", "burts": 3}]}`), /keys\[0\]\.burts: unknown field/);
-  assert.match(refusal(`{"keys": [{"name": "a", "sha256": "${H}"}, {"name": "a", "sha256": "${hashKey('x')}"}]}`), /keys\[1\]\.name: "a" is used by an earlier entry/);
+  assert.match(
+    refusal(`{"keys": [{"name": "a", "sha256": "${H}"}, {"name": "a", "sha256": "${hashKey('x')}"}]}`),
+    /keys\[1\]\.name: "a" is used by an earlier entry/,
+  );
   assert.match(refusal(`{"keys": [{"name": "a b", "sha256": "${H}"}]}`), /keys\[0\]\.name/);
   // Syntax errors carry the line too.
   assert.match(refusal('{\n  "keys": [\n    {"name": "a",}\n  ]\n}'), /^keys\.json:3:\d+: /);
@@ -47,7 +66,10 @@ test('an invalid file names the line, column and field at fault', () => {
 });
 
 test('keys are checked by hash: unknown, missing and disabled keys are told apart', () => {
-  const store = new KeyStore([{ name: 'alice', sha256: hashKey('secret-a') }, { name: 'off', sha256: hashKey('secret-off'), disabled: true }]);
+  const store = new KeyStore([
+    { name: 'alice', sha256: hashKey('secret-a') },
+    { name: 'off', sha256: hashKey('secret-off'), disabled: true },
+  ]);
   const ok = store.authenticate('secret-a');
   assert.ok(ok.ok && ok.caller.name === 'alice');
   assert.deepEqual(store.authenticate('secret-b'), { ok: false, reason: 'unknown' });
@@ -95,7 +117,8 @@ test('the in-process store keeps one bucket per key and applies a lowered burst 
 
 test('`keys new` prints a key once and an entry holding only its hash; bad input is a usage error', async () => {
   const { spawnSync } = await import('node:child_process');
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/src/cli/main.js', 'keys', ...args], { encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['dist/src/cli/main.js', 'keys', ...args], { encoding: 'utf8' });
   const r = cli('new', 'alice', '--images-per-second', '2', '--burst', '8');
   assert.equal(r.status, 0, r.stderr);
   const key = /^(bgs_\S+)$/m.exec(r.stdout)?.[1];

@@ -2,7 +2,14 @@
 // (time moves only in advance()), so no test sleeps.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Batcher, type BatcherObserver, type BatcherSettings, type Sample, type SubmitOptions, type SubmittedRequest } from '../../src/batching/batcher.js';
+import {
+  Batcher,
+  type BatcherObserver,
+  type BatcherSettings,
+  type Sample,
+  type SubmitOptions,
+  type SubmittedRequest,
+} from '../../src/batching/batcher.js';
 import type { Clock } from '../../src/batching/clock.js';
 import type { Engine, EngineBatch, EngineOutput } from '../../src/engine/engine.js';
 import type { BigGanConfig } from '../../src/model/config.js';
@@ -40,7 +47,8 @@ class FakeClock implements Clock {
     for (let fired = 0; ; fired++) {
       assert.ok(fired < 10_000, 'timers keep firing without time passing');
       let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
+      for (const entry of this.timers)
+        if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
       if (next === undefined) break;
       this.timers.delete(next[0]);
       this.t = Math.max(this.t, next[1].at);
@@ -140,7 +148,10 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 /** The id a fake output carries; also checks the result is one [H, W, 3] image. */
 function idOf(image: Float32Array): number {
   assert.equal(image.length, PIXELS);
-  assert.ok(image.every((v) => v === image[0]), 'a result mixes values of several samples');
+  assert.ok(
+    image.every((v) => v === image[0]),
+    'a result mixes values of several samples',
+  );
   return image[0];
 }
 
@@ -182,17 +193,30 @@ describe('Batcher: dispatch', () => {
   test('caps batches at maxBatchSize: 20 samples with maxBatchSize 8 run as 8, 8, 4', async () => {
     const { clock, engine, batcher } = setup({ maxBatchSize: 8, maxQueueDelayMs: 10 });
     const requests = Array.from({ length: 20 }, (_, i) => batcher.submit(samples(i)));
-    assert.deepEqual(engine.calls.map((c) => c.batch.size), [8], 'the 8th sample completes a full batch');
+    assert.deepEqual(
+      engine.calls.map((c) => c.batch.size),
+      [8],
+      'the 8th sample completes a full batch',
+    );
     await finishLast(engine);
-    assert.deepEqual(engine.calls.map((c) => c.batch.size), [8, 8]);
+    assert.deepEqual(
+      engine.calls.map((c) => c.batch.size),
+      [8, 8],
+    );
     await finishLast(engine);
     // The last 4 form a partial batch that was queued at t=0, so it goes at t=10.
     assert.equal(engine.calls.length, 2);
     clock.advance(10);
-    assert.deepEqual(engine.calls.map((c) => c.batch.size), [8, 8, 4]);
+    assert.deepEqual(
+      engine.calls.map((c) => c.batch.size),
+      [8, 8, 4],
+    );
     await finishLast(engine);
     const ids = await Promise.all(requests.map(async (r) => idOf((await r.done)[0])));
-    assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.equal(engine.maxActive, 1);
     assert.deepEqual(batcher.stats(), { queued: 0, running: 0, batches: 3, samples: 20 });
   });
@@ -222,7 +246,10 @@ describe('Batcher: dispatch', () => {
   test('with maxQueueDelayMs 0 a lone sample runs at once', () => {
     const { engine, batcher } = setup({ maxQueueDelayMs: 0 });
     batcher.submit(samples(7));
-    assert.deepEqual(engine.calls.map((c) => c.ids), [[7]]);
+    assert.deepEqual(
+      engine.calls.map((c) => c.ids),
+      [[7]],
+    );
   });
 
   test('after a long run the next batch is taken immediately when it is already due', async () => {
@@ -262,9 +289,16 @@ describe('Batcher: dispatch', () => {
     const b = batcher.submit(samples(3));
     const c = batcher.submit(samples(4), { priority: 'high' });
     const d = batcher.submit(samples(5, 6), { priority: 'high' }); // 6 queued >= 5: a full batch
-    assert.deepEqual(engine.calls.map((call) => call.ids), [[4, 5, 6, 1, 2]]);
+    assert.deepEqual(
+      engine.calls.map((call) => call.ids),
+      [[4, 5, 6, 1, 2]],
+    );
     await finishLast(engine);
-    assert.deepEqual(engine.calls.map((call) => call.ids), [[4, 5, 6, 1, 2]], 'sample 3 waits for its delay');
+    assert.deepEqual(
+      engine.calls.map((call) => call.ids),
+      [[4, 5, 6, 1, 2]],
+      'sample 3 waits for its delay',
+    );
     assert.deepEqual((await a.done).map(idOf), [1, 2]);
     assert.deepEqual((await c.done).map(idOf), [4]);
     assert.deepEqual((await d.done).map(idOf), [5, 6]);
@@ -278,14 +312,20 @@ describe('Batcher: dispatch', () => {
     const results = request.results.map(track);
     assert.deepEqual(engine.last.ids, [100, 101, 102, 103]);
     await finishLast(engine);
-    assert.deepEqual(results.map((r) => r.state), [...Array(4).fill('resolved'), ...Array(6).fill('pending')]);
+    assert.deepEqual(
+      results.map((r) => r.state),
+      [...Array(4).fill('resolved'), ...Array(6).fill('pending')],
+    );
     assert.deepEqual(engine.last.ids, [104, 105, 106, 107]);
     await finishLast(engine);
     assert.deepEqual(engine.last.ids, [108, 109]);
     await finishLast(engine);
     assert.deepEqual((await request.done).map(idOf), ids);
     assert.deepEqual(await Promise.all(request.results.map(async (r) => idOf(await r))), ids);
-    assert.deepEqual(engine.calls.map((c) => c.batch.size), [4, 4, 2]);
+    assert.deepEqual(
+      engine.calls.map((c) => c.batch.size),
+      [4, 4, 2],
+    );
   });
 
   test('samples of different truncations, classes and latents share one batch, concatenated', () => {
@@ -313,12 +353,27 @@ describe('Batcher: dispatch', () => {
   test('settings are validated and frozen', () => {
     const clock = new FakeClock();
     const engine = new FakeEngine(clock);
-    assert.throws(() => new Batcher(engine, { maxBatchSize: 0, maxQueueDelayMs: 0, maxQueueSize: 1 }), isCode('INVALID_CONFIG'));
-    assert.throws(() => new Batcher(engine, { maxBatchSize: 1, maxQueueDelayMs: -1, maxQueueSize: 1 }), isCode('INVALID_CONFIG'));
+    assert.throws(
+      () => new Batcher(engine, { maxBatchSize: 0, maxQueueDelayMs: 0, maxQueueSize: 1 }),
+      isCode('INVALID_CONFIG'),
+    );
+    assert.throws(
+      () => new Batcher(engine, { maxBatchSize: 1, maxQueueDelayMs: -1, maxQueueSize: 1 }),
+      isCode('INVALID_CONFIG'),
+    );
     const batcher = new Batcher(engine, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 3 }, { clock });
     assert.ok(Object.isFrozen(batcher.settings));
-    assert.deepEqual(batcher.settings, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 3, maxConcurrentBatches: 1, maxQueueWaitMs: Infinity });
-    assert.throws(() => new Batcher(engine, { maxBatchSize: 1, maxQueueDelayMs: 0, maxQueueSize: 1, maxQueueWaitMs: 0 }), isCode('INVALID_CONFIG'));
+    assert.deepEqual(batcher.settings, {
+      maxBatchSize: 2,
+      maxQueueDelayMs: 5,
+      maxQueueSize: 3,
+      maxConcurrentBatches: 1,
+      maxQueueWaitMs: Infinity,
+    });
+    assert.throws(
+      () => new Batcher(engine, { maxBatchSize: 1, maxQueueDelayMs: 0, maxQueueSize: 1, maxQueueWaitMs: 0 }),
+      isCode('INVALID_CONFIG'),
+    );
   });
 });
 
@@ -338,7 +393,10 @@ describe('Batcher: cancellation and deadlines', () => {
     assert.deepEqual(engine.last.ids, [4]);
     await finishLast(engine);
     clock.advance(1000);
-    assert.deepEqual(engine.calls.flatMap((c) => c.ids), [1, 4]);
+    assert.deepEqual(
+      engine.calls.flatMap((c) => c.ids),
+      [1, 4],
+    );
     assert.deepEqual((await kept.done).map(idOf), [4]);
   });
 
@@ -381,7 +439,10 @@ describe('Batcher: cancellation and deadlines', () => {
     assert.equal(batcher.queued, 0);
     await finishLast(engine);
     clock.advance(100);
-    assert.deepEqual(engine.calls.flatMap((c) => c.ids), [1]);
+    assert.deepEqual(
+      engine.calls.flatMap((c) => c.ids),
+      [1],
+    );
   });
 
   test('a deadline passing while the engine is idle rejects at the deadline', async () => {
@@ -409,7 +470,10 @@ describe('Batcher: cancellation and deadlines', () => {
     await assert.rejects(request.done, isCode('DEADLINE_EXCEEDED'));
     await finishLast(engine);
     assert.equal(engine.calls.length, 1, 'sample 3 never ran');
-    assert.deepEqual(results.map((r) => r.state), ['rejected', 'rejected', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.state),
+      ['rejected', 'rejected', 'rejected'],
+    );
   });
 
   test('a request whose samples all started is not failed by its deadline', async () => {
@@ -472,14 +536,17 @@ describe('Batcher: overload, failures, lifecycle', () => {
     const b = batcher.submit(samples(3));
     engine.last.fail(new Error('out of memory'));
     await settle();
-    await assert.rejects(a.done, (error: unknown) => isCode('INTERNAL')(error) && /engine failed: out of memory/.test((error as Error).message));
+    await assert.rejects(
+      a.done,
+      (error: unknown) => isCode('INTERNAL')(error) && /engine failed: out of memory/.test((error as Error).message),
+    );
     await assert.rejects(a.results[0], isCode('INTERNAL'));
     assert.deepEqual(engine.last.ids, [3]);
     await finishLast(engine);
     assert.deepEqual((await b.done).map(idOf), [3]);
   });
 
-  test('an engine failure also drops the failed request\'s samples still queued', async () => {
+  test("an engine failure also drops the failed request's samples still queued", async () => {
     const { clock, engine, batcher } = setup({ maxBatchSize: 2, maxQueueDelayMs: 0 });
     const request = batcher.submit(samples(1, 2, 3));
     engine.last.fail(new Error('boom'));
@@ -605,7 +672,10 @@ describe('Batcher: pipelining (maxConcurrentBatches)', () => {
     const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 10, maxConcurrentBatches: 2 });
     const requests = Array.from({ length: 11 }, (_, i) => batcher.submit(samples(i)));
     // Two full batches go at once (one runs, one waits in the engine); the third is partial.
-    assert.deepEqual(engine.calls.map((c) => c.batch.size), [4, 4]);
+    assert.deepEqual(
+      engine.calls.map((c) => c.batch.size),
+      [4, 4],
+    );
     assert.equal(engine.maxActive, 2);
     clock.advance(10);
     assert.equal(engine.calls.length, 2, 'a partial batch does not pipeline');
@@ -615,10 +685,16 @@ describe('Batcher: pipelining (maxConcurrentBatches)', () => {
     assert.equal(engine.calls.length, 2);
     engine.calls[1].finish();
     await settle();
-    assert.deepEqual(engine.calls.map((c) => c.batch.size), [4, 4, 3]);
+    assert.deepEqual(
+      engine.calls.map((c) => c.batch.size),
+      [4, 4, 3],
+    );
     await finishLast(engine);
     const ids = await Promise.all(requests.map(async (r) => idOf((await r.done)[0])));
-    assert.deepEqual(ids, Array.from({ length: 11 }, (_, i) => i));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 11 }, (_, i) => i),
+    );
     assert.deepEqual(batcher.stats(), { queued: 0, running: 0, batches: 3, samples: 11 });
   });
 
@@ -640,7 +716,14 @@ describe('Batcher: pipelining (maxConcurrentBatches)', () => {
  * moves in steps of at most `stepMs`; after each step `probe` is asked whether to stop. Returns
  * the clock time at which it stopped.
  */
-async function runEngine(clock: FakeClock, engine: FakeEngine, batchMs: number, stepMs: number, probe: () => boolean, maxMs = 60_000): Promise<number> {
+async function runEngine(
+  clock: FakeClock,
+  engine: FakeEngine,
+  batchMs: number,
+  stepMs: number,
+  probe: () => boolean,
+  maxMs = 60_000,
+): Promise<number> {
   let finished = engine.calls.filter((c) => c.finishedAt !== undefined).length;
   let freeAt = Math.max(clock.now(), ...engine.calls.map((c) => c.finishedAt ?? -Infinity));
   const end = clock.now() + maxMs;
@@ -661,7 +744,13 @@ async function runEngine(clock: FakeClock, engine: FakeEngine, batchMs: number, 
 }
 
 /** Measures one full batch of `size` samples taking `ms`, so the batcher knows its engine time. */
-async function measure(clock: FakeClock, engine: FakeEngine, batcher: Batcher, size: number, ms: number): Promise<void> {
+async function measure(
+  clock: FakeClock,
+  engine: FakeEngine,
+  batcher: Batcher,
+  size: number,
+  ms: number,
+): Promise<void> {
   batcher.submit(samples(...Array.from({ length: size }, (_, i) => 1000 + i)));
   clock.advance(ms);
   await finishLast(engine);
@@ -697,13 +786,19 @@ describe('Batcher: time-bounded admission', () => {
 
   test('refuses at once what is predicted to start later than maxQueueWaitMs, counting the running batch', async () => {
     const rejects: string[] = [];
-    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 1000 }, { onReject: (r) => rejects.push(r) });
+    const { clock, engine, batcher } = setup(
+      { maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 1000 },
+      { onReject: (r) => rejects.push(r) },
+    );
     await measure(clock, engine, batcher, 4, 500);
     batcher.submit(samples(1, 2, 3, 4)); // running: 500 ms left
     batcher.submit(samples(5, 6, 7, 8)); // queued batch 0: starts at 500
     batcher.submit(samples(9, 10, 11, 12)); // queued batch 1: starts at 1000 (= the limit: accepted)
     assert.equal(batcher.estimateWaitMs(), 1500);
-    assert.throws(() => batcher.submit(samples(13, 14)), overloadedAfter(1, /estimated wait 1500 ms exceeds the queue wait limit of 1000 ms/));
+    assert.throws(
+      () => batcher.submit(samples(13, 14)),
+      overloadedAfter(1, /estimated wait 1500 ms exceeds the queue wait limit of 1000 ms/),
+    );
     assert.equal(batcher.queued, 8, 'a refusal queues nothing');
     assert.deepEqual(rejects, ['overload']);
     clock.advance(300); // the running batch has 200 ms left: 1200 ms
@@ -726,10 +821,16 @@ describe('Batcher: time-bounded admission', () => {
 
   test('a request whose own samples cannot all start within its timeout even when idle gets DEADLINE_EXCEEDED at once', async () => {
     const rejects: string[] = [];
-    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0 }, { onReject: (r) => rejects.push(r) });
+    const { clock, engine, batcher } = setup(
+      { maxBatchSize: 4, maxQueueDelayMs: 0 },
+      { onReject: (r) => rejects.push(r) },
+    );
     await measure(clock, engine, batcher, 4, 500);
     const request = batcher.submit(samples(...Array.from({ length: 12 }, (_, i) => i)), { timeoutMs: 900 }); // needs 1000 ms
-    await assert.rejects(request.done, (error: unknown) => isCode('DEADLINE_EXCEEDED')(error) && /even on an idle engine/.test((error as Error).message));
+    await assert.rejects(
+      request.done,
+      (error: unknown) => isCode('DEADLINE_EXCEEDED')(error) && /even on an idle engine/.test((error as Error).message),
+    );
     assert.equal(batcher.queued, 0);
     assert.deepEqual(rejects, ['deadline']);
     assert.equal(engine.calls.length, 1, 'nothing ran');
@@ -751,7 +852,10 @@ describe('Batcher: time-bounded admission', () => {
     batcher.submit(samples(1, 2, 3, 4)); // running: 800 ms left
     batcher.submit(samples(5, 6, 7, 8)); // next sample waits 1600 ms
     // Sample 9 would start at 1600 ms and end at 1800 ms (a batch of 1): a timeout that only covers its start is too short.
-    assert.throws(() => batcher.submit(samples(9), { timeoutMs: 1700 }), overloadedAfter(1, /estimated completion 1800 ms exceeds the request's timeout of 1700 ms/));
+    assert.throws(
+      () => batcher.submit(samples(9), { timeoutMs: 1700 }),
+      overloadedAfter(1, /estimated completion 1800 ms exceeds the request's timeout of 1700 ms/),
+    );
     assert.throws(() => batcher.submit(samples(9), { timeoutMs: 200 }), overloadedAfter(2, /timeout of 200 ms/)); // 1600 ms -> 2 s
     const ok = batcher.submit(samples(9), { timeoutMs: 1900 });
     await runEngine(clock, engine, 800, 100, () => engine.calls.some((c) => c.ids.includes(9)));
@@ -780,20 +884,32 @@ describe('Batcher: time-bounded admission', () => {
     // The issue's case: 256 samples queued at 20 samples/s (batches of 8 in 400 ms) = 12.8 s of
     // work; the old Retry-After added the running mean of every batch and said 27-29 s.
     for (const maxConcurrentBatches of [1, 2]) {
-      const { clock, engine, batcher } = setup({ maxBatchSize: 8, maxQueueDelayMs: 5, maxQueueSize: 256, maxQueueWaitMs: 2000, maxConcurrentBatches });
+      const { clock, engine, batcher } = setup({
+        maxBatchSize: 8,
+        maxQueueDelayMs: 5,
+        maxQueueSize: 256,
+        maxQueueWaitMs: 2000,
+        maxConcurrentBatches,
+      });
       // Queued before any engine time is known: only the count bound holds, so 264 get in.
       for (let i = 0; i < 33; i++) batcher.submit(samples(...Array.from({ length: 8 }, (_, k) => i * 8 + k)));
       await runEngine(clock, engine, 400, 400, () => true); // the first batch ends: 400 ms known
       let retryAfter = 0;
-      assert.throws(() => batcher.submit(samples(999)), (error: unknown) => {
-        assert.ok(isCode('OVERLOADED')(error));
-        retryAfter = (error as BigGanError).retryAfterSeconds ?? 0;
-        return true;
-      });
+      assert.throws(
+        () => batcher.submit(samples(999)),
+        (error: unknown) => {
+          assert.ok(isCode('OVERLOADED')(error));
+          retryAfter = (error as BigGanError).retryAfterSeconds ?? 0;
+          return true;
+        },
+      );
       const refusedAt = clock.now();
       const admittedAt = await runEngine(clock, engine, 400, 50, () => accepts(batcher, 999));
       const actual = (admittedAt - refusedAt) / 1000;
-      assert.ok(actual <= retryAfter && retryAfter < actual + 1.05, `maxConcurrentBatches ${maxConcurrentBatches}: Retry-After ${retryAfter} s, admitted after ${actual} s`);
+      assert.ok(
+        actual <= retryAfter && retryAfter < actual + 1.05,
+        `maxConcurrentBatches ${maxConcurrentBatches}: Retry-After ${retryAfter} s, admitted after ${actual} s`,
+      );
       assert.ok(retryAfter >= 9 && retryAfter <= 11, `about 12.4 s of work minus the 2 s limit, got ${retryAfter}`);
     }
   });
@@ -805,20 +921,29 @@ describe('Batcher: time-bounded admission', () => {
     for (let i = 0; i < 4; i++) batcher.submit(samples(...Array.from({ length: 4 }, (_, k) => 10 + i * 4 + k)));
     clock.advance(100);
     let retryAfter = 0;
-    assert.throws(() => batcher.submit(samples(...Array.from({ length: 10 }, (_, k) => 100 + k))), (error: unknown) => {
-      assert.ok(isCode('OVERLOADED')(error));
-      retryAfter = (error as BigGanError).retryAfterSeconds ?? 0;
-      return true;
-    });
+    assert.throws(
+      () => batcher.submit(samples(...Array.from({ length: 10 }, (_, k) => 100 + k))),
+      (error: unknown) => {
+        assert.ok(isCode('OVERLOADED')(error));
+        retryAfter = (error as BigGanError).retryAfterSeconds ?? 0;
+        return true;
+      },
+    );
     const refusedAt = clock.now();
     const fitsAt = await runEngine(clock, engine, 1000, 50, () => batcher.queued + 10 <= 16);
     const actual = (fitsAt - refusedAt) / 1000; // 10 samples must leave: 3 batches formed = 2.9 s
-    assert.ok(actual <= retryAfter && retryAfter < actual + 1.05, `Retry-After ${retryAfter} s, fits after ${actual} s`);
+    assert.ok(
+      actual <= retryAfter && retryAfter < actual + 1.05,
+      `Retry-After ${retryAfter} s, fits after ${actual} s`,
+    );
   });
 
   test('a pipelined batch formed early drops samples that could not finish by their deadline', async () => {
     const rejects: string[] = [];
-    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxConcurrentBatches: 2 }, { onReject: (r) => rejects.push(r) });
+    const { clock, engine, batcher } = setup(
+      { maxBatchSize: 4, maxQueueDelayMs: 0, maxConcurrentBatches: 2 },
+      { onReject: (r) => rejects.push(r) },
+    );
     await measure(clock, engine, batcher, 4, 500);
     batcher.submit(samples(1, 2, 3, 4)); // A runs, 500 ms
     const late = batcher.submit(samples(5), { timeoutMs: 900 }); // predicted 500 -> 625: admitted
@@ -826,7 +951,13 @@ describe('Batcher: time-bounded admission', () => {
     // B: pipelined behind A, passes sample 5, which could now only run after B: 1000 -> past 900.
     batcher.submit(samples(6, 7, 8, 9), { priority: 'high' });
     await settle();
-    assert.deepEqual(engine.calls.slice(1).map((c) => c.ids), [[1, 2, 3, 4], [6, 7, 8, 9]]);
+    assert.deepEqual(
+      engine.calls.slice(1).map((c) => c.ids),
+      [
+        [1, 2, 3, 4],
+        [6, 7, 8, 9],
+      ],
+    );
     assert.equal(state.state, 'rejected', 'dropped when B was formed, not when it would have started');
     assert.ok(isCode('DEADLINE_EXCEEDED')(state.error));
     assert.deepEqual(rejects, ['deadline']);
@@ -841,17 +972,26 @@ describe('Batcher: time-bounded admission', () => {
 
   test("engine time excludes a pipelined batch's wait behind the previous call", async () => {
     const batches: { size: number; durationMs: number }[] = [];
-    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxConcurrentBatches: 2 }, { onBatch: (b) => batches.push(b) });
+    const { clock, engine, batcher } = setup(
+      { maxBatchSize: 4, maxQueueDelayMs: 0, maxConcurrentBatches: 2 },
+      { onBatch: (b) => batches.push(b) },
+    );
     batcher.submit(samples(1, 2, 3, 4));
     batcher.submit(samples(5, 6, 7, 8)); // handed over at 0, waits in the engine until 300
     await runEngine(clock, engine, 300, 300, () => engine.calls.every((c) => c.finishedAt !== undefined));
-    assert.deepEqual(batches, [{ size: 4, durationMs: 300 }, { size: 4, durationMs: 300 }]);
+    assert.deepEqual(batches, [
+      { size: 4, durationMs: 300 },
+      { size: 4, durationMs: 300 },
+    ]);
     assert.equal(batcher.estimateWaitMs(5), 300, 'one full batch ahead of the 5th sample');
   });
 
   test('a primed engine time bounds admission from the start; the first real batch replaces it', async () => {
     const estimates: number[] = [];
-    const { clock, engine, batcher } = setup({ maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 1000 }, { onWaitEstimate: (ms) => estimates.push(ms) });
+    const { clock, engine, batcher } = setup(
+      { maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueWaitMs: 1000 },
+      { onWaitEstimate: (ms) => estimates.push(ms) },
+    );
     batcher.primeEngineTime(4, 2000); // a slow warm-up batch
     batcher.submit(samples(1, 2, 3, 4)); // running, predicted 2000 ms
     assert.equal(batcher.estimateWaitMs(), 2000);

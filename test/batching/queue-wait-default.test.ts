@@ -33,7 +33,13 @@ test('without a set limit, the queue wait allowed is four measured full batches,
   const tiny = new Batcher(engine, { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueueSize: 64, queueWaitBatches: 4 });
   tiny.primeEngineTime(8, 20);
   assert.equal(tiny.maxQueueWaitMs(), 2000);
-  const set = new Batcher(engine, { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueueSize: 64, maxQueueWaitMs: 500, queueWaitBatches: 4 });
+  const set = new Batcher(engine, {
+    maxBatchSize: 8,
+    maxQueueDelayMs: 0,
+    maxQueueSize: 64,
+    maxQueueWaitMs: 500,
+    queueWaitBatches: 4,
+  });
   set.primeEngineTime(8, 750);
   assert.equal(set.maxQueueWaitMs(), 500);
 });
@@ -46,5 +52,8 @@ test('--max-queue-wait-ms is unset by default (per model), and serving.json may 
   const { serving } = readServing(dir, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 64 });
   assert.equal(serving.maxQueueWaitMs, 20_000);
   writeFileSync(path.join(dir, 'serving.json'), JSON.stringify({ maxQueueWaitMs: 0 }));
-  assert.throws(() => readServing(dir, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 64 }), /maxQueueWaitMs must be a number > 0/);
+  assert.throws(
+    () => readServing(dir, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 64 }),
+    /maxQueueWaitMs must be a number > 0/,
+  );
 });

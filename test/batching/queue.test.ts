@@ -8,7 +8,11 @@ interface Tagged extends QueuedSample {
 }
 
 /** `n` samples of one request, tagged `${requestId}.${index}`. */
-function request(requestId: number, n: number, opts: { priority?: Priority; at?: number; deadline?: number } = {}): Tagged[] {
+function request(
+  requestId: number,
+  n: number,
+  opts: { priority?: Priority; at?: number; deadline?: number } = {},
+): Tagged[] {
   return Array.from({ length: n }, (_, i) => ({
     requestId,
     priority: opts.priority ?? 'normal',

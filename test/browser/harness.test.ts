@@ -4,5 +4,8 @@ import assert from 'node:assert/strict';
 import { launchChromium } from './harness.js';
 
 test('a missing Chromium fails with how to install it', async () => {
-  await assert.rejects(launchChromium('/nonexistent/chromium'), /missing\. Install it with `sudo apt-get install -y chromium`/);
+  await assert.rejects(
+    launchChromium('/nonexistent/chromium'),
+    /missing\. Install it with `sudo apt-get install -y chromium`/,
+  );
 });

@@ -29,14 +29,36 @@ export async function launchChromium(executablePath = CHROMIUM_PATH): Promise<Br
     executablePath,
     headless: true,
     chromiumSandbox: false,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+    ],
   });
 }
 
 /** Starts the real server (HTTP only) on the fixture. */
 export async function startFixtureServer(): Promise<{ server: RunningServer; base: string }> {
   const { config } = parseServerConfig(
-    ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port=-1', '--max-batch-size', '8', '--max-queue-delay-ms', '2', '--max-samples-per-request', '16'],
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port=-1',
+      '--max-batch-size',
+      '8',
+      '--max-queue-delay-ms',
+      '2',
+      '--max-samples-per-request',
+      '16',
+    ],
     {},
   );
   const server = await startServer(config, { logger: false });
@@ -44,8 +66,16 @@ export async function startFixtureServer(): Promise<{ server: RunningServer; bas
 }
 
 /** POSTs JSON to the API and returns status, headers and body bytes. */
-export async function post(base: string, route: string, body: unknown): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
-  const res = await fetch(new URL(route, base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function post(
+  base: string,
+  route: string,
+  body: unknown,
+): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+  const res = await fetch(new URL(route, base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 

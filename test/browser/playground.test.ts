@@ -9,10 +9,22 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import type { RunningServer } from '../../src/server/start.js';
-import { launchChromium, startFixtureServer, post, imageBytes, setRange, openPlayground, pickClass, outputDir, until, inPage } from './harness.js';
+import {
+  launchChromium,
+  startFixtureServer,
+  post,
+  imageBytes,
+  setRange,
+  openPlayground,
+  pickClass,
+  outputDir,
+  until,
+  inPage,
+} from './harness.js';
 
 /** True once the first result image is the one of this seed. */
-const shownSeed = (seed: string) => `document.querySelector('[data-testid="result-image"]')?.getAttribute('data-seed') === '${seed}'`;
+const shownSeed = (seed: string) =>
+  `document.querySelector('[data-testid="result-image"]')?.getAttribute('data-seed') === '${seed}'`;
 
 let browser: Browser;
 let server: RunningServer;
@@ -42,10 +54,13 @@ async function newPage(width = 1280, height = 900): Promise<Page> {
 /** Waits for `n` result images whose sources are set, and returns their locators. */
 async function results(page: Page, n: number) {
   const imgs = page.getByTestId('result-image');
-  await until(page, `(() => {
+  await until(
+    page,
+    `(() => {
     const all = [...document.querySelectorAll('[data-testid="result-image"]')];
     return all.length === ${n} && all.every((i) => i.complete && i.naturalWidth > 0);
-  })()`);
+  })()`,
+  );
   return imgs;
 }
 
@@ -167,19 +182,28 @@ test('the interpolation view plays frames equal to /interpolate, scrubs, and dow
   const frames = page.getByTestId('interp-result').getByTestId('interp-frame');
   await until(page, `document.querySelectorAll('[data-testid="interp-frame"]').length === 5`);
   const body = { from: { class: 207, seed: 1 }, to: { class: 1, seed: 2 }, frames: 5, method: 'lerp', truncation: 0.4 };
-  const api = JSON.parse((await post(base, 'interpolate', { ...body, format: 'png' })).bytes.toString()) as { frames: { data: string }[] };
+  const api = JSON.parse((await post(base, 'interpolate', { ...body, format: 'png' })).bytes.toString()) as {
+    frames: { data: string }[];
+  };
   assert.equal(api.frames.length, 5);
-  for (let i = 0; i < 5; i++) assert.ok((await imageBytes(frames.nth(i))).equals(Buffer.from(api.frames[i].data, 'base64')), `frame ${i}`);
+  for (let i = 0; i < 5; i++)
+    assert.ok((await imageBytes(frames.nth(i))).equals(Buffer.from(api.frames[i].data, 'base64')), `frame ${i}`);
   // It plays: the shown frame moves on by itself.
   const screen = page.getByTestId('interp-frame-current');
   const src0 = await screen.getAttribute('src');
-  await until(page, `document.querySelector('[data-testid="interp-frame-current"]').getAttribute('src') !== ${JSON.stringify(src0)}`);
+  await until(
+    page,
+    `document.querySelector('[data-testid="interp-frame-current"]').getAttribute('src') !== ${JSON.stringify(src0)}`,
+  );
   // Scrubbing pauses and shows the chosen frame.
   await setRange(page.getByTestId('interp-scrub'), 3);
   assert.ok((await imageBytes(screen)).equals(Buffer.from(api.frames[3].data, 'base64')));
   assert.equal(await page.getByTestId('interp-play').getAttribute('aria-pressed'), 'false');
   // The GIF download is the API's animation for the same request.
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('interp-download-gif').click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('interp-download-gif').click(),
+  ]);
   const gif = await readFile((await download.path())!);
   assert.ok(gif.equals((await post(base, 'interpolate', { ...body, format: 'gif' })).bytes));
   assert.equal(new URL(page.url()).searchParams.get('view'), 'interpolate');
@@ -235,7 +259,11 @@ test('API errors show inline: a real 400 names the field; a 503 says when to ret
   assert.match(text400, /field: class/);
 
   await page.route('**/v1/generate', (route) =>
-    route.fulfill({ status: 503, headers: { 'retry-after': '7', 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'OVERLOADED', message: 'the queue is full (64 samples)' } }) }),
+    route.fulfill({
+      status: 503,
+      headers: { 'retry-after': '7', 'content-type': 'application/json' },
+      body: JSON.stringify({ error: { code: 'OVERLOADED', message: 'the queue is full (64 samples)' } }),
+    }),
   );
   await pickClass(page, 'class-input', 'golden', 'golden retriever');
   await page.getByTestId('generate').click();
@@ -253,7 +281,11 @@ test('a 401 asks for an API key, keeps it in sessionStorage and sends it as a Be
     const auth = request.headers().authorization;
     seen.push(auth);
     if (auth !== 'Bearer sekrit') {
-      return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: { code: 'UNAUTHENTICATED', message: 'an API key is required' } }) });
+      return route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'UNAUTHENTICATED', message: 'an API key is required' } }),
+      });
     }
     return route.continue();
   });
@@ -281,13 +313,20 @@ test('the model picker shows for several models and sends `model` only for a non
   const page = await newPage();
   const real = (await (await fetch(new URL('v1/models', base))).json()) as { models: { name: string }[] };
   const models = [real.models[0], { ...real.models[0], name: 'biggan-deep-256', resolution: 256 }];
-  await page.route('**/v1/models', (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify({ models }) }));
+  await page.route('**/v1/models', (route) =>
+    route.fulfill({ contentType: 'application/json', body: JSON.stringify({ models }) }),
+  );
   const bodies: Record<string, unknown>[] = [];
   const png = (await post(base, 'generate', { class: 207, seed: 1 })).bytes;
   await page.route('**/v1/generate', (route, request) => {
     bodies.push(JSON.parse(request.postData() ?? '{}') as Record<string, unknown>);
     // The server does not accept `model` yet: answer with a stand-in image.
-    return route.fulfill({ status: 200, contentType: 'image/png', headers: { 'x-seed': '1', 'x-truncation': '0.4', 'x-class': '{"207":1}' }, body: png });
+    return route.fulfill({
+      status: 200,
+      contentType: 'image/png',
+      headers: { 'x-seed': '1', 'x-truncation': '0.4', 'x-class': '{"207":1}' },
+      body: png,
+    });
   });
   await openPlayground(page, base);
   const picker = page.getByTestId('model');

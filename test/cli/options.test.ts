@@ -19,7 +19,10 @@ test('--grpc-port -1 turns gRPC off, written as two tokens or with =', () => {
   assert.equal(parseServerConfig([], { BIGGAN_GRPC_PORT: '-1' }).config.grpcPort, -1);
   assert.throws(() => parseServerConfig(['--grpc-port', '-2'], {}), /--grpc-port: must be >= -1, got -2/);
   // A following flag is still a flag, not a value.
-  assert.throws(() => parseServerConfig(['--grpc-port', '--http-port', '1'], {}), /'--grpc-port' argument is ambiguous/);
+  assert.throws(
+    () => parseServerConfig(['--grpc-port', '--http-port', '1'], {}),
+    /'--grpc-port' argument is ambiguous/,
+  );
 });
 
 test('negative values reach number and short options; boolean flags never swallow them', () => {
@@ -41,7 +44,10 @@ test('request and header timeouts: flags, env and their relation', () => {
   const set = parseServerConfig(['--request-timeout-ms', '5000'], { BIGGAN_HEADERS_TIMEOUT_MS: '2000' }).config;
   assert.equal(set.requestTimeoutMs, 5000);
   assert.equal(set.headersTimeoutMs, 2000);
-  assert.throws(() => parseServerConfig(['--request-timeout-ms', '1000', '--headers-timeout-ms', '2000'], {}), /--headers-timeout-ms \(2000\) must not exceed --request-timeout-ms \(1000\)/);
+  assert.throws(
+    () => parseServerConfig(['--request-timeout-ms', '1000', '--headers-timeout-ms', '2000'], {}),
+    /--headers-timeout-ms \(2000\) must not exceed --request-timeout-ms \(1000\)/,
+  );
 });
 
 test('the built CLI accepts serve --grpc-port -1', async () => {

@@ -19,7 +19,8 @@ const FLAGS: Record<string, string> = {
 };
 
 test('every access flag has its environment variable', () => {
-  for (const [flag, envName] of Object.entries(FLAGS)) assert.equal(SERVER_OPTIONS.find((o) => o.name === flag)?.env, envName, flag);
+  for (const [flag, envName] of Object.entries(FLAGS))
+    assert.equal(SERVER_OPTIONS.find((o) => o.name === flag)?.env, envName, flag);
 });
 
 test('defaults: open, quotas in process, fail closed, no TLS, no CORS, metrics on the HTTP port', () => {
@@ -34,8 +35,15 @@ test('defaults: open, quotas in process, fail closed, no TLS, no CORS, metrics o
 
 test('values come from the environment', () => {
   const { config } = parseServerConfig([], {
-    BIGGAN_API_KEYS_FILE: '/k.json', BIGGAN_QUOTA_REDIS: 'redis://r:6379', BIGGAN_QUOTA_REDIS_FAILURE: 'open', BIGGAN_TLS_CERT: '/c.pem', BIGGAN_TLS_KEY: '/k.pem',
-    BIGGAN_TLS_CLIENT_CA: '/ca.pem', BIGGAN_CORS_ORIGIN: 'https://a.example, http://localhost:3000', BIGGAN_METRICS_PORT: '9090', BIGGAN_METRICS_TOKEN: 't',
+    BIGGAN_API_KEYS_FILE: '/k.json',
+    BIGGAN_QUOTA_REDIS: 'redis://r:6379',
+    BIGGAN_QUOTA_REDIS_FAILURE: 'open',
+    BIGGAN_TLS_CERT: '/c.pem',
+    BIGGAN_TLS_KEY: '/k.pem',
+    BIGGAN_TLS_CLIENT_CA: '/ca.pem',
+    BIGGAN_CORS_ORIGIN: 'https://a.example, http://localhost:3000',
+    BIGGAN_METRICS_PORT: '9090',
+    BIGGAN_METRICS_TOKEN: 't',
   });
   assert.equal(config.apiKeysFile, '/k.json');
   assert.equal(config.quotaRedis, 'redis://r:6379');
@@ -47,7 +55,11 @@ test('values come from the environment', () => {
 });
 
 test('refused combinations name the flags', () => {
-  const refused = (argv: string[], re: RegExp) => assert.throws(() => parseServerConfig(argv, {}), (e: unknown) => e instanceof UsageError && re.test(e.message));
+  const refused = (argv: string[], re: RegExp) =>
+    assert.throws(
+      () => parseServerConfig(argv, {}),
+      (e: unknown) => e instanceof UsageError && re.test(e.message),
+    );
   refused(['--tls-cert', 'c.pem'], /--tls-cert and --tls-key go together/);
   refused(['--tls-client-ca', 'ca.pem'], /--tls-client-ca needs --tls-cert/);
   refused(['--quota-redis', 'localhost:6379'], /--quota-redis: expected redis:\/\/HOST:PORT/);

@@ -15,12 +15,30 @@ const SPECS = defineOptions([
 test('values are typed by the table: defaults, env, flags, in that order of precedence', () => {
   const { values } = parseOptions(['--dir', 'x'], SPECS, {});
   // Compile-time check: the inferred type is exactly what the table says (no casts needed).
-  const typed: { port: number; ratio: number | undefined; mode: 'fast' | 'slow'; dir: string; verbose: boolean; tag: string[] } = values;
+  const typed: {
+    port: number;
+    ratio: number | undefined;
+    mode: 'fast' | 'slow';
+    dir: string;
+    verbose: boolean;
+    tag: string[];
+  } = values;
   const back: OptionValues<typeof SPECS> = typed;
   assert.deepEqual(back, { port: 8080, ratio: undefined, mode: 'fast', dir: 'x', verbose: false, tag: [] });
   const env = { T_PORT: '9000', T_DIR: '/env', T_VERBOSE: 'yes' };
-  assert.deepEqual(parseOptions([], SPECS, env).values, { port: 9000, ratio: undefined, mode: 'fast', dir: '/env', verbose: true, tag: [] });
-  const flags = parseOptions(['--port', '1', '-r', '0.5', '--mode', 'slow', '--dir', 'f', '--verbose', '--tag', 'a', '--tag', 'b'], SPECS, env).values;
+  assert.deepEqual(parseOptions([], SPECS, env).values, {
+    port: 9000,
+    ratio: undefined,
+    mode: 'fast',
+    dir: '/env',
+    verbose: true,
+    tag: [],
+  });
+  const flags = parseOptions(
+    ['--port', '1', '-r', '0.5', '--mode', 'slow', '--dir', 'f', '--verbose', '--tag', 'a', '--tag', 'b'],
+    SPECS,
+    env,
+  ).values;
   assert.deepEqual(flags, { port: 1, ratio: 0.5, mode: 'slow', dir: 'f', verbose: true, tag: ['a', 'b'] });
 });
 
@@ -47,9 +65,16 @@ test('bad values, unknown flags, missing required flags and positionals are usag
     [['--dir', 'd', 'extra'], /^unexpected argument 'extra'$/],
   ];
   for (const [argv, re] of cases) {
-    assert.throws(() => parseOptions(argv, SPECS, {}), (e: unknown) => e instanceof UsageError && re.test(e.message), argv.join(' '));
+    assert.throws(
+      () => parseOptions(argv, SPECS, {}),
+      (e: unknown) => e instanceof UsageError && re.test(e.message),
+      argv.join(' '),
+    );
   }
-  assert.throws(() => parseOptions([], SPECS, { T_DIR: 'd', T_VERBOSE: 'maybe' }), /^UsageError: T_VERBOSE: expected true or false, got 'maybe'/);
+  assert.throws(
+    () => parseOptions([], SPECS, { T_DIR: 'd', T_VERBOSE: 'maybe' }),
+    /^UsageError: T_VERBOSE: expected true or false, got 'maybe'/,
+  );
   // --help skips the required check; positionals pass when allowed.
   assert.equal(parseOptions(['--help'], SPECS, {}).help, true);
   assert.deepEqual(parseOptions(['m', '--dir', 'd'], SPECS, {}, true).positionals, ['m']);

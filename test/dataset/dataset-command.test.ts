@@ -16,15 +16,37 @@ import { readTar } from './tar-reader.js';
 
 const CLI = path.join(process.cwd(), 'dist/src/cli/main.js');
 // 3 classes x 5 = 15 samples in shards of 4: four shards, the last one 3 samples.
-const SPEC = ['--weights', FIXTURE_DIR, '--classes', '3,golden retriever,n01440764', '--per-class', '5', '--shard-size', '4', '--seed', '11', '--truncation', '0.5'];
+const SPEC = [
+  '--weights',
+  FIXTURE_DIR,
+  '--classes',
+  '3,golden retriever,n01440764',
+  '--per-class',
+  '5',
+  '--shard-size',
+  '4',
+  '--seed',
+  '11',
+  '--truncation',
+  '0.5',
+];
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'dataset', ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, 'dataset', ...args],
+      { env: { ...process.env, ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -43,8 +65,14 @@ async function hashes(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-interface Manifest { spec: { classes: number[]; seed: string; weights_sha256: string }; weights_sha256: string; samples: number; shards: { name: string; samples: number; bytes: number; sha256: string }[] }
-const manifestOf = async (dir: string) => JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+interface Manifest {
+  spec: { classes: number[]; seed: string; weights_sha256: string };
+  weights_sha256: string;
+  samples: number;
+  shards: { name: string; samples: number; bytes: number; sha256: string }[];
+}
+const manifestOf = async (dir: string) =>
+  JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
 
 let tmp: string;
 let whole: string;
@@ -60,8 +88,19 @@ after(async () => {
 test('--help lists the flags; the top-level help lists the command', async () => {
   const r = await ok(['--help']);
   assert.match(r.stdout, /Usage: biggan-serve dataset/);
-  for (const flag of ['--classes', '--per-class', '--shard-size', '--part I/N', '--parts N', '--merge', '--format png|jpeg|webp']) assert.ok(r.stdout.includes(flag), flag);
-  const top = await new Promise<string>((resolve) => execFile(process.execPath, [CLI, '--help'], (_e, stdout) => resolve(stdout)));
+  for (const flag of [
+    '--classes',
+    '--per-class',
+    '--shard-size',
+    '--part I/N',
+    '--parts N',
+    '--merge',
+    '--format png|jpeg|webp',
+  ])
+    assert.ok(r.stdout.includes(flag), flag);
+  const top = await new Promise<string>((resolve) =>
+    execFile(process.execPath, [CLI, '--help'], (_e, stdout) => resolve(stdout)),
+  );
   assert.match(top, /\n {2}dataset {2,}Write a reproducible dataset/);
 });
 
@@ -70,14 +109,24 @@ test('two runs with different batch sizes write byte-identical shards and manife
   const r = await ok([...SPEC, '--out', again, '--batch-size', '3', '--pipeline-depth', '2']);
   assert.match(r.stderr, /wrote 15 images in 4 shard\(s\)/);
   const a = await hashes(whole);
-  assert.deepEqual(Object.keys(a), ['biggan-000000.tar', 'biggan-000001.tar', 'biggan-000002.tar', 'biggan-000003.tar', 'manifest.json', 'manifest.part-0-of-1.json']);
+  assert.deepEqual(Object.keys(a), [
+    'biggan-000000.tar',
+    'biggan-000001.tar',
+    'biggan-000002.tar',
+    'biggan-000003.tar',
+    'manifest.json',
+    'manifest.part-0-of-1.json',
+  ]);
   assert.deepEqual(await hashes(again), a);
   const m = await manifestOf(whole);
   assert.deepEqual(m.spec.classes, [3, 207, 0]);
   assert.equal(m.samples, 15);
   assert.match(m.weights_sha256, /^[0-9a-f]{64}$/);
   assert.equal(m.spec.weights_sha256, m.weights_sha256);
-  assert.deepEqual(m.shards.map((s) => s.samples), [4, 4, 4, 3]);
+  assert.deepEqual(
+    m.shards.map((s) => s.samples),
+    [4, 4, 4, 3],
+  );
   for (const s of m.shards) {
     const bytes = await readFile(path.join(whole, s.name));
     assert.equal(s.bytes, bytes.length);
@@ -101,8 +150,18 @@ test('the shards read back with a tar reader: fixed headers, members grouped by 
     }
     for (let j = 0; j < members.length; j += 3) {
       const key = members[j].name.replace(/\.cls$/, '');
-      assert.deepEqual(members.slice(j, j + 3).map((e) => e.name), [`${key}.cls`, `${key}.json`, `${key}.png`]);
-      const info = JSON.parse(members[j + 1].data.toString()) as { class: number; seed: number; truncation: number; key: string; model: string; weights_sha256: string };
+      assert.deepEqual(
+        members.slice(j, j + 3).map((e) => e.name),
+        [`${key}.cls`, `${key}.json`, `${key}.png`],
+      );
+      const info = JSON.parse(members[j + 1].data.toString()) as {
+        class: number;
+        seed: number;
+        truncation: number;
+        key: string;
+        model: string;
+        weights_sha256: string;
+      };
       assert.equal(members[j].data.toString(), String(info.class));
       assert.equal(info.key, key);
       assert.equal(info.truncation, 0.5);
@@ -115,7 +174,10 @@ test('the shards read back with a tar reader: fixed headers, members grouped by 
       assert.equal(info.class, [3, 207, 0][Math.floor(i / 5)]);
     }
   }
-  assert.deepEqual(keys, Array.from({ length: 15 }, (_, i) => String(i).padStart(9, '0')));
+  assert.deepEqual(
+    keys,
+    Array.from({ length: 15 }, (_, i) => String(i).padStart(9, '0')),
+  );
 });
 
 test('parts 0/2 and 1/2 (one via JOB_COMPLETION_INDEX) equal one whole run; the last part merges', async () => {
@@ -124,13 +186,20 @@ test('parts 0/2 and 1/2 (one via JOB_COMPLETION_INDEX) equal one whole run; the 
   assert.match(first.stdout, /2 shard\(s\) of other parts still missing/);
   const early = await cli(['--merge', '--out', split]);
   assert.equal(early.code, 1);
-  assert.match(early.stderr, /2 of 4 shard\(s\) are in no part manifest yet \(biggan-000000\.tar, biggan-000002\.tar\)/);
+  assert.match(
+    early.stderr,
+    /2 of 4 shard\(s\) are in no part manifest yet \(biggan-000000\.tar, biggan-000002\.tar\)/,
+  );
   const second = await ok([...SPEC, '--out', split, '--parts', '2'], { JOB_COMPLETION_INDEX: '0' });
   assert.match(second.stdout, /manifest\.json complete/);
   const a = await hashes(whole);
   const b = await hashes(split);
-  for (const f of Object.keys(a).filter((n) => n.endsWith('.tar') || n === 'manifest.json')) assert.equal(b[f], a[f], f);
-  assert.deepEqual(Object.keys(b).filter((n) => !n.endsWith('.tar')), ['manifest.json', 'manifest.part-0-of-2.json', 'manifest.part-1-of-2.json']);
+  for (const f of Object.keys(a).filter((n) => n.endsWith('.tar') || n === 'manifest.json'))
+    assert.equal(b[f], a[f], f);
+  assert.deepEqual(
+    Object.keys(b).filter((n) => !n.endsWith('.tar')),
+    ['manifest.json', 'manifest.part-0-of-2.json', 'manifest.part-1-of-2.json'],
+  );
   // --merge again is harmless and gives the same manifest.
   await rm(path.join(split, 'manifest.json'));
   assert.equal((await cli(['--merge', '--out', split])).code, 0);
@@ -140,7 +209,20 @@ test('parts 0/2 and 1/2 (one via JOB_COMPLETION_INDEX) equal one whole run; the 
 test('a run killed with SIGKILL mid-run leaves no partial shard and resumes to the same bytes', async () => {
   const dir = path.join(tmp, 'killed');
   // More work so the kill lands mid-run: 40 samples in shards of 2, batch 1.
-  const spec = ['--weights', FIXTURE_DIR, '--classes', '0-3', '--per-class', '10', '--shard-size', '2', '--seed', '5', '--batch-size', '1'];
+  const spec = [
+    '--weights',
+    FIXTURE_DIR,
+    '--classes',
+    '0-3',
+    '--per-class',
+    '10',
+    '--shard-size',
+    '2',
+    '--seed',
+    '5',
+    '--batch-size',
+    '1',
+  ];
   const child = spawn(process.execPath, [CLI, 'dataset', ...spec, '--out', dir], { stdio: 'ignore' });
   const deadline = Date.now() + 60_000;
   let names: string[] = [];
@@ -154,32 +236,56 @@ test('a run killed with SIGKILL mid-run leaves no partial shard and resumes to t
   names = await readdir(dir);
   assert.ok(!names.includes('manifest.json'), `the run should have been killed before the end: ${names.join(' ')}`);
   // Every file under a final .tar name is a complete tar with all its samples.
-  for (const n of names.filter((f) => f.endsWith('.tar'))) assert.equal((await readTar(path.join(dir, n))).length, 6, n);
+  for (const n of names.filter((f) => f.endsWith('.tar')))
+    assert.equal((await readTar(path.join(dir, n))).length, 6, n);
   const r = await ok([...spec, '--out', dir]);
   assert.match(r.stderr, /finished shard\(s\) verified and kept/);
   const clean = path.join(tmp, 'clean');
   await ok([...spec, '--out', clean, '--batch-size', '8']);
   const [a, b] = [await hashes(dir), await hashes(clean)];
   assert.deepEqual(b, a);
-  assert.ok(Object.keys(a).every((n) => n.endsWith('.tar') || n.endsWith('.json')), Object.keys(a).join(' '));
+  assert.ok(
+    Object.keys(a).every((n) => n.endsWith('.tar') || n.endsWith('.json')),
+    Object.keys(a).join(' '),
+  );
 });
 
 test('SIGTERM stops after the current batch, removes the unfinished shard and exits 1', async () => {
   const dir = path.join(tmp, 'terminated');
-  const spec = ['--weights', FIXTURE_DIR, '--classes', '0-3', '--per-class', '10', '--shard-size', '3', '--seed', '5', '--batch-size', '1'];
-  const child = spawn(process.execPath, [CLI, 'dataset', ...spec, '--out', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const spec = [
+    '--weights',
+    FIXTURE_DIR,
+    '--classes',
+    '0-3',
+    '--per-class',
+    '10',
+    '--shard-size',
+    '3',
+    '--seed',
+    '5',
+    '--batch-size',
+    '1',
+  ];
+  const child = spawn(process.execPath, [CLI, 'dataset', ...spec, '--out', dir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && !(await readdir(dir).catch(() => [])).some((n) => n.endsWith('.record.json'))) await new Promise((r) => setTimeout(r, 20));
+  while (Date.now() < deadline && !(await readdir(dir).catch(() => [])).some((n) => n.endsWith('.record.json')))
+    await new Promise((r) => setTimeout(r, 20));
   child.kill('SIGTERM');
   const code = await new Promise((r) => child.once('exit', r));
   assert.equal(code, 1, stderr);
   assert.match(stderr, /SIGTERM: stopping after the current batch/);
   assert.match(stderr, /stopped by a signal; rerun the same command to resume/);
   const names = await readdir(dir);
-  assert.ok(names.every((n) => /^biggan-\d{6}\.(tar|record\.json)$/.test(n)), `only finished shards and their records remain: ${names.join(' ')}`);
-  for (const n of names.filter((f) => f.endsWith('.tar'))) assert.equal((await readTar(path.join(dir, n))).length, 9, n);
+  assert.ok(
+    names.every((n) => /^biggan-\d{6}\.(tar|record\.json)$/.test(n)),
+    `only finished shards and their records remain: ${names.join(' ')}`,
+  );
+  for (const n of names.filter((f) => f.endsWith('.tar')))
+    assert.equal((await readTar(path.join(dir, n))).length, 9, n);
 });
 
 test('a rerun rewrites a shard whose bytes no longer match its record', async () => {
@@ -226,8 +332,11 @@ test('a write that fails (file-size limit, like a full disk) is a clear error an
   // SIGXFSZ ignored: a write past `ulimit -f` (blocks of 512 or 1024 bytes) fails with EFBIG instead.
   const args = [CLI, 'dataset', ...SPEC, '--shard-size', '15', '--out', dir].map((a) => `'${a}'`).join(' ');
   const r = await new Promise<Run>((resolve) => {
-    execFile('/bin/sh', ['-c', `trap '' XFSZ; ulimit -f 200; exec '${process.execPath}' ${args}`], { timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      '/bin/sh',
+      ['-c', `trap '' XFSZ; ulimit -f 200; exec '${process.execPath}' ${args}`],
+      { timeout: 120_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
   assert.equal(r.code, 1, r.stderr);

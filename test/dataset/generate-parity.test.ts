@@ -23,7 +23,22 @@ let server: RunningServer;
 let base: string;
 let tmp: string;
 before(async () => {
-  const { config } = parseServerConfig(['--weights', FIXTURE_DIR, '--http-port', '0', '--grpc-port=-1', '--host', '127.0.0.1', '--log-level', 'silent', '--cache-size', '0'], {});
+  const { config } = parseServerConfig(
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--http-port',
+      '0',
+      '--grpc-port=-1',
+      '--host',
+      '127.0.0.1',
+      '--log-level',
+      'silent',
+      '--cache-size',
+      '0',
+    ],
+    {},
+  );
   server = await startServer(config, { logger: false });
   base = `http://127.0.0.1:${server.httpPort}`;
   tmp = await mkdtemp(path.join(os.tmpdir(), 'biggan-dataset-parity-'));
@@ -38,7 +53,17 @@ async function writeDataset(format: DatasetSpec['format'], seed: string): Promis
   const loaded = await loadModel(FIXTURE_DIR);
   const engine = await createEngine(loaded.folded, { engine: 'auto' });
   const weightsSha256 = await filesDigest([path.join(FIXTURE_DIR, 'config.json'), loaded.weightFile]);
-  const spec: DatasetSpec = { model: 'tiny-128', weightsSha256, classes: [207, 0, 999], perClass: 2, truncation: 0.7, seed, format, shardSize: 4, prefix: 'p' };
+  const spec: DatasetSpec = {
+    model: 'tiny-128',
+    weightsSha256,
+    classes: [207, 0, 999],
+    perClass: 2,
+    truncation: 0.7,
+    seed,
+    format,
+    shardSize: 4,
+    prefix: 'p',
+  };
   try {
     const r = await runDataset({ engine, spec, dir, part: 0, parts: 1, batchSize: 4, progress: { write: () => true } });
     assert.equal(r.merged, true);
@@ -48,10 +73,16 @@ async function writeDataset(format: DatasetSpec['format'], seed: string): Promis
   return dir;
 }
 
-for (const [format, ext, mime, seed] of [['png', 'png', 'image/png', '9007199254740990'], ['webp', 'webp', 'image/webp', '3']] as const) {
+for (const [format, ext, mime, seed] of [
+  ['png', 'png', 'image/png', '9007199254740990'],
+  ['webp', 'webp', 'image/webp', '3'],
+] as const) {
   test(`every ${format} sample equals POST /generate with its .json's class, seed and truncation`, async () => {
     const dir = await writeDataset(format, seed);
-    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { spec: { weights_sha256: string }; shards: { name: string }[] };
+    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as {
+      spec: { weights_sha256: string };
+      shards: { name: string }[];
+    };
     let compared = 0;
     for (const shard of manifest.shards) {
       const members = await readTar(path.join(dir, shard.name));
@@ -64,13 +95,23 @@ for (const [format, ext, mime, seed] of [['png', 'png', 'image/png', '9007199254
         const res = await fetch(`${base}/generate`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: mime },
-          body: JSON.stringify({ class: info.class, seed: exactSeed, truncation: info.truncation, count: 1, format, model: info.model }),
+          body: JSON.stringify({
+            class: info.class,
+            seed: exactSeed,
+            truncation: info.truncation,
+            count: 1,
+            format,
+            model: info.model,
+          }),
         });
         assert.equal(res.status, 200, await res.clone().text());
         assert.equal(res.headers.get('x-seed'), exactSeed);
         const served = Buffer.from(await res.arrayBuffer());
         assert.ok(members[j + 2].name.endsWith(`.${ext}`));
-        assert.ok(served.equals(members[j + 2].data), `sample ${members[j].name}: dataset bytes differ from POST /generate`);
+        assert.ok(
+          served.equals(members[j + 2].data),
+          `sample ${members[j].name}: dataset bytes differ from POST /generate`,
+        );
         compared++;
       }
     }

@@ -7,17 +7,47 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { render, renderFails, one, type Manifest } from '../deploy/chart.js';
 
-interface Container { name: string; image: string; args: string[]; env?: { name: string; value?: string }[]; resources: { limits?: Record<string, unknown> }; securityContext: Record<string, unknown>; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }
-interface PodSpec { restartPolicy: string; securityContext: Record<string, unknown>; nodeSelector?: Record<string, string>; tolerations?: unknown[]; initContainers?: Container[]; containers: Container[]; volumes: { name: string; persistentVolumeClaim?: { claimName: string; readOnly?: boolean }; emptyDir?: unknown }[] }
+interface Container {
+  name: string;
+  image: string;
+  args: string[];
+  env?: { name: string; value?: string }[];
+  resources: { limits?: Record<string, unknown> };
+  securityContext: Record<string, unknown>;
+  volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+interface PodSpec {
+  restartPolicy: string;
+  securityContext: Record<string, unknown>;
+  nodeSelector?: Record<string, string>;
+  tolerations?: unknown[];
+  initContainers?: Container[];
+  containers: Container[];
+  volumes: { name: string; persistentVolumeClaim?: { claimName: string; readOnly?: boolean }; emptyDir?: unknown }[];
+}
 interface Job extends Manifest {
   spec: {
-    completionMode: string; completions: number; parallelism: number; backoffLimitPerIndex: number; maxFailedIndexes?: number;
-    podFailurePolicy: { rules: { action: string; onPodConditions?: { type: string }[]; onExitCodes?: { containerName: string; operator: string; values: number[] } }[] };
+    completionMode: string;
+    completions: number;
+    parallelism: number;
+    backoffLimitPerIndex: number;
+    maxFailedIndexes?: number;
+    podFailurePolicy: {
+      rules: {
+        action: string;
+        onPodConditions?: { type: string }[];
+        onExitCodes?: { containerName: string; operator: string; values: number[] };
+      }[];
+    };
     template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
   };
 }
-interface Deployment extends Manifest { spec: { selector: { matchLabels: Record<string, string> }; template: { spec: PodSpec } } }
-interface Claim extends Manifest { spec: { accessModes: string[]; resources: { requests: { storage: string } } } }
+interface Deployment extends Manifest {
+  spec: { selector: { matchLabels: Record<string, string> }; template: { spec: PodSpec } };
+}
+interface Claim extends Manifest {
+  spec: { accessModes: string[]; resources: { requests: { storage: string } } };
+}
 
 const args = (c: Container, flag: string) => c.args[c.args.indexOf(flag) + 1];
 
@@ -47,21 +77,51 @@ test('no Job unless dataset.enabled; with it alone, an Indexed Job and a ReadWri
   assert.equal(args(c, '--per-class'), '1280');
   assert.equal(c.env?.find((e) => e.name === 'BIGGAN_WEIGHTS')?.value, '/models/biggan-deep-128');
   assert.equal(pod.initContainers?.[0].args[0], 'download');
-  const claim = one<Claim>(objs.filter((o) => o.kind === 'PersistentVolumeClaim'), 'PersistentVolumeClaim', 'rel-biggan-serve-dataset');
+  const claim = one<Claim>(
+    objs.filter((o) => o.kind === 'PersistentVolumeClaim'),
+    'PersistentVolumeClaim',
+    'rel-biggan-serve-dataset',
+  );
   assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany']);
-  assert.equal(pod.volumes.find((v) => v.name === 'output')?.persistentVolumeClaim?.claimName, 'rel-biggan-serve-dataset');
+  assert.equal(
+    pod.volumes.find((v) => v.name === 'output')?.persistentVolumeClaim?.claimName,
+    'rel-biggan-serve-dataset',
+  );
   assert.ok(c.volumeMounts.some((m) => m.name === 'output' && m.mountPath === '/data' && !m.readOnly));
   // The Services select the Deployment's pods only: the Job's pods must not match.
   const labels = job.spec.template.metadata.labels;
-  assert.ok(Object.entries(deployment.spec.selector.matchLabels).some(([k, v]) => labels[k] !== v), 'Job pods must not carry the Services\' selector');
+  assert.ok(
+    Object.entries(deployment.spec.selector.matchLabels).some(([k, v]) => labels[k] !== v),
+    "Job pods must not carry the Services' selector",
+  );
 });
 
 test('GPU, existing claims, parts and spec values reach the Job', () => {
   const objs = render(
-    '--set', 'dataset.enabled=true', '--set', 'gpu.enabled=true', '--set', 'gpu.nodeSelector.accelerator=nvidia-l4',
-    '--set', 'dataset.parts=16', '--set', 'dataset.parallelism=8',
-    '--set', 'dataset.output.existingClaim=shared-nfs', '--set', 'weights.source=existingClaim', '--set', 'weights.existingClaim=models',
-    '--set', 'dataset.format=webp', '--set', 'dataset.seed=18446744073709551615', '--set', 'dataset.maxFailedIndexes=2', '--set', 'dataset.classes=207\\,208',
+    '--set',
+    'dataset.enabled=true',
+    '--set',
+    'gpu.enabled=true',
+    '--set',
+    'gpu.nodeSelector.accelerator=nvidia-l4',
+    '--set',
+    'dataset.parts=16',
+    '--set',
+    'dataset.parallelism=8',
+    '--set',
+    'dataset.output.existingClaim=shared-nfs',
+    '--set',
+    'weights.source=existingClaim',
+    '--set',
+    'weights.existingClaim=models',
+    '--set',
+    'dataset.format=webp',
+    '--set',
+    'dataset.seed=18446744073709551615',
+    '--set',
+    'dataset.maxFailedIndexes=2',
+    '--set',
+    'dataset.classes=207\\,208',
   );
   const job = one<Job>(objs, 'Job');
   assert.equal(job.spec.completions, 16);
@@ -78,9 +138,15 @@ test('GPU, existing claims, parts and spec values reach the Job', () => {
   assert.equal(args(c, '--seed'), '18446744073709551615');
   assert.equal(args(c, '--classes'), '207,208');
   assert.equal(pod.initContainers, undefined);
-  assert.deepEqual(pod.volumes.find((v) => v.name === 'weights')?.persistentVolumeClaim, { claimName: 'models', readOnly: true });
+  assert.deepEqual(pod.volumes.find((v) => v.name === 'weights')?.persistentVolumeClaim, {
+    claimName: 'models',
+    readOnly: true,
+  });
   assert.equal(pod.volumes.find((v) => v.name === 'output')?.persistentVolumeClaim?.claimName, 'shared-nfs');
-  assert.equal(objs.filter((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name.endsWith('-dataset')).length, 0);
+  assert.equal(
+    objs.filter((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name.endsWith('-dataset')).length,
+    0,
+  );
 });
 
 test('bad dataset values are refused by the schema', () => {

@@ -21,7 +21,10 @@ test('on a terminal: a bar with images, images/s and ETA, redrawn with \\r; then
   now = 10_000;
   p.add(80);
   p.end({ images: 100, shards: 2, bytes: 2_500_000, skippedShards: 1 });
-  assert.match(writes.at(-1)!, /^dataset: wrote 100 images in 2 shard\(s\), 2\.5 MB, 10\.0 s, 10\.00 images\/s \(1 finished shard\(s\) verified and kept\)\n$/);
+  assert.match(
+    writes.at(-1)!,
+    /^dataset: wrote 100 images in 2 shard\(s\), 2\.5 MB, 10\.0 s, 10\.00 images\/s \(1 finished shard\(s\) verified and kept\)\n$/,
+  );
 });
 
 test('off a terminal: one plain line per interval, no control characters', () => {
@@ -32,5 +35,8 @@ test('off a terminal: one plain line per interval, no control characters', () =>
     now = t * 1000;
     p.add(10);
   }
-  assert.deepEqual(writes, ['dataset part 1/4: 100/1000 images, 10.0 images/s, ETA 1:30\n', 'dataset part 1/4: 200/1000 images, 10.0 images/s, ETA 1:20\n']);
+  assert.deepEqual(writes, [
+    'dataset part 1/4: 100/1000 images, 10.0 images/s, ETA 1:30\n',
+    'dataset part 1/4: 200/1000 images, 10.0 images/s, ETA 1:20\n',
+  ]);
 });

@@ -22,7 +22,15 @@ export async function readTar(file: string): Promise<TarMember[]> {
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => chunks.push(c as Buffer));
       stream.on('end', () => {
-        out.push({ name: header.name, mode: header.mode, uid: header.uid, gid: header.gid, mtime: header.mtime, type: header.type, data: Buffer.concat(chunks) });
+        out.push({
+          name: header.name,
+          mode: header.mode,
+          uid: header.uid,
+          gid: header.gid,
+          mtime: header.mtime,
+          type: header.type,
+          data: Buffer.concat(chunks),
+        });
         next();
       });
       stream.on('error', reject);
@@ -30,6 +38,8 @@ export async function readTar(file: string): Promise<TarMember[]> {
     extract.on('finish', () => resolve(out));
     extract.on('error', reject);
   });
-  createReadStream(file).on('error', (err) => extract.destroy(err)).pipe(extract);
+  createReadStream(file)
+    .on('error', (err) => extract.destroy(err))
+    .pipe(extract);
   return done;
 }

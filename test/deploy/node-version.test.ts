@@ -15,8 +15,13 @@ test('every image takes node from NODE_IMAGE, which defaults to Node 24 LTS', ()
   // The CUDA images copy the binary from the `node` stage, itself FROM ${NODE_IMAGE}.
   assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\} AS node$/m);
   for (const m of dockerfile.matchAll(/^COPY --from=(\S+) \/usr\/local\/bin\/node /gm)) assert.equal(m[1], 'node');
-  for (const m of dockerfile.matchAll(/^FROM (node:\S+)/gm)) assert.fail(`hard-coded Node image ${m[1]}: use \${NODE_IMAGE}`);
-  assert.doesNotMatch(dockerfile, /Node 20 (slim|itself)|with Node 20/, 'comments name the Node version the images use');
+  for (const m of dockerfile.matchAll(/^FROM (node:\S+)/gm))
+    assert.fail(`hard-coded Node image ${m[1]}: use \${NODE_IMAGE}`);
+  assert.doesNotMatch(
+    dockerfile,
+    /Node 20 (slim|itself)|with Node 20/,
+    'comments name the Node version the images use',
+  );
 });
 
 test('package.json engines put the floor at Node 22, and CI runs Node 24 and 22', () => {

@@ -16,7 +16,8 @@ import { stringify } from 'yaml';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
 import { dashboardOf, dashboardQueries, one, render, root, type Dashboard, type PrometheusRule } from './chart.js';
 
-const INSTALL = 'install it with `apt-get install -y --no-install-recommends prometheus` (Debian/Ubuntu; `.ci/run` does this)';
+const INSTALL =
+  'install it with `apt-get install -y --no-install-recommends prometheus` (Debian/Ubuntu; `.ci/run` does this)';
 const CLI = path.join(root, 'dist/src/cli/main.js');
 const PROMTOOL_DIR = path.join(root, 'test/deploy/promtool');
 // The labels a ServiceMonitor gives the scraped series; the pod name matches the Deployment's pattern
@@ -70,7 +71,8 @@ describe('promtool', () => {
     const promtool = tool('promtool');
     writeRules('rules.yaml');
     writeRules('rules-ksm.yaml', '--set', 'alerts.restarts.source=kubeStateMetrics');
-    for (const f of ['alerts-test.yaml', 'restarts-ksm-test.yaml']) copyFileSync(path.join(PROMTOOL_DIR, f), path.join(work, f));
+    for (const f of ['alerts-test.yaml', 'restarts-ksm-test.yaml'])
+      copyFileSync(path.join(PROMTOOL_DIR, f), path.join(work, f));
     const out = run(promtool, ['test', 'rules', 'alerts-test.yaml', 'restarts-ksm-test.yaml']);
     assert.equal((out.match(/SUCCESS/g) ?? []).length, 2, out);
   });
@@ -106,11 +108,21 @@ async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefi
   throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-interface PromSample { metric: Record<string, string>; value: [number, string] }
-interface PromResponse<T> { status: string; data: T; error?: string }
+interface PromSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+interface PromResponse<T> {
+  status: string;
+  data: T;
+  error?: string;
+}
 
 /** A started child process and what it printed. */
-interface Child { proc: ChildProcess; output: string }
+interface Child {
+  proc: ChildProcess;
+  output: string;
+}
 function start(bin: string, args: string[]): Child {
   const child: Child = { proc: spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] }), output: '' };
   child.proc.stdout?.on('data', (d: Buffer) => (child.output += d.toString()));
@@ -148,19 +160,31 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
 
   /** `count` generate requests of 1-2 samples each, 4 at a time, plus one invalid request (400, counted as a rejection). */
   async function load(count: number, seed0: number): Promise<number> {
-    const bad = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ class: 'no such class', seed: 1 }) });
+    const bad = await fetch(`${base}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ class: 'no such class', seed: 1 }),
+    });
     assert.equal(bad.status, 400);
     let images = 0;
     for (let i = 0; i < count; i += 4) {
-      await Promise.all([0, 1, 2, 3].filter((j) => i + j < count).map(async (j) => {
-        const n = 1 + ((i + j) % 2);
-        // Seeds 2 apart: a count-2 request's second image (seed + 1) is never another request's
-        // first, so the response cache answers none of them and every image is generated.
-        const res = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ class: 207, seed: seed0 + 2 * (i + j), count: n }) });
-        assert.equal(res.status, 200);
-        await res.arrayBuffer();
-        images += n;
-      }));
+      await Promise.all(
+        [0, 1, 2, 3]
+          .filter((j) => i + j < count)
+          .map(async (j) => {
+            const n = 1 + ((i + j) % 2);
+            // Seeds 2 apart: a count-2 request's second image (seed + 1) is never another request's
+            // first, so the response cache answers none of them and every image is generated.
+            const res = await fetch(`${base}/generate`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ class: 207, seed: seed0 + 2 * (i + j), count: n }),
+            });
+            assert.equal(res.status, 200);
+            await res.arrayBuffer();
+            images += n;
+          }),
+      );
     }
     return images;
   }
@@ -178,8 +202,30 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
     dashboard = dashboardOf(render('--set', 'dashboards.enabled=true'));
     const rules = writeRules('server-rules.yaml');
 
-    server = start(process.execPath, [CLI, 'serve', '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port=-1', '--engine', 'ort', '--threads', '1', '--max-batch-size', '4', '--log-level', 'info']);
-    const httpPort = await waitFor('the server to listen', 30_000, async () => /"httpPort":(\d+)/.exec(server?.output ?? '')?.[1]);
+    server = start(process.execPath, [
+      CLI,
+      'serve',
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port=-1',
+      '--engine',
+      'ort',
+      '--threads',
+      '1',
+      '--max-batch-size',
+      '4',
+      '--log-level',
+      'info',
+    ]);
+    const httpPort = await waitFor(
+      'the server to listen',
+      30_000,
+      async () => /"httpPort":(\d+)/.exec(server?.output ?? '')?.[1],
+    );
     base = `http://127.0.0.1:${httpPort}`;
 
     const port = await freePort();
@@ -187,13 +233,29 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
     const config = {
       global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
       rule_files: [rules],
-      scrape_configs: [{ job_name: 'biggan-serve', static_configs: [{ targets: [`127.0.0.1:${httpPort}`], labels: { namespace: NAMESPACE, pod: POD } }] }],
+      scrape_configs: [
+        {
+          job_name: 'biggan-serve',
+          static_configs: [{ targets: [`127.0.0.1:${httpPort}`], labels: { namespace: NAMESPACE, pod: POD } }],
+        },
+      ],
     };
     writeFileSync(path.join(work, 'prometheus.yml'), stringify(config));
-    prom = start(prometheus, [`--config.file=${path.join(work, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(work, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
-    await waitFor('Prometheus to be ready', 20_000, async () => ((await fetch(`${promBase}/-/ready`)).ok ? true : undefined));
-    await waitFor('the server to be ready', 30_000, async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined));
-    await waitFor('a scrape of the ready server', 10_000, async () => ((await query('biggan_ready == 1')).length === 1 ? true : undefined));
+    prom = start(prometheus, [
+      `--config.file=${path.join(work, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(work, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ]);
+    await waitFor('Prometheus to be ready', 20_000, async () =>
+      (await fetch(`${promBase}/-/ready`)).ok ? true : undefined,
+    );
+    await waitFor('the server to be ready', 30_000, async () =>
+      (await fetch(`${base}/readyz`)).ok ? true : undefined,
+    );
+    await waitFor('a scrape of the ready server', 10_000, async () =>
+      (await query('biggan_ready == 1')).length === 1 ? true : undefined,
+    );
     // Two rounds of load with a scrape after each: every series exists in at least two scrapes
     // and grows between them, so rates and quantiles have data.
     const first = await load(8, 100);
@@ -220,8 +282,16 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
       if (finite.length === 0) empty.push(`${panel} [${target.refId}]: ${expr} -> ${JSON.stringify(result)}`);
       // Process metrics belong to the pod (one process serves every model of its repository): per pod,
       // filtered to the pods serving $model. Service metrics carry the model label themselves.
-      else if (/\b(process|nodejs)_/.test(expr)) assert.ok(finite.every((s) => s.metric.pod === POD), `${panel}: per pod ${JSON.stringify(finite[0].metric)}`);
-      else if (!/\bsum by \(le\)/.test(expr)) assert.ok(finite.every((s) => s.metric.model === 'tiny-128'), `${panel}: per model ${JSON.stringify(finite[0].metric)}`);
+      else if (/\b(process|nodejs)_/.test(expr))
+        assert.ok(
+          finite.every((s) => s.metric.pod === POD),
+          `${panel}: per pod ${JSON.stringify(finite[0].metric)}`,
+        );
+      else if (!/\bsum by \(le\)/.test(expr))
+        assert.ok(
+          finite.every((s) => s.metric.model === 'tiny-128'),
+          `${panel}: per model ${JSON.stringify(finite[0].metric)}`,
+        );
     }
     assert.deepEqual(empty, [], 'panels without data');
   });
@@ -239,7 +309,11 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
       assert.ok(m, `${name}: label_values(...) query, got ${q}`);
       return { match: m[1].replace('$namespace', NAMESPACE).replace('$model', '.*'), label: m[2] };
     };
-    for (const [name, expected] of [['namespace', NAMESPACE], ['model', 'tiny-128'], ['pod', POD]]) {
+    for (const [name, expected] of [
+      ['namespace', NAMESPACE],
+      ['model', 'tiny-128'],
+      ['pod', POD],
+    ]) {
       const { match, label } = variable(name);
       assert.deepEqual(await values(label, match), [expected], name);
     }
@@ -248,7 +322,9 @@ describe('a real Prometheus scraping biggan-serve', { timeout: 60_000 }, () => {
   test('Prometheus loads and evaluates every rendered alert without errors; none fires on a healthy server', async () => {
     ready();
     const res = await fetch(`${promBase}/api/v1/rules?type=alert`);
-    const body = (await res.json()) as PromResponse<{ groups: { rules: { name: string; health: string; lastError?: string; state: string }[] }[] }>;
+    const body = (await res.json()) as PromResponse<{
+      groups: { rules: { name: string; health: string; lastError?: string; state: string }[] }[];
+    }>;
     const rules = body.data.groups.flatMap((g) => g.rules);
     assert.equal(rules.length, 5);
     for (const r of rules) {

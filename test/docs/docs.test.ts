@@ -20,7 +20,10 @@ const README_MAX_LINES = 200;
 
 /** Every markdown file the checks cover: README.md and docs/*.md. */
 function markdownFiles(): string[] {
-  const docs = readdirSync(DOCS).filter((f) => f.endsWith('.md')).sort().map((f) => path.join(DOCS, f));
+  const docs = readdirSync(DOCS)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => path.join(DOCS, f));
   return [README, ...docs];
 }
 
@@ -136,9 +139,7 @@ test('docs/operations.md names every flag and environment variable of `serve --h
   const cli = path.join(ROOT, 'dist/src/cli/main.js');
   const help = spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0, help.stderr);
-  const flags = [...help.stdout.matchAll(/^\s+--([a-z0-9-]+)/gm)]
-    .map((m) => `--${m[1]}`)
-    .filter((f) => f !== '--help');
+  const flags = [...help.stdout.matchAll(/^\s+--([a-z0-9-]+)/gm)].map((m) => `--${m[1]}`).filter((f) => f !== '--help');
   const envs = [...help.stdout.matchAll(/env (BIGGAN_[A-Z0-9_]+)/g)].map((m) => m[1]);
   const counts = `parsed ${flags.length} flags and ${envs.length} variables from --help`;
   assert.ok(flags.length > 30 && envs.length > 30, counts);

@@ -8,7 +8,10 @@ import { tempDir } from './fake-host.js';
 
 describe('defaultCacheDir', () => {
   it('uses $BIGGAN_CACHE first', () => {
-    assert.equal(defaultCacheDir({ BIGGAN_CACHE: '/data/models', XDG_CACHE_HOME: '/xdg', HOME: '/home/u' }), '/data/models');
+    assert.equal(
+      defaultCacheDir({ BIGGAN_CACHE: '/data/models', XDG_CACHE_HOME: '/xdg', HOME: '/home/u' }),
+      '/data/models',
+    );
   });
 
   it('resolves a relative $BIGGAN_CACHE against the working folder', () => {
@@ -17,11 +20,17 @@ describe('defaultCacheDir', () => {
 
   it('falls back to $XDG_CACHE_HOME/biggan-serve, ignoring a relative XDG_CACHE_HOME', () => {
     assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/xdg', HOME: '/home/u' }), path.join('/xdg', 'biggan-serve'));
-    assert.equal(defaultCacheDir({ XDG_CACHE_HOME: 'rel', HOME: '/home/u' }), path.join('/home/u', '.cache', 'biggan-serve'));
+    assert.equal(
+      defaultCacheDir({ XDG_CACHE_HOME: 'rel', HOME: '/home/u' }),
+      path.join('/home/u', '.cache', 'biggan-serve'),
+    );
   });
 
   it('falls back to ~/.cache/biggan-serve, empty variables counting as unset', () => {
-    assert.equal(defaultCacheDir({ BIGGAN_CACHE: '', XDG_CACHE_HOME: '', HOME: '/home/u' }), path.join('/home/u', '.cache', 'biggan-serve'));
+    assert.equal(
+      defaultCacheDir({ BIGGAN_CACHE: '', XDG_CACHE_HOME: '', HOME: '/home/u' }),
+      path.join('/home/u', '.cache', 'biggan-serve'),
+    );
     assert.equal(defaultCacheDir({}), path.join(os.homedir(), '.cache', 'biggan-serve'));
   });
 });

@@ -32,7 +32,16 @@ describe('downloadCommand', () => {
       assert.equal(r.stdout, DOWNLOAD_USAGE);
       assert.equal(r.stderr, '');
     }
-    for (const word of ['--cache DIR', '--base-url URL', '-h, --help', 'BIGGAN_CACHE', 'BIGGAN_DOWNLOAD_BASE_URL', 'biggan-deep-128', 'biggan-deep-256', 'biggan-deep-512']) {
+    for (const word of [
+      '--cache DIR',
+      '--base-url URL',
+      '-h, --help',
+      'BIGGAN_CACHE',
+      'BIGGAN_DOWNLOAD_BASE_URL',
+      'biggan-deep-128',
+      'biggan-deep-256',
+      'biggan-deep-512',
+    ]) {
       assert.ok(DOWNLOAD_USAGE.includes(word), `usage lacks ${word}`);
     }
   });
@@ -40,23 +49,37 @@ describe('downloadCommand', () => {
   it('exits 2 listing the allowed names for an unknown model', async () => {
     const r = await run(['biggan-deep-1024', '--cache', cache]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /unknown model "biggan-deep-1024"; choose from biggan-deep-128, biggan-deep-256, biggan-deep-512/);
+    assert.match(
+      r.stderr,
+      /unknown model "biggan-deep-1024"; choose from biggan-deep-128, biggan-deep-256, biggan-deep-512/,
+    );
     assert.equal(r.stdout, '');
     assert.deepEqual(fs.readdirSync(cache), []);
   });
 
   it('exits 2 without a model, with an unknown second model, an unknown flag or a bad URL', async () => {
-    for (const argv of [[], ['biggan-deep-128', 'biggan-deep-1024'], ['biggan-deep-128', '--bogus'], ['biggan-deep-128', '--cache'], ['biggan-deep-128', '--base-url', 'ftp://x']]) {
+    for (const argv of [
+      [],
+      ['biggan-deep-128', 'biggan-deep-1024'],
+      ['biggan-deep-128', '--bogus'],
+      ['biggan-deep-128', '--cache'],
+      ['biggan-deep-128', '--base-url', 'ftp://x'],
+    ]) {
       const r = await run(argv);
       assert.equal(r.code, 2, `argv ${argv.join(' ')}`);
       assert.ok(r.stderr.includes('Usage: biggan-serve download'), `argv ${argv.join(' ')}`);
     }
-    assert.match((await run(['biggan-deep-128', '--bogus'])).stderr, /^biggan-serve download: Unknown option '--bogus'\n/);
+    assert.match(
+      (await run(['biggan-deep-128', '--bogus'])).stderr,
+      /^biggan-serve download: Unknown option '--bogus'\n/,
+    );
   });
 
   it('downloads into --cache from --base-url and prints the model folder', async () => {
     const bin = fakeWeights(2 * 1024 * 1024);
-    const host = await startHost(serveFiles({ '/biggan-deep-128-config.json': fixtureConfig(), '/biggan-deep-128-pytorch_model.bin': bin }));
+    const host = await startHost(
+      serveFiles({ '/biggan-deep-128-config.json': fixtureConfig(), '/biggan-deep-128-pytorch_model.bin': bin }),
+    );
     try {
       const r = await run(['biggan-deep-128', '--cache', cache, '--base-url', host.url]);
       const dir = path.join(cache, 'biggan-deep-128');

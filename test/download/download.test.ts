@@ -42,26 +42,57 @@ describe('downloadModel', () => {
     try {
       const events: DownloadProgress[] = [];
       const dir0 = freshCache();
-      const { dir, files } = await downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url + '/', onProgress: (p) => events.push(p) });
+      const { dir, files } = await downloadModel(NAME, {
+        cacheDir: dir0,
+        baseUrl: host.url + '/',
+        onProgress: (p) => events.push(p),
+      });
       assert.equal(dir, path.join(dir0, NAME));
       assert.deepEqual(fs.readFileSync(path.join(dir, 'config.json')), CONFIG);
       assert.ok(fs.readFileSync(path.join(dir, 'pytorch_model.bin')).equals(BIN));
-      assert.deepEqual(files.map((f) => [f.name, f.bytes, f.fetched]), [['config.json', CONFIG.length, true], ['pytorch_model.bin', BIN.length, true]]);
+      assert.deepEqual(
+        files.map((f) => [f.name, f.bytes, f.fetched]),
+        [
+          ['config.json', CONFIG.length, true],
+          ['pytorch_model.bin', BIN.length, true],
+        ],
+      );
       assert.ok(isModelCached(dir));
       // Each file with the marker recording its SHA-256; no lock, no .partial left.
-      assert.deepEqual(fs.readdirSync(dir).sort(), ['config.json', 'config.json.verified', 'pytorch_model.bin', 'pytorch_model.bin.verified']);
+      assert.deepEqual(fs.readdirSync(dir).sort(), [
+        'config.json',
+        'config.json.verified',
+        'pytorch_model.bin',
+        'pytorch_model.bin.verified',
+      ]);
       // A trailing slash on the base URL does not produce '//' paths.
-      assert.deepEqual(host.requests.map((r) => r.path), [CONFIG_PATH, BIN_PATH]);
+      assert.deepEqual(
+        host.requests.map((r) => r.path),
+        [CONFIG_PATH, BIN_PATH],
+      );
       const bin = events.filter((e) => e.file === 'pytorch_model.bin');
       const transfers = bin.filter((e) => e.phase === 'transfer');
       assert.ok(transfers.length > 1);
       for (let i = 1; i < transfers.length; i++) assert.ok(transfers[i].bytesDone > transfers[i - 1].bytesDone);
       assert.ok(transfers.every((e) => e.bytesTotal === BIN.length));
-      assert.deepEqual({ ...bin.at(-1), elapsedMs: 0 }, { file: 'pytorch_model.bin', phase: 'done', bytesDone: BIN.length, bytesTotal: BIN.length, resumedFrom: 0, elapsedMs: 0 });
+      assert.deepEqual(
+        { ...bin.at(-1), elapsedMs: 0 },
+        {
+          file: 'pytorch_model.bin',
+          phase: 'done',
+          bytesDone: BIN.length,
+          bytesTotal: BIN.length,
+          resumedFrom: 0,
+          elapsedMs: 0,
+        },
+      );
 
       // Second run: everything is cached, nothing is requested.
       const again = await downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url });
-      assert.deepEqual(again.files.map((f) => f.fetched), [false, false]);
+      assert.deepEqual(
+        again.files.map((f) => f.fetched),
+        [false, false],
+      );
       assert.equal(host.requests.length, 2);
     } finally {
       await host.close();
@@ -89,14 +120,21 @@ describe('downloadModel', () => {
       assert.ok(partialSize > 0 && partialSize <= BIN.length >> 1, `partial size ${partialSize}`);
 
       const events: DownloadProgress[] = [];
-      const { files } = await downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, onProgress: (p) => events.push(p) });
+      const { files } = await downloadModel(NAME, {
+        cacheDir: dir0,
+        baseUrl: host.url,
+        onProgress: (p) => events.push(p),
+      });
       const binRequests = host.requests.filter((r) => r.path === BIN_PATH);
       assert.equal(binRequests.length, 2);
       assert.equal(binRequests[0].range, undefined);
       assert.equal(binRequests[1].range, `bytes=${partialSize}-`);
       // The config finished in the first run and is not fetched again.
       assert.equal(host.requests.filter((r) => r.path === CONFIG_PATH).length, 1);
-      assert.deepEqual(files.map((f) => f.fetched), [false, true]);
+      assert.deepEqual(
+        files.map((f) => f.fetched),
+        [false, true],
+      );
       assert.ok(fs.readFileSync(path.join(dir, 'pytorch_model.bin')).equals(BIN));
       assert.ok(!exists(path.join(dir, 'pytorch_model.bin.partial')));
       assert.equal(events.find((e) => e.phase === 'transfer')?.resumedFrom, partialSize);
@@ -144,7 +182,10 @@ describe('downloadModel', () => {
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, 'pytorch_model.bin.partial'), Buffer.alloc(BIN.length + 5));
       await downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url });
-      assert.deepEqual(host.requests.filter((r) => r.path === BIN_PATH).map((r) => r.range), [`bytes=${BIN.length + 5}-`, undefined]);
+      assert.deepEqual(
+        host.requests.filter((r) => r.path === BIN_PATH).map((r) => r.range),
+        [`bytes=${BIN.length + 5}-`, undefined],
+      );
       assert.ok(fs.readFileSync(path.join(dir, 'pytorch_model.bin')).equals(BIN));
     } finally {
       await host.close();
@@ -162,7 +203,10 @@ describe('downloadModel', () => {
       const dir0 = freshCache();
       await downloadModel(NAME, { cacheDir: dir0, baseUrl: `${host.url}/mirror` });
       assert.ok(fs.readFileSync(path.join(dir0, NAME, 'pytorch_model.bin')).equals(BIN));
-      await assert.rejects(downloadModel(NAME, { cacheDir: freshCache(), baseUrl: `${host.url}/loop` }), isIoError(/too many redirects/));
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: freshCache(), baseUrl: `${host.url}/loop` }),
+        isIoError(/too many redirects/),
+      );
       assert.equal(host.requests.filter((r) => r.path.startsWith('/loop/')).length, 6);
     } finally {
       await host.close();
@@ -173,7 +217,10 @@ describe('downloadModel', () => {
     const host = await startHost(serveFiles({}));
     try {
       const dir0 = freshCache();
-      await assert.rejects(downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url }), isIoError(new RegExp(`^${host.url}${CONFIG_PATH}: HTTP 404 Not Found`)));
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url }),
+        isIoError(new RegExp(`^${host.url}${CONFIG_PATH}: HTTP 404 Not Found`)),
+      );
       assert.deepEqual(fs.readdirSync(path.join(dir0, NAME)), []);
     } finally {
       await host.close();
@@ -182,10 +229,15 @@ describe('downloadModel', () => {
 
   it('reports a 5xx on the weights naming their URL; the config stays, no weights file', async () => {
     const files = serveFiles({ [CONFIG_PATH]: CONFIG });
-    const host = await startHost((req, res, n) => (req.url === BIN_PATH ? res.writeHead(503).end() : files(req, res, n)));
+    const host = await startHost((req, res, n) =>
+      req.url === BIN_PATH ? res.writeHead(503).end() : files(req, res, n),
+    );
     try {
       const dir0 = freshCache();
-      await assert.rejects(downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url }), isIoError(new RegExp(`${host.url}${BIN_PATH}: HTTP 503 .*try again later`)));
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url }),
+        isIoError(new RegExp(`${host.url}${BIN_PATH}: HTTP 503 .*try again later`)),
+      );
       assert.deepEqual(fs.readdirSync(path.join(dir0, NAME)).sort(), ['config.json', 'config.json.verified']);
     } finally {
       await host.close();
@@ -197,7 +249,11 @@ describe('downloadModel', () => {
     const t0 = Date.now();
     await assert.rejects(
       downloadModel(NAME, { cacheDir: freshCache(), baseUrl: `http://127.0.0.1:${port}` }),
-      isIoError(new RegExp(`^cannot reach 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\): check your network, or use --weights DIR .*init-random`)),
+      isIoError(
+        new RegExp(
+          `^cannot reach 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\): check your network, or use --weights DIR .*init-random`,
+        ),
+      ),
     );
     assert.ok(Date.now() - t0 < 2000);
   });
@@ -209,7 +265,10 @@ describe('downloadModel', () => {
     const { port } = server.address() as net.AddressInfo;
     try {
       const t0 = Date.now();
-      await assert.rejects(downloadModel(NAME, { cacheDir: freshCache(), baseUrl: `http://127.0.0.1:${port}`, stallTimeoutMs: 200 }), isIoError(/no data from 127\.0\.0\.1:\d+ for 0\.2 s, the connection stalled/));
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: freshCache(), baseUrl: `http://127.0.0.1:${port}`, stallTimeoutMs: 200 }),
+        isIoError(/no data from 127\.0\.0\.1:\d+ for 0\.2 s, the connection stalled/),
+      );
       const took = Date.now() - t0;
       assert.ok(took >= 150 && took < 3000, `took ${took} ms`);
       assert.equal(sockets.length, 1);
@@ -229,7 +288,10 @@ describe('downloadModel', () => {
     try {
       const dir0 = freshCache();
       const dir = path.join(dir0, NAME);
-      await assert.rejects(downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, stallTimeoutMs: 200 }), isIoError(/stalled after 0\.1 MiB; run the command again to resume/));
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, stallTimeoutMs: 200 }),
+        isIoError(/stalled after 0\.1 MiB; run the command again to resume/),
+      );
       assert.ok(!exists(path.join(dir, 'pytorch_model.bin')));
       assert.equal(fs.statSync(path.join(dir, 'pytorch_model.bin.partial')).size, 100_000);
     } finally {
@@ -248,7 +310,12 @@ describe('downloadModel', () => {
       const dir0 = freshCache();
       const ac = new AbortController();
       await assert.rejects(
-        downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, signal: ac.signal, onProgress: (p) => p.phase === 'transfer' && p.file === 'pytorch_model.bin' && ac.abort() }),
+        downloadModel(NAME, {
+          cacheDir: dir0,
+          baseUrl: host.url,
+          signal: ac.signal,
+          onProgress: (p) => p.phase === 'transfer' && p.file === 'pytorch_model.bin' && ac.abort(),
+        }),
         (e: unknown) => e instanceof BigGanError && e.code === 'CANCELLED' && /resume/.test(e.message),
       );
       assert.ok(exists(path.join(dir0, NAME, 'pytorch_model.bin.partial')));
@@ -259,13 +326,18 @@ describe('downloadModel', () => {
   });
 
   it('refuses and deletes an invalid config.json, before fetching the weights', async () => {
-    const host = await startHost(serveFiles({ [CONFIG_PATH]: Buffer.from('{"z_dim": 128, "channel_width": -3}'), [BIN_PATH]: BIN }));
+    const host = await startHost(
+      serveFiles({ [CONFIG_PATH]: Buffer.from('{"z_dim": 128, "channel_width": -3}'), [BIN_PATH]: BIN }),
+    );
     try {
       const dir0 = freshCache();
       await assert.rejects(downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url }), (e: unknown) => {
         assert.ok(e instanceof BigGanError);
         assert.equal(e.code, 'INVALID_CONFIG');
-        assert.match(e.message, new RegExp(`${host.url}${CONFIG_PATH} is not a valid BigGAN-deep config: .*channel_width.*deleted`));
+        assert.match(
+          e.message,
+          new RegExp(`${host.url}${CONFIG_PATH} is not a valid BigGAN-deep config: .*channel_width.*deleted`),
+        );
         return true;
       });
       assert.deepEqual(fs.readdirSync(path.join(dir0, NAME)), []);
@@ -276,10 +348,21 @@ describe('downloadModel', () => {
   });
 
   it('refuses a config that is not JSON, or is for another resolution', async () => {
-    const host = await startHost(serveFiles({ [CONFIG_PATH]: Buffer.from('<html>oops</html>'), ['/biggan-deep-256-config.json']: CONFIG }));
+    const host = await startHost(
+      serveFiles({ [CONFIG_PATH]: Buffer.from('<html>oops</html>'), ['/biggan-deep-256-config.json']: CONFIG }),
+    );
     try {
-      await assert.rejects(downloadModel(NAME, { cacheDir: freshCache(), baseUrl: host.url }), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_CONFIG' && /is not valid JSON/.test(e.message));
-      await assert.rejects(downloadModel('biggan-deep-256', { cacheDir: freshCache(), baseUrl: host.url }), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_CONFIG' && /128 px model, but biggan-deep-256 is 256 px/.test(e.message));
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: freshCache(), baseUrl: host.url }),
+        (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_CONFIG' && /is not valid JSON/.test(e.message),
+      );
+      await assert.rejects(
+        downloadModel('biggan-deep-256', { cacheDir: freshCache(), baseUrl: host.url }),
+        (e: unknown) =>
+          e instanceof BigGanError &&
+          e.code === 'INVALID_CONFIG' &&
+          /128 px model, but biggan-deep-256 is 256 px/.test(e.message),
+      );
     } finally {
       await host.close();
     }
@@ -294,7 +377,10 @@ describe('downloadModel', () => {
       fs.writeFileSync(path.join(dir, 'config.json'), '{"truncated":');
       fs.writeFileSync(path.join(dir, 'pytorch_model.bin'), '');
       const { files } = await downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url });
-      assert.deepEqual(files.map((f) => f.fetched), [true, true]);
+      assert.deepEqual(
+        files.map((f) => f.fetched),
+        [true, true],
+      );
       assert.deepEqual(fs.readFileSync(path.join(dir, 'config.json')), CONFIG);
       assert.ok(fs.readFileSync(path.join(dir, 'pytorch_model.bin')).equals(BIN));
     } finally {
@@ -305,7 +391,10 @@ describe('downloadModel', () => {
   it('does not start when its AbortSignal is already aborted', async () => {
     const host = await startHost(serveFiles({ [CONFIG_PATH]: CONFIG, [BIN_PATH]: BIN }));
     try {
-      await assert.rejects(downloadModel(NAME, { cacheDir: freshCache(), baseUrl: host.url, signal: AbortSignal.abort() }), (e: unknown) => e instanceof BigGanError && e.code === 'CANCELLED');
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: freshCache(), baseUrl: host.url, signal: AbortSignal.abort() }),
+        (e: unknown) => e instanceof BigGanError && e.code === 'CANCELLED',
+      );
       assert.equal(host.requests.length, 0);
     } finally {
       await host.close();
@@ -319,7 +408,10 @@ describe('downloadModel', () => {
       // A file where the model folder should go: mkdir fails with a disk error, not a crash.
       fs.mkdirSync(dir0, { recursive: true });
       fs.writeFileSync(path.join(dir0, NAME), 'not a folder');
-      await assert.rejects(downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url }), isIoError(new RegExp(`^cannot create folder ${path.join(dir0, NAME).replace(/[.\\]/g, '\\$&')}: EEXIST`)));
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url }),
+        isIoError(new RegExp(`^cannot create folder ${path.join(dir0, NAME).replace(/[.\\]/g, '\\$&')}: EEXIST`)),
+      );
       assert.equal(host.requests.length, 0);
     } finally {
       await host.close();
@@ -329,14 +421,24 @@ describe('downloadModel', () => {
 
 describe('resolveBaseUrl', () => {
   it('prefers the explicit URL, then BIGGAN_DOWNLOAD_BASE_URL, then the default', () => {
-    assert.equal(resolveBaseUrl('http://a.example/x/', { BIGGAN_DOWNLOAD_BASE_URL: 'http://b.example' }), 'http://a.example/x');
+    assert.equal(
+      resolveBaseUrl('http://a.example/x/', { BIGGAN_DOWNLOAD_BASE_URL: 'http://b.example' }),
+      'http://a.example/x',
+    );
     assert.equal(resolveBaseUrl(undefined, { BIGGAN_DOWNLOAD_BASE_URL: 'http://b.example/' }), 'http://b.example');
     assert.equal(resolveBaseUrl(undefined, {}), DEFAULT_BASE_URL);
     assert.equal(DEFAULT_BASE_URL, 'https://s3.amazonaws.com/models.huggingface.co/biggan');
   });
 
   it('rejects a URL that is not http(s)', () => {
-    assert.throws(() => resolveBaseUrl('ftp://x/y', {}), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_ARGUMENT' && /http:\/\/ or https:\/\//.test(e.message));
-    assert.throws(() => resolveBaseUrl('not a url', {}), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => resolveBaseUrl('ftp://x/y', {}),
+      (e: unknown) =>
+        e instanceof BigGanError && e.code === 'INVALID_ARGUMENT' && /http:\/\/ or https:\/\//.test(e.message),
+    );
+    assert.throws(
+      () => resolveBaseUrl('not a url', {}),
+      (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_ARGUMENT',
+    );
   });
 });

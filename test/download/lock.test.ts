@@ -19,7 +19,8 @@ async function deadPid(): Promise<number> {
   return pid;
 }
 
-const lockOf = (pid: number, extra: object = {}) => JSON.stringify({ pid, host: os.hostname(), since: '2026-01-01T00:00:00.000Z', ...extra });
+const lockOf = (pid: number, extra: object = {}) =>
+  JSON.stringify({ pid, host: os.hostname(), since: '2026-01-01T00:00:00.000Z', ...extra });
 
 describe('acquireLock', () => {
   let dir: string;
@@ -63,7 +64,10 @@ describe('acquireLock', () => {
     fs.writeFileSync(file, JSON.stringify({ pid: 1, host: `not-${os.hostname()}`, since: 'x' }));
     const ac = new AbortController();
     // Fresh: a live holder on another node; we wait (and give up here by aborting).
-    await assert.rejects(acquireLock(file, { signal: ac.signal, onWait: () => ac.abort() }), (e: unknown) => e instanceof BigGanError && e.code === 'CANCELLED');
+    await assert.rejects(
+      acquireLock(file, { signal: ac.signal, onWait: () => ac.abort() }),
+      (e: unknown) => e instanceof BigGanError && e.code === 'CANCELLED',
+    );
     const old = new Date(Date.now() - FOREIGN_STALE_MS - 60_000);
     fs.utimesSync(file, old, old);
     const waits: string[] = [];
@@ -78,7 +82,8 @@ describe('acquireLock', () => {
     fs.utimesSync(file, old, old);
     // Wait (bounded) until the heartbeat has touched it again.
     const deadline = Date.now() + 5_000;
-    while (fs.statSync(file).mtimeMs < Date.now() - 60_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (fs.statSync(file).mtimeMs < Date.now() - 60_000 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
     assert.ok(fs.statSync(file).mtimeMs > Date.now() - 60_000, 'the heartbeat never touched the lock');
     await lock.release();
     assert.ok(!fs.existsSync(file));
@@ -155,13 +160,20 @@ describe('downloadModel and a stale lock', () => {
   it('takes over a cache entry left locked by a download that died', async () => {
     const cache = await tempDir();
     const bin = fakeWeights(300_000);
-    const host = await startHost(serveFiles({ '/biggan-deep-128-config.json': fixtureConfig(), '/biggan-deep-128-pytorch_model.bin': bin }));
+    const host = await startHost(
+      serveFiles({ '/biggan-deep-128-config.json': fixtureConfig(), '/biggan-deep-128-pytorch_model.bin': bin }),
+    );
     try {
       const dir = path.join(cache, 'biggan-deep-128');
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, '.download.lock'), lockOf(await deadPid()));
       const waits: string[] = [];
-      await downloadModel('biggan-deep-128', { cacheDir: cache, baseUrl: host.url, onWait: (h) => waits.push(h), onWarning: () => {} });
+      await downloadModel('biggan-deep-128', {
+        cacheDir: cache,
+        baseUrl: host.url,
+        onWait: (h) => waits.push(h),
+        onWarning: () => {},
+      });
       assert.deepEqual(waits, []);
       assert.ok(fs.readFileSync(path.join(dir, 'pytorch_model.bin')).equals(bin));
       assert.ok(!fs.existsSync(path.join(dir, '.download.lock')));

@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProgressReporter, formatDuration, formatProgress, formatSizes, formatSpeed } from '../../src/download/progress.js';
+import {
+  createProgressReporter,
+  formatDuration,
+  formatProgress,
+  formatSizes,
+  formatSpeed,
+} from '../../src/download/progress.js';
 import type { DownloadProgress } from '../../src/download/download.js';
 
 const MiB = 1024 * 1024;
@@ -38,19 +44,34 @@ describe('formatting', () => {
   });
 
   it('draws a bar of the given width', () => {
-    assert.equal(formatProgress(p({}), 8), 'pytorch_model.bin  [##------]   25.0%  50.0/200.0 MiB  10.0 MiB/s  ETA 0:15');
+    assert.equal(
+      formatProgress(p({}), 8),
+      'pytorch_model.bin  [##------]   25.0%  50.0/200.0 MiB  10.0 MiB/s  ETA 0:15',
+    );
   });
 
   it('counts only fresh bytes in the speed of a resumed download', () => {
     // 40 MiB resumed, 10 MiB new in 5 s = 2 MiB/s; 150 MiB left = 75 s.
-    assert.equal(formatProgress(p({ resumedFrom: 40 * MiB })), 'pytorch_model.bin   25.0%  50.0/200.0 MiB  2.0 MiB/s  ETA 1:15');
+    assert.equal(
+      formatProgress(p({ resumedFrom: 40 * MiB })),
+      'pytorch_model.bin   25.0%  50.0/200.0 MiB  2.0 MiB/s  ETA 1:15',
+    );
   });
 
   it('handles an unknown total, no speed yet, done and cached', () => {
     assert.equal(formatProgress(p({ bytesTotal: undefined })), 'pytorch_model.bin  50.0 MiB  10.0 MiB/s  ETA --:--');
-    assert.equal(formatProgress(p({ bytesDone: 0, elapsedMs: 0 })), 'pytorch_model.bin    0.0%  0.0/200.0 MiB  -- MiB/s  ETA --:--');
-    assert.equal(formatProgress(p({ phase: 'done', bytesDone: 200 * MiB, elapsedMs: 20_000 })), 'pytorch_model.bin  100.0%  200.0/200.0 MiB  10.0 MiB/s  done in 0:20');
-    assert.equal(formatProgress(p({ phase: 'cached', file: 'config.json', bytesDone: 628 })), 'config.json  628 B  already downloaded');
+    assert.equal(
+      formatProgress(p({ bytesDone: 0, elapsedMs: 0 })),
+      'pytorch_model.bin    0.0%  0.0/200.0 MiB  -- MiB/s  ETA --:--',
+    );
+    assert.equal(
+      formatProgress(p({ phase: 'done', bytesDone: 200 * MiB, elapsedMs: 20_000 })),
+      'pytorch_model.bin  100.0%  200.0/200.0 MiB  10.0 MiB/s  done in 0:20',
+    );
+    assert.equal(
+      formatProgress(p({ phase: 'cached', file: 'config.json', bytesDone: 628 })),
+      'config.json  628 B  already downloaded',
+    );
   });
 });
 

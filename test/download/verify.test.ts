@@ -51,8 +51,19 @@ describe('SHA-256 verification', () => {
     const host = await startHost(serveFiles({ [CONFIG_PATH]: CONFIG, [BIN_PATH]: BIN }));
     try {
       const warnings: string[] = [];
-      const { dir, files } = await downloadModel(NAME, { cacheDir: freshCache(), baseUrl: host.url, pins: PINS, onWarning: (m) => warnings.push(m) });
-      assert.deepEqual(files.map((f) => [f.name, f.sha256, f.pinned]), [['config.json', PINS['config.json'], true], ['pytorch_model.bin', PINS['pytorch_model.bin'], true]]);
+      const { dir, files } = await downloadModel(NAME, {
+        cacheDir: freshCache(),
+        baseUrl: host.url,
+        pins: PINS,
+        onWarning: (m) => warnings.push(m),
+      });
+      assert.deepEqual(
+        files.map((f) => [f.name, f.sha256, f.pinned]),
+        [
+          ['config.json', PINS['config.json'], true],
+          ['pytorch_model.bin', PINS['pytorch_model.bin'], true],
+        ],
+      );
       assert.deepEqual(warnings, []);
       assert.equal(isModelCached(dir, PINS), true);
     } finally {
@@ -66,7 +77,10 @@ describe('SHA-256 verification', () => {
       const warnings: string[] = [];
       await downloadModel(NAME, { cacheDir: freshCache(), baseUrl: host.url, onWarning: (m) => warnings.push(m) });
       assert.equal(warnings.length, 2);
-      assert.match(warnings[1], new RegExp(`^pytorch_model\\.bin of ${NAME} has no pinned SHA-256.* ${PINS['pytorch_model.bin']} `));
+      assert.match(
+        warnings[1],
+        new RegExp(`^pytorch_model\\.bin of ${NAME} has no pinned SHA-256.* ${PINS['pytorch_model.bin']} `),
+      );
     } finally {
       await host.close();
     }
@@ -78,7 +92,10 @@ describe('SHA-256 verification', () => {
     try {
       const dir0 = freshCache();
       const dir = path.join(dir0, NAME);
-      await assert.rejects(downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, pins: PINS }), isChecksumError(path.join(dir, 'pytorch_model.bin'), PINS['pytorch_model.bin'], sha(wrong)));
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, pins: PINS }),
+        isChecksumError(path.join(dir, 'pytorch_model.bin'), PINS['pytorch_model.bin'], sha(wrong)),
+      );
       assert.deepEqual(fs.readdirSync(dir).sort(), ['config.json', 'config.json.verified']);
       assert.equal(isModelCached(dir, PINS), false);
     } finally {
@@ -97,7 +114,10 @@ describe('SHA-256 verification', () => {
       const partial = flipped(100).subarray(0, half);
       fs.writeFileSync(path.join(dir, 'pytorch_model.bin.partial'), partial);
       const wholeIfTrusted = Buffer.concat([partial, BIN.subarray(half)]);
-      await assert.rejects(downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, pins: PINS }), isChecksumError(path.join(dir, 'pytorch_model.bin'), PINS['pytorch_model.bin'], sha(wholeIfTrusted)));
+      await assert.rejects(
+        downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, pins: PINS }),
+        isChecksumError(path.join(dir, 'pytorch_model.bin'), PINS['pytorch_model.bin'], sha(wholeIfTrusted)),
+      );
       assert.equal(host.requests.find((r) => r.path === BIN_PATH)?.range, `bytes=${half}-`);
       assert.ok(!fs.existsSync(path.join(dir, 'pytorch_model.bin')));
       assert.ok(!fs.existsSync(path.join(dir, 'pytorch_model.bin.partial')));
@@ -126,7 +146,10 @@ describe('SHA-256 verification', () => {
       assert.ok(fs.readFileSync(bin + '.corrupt').equals(grown));
       assert.equal(isModelCached(dir), false);
       const { files } = await downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, onWarning: () => {} });
-      assert.deepEqual(files.map((f) => f.fetched), [false, true]);
+      assert.deepEqual(
+        files.map((f) => f.fetched),
+        [false, true],
+      );
       assert.ok(fs.readFileSync(bin).equals(BIN));
       assert.equal(isModelCached(dir), true);
     } finally {
@@ -148,10 +171,23 @@ describe('SHA-256 verification', () => {
       fs.closeSync(fd);
       fs.utimesSync(bin, st.atime, st.mtime);
       const warnings: string[] = [];
-      const { files } = await downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, pins: PINS, onWarning: (m) => warnings.push(m) });
-      assert.deepEqual(files.map((f) => f.fetched), [false, true]);
+      const { files } = await downloadModel(NAME, {
+        cacheDir: dir0,
+        baseUrl: host.url,
+        pins: PINS,
+        onWarning: (m) => warnings.push(m),
+      });
+      assert.deepEqual(
+        files.map((f) => f.fetched),
+        [false, true],
+      );
       assert.equal(warnings.length, 1);
-      assert.ok(warnings[0].startsWith(`${bin}: SHA-256 mismatch, expected ${PINS['pytorch_model.bin']}, got ${sha(flipped(777))}; moved it to ${bin}.corrupt`), warnings[0]);
+      assert.ok(
+        warnings[0].startsWith(
+          `${bin}: SHA-256 mismatch, expected ${PINS['pytorch_model.bin']}, got ${sha(flipped(777))}; moved it to ${bin}.corrupt`,
+        ),
+        warnings[0],
+      );
       assert.ok(fs.readFileSync(bin).equals(BIN));
       assert.equal(host.requests.filter((r) => r.path === BIN_PATH).length, 2);
     } finally {
@@ -166,7 +202,10 @@ describe('SHA-256 verification', () => {
       const dir = path.join(dir0, NAME);
       await downloadModel(NAME, { cacheDir: dir0, baseUrl: host.url, onWarning: () => {} });
       const otherPin = 'ab'.repeat(32);
-      assert.throws(() => isModelCached(dir, { ...PINS, 'pytorch_model.bin': otherPin }), isChecksumError(path.join(dir, 'pytorch_model.bin'), otherPin, PINS['pytorch_model.bin']));
+      assert.throws(
+        () => isModelCached(dir, { ...PINS, 'pytorch_model.bin': otherPin }),
+        isChecksumError(path.join(dir, 'pytorch_model.bin'), otherPin, PINS['pytorch_model.bin']),
+      );
     } finally {
       await host.close();
     }

@@ -37,7 +37,24 @@ let seed = 1000;
 before(async () => {
   writeKeyFile(keyFile, [bob, alice, carol, off, erin]);
   const { config } = parseServerConfig(
-    ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-batch-size', '4', '--max-queue-delay-ms', '2', '--api-keys', keyFile, '--metrics-token', METRICS_TOKEN],
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--max-batch-size',
+      '4',
+      '--max-queue-delay-ms',
+      '2',
+      '--api-keys',
+      keyFile,
+      '--metrics-token',
+      METRICS_TOKEN,
+    ],
     {},
   );
   server = await startServer(config, { logger: { level: 'info', stream: { write: (s: string) => void (logs += s) } } });
@@ -51,10 +68,17 @@ after(async () => {
 });
 
 const post = (body: object, headers: Record<string, string> = {}) =>
-  fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 const bearer = (k: TestKey) => ({ authorization: `Bearer ${k.key}` });
 
-function grpcGenerate(req: object, md: Record<string, string> = {}): Promise<{ res?: GenerateResponseMessage; err?: grpc.ServiceError }> {
+function grpcGenerate(
+  req: object,
+  md: Record<string, string> = {},
+): Promise<{ res?: GenerateResponseMessage; err?: grpc.ServiceError }> {
   const metadata = new grpc.Metadata();
   for (const [k, v] of Object.entries(md)) metadata.set(k, v);
   return new Promise((resolve) => client.Generate(req, metadata, (err, res) => resolve(err ? { err } : { res: res! })));
@@ -75,20 +99,44 @@ test('REST: no key or an unknown one is 401 with WWW-Authenticate; a disabled ke
   assert.equal((await post({ class: 1, seed: (seed += 100) }, { 'x-api-key': bob.key })).status, 200);
   assert.equal((await fetch(`${base}/v1/models`)).status, 401, 'model info needs a key too');
   assert.equal((await fetch(`${base}/v1/models`, { headers: bearer(bob) })).status, 200);
-  for (const open of ['/healthz', '/readyz']) assert.equal((await fetch(`${base}${open}`)).status, 200, `${open} stays open`);
+  for (const open of ['/healthz', '/readyz'])
+    assert.equal((await fetch(`${base}${open}`)).status, 200, `${open} stays open`);
 });
 
 test('gRPC: no key or an unknown one is UNAUTHENTICATED, a disabled key PERMISSION_DENIED, a valid one is served; health stays open', async () => {
-  assert.equal((await grpcGenerate({ classes: [{ index: 1 }], seed: String((seed += 100)) })).err?.code, grpc.status.UNAUTHENTICATED);
-  assert.equal((await grpcGenerate({ classes: [{ index: 1 }], seed: String((seed += 100)) }, { authorization: 'Bearer nope' })).err?.code, grpc.status.UNAUTHENTICATED);
-  assert.equal((await grpcGenerate({ classes: [{ index: 1 }], seed: String((seed += 100)) }, { authorization: `Bearer ${off.key}` })).err?.code, grpc.status.PERMISSION_DENIED);
-  const ok = await grpcGenerate({ classes: [{ index: 1 }], seed: String((seed += 100)) }, { authorization: `Bearer ${bob.key}` });
+  assert.equal(
+    (await grpcGenerate({ classes: [{ index: 1 }], seed: String((seed += 100)) })).err?.code,
+    grpc.status.UNAUTHENTICATED,
+  );
+  assert.equal(
+    (await grpcGenerate({ classes: [{ index: 1 }], seed: String((seed += 100)) }, { authorization: 'Bearer nope' })).err
+      ?.code,
+    grpc.status.UNAUTHENTICATED,
+  );
+  assert.equal(
+    (
+      await grpcGenerate(
+        { classes: [{ index: 1 }], seed: String((seed += 100)) },
+        { authorization: `Bearer ${off.key}` },
+      )
+    ).err?.code,
+    grpc.status.PERMISSION_DENIED,
+  );
+  const ok = await grpcGenerate(
+    { classes: [{ index: 1 }], seed: String((seed += 100)) },
+    { authorization: `Bearer ${bob.key}` },
+  );
   assert.equal(ok.err, undefined);
   assert.equal(ok.res?.images.length, 1);
   const Health = grpc.makeGenericClientConstructor(healthServiceDefinition as grpc.ServiceDefinition, 'Health');
   const health = new Health(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
-  const check = health.Check.bind(health) as (req: object, cb: (e: grpc.ServiceError | null, r?: { status: string }) => void) => void;
-  const status = await new Promise<string | undefined>((resolve, reject) => check({ service: '' }, (e, r) => (e ? reject(e) : resolve(r?.status))));
+  const check = health.Check.bind(health) as (
+    req: object,
+    cb: (e: grpc.ServiceError | null, r?: { status: string }) => void,
+  ) => void;
+  const status = await new Promise<string | undefined>((resolve, reject) =>
+    check({ service: '' }, (e, r) => (e ? reject(e) : resolve(r?.status))),
+  );
   health.close();
   assert.equal(status, 'SERVING');
 });
@@ -114,7 +162,11 @@ test("a key's burst passes, then 429 with Retry-After and RateLimit headers; cac
   // More than the burst can never fit: refused, not queued for ever.
   assert.equal((await post({ class: 3, count: 3, seed: (seed += 100) }, bearer(alice))).status, 403);
   await new Promise((r) => setTimeout(r, Math.max(0, retryAfter * 1000 - (Date.now() - refusedAt))));
-  assert.equal((await post({ class: 3, seed: (seed += 100) }, bearer(alice))).status, 200, 'the request sent after Retry-After passes');
+  assert.equal(
+    (await post({ class: 3, seed: (seed += 100) }, bearer(alice))).status,
+    200,
+    'the request sent after Retry-After passes',
+  );
   // Other keys have their own buckets.
   assert.equal((await post({ class: 3, seed: (seed += 100) }, bearer(bob))).status, 200);
 });
@@ -132,7 +184,9 @@ test('gRPC successes carry ratelimit-* in the trailing metadata, as REST success
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${erin.key}`);
   const trailers = await new Promise<grpc.Metadata>((resolve, reject) => {
-    const call = client.Generate({ classes: [{ index: 4 }], seed: String((seed += 100)) }, metadata, (err) => (err ? reject(err) : undefined));
+    const call = client.Generate({ classes: [{ index: 4 }], seed: String((seed += 100)) }, metadata, (err) =>
+      err ? reject(err) : undefined,
+    );
     call.on('status', (status: grpc.StatusObject) => resolve(status.metadata));
   });
   assert.equal(trailers.get('ratelimit-limit')[0], '3');
@@ -164,13 +218,27 @@ test('/metrics needs its token, counts failures, rejections and images by key na
 
 test('the key file is re-read on change: new keys work, removed ones stop; an invalid file keeps the old keys and logs the line at fault', async () => {
   writeKeyFile(keyFile, [alice, carol, off, dave]);
-  await waitFor('dave accepted', async () => (await post({ class: 4, seed: (seed += 100) }, bearer(dave))).status === 200);
+  await waitFor(
+    'dave accepted',
+    async () => (await post({ class: 4, seed: (seed += 100) }, bearer(dave))).status === 200,
+  );
   assert.equal((await post({ class: 4, seed: (seed += 100) }, bearer(bob))).status, 401, 'bob was removed');
   assert.match(logs, /API keys reloaded/);
-  writeKeyFile(keyFile, `{"keys": [\n  {"name": "dave", "sha256": "${dave.entry.sha256}", "imagesPerSecond": "fast"}\n]}\n`);
-  await waitFor('reload refused', () => /API key file not reloaded: .*keys\.json:2:\d+: keys\[0\]\.imagesPerSecond: must be a positive number.*keeping the 4 keys/.test(logs));
+  writeKeyFile(
+    keyFile,
+    `{"keys": [\n  {"name": "dave", "sha256": "${dave.entry.sha256}", "imagesPerSecond": "fast"}\n]}\n`,
+  );
+  await waitFor('reload refused', () =>
+    /API key file not reloaded: .*keys\.json:2:\d+: keys\[0\]\.imagesPerSecond: must be a positive number.*keeping the 4 keys/.test(
+      logs,
+    ),
+  );
   assert.equal((await post({ class: 4, seed: (seed += 100) }, bearer(dave))).status, 200, 'old keys stay');
-  assert.equal((await post({ class: 4, seed: (seed += 100) }, bearer(alice))).status === 401, false, 'alice is still known');
+  assert.equal(
+    (await post({ class: 4, seed: (seed += 100) }, bearer(alice))).status === 401,
+    false,
+    'alice is still known',
+  );
   // SIGHUP re-reads too (here the file is unchanged, so the keys stay).
   process.kill(process.pid, 'SIGHUP');
   await waitFor('SIGHUP logged', () => logs.includes('SIGHUP: re-reading'));
@@ -179,6 +247,12 @@ test('the key file is re-read on change: new keys work, removed ones stop; an in
 test('start-up with an invalid key file fails with the line and field at fault', async () => {
   const bad = path.join(dir, 'bad.json');
   writeKeyFile(bad, `{"keys": [\n  {"name": "x", "sha256": "abc"}\n]}`);
-  const { config } = parseServerConfig(['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--api-keys', bad], {});
-  await assert.rejects(startServer(config, { logger: false }), (err: unknown) => err instanceof BigGanError && /bad\.json:2:\d+: keys\[0\]\.sha256: must be 64/.test(err.message));
+  const { config } = parseServerConfig(
+    ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--api-keys', bad],
+    {},
+  );
+  await assert.rejects(
+    startServer(config, { logger: false }),
+    (err: unknown) => err instanceof BigGanError && /bad\.json:2:\d+: keys\[0\]\.sha256: must be 64/.test(err.message),
+  );
 });

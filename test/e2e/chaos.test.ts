@@ -45,7 +45,12 @@ let client: GeneratorClient;
 async function http(pathname: string, body: object, o: SendOptions): Promise<Outcome> {
   const payload = o.deadlineMs !== undefined ? { ...body, timeoutMs: o.deadlineMs } : body;
   try {
-    const res = await fetch(`${server.base}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: o.signal });
+    const res = await fetch(`${server.base}${pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(payload),
+      signal: o.signal,
+    });
     o.onWriting?.();
     await res.arrayBuffer();
     return res.status;
@@ -62,23 +67,67 @@ function grpcOptions(o: SendOptions): Partial<grpc.CallOptions> {
 const statusName = (code: number): string => grpc.status[code] ?? String(code);
 
 const ends = { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, frames: 2 * BATCH };
-const grpcEnds = { from: { seed: '1', class: { index: 1 } }, to: { seed: '2', class: { index: 2 } }, frames: 2 * BATCH };
+const grpcEnds = {
+  from: { seed: '1', class: { index: 1 } },
+  to: { seed: '2', class: { index: 2 } },
+  frames: 2 * BATCH,
+};
 
 const ROUTES: Route[] = [
-  { name: 'POST /generate (one image)', transport: 'http', batches: 1, send: (o) => http('/generate', { class: 1, seed: 1 }, o) },
-  { name: 'POST /generate (count 8, JSON)', transport: 'http', batches: 2, send: (o) => http('/generate', { class: 1, seed: 1, count: 2 * BATCH }, o) },
-  { name: 'POST /generate (count 8, grid)', transport: 'http', batches: 2, send: (o) => http('/generate', { class: 1, seed: 1, count: 2 * BATCH, grid: true }, o) },
-  { name: 'POST /interpolate (gif)', transport: 'http', batches: 2, send: (o) => http('/interpolate', { ...ends, format: 'gif' }, o) },
-  { name: 'POST /interpolate (webp)', transport: 'http', batches: 2, send: (o) => http('/interpolate', { ...ends, format: 'webp' }, o) },
-  { name: 'POST /interpolate (png frames, JSON)', transport: 'http', batches: 2, send: (o) => http('/interpolate', { ...ends, format: 'png' }, o) },
-  { name: 'POST /interpolate (png grid)', transport: 'http', batches: 2, send: (o) => http('/interpolate', { ...ends, format: 'png', grid: true }, o) },
+  {
+    name: 'POST /generate (one image)',
+    transport: 'http',
+    batches: 1,
+    send: (o) => http('/generate', { class: 1, seed: 1 }, o),
+  },
+  {
+    name: 'POST /generate (count 8, JSON)',
+    transport: 'http',
+    batches: 2,
+    send: (o) => http('/generate', { class: 1, seed: 1, count: 2 * BATCH }, o),
+  },
+  {
+    name: 'POST /generate (count 8, grid)',
+    transport: 'http',
+    batches: 2,
+    send: (o) => http('/generate', { class: 1, seed: 1, count: 2 * BATCH, grid: true }, o),
+  },
+  {
+    name: 'POST /interpolate (gif)',
+    transport: 'http',
+    batches: 2,
+    send: (o) => http('/interpolate', { ...ends, format: 'gif' }, o),
+  },
+  {
+    name: 'POST /interpolate (webp)',
+    transport: 'http',
+    batches: 2,
+    send: (o) => http('/interpolate', { ...ends, format: 'webp' }, o),
+  },
+  {
+    name: 'POST /interpolate (png frames, JSON)',
+    transport: 'http',
+    batches: 2,
+    send: (o) => http('/interpolate', { ...ends, format: 'png' }, o),
+  },
+  {
+    name: 'POST /interpolate (png grid)',
+    transport: 'http',
+    batches: 2,
+    send: (o) => http('/interpolate', { ...ends, format: 'png', grid: true }, o),
+  },
   {
     name: 'gRPC Generate (count 8)',
     transport: 'grpc',
     batches: 2,
     send: (o) =>
       new Promise((resolve) => {
-        const call = client.Generate({ classes: [{ index: 1 }], seed: '1', count: 2 * BATCH }, new grpc.Metadata(), grpcOptions(o), (err) => resolve(err ? statusName(err.code) : 'OK'));
+        const call = client.Generate(
+          { classes: [{ index: 1 }], seed: '1', count: 2 * BATCH },
+          new grpc.Metadata(),
+          grpcOptions(o),
+          (err) => resolve(err ? statusName(err.code) : 'OK'),
+        );
         call.on('metadata', () => o.onWriting?.());
         o.signal.addEventListener('abort', () => call.cancel(), { once: true });
       }),
@@ -124,7 +173,8 @@ function expected(route: Route, stage: Stage, fault: Fault): Outcome[] {
   if (fault === 'engine-fail') return [route.transport === 'http' ? 500 : 'INTERNAL'];
   // A request predicted not to start within its deadline is refused at once (503 / UNAVAILABLE,
   // admission by predicted wait) instead of waiting to expire: both answer the client in time.
-  if (route.transport === 'grpc') return stage === 'queued' ? ['DEADLINE_EXCEEDED', 'UNAVAILABLE'] : ['DEADLINE_EXCEEDED'];
+  if (route.transport === 'grpc')
+    return stage === 'queued' ? ['DEADLINE_EXCEEDED', 'UNAVAILABLE'] : ['DEADLINE_EXCEEDED'];
   // timeoutMs bounds the time in the queue; running is never cut short.
   const expires = stage === 'queued' || (stage === 'running' && route.batches > 1);
   return expires ? (stage === 'queued' ? [504, 503] : [504]) : [200];
@@ -167,18 +217,23 @@ async function cell(route: Route, stage: Stage, fault: Fault): Promise<void> {
   if (stage === 'queued') {
     // (With a deadline the request may already have expired: the engine is held by the blocker
     // and runs one batch at a time, so it cannot be anywhere but in the queue.)
-    if (fault !== 'deadline') assert.ok((await server.metricUntil('biggan_queue_depth_samples', (v) => v > 0)) > 0, 'the request is queued');
+    if (fault !== 'deadline')
+      assert.ok((await server.metricUntil('biggan_queue_depth_samples', (v) => v > 0)) > 0, 'the request is queued');
   } else if (stage === 'running') {
     reached = (await server.event(started, mark, 1, () => settled)) !== 'gave-up';
   } else if (stage === 'encoding') {
-    reached = (await server.event(route.batches > 1 ? started : finished, mark, route.batches > 1 ? 2 : 1, () => settled)) !== 'gave-up';
+    reached =
+      (await server.event(route.batches > 1 ? started : finished, mark, route.batches > 1 ? 2 : 1, () => settled)) !==
+      'gave-up';
   }
   assert.ok(reached || fault === 'deadline', `${route.name} | ${stage} | ${fault}: answered before reaching the stage`);
   // Apply the fault.
   if (fault === 'client-gone' && stage !== 'writing') controller.abort();
   if (fault === 'deadline') {
-    if (route.transport === 'grpc' || stage === 'queued' || !reached) await victim; // answered while the engine is held
-    else if (stage === 'running' && route.batches > 1) await victim; // its second batch expires in the queue
+    if (route.transport === 'grpc' || stage === 'queued' || !reached)
+      await victim; // answered while the engine is held
+    else if (stage === 'running' && route.batches > 1)
+      await victim; // its second batch expires in the queue
     else while (Date.now() < t0 + DEADLINE_MS + 20) await new Promise((r) => setTimeout(r, 20)); // the deadline is a time
   }
   if (fault === 'engine-fail') {
@@ -192,24 +247,46 @@ async function cell(route: Route, stage: Stage, fault: Fault): Promise<void> {
   await server.command({ cmd: 'fail', on: false });
 
   const label = `${route.name} | ${stage} | ${fault}`;
-  matrix.push(`${label} | ${outcome}${blocked !== undefined ? ` (blocker ${blocked})` : ''}${reached ? '' : ' (expired before reaching the stage)'}`);
+  matrix.push(
+    `${label} | ${outcome}${blocked !== undefined ? ` (blocker ${blocked})` : ''}${reached ? '' : ' (expired before reaching the stage)'}`,
+  );
   assert.equal(server.exit, undefined, `${label}: the server died: ${server.stderr}`);
   const want = reached ? expected(route, stage, fault) : [route.transport === 'http' ? 504 : 'DEADLINE_EXCEEDED'];
   assert.ok(want.includes(outcome), `${label}: got ${outcome}, expected ${want.join(' or ')}`);
-  if (blocked !== undefined) assert.equal(blocked, fault === 'engine-fail' ? 500 : 200, `${label}: the blocking request`);
-  assert.equal(await server.metricUntil('biggan_queue_depth_samples', (v) => v === 0), 0, `${label}: queue depth back to 0`);
+  if (blocked !== undefined)
+    assert.equal(blocked, fault === 'engine-fail' ? 500 : 200, `${label}: the blocking request`);
+  assert.equal(
+    await server.metricUntil('biggan_queue_depth_samples', (v) => v === 0),
+    0,
+    `${label}: queue depth back to 0`,
+  );
   // Still answering (this success also resets the engine's consecutive-failure count).
-  const check = await fetch(`${server.base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ class: 3, seed: 3 }) });
+  const check = await fetch(`${server.base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ class: 3, seed: 3 }),
+  });
   assert.equal(check.status, 200, `${label}: a later request`);
   await check.arrayBuffer();
 }
 
 before(async () => {
   server = await ChaosServer.start([
-    '--max-batch-size', String(BATCH), '--max-queue-delay-ms', '2', '--max-concurrent-batches', '1',
-    '--engine-failure-threshold', String(FAILURE_THRESHOLD), '--engine-probe-interval-ms', '50', '--log-level', 'silent',
+    '--max-batch-size',
+    String(BATCH),
+    '--max-queue-delay-ms',
+    '2',
+    '--max-concurrent-batches',
+    '1',
+    '--engine-failure-threshold',
+    String(FAILURE_THRESHOLD),
+    '--engine-probe-interval-ms',
+    '50',
+    '--log-level',
+    'silent',
     // Every cell repeats the same seeded requests and needs them to reach the engine: no response cache.
-    '--cache-size', '0',
+    '--cache-size',
+    '0',
   ]);
   client = createGeneratorClient(`127.0.0.1:${server.grpcPort}`);
 });
@@ -244,7 +321,11 @@ async function readyz(): Promise<number> {
 }
 
 async function generateStatus(): Promise<{ status: number; code?: string }> {
-  const res = await fetch(`${server.base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ class: 3, seed: 3 }) });
+  const res = await fetch(`${server.base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ class: 3, seed: 3 }),
+  });
   if (res.status === 200) {
     await res.arrayBuffer();
     return { status: 200 };
@@ -256,7 +337,13 @@ async function generateStatus(): Promise<{ status: number; code?: string }> {
 function grpcHealth(): Promise<string> {
   const check = healthService.Check;
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service: '' }, (err, res?: { status?: string | number }) => (err ? reject(err) : resolve(String(res?.status))));
+    client.makeUnaryRequest(
+      check.path,
+      check.requestSerialize,
+      check.responseDeserialize,
+      { service: '' },
+      (err, res?: { status?: string | number }) => (err ? reject(err) : resolve(String(res?.status))),
+    );
   });
 }
 

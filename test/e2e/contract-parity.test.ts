@@ -6,7 +6,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { createStack, type Stack } from '../helpers/stack.js';
-import { createGrpcServer, createGeneratorClient, type GrpcServer, type GeneratorClient } from '../../src/transport/grpc/server.js';
+import {
+  createGrpcServer,
+  createGeneratorClient,
+  type GrpcServer,
+  type GeneratorClient,
+} from '../../src/transport/grpc/server.js';
 import { protoFieldPath } from '../../src/transport/grpc/codec.js';
 import type { GenerateRequestInput, InterpolateRequestInput } from '../../src/transport/grpc/proto.js';
 
@@ -15,7 +20,11 @@ let server: GrpcServer;
 let client: GeneratorClient;
 before(async () => {
   s = await createStack({ maxBatchSize: 4, maxQueueDelayMs: 1, maxQueueSize: 32 }, 16);
-  server = createGrpcServer(s.requests, s.catalog, { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 1_000, metrics: s.metrics });
+  server = createGrpcServer(s.requests, s.catalog, {
+    maxConnectionAgeMs: 60_000,
+    maxConnectionAgeGraceMs: 1_000,
+    metrics: s.metrics,
+  });
   client = createGeneratorClient(`127.0.0.1:${await server.start('127.0.0.1', 0)}`);
 });
 after(async () => {
@@ -30,7 +39,11 @@ const z = (at: number, value: number) => Array.from({ length: 128 }, (_, i) => (
 const GENERATE_CASES: [string, Record<string, unknown>, GenerateRequestInput][] = [
   ['truncation above 1', { class: 207, truncation: 2 }, { classes: [{ index: 207 }], truncation: 2 }],
   ['unknown format', { class: 207, format: 'bmp' }, { classes: [{ index: 207 }], format: 'bmp' }],
-  ['a long format is quoted cut short', { class: 207, format: 'x'.repeat(5000) }, { classes: [{ index: 207 }], format: 'x'.repeat(5000) }],
+  [
+    'a long format is quoted cut short',
+    { class: 207, format: 'x'.repeat(5000) },
+    { classes: [{ index: 207 }], format: 'x'.repeat(5000) },
+  ],
   ['count above the per-request limit', { class: 207, count: 17 }, { classes: [{ index: 207 }], count: 17 }],
   ['misspelt class name', { class: 'golden retreiver' }, { classes: [{ name: 'golden retreiver' }] }],
   ['class index out of range', { class: 1000 }, { classes: [{ index: 1000 }] }],
@@ -42,10 +55,22 @@ const GENERATE_CASES: [string, Record<string, unknown>, GenerateRequestInput][] 
 ];
 
 const INTERPOLATE_CASES: [string, Record<string, unknown>, InterpolateRequestInput][] = [
-  ['one frame', { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, frames: 1 }, { from: { seed: 1, class: { index: 1 } }, to: { seed: 2, class: { index: 2 } }, frames: 1 }],
+  [
+    'one frame',
+    { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, frames: 1 },
+    { from: { seed: 1, class: { index: 1 } }, to: { seed: 2, class: { index: 2 } }, frames: 1 },
+  ],
   ['missing endpoint', { to: { seed: 2, class: 2 } }, { to: { seed: 2, class: { index: 2 } } }],
-  ['endpoint without a class', { from: { seed: 1 }, to: { seed: 2, class: 2 } }, { from: { seed: 1 }, to: { seed: 2, class: { index: 2 } } }],
-  ['truncation 0', { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, truncation: 1.5 }, { from: { seed: 1, class: { index: 1 } }, to: { seed: 2, class: { index: 2 } }, truncation: 1.5 }],
+  [
+    'endpoint without a class',
+    { from: { seed: 1 }, to: { seed: 2, class: 2 } },
+    { from: { seed: 1 }, to: { seed: 2, class: { index: 2 } } },
+  ],
+  [
+    'truncation 0',
+    { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, truncation: 1.5 },
+    { from: { seed: 1, class: { index: 1 } }, to: { seed: 2, class: { index: 2 } }, truncation: 1.5 },
+  ],
 ];
 
 async function invalidCount(): Promise<number> {
@@ -57,7 +82,9 @@ async function invalidCount(): Promise<number> {
 }
 
 function grpcGenerate(req: GenerateRequestInput): Promise<grpc.ServiceError> {
-  return new Promise((resolve, reject) => client.Generate(req, (err) => (err ? resolve(err) : reject(new Error('succeeded')))));
+  return new Promise((resolve, reject) =>
+    client.Generate(req, (err) => (err ? resolve(err) : reject(new Error('succeeded')))),
+  );
 }
 
 function grpcInterpolate(req: InterpolateRequestInput): Promise<grpc.ServiceError> {
@@ -69,7 +96,14 @@ function grpcInterpolate(req: InterpolateRequestInput): Promise<grpc.ServiceErro
   });
 }
 
-async function compare(name: string, url: string, body: unknown, grpcCall: () => Promise<grpc.ServiceError>, rpc: 'generate' | 'interpolate', singleClass: boolean): Promise<void> {
+async function compare(
+  name: string,
+  url: string,
+  body: unknown,
+  grpcCall: () => Promise<grpc.ServiceError>,
+  rpc: 'generate' | 'interpolate',
+  singleClass: boolean,
+): Promise<void> {
   let before = await invalidCount();
   const res = await s.app.inject({ method: 'POST', url, payload: body as object });
   assert.equal(res.statusCode, 400, `${name}: REST status`);
@@ -82,24 +116,36 @@ async function compare(name: string, url: string, body: unknown, grpcCall: () =>
   const err = await grpcCall();
   assert.equal(err.code, grpc.status.INVALID_ARGUMENT, `${name}: gRPC status (${err.details})`);
   const field = protoFieldPath(rest.field, rpc, singleClass);
-  const expected = rest.message.startsWith(`${rest.field}:`) ? `${field}:${rest.message.slice(rest.field.length + 1)}` : rest.message;
+  const expected = rest.message.startsWith(`${rest.field}:`)
+    ? `${field}:${rest.message.slice(rest.field.length + 1)}`
+    : rest.message;
   assert.equal(err.details, expected, `${name}: same message over both transports`);
   assert.equal(await invalidCount(), before + 1, `${name}: gRPC refusal counted once`);
 }
 
 for (const [name, body, message] of GENERATE_CASES) {
-  test(`Generate parity: ${name}`, () => compare(name, '/generate', body, () => grpcGenerate(message), 'generate', (message.classes?.length ?? 0) === 1));
+  test(`Generate parity: ${name}`, () =>
+    compare(name, '/generate', body, () => grpcGenerate(message), 'generate', (message.classes?.length ?? 0) === 1));
 }
 for (const [name, body, message] of INTERPOLATE_CASES) {
-  test(`Interpolate parity: ${name}`, () => compare(name, '/interpolate', body, () => grpcInterpolate(message), 'interpolate', false));
+  test(`Interpolate parity: ${name}`, () =>
+    compare(name, '/interpolate', body, () => grpcInterpolate(message), 'interpolate', false));
 }
 
 test('malformed JSON and unknown fields are refusals too, counted once', async () => {
   const before = await invalidCount();
-  const bad = await s.app.inject({ method: 'POST', url: '/generate', headers: { 'content-type': 'application/json' }, payload: '{"class": 2' });
+  const bad = await s.app.inject({
+    method: 'POST',
+    url: '/generate',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"class": 2',
+  });
   assert.equal(bad.statusCode, 400);
   const extra = await s.app.inject({ method: 'POST', url: '/generate', payload: { class: 2, colour: 'red' } });
   assert.equal(extra.statusCode, 400);
-  assert.match((extra.json() as { error: { message: string } }).error.message, /^colour: unknown field; allowed fields: class, /);
+  assert.match(
+    (extra.json() as { error: { message: string } }).error.message,
+    /^colour: unknown field; allowed fields: class, /,
+  );
   assert.equal(await invalidCount(), before + 2);
 });

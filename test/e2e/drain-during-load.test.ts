@@ -29,7 +29,24 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A server whose first engine (the default model, at start) is quick and every later one takes `loadMs` more. */
 async function serve(graceMs: number, loadMs: number): Promise<{ server: RunningServer; base: string }> {
   const { config } = parseServerConfig(
-    ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '-1', '--threads', '1', '--model-repository', repo, '--default-model', 'first', '--preload', 'default', '--grace-period-ms', String(graceMs)],
+    [
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '-1',
+      '--threads',
+      '1',
+      '--model-repository',
+      repo,
+      '--default-model',
+      'first',
+      '--preload',
+      'default',
+      '--grace-period-ms',
+      String(graceMs),
+    ],
     {},
   );
   let engines = 0;
@@ -45,7 +62,11 @@ async function serve(graceMs: number, loadMs: number): Promise<{ server: Running
 }
 
 const generate = (base: string, model: string) =>
-  fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, class: 1, seed: '3' }) });
+  fetch(`${base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, class: 1, seed: '3' }),
+  });
 
 test('stop during a load: the waiting request is answered, new requests get 503 until the drain ends', async () => {
   const { server, base } = await serve(20_000, 2_000);

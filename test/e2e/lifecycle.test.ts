@@ -22,7 +22,32 @@ async function waitFor(fn: () => Promise<boolean>, ms: number): Promise<void> {
 test('SIGTERM drains: readiness goes false, new work gets 503, accepted work completes, exit 0', async () => {
   // 64 samples at batch size 1 keep the engine busy for a while, so work is in flight at SIGTERM.
   // (ort runs off the event loop, so the server keeps answering probes while it computes.)
-  const child = spawn(process.execPath, [CLI, 'serve', '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--engine', 'ort', '--max-batch-size', '1', '--max-samples-per-request', '64', '--grace-period-ms', '60000', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--engine',
+      'ort',
+      '--max-batch-size',
+      '1',
+      '--max-samples-per-request',
+      '64',
+      '--grace-period-ms',
+      '60000',
+      '--log-level',
+      'info',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -41,11 +66,19 @@ test('SIGTERM drains: readiness goes false, new work gets 503, accepted work com
   try {
     await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 30_000);
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 60_000);
-    const accepted = fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ class: 207, seed: 1, count: 64 }) });
+    const accepted = fetch(`${base}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ class: 207, seed: 1, count: 64 }),
+    });
     await new Promise((r) => setTimeout(r, 150));
     child.kill('SIGTERM');
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, 5_000);
-    const refused = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ class: 207, seed: 2 }) });
+    const refused = await fetch(`${base}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ class: 207, seed: 2 }),
+    });
     assert.equal(refused.status, 503);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'UNAVAILABLE');
     const res = await accepted;
@@ -58,7 +91,11 @@ test('SIGTERM drains: readiness goes false, new work gets 503, accepted work com
 });
 
 test('serve without weights explains how to get them and exits non-zero', async () => {
-  const child = spawn(process.execPath, [CLI, 'serve', '--cache', path.join(process.cwd(), 'dist', 'no-such-cache'), '--http-port', '0', '--grpc-port=-1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--cache', path.join(process.cwd(), 'dist', 'no-such-cache'), '--http-port', '0', '--grpc-port=-1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -69,10 +106,23 @@ test('serve without weights explains how to get them and exits non-zero', async 
 });
 
 test('serve --download (what npm start runs) tries the download and, offline, says how to get weights', async () => {
-  const child = spawn(process.execPath, [CLI, 'serve', '--download', '--cache', path.join(process.cwd(), 'dist', 'no-such-cache-2'), '--http-port', '0', '--grpc-port=-1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BIGGAN_DOWNLOAD_BASE_URL: 'http://127.0.0.1:9' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--download',
+      '--cache',
+      path.join(process.cwd(), 'dist', 'no-such-cache-2'),
+      '--http-port',
+      '0',
+      '--grpc-port=-1',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BIGGAN_DOWNLOAD_BASE_URL: 'http://127.0.0.1:9' },
+    },
+  );
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));

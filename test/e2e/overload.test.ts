@@ -24,7 +24,24 @@ let http: ReturnType<typeof httpSender>;
 before(async () => {
   const { config } = parseServerConfig(
     // No response cache: the gRPC burst repeats the HTTP burst's requests, which must reach the engine again.
-    ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-batch-size', String(BATCH), '--max-queue-wait-ms', String(MAX_WAIT_MS), '--cache-size', '0', '--log-level', 'silent'],
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--max-batch-size',
+      String(BATCH),
+      '--max-queue-wait-ms',
+      String(MAX_WAIT_MS),
+      '--cache-size',
+      '0',
+      '--log-level',
+      'silent',
+    ],
     {},
   );
   server = await startServer(config, { logger: false });
@@ -67,13 +84,20 @@ for (const transport of ['http', 'grpc'] as const) {
     const rejectionsBefore = await overloadRejections();
     const results = await burst(transport === 'http' ? http.send : grpcSender(client), n);
     const kinds = results.map((r) => r.outcome.kind);
-    assert.deepEqual(kinds.filter((k) => k !== 'ok' && k !== 'refused'), [], `every request answered 200 or refused (${n} sent): ${JSON.stringify(results.filter((r) => r.outcome.kind !== 'ok' && r.outcome.kind !== 'refused'))}`);
+    assert.deepEqual(
+      kinds.filter((k) => k !== 'ok' && k !== 'refused'),
+      [],
+      `every request answered 200 or refused (${n} sent): ${JSON.stringify(results.filter((r) => r.outcome.kind !== 'ok' && r.outcome.kind !== 'refused'))}`,
+    );
     const ok = results.filter((r) => r.outcome.kind === 'ok');
     const refused = results.filter((r) => r.outcome.kind === 'refused');
     assert.ok(ok.length >= BATCH, `at least a batch accepted, got ${ok.length} of ${n}`);
     assert.ok(refused.length > 0, `some of the ${n} requests refused`);
     for (const r of refused) {
-      assert.ok(r.outcome.kind === 'refused' && r.outcome.retryAfter !== undefined && r.outcome.retryAfter >= 1, 'Retry-After on every refusal');
+      assert.ok(
+        r.outcome.kind === 'refused' && r.outcome.retryAfter !== undefined && r.outcome.retryAfter >= 1,
+        'Retry-After on every refusal',
+      );
       // Refused without queueing: before time-bounded admission these waited until their
       // deadline (504 at 4 s). The bound is loose because test machines are shared and a burst
       // queues on the event loop; `npm run bench -- --overload` reports the real latency.
@@ -89,10 +113,17 @@ for (const transport of ['http', 'grpc'] as const) {
 test('X-Request-Timeout: a request that cannot finish within it is refused at once; a malformed one is a 400 naming the header', async () => {
   const base = `http://127.0.0.1:${server.httpPort}`;
   const post = (headers: Record<string, string>) =>
-    fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ class: 1, seed: 987_654 }) }); // a seed no burst uses (identical requests in flight are computed once)
+    fetch(`${base}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ class: 1, seed: 987_654 }),
+    }); // a seed no burst uses (identical requests in flight are computed once)
   const bad = await post({ 'X-Request-Timeout': 'soon' });
   assert.equal(bad.status, 400);
-  assert.match(((await bad.json()) as { error: { message: string } }).error.message, /^x-request-timeout: must be an integer number of ms in 1\.\.600000/i);
+  assert.match(
+    ((await bad.json()) as { error: { message: string } }).error.message,
+    /^x-request-timeout: must be an integer number of ms in 1\.\.600000/i,
+  );
 
   // Keep the engine busy, then ask for an answer within 1 ms: admission predicts completion (start
   // plus run time), and no sample runs in 1 ms, so it is refused at once as one no retry can help.
@@ -100,7 +131,10 @@ test('X-Request-Timeout: a request that cannot finish within it is refused at on
   await waitFor(() => server.batcher.stats().running > 0);
   const res = await post({ 'X-Request-Timeout': '1' });
   assert.equal(res.status, 504);
-  assert.match(((await res.json()) as { error: { message: string } }).error.message, /cannot all finish within its 1 ms timeout even on an idle engine/);
+  assert.match(
+    ((await res.json()) as { error: { message: string } }).error.message,
+    /cannot all finish within its 1 ms timeout even on an idle engine/,
+  );
   await load;
 });
 

@@ -22,12 +22,38 @@ const free = testKey('free');
 class Replica {
   child: ChildProcess | undefined;
   output = '';
-  constructor(readonly name: string, readonly port: number, readonly failure: 'closed' | 'open') {}
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly failure: 'closed' | 'open',
+  ) {}
 
   start(redisUrl: string): void {
     const args = [
-      CLI, 'serve', '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', String(this.port), '--grpc-port', '-1', '--threads', '1',
-      '--max-batch-size', '4', '--max-queue-delay-ms', '2', '--api-keys', keyFile, '--quota-redis', redisUrl, '--quota-redis-failure', this.failure, '--log-level', 'info',
+      CLI,
+      'serve',
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      String(this.port),
+      '--grpc-port',
+      '-1',
+      '--threads',
+      '1',
+      '--max-batch-size',
+      '4',
+      '--max-queue-delay-ms',
+      '2',
+      '--api-keys',
+      keyFile,
+      '--quota-redis',
+      redisUrl,
+      '--quota-redis-failure',
+      this.failure,
+      '--log-level',
+      'info',
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (this.output += d));
@@ -36,7 +62,11 @@ class Replica {
   }
 
   async ready(): Promise<void> {
-    await waitFor(`${this.name} ready`, async () => (await fetch(`http://127.0.0.1:${this.port}/readyz`)).status === 200, 60_000);
+    await waitFor(
+      `${this.name} ready`,
+      async () => (await fetch(`http://127.0.0.1:${this.port}/readyz`)).status === 200,
+      60_000,
+    );
   }
 
   generate(seed: number, key = shared.key): Promise<Response> {
@@ -95,7 +125,10 @@ test('Redis killed mid-run: fail-closed answers 503 with a clear message, fail-o
   await redis.kill();
   const down = await closed.generate((seed += 100));
   assert.equal(down.status, 503);
-  assert.match(((await down.json()) as { error: { message: string } }).error.message, /quota store \(Redis\) is not answering/);
+  assert.match(
+    ((await down.json()) as { error: { message: string } }).error.message,
+    /quota store \(Redis\) is not answering/,
+  );
   assert.equal((await open.generate((seed += 100))).status, 200, 'fail-open lets keyed requests through');
   assert.equal((await closed.generate((seed += 100), free.key)).status, 200, 'keys without a quota are not affected');
   await waitFor('the outage in metrics', async () => /biggan_quota_store_up 0/.test(await closed.metrics()));

@@ -9,7 +9,18 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseServerConfig } from '../../src/config/server-config.js';
@@ -21,7 +32,20 @@ import { createGeneratorClient, type GeneratorClient } from '../../src/transport
 
 const repo = mkdtempSync(path.join(os.tmpdir(), 'biggan-bad-repo-'));
 process.on('exit', () => rmSync(repo, { recursive: true, force: true }));
-const COMMON = ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-batch-size', '2', '--threads', '1', '--preload', 'default'];
+const COMMON = [
+  '--host',
+  '127.0.0.1',
+  '--http-port',
+  '0',
+  '--grpc-port',
+  '0',
+  '--max-batch-size',
+  '2',
+  '--threads',
+  '1',
+  '--preload',
+  'default',
+];
 
 let server: RunningServer;
 let base: string;
@@ -38,13 +62,27 @@ before(async () => {
   writeFileSync(path.join(repo, 'noweights', 'config.json'), config);
   symlinkSync(path.join(repo, 'no-such-target'), path.join(repo, 'dangling'));
   // A valid model whose last tensor bytes are overwritten with NaN (0xffffffff as float32).
-  await initRandomCommand(['--preset', 'biggan-deep-128', '--channel-width', '8', '--seed', '3', '--out', path.join(repo, 'nan')]);
+  await initRandomCommand([
+    '--preset',
+    'biggan-deep-128',
+    '--channel-width',
+    '8',
+    '--seed',
+    '3',
+    '--out',
+    path.join(repo, 'nan'),
+  ]);
   const weights = path.join(repo, 'nan', 'model.safetensors');
   const fd = openSync(weights, 'r+');
   writeSync(fd, Buffer.alloc(4096, 0xff), 0, 4096, statSync(weights).size - 4096);
   closeSync(fd);
-  const { config: serverConfig } = parseServerConfig([...COMMON, '--model-repository', repo, '--default-model', 'good'], {});
-  server = await startServer(serverConfig, { logger: { level: 'info', stream: { write: (line: string) => void logs.push(line) } } });
+  const { config: serverConfig } = parseServerConfig(
+    [...COMMON, '--model-repository', repo, '--default-model', 'good'],
+    {},
+  );
+  server = await startServer(serverConfig, {
+    logger: { level: 'info', stream: { write: (line: string) => void logs.push(line) } },
+  });
   base = `http://127.0.0.1:${server.httpPort}`;
   client = createGeneratorClient(`127.0.0.1:${server.grpcPort}`);
 });
@@ -54,7 +92,12 @@ after(async () => {
   await server?.stop();
 });
 
-const generate = (model: string) => fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, class: 1, seed: '1' }) });
+const generate = (model: string) =>
+  fetch(`${base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, class: 1, seed: '1' }),
+  });
 
 test('bad folders are listed failed with a reason and no server path; the good model serves', async () => {
   const res = await fetch(`${base}/v1/models`);
@@ -65,7 +108,11 @@ test('bad folders are listed failed with a reason and no server path; the good m
   const byName = new Map(models.map((m) => [m.name, m]));
   assert.deepEqual([...byName.keys()].sort(), ['dangling', 'good', 'nan', 'noweights', 'other', 'truncated']);
   assert.equal(byName.get('good')?.state, 'ready');
-  for (const [name, reason] of [['truncated', /config\.json/], ['noweights', /no weight file/], ['dangling', /symbolic link whose target is missing/]] as const) {
+  for (const [name, reason] of [
+    ['truncated', /config\.json/],
+    ['noweights', /no weight file/],
+    ['dangling', /symbolic link whose target is missing/],
+  ] as const) {
     assert.equal(byName.get(name)?.state, 'failed', name);
     assert.match(byName.get(name)?.reason ?? '', reason, name);
   }
@@ -112,9 +159,15 @@ test('a model whose load fails answers 503 to every request, the triggering one 
 
 test('start-up fails, saying so, only when the default model cannot be served', async () => {
   const { config } = parseServerConfig([...COMMON, '--model-repository', repo, '--default-model', 'truncated'], {});
-  await assert.rejects(startServer(config, { logger: false }), (e: unknown) => e instanceof BigGanError && /the default model truncated cannot be served/.test(e.message));
+  await assert.rejects(
+    startServer(config, { logger: false }),
+    (e: unknown) => e instanceof BigGanError && /the default model truncated cannot be served/.test(e.message),
+  );
   const { config: nan } = parseServerConfig([...COMMON, '--model-repository', repo, '--default-model', 'nan'], {});
-  await assert.rejects(startServer(nan, { logger: false }), (e: unknown) => e instanceof BigGanError && /the default model nan cannot be served/.test(e.message));
+  await assert.rejects(
+    startServer(nan, { logger: false }),
+    (e: unknown) => e instanceof BigGanError && /the default model nan cannot be served/.test(e.message),
+  );
 });
 
 test('a 200-character model name is INVALID_ARGUMENT naming model over REST and gRPC', async () => {
@@ -125,7 +178,9 @@ test('a 200-character model name is INVALID_ARGUMENT naming model over REST and 
   assert.equal(error.field, 'model');
   assert.match(error.message, /^model: must be 1\.\.128 characters, got 200/);
   const err = await new Promise<{ code: number; details: string }>((resolve) =>
-    client!.Generate({ model: name, classes: [{ index: 1 }], seed: '1' }, (e) => resolve(e as unknown as { code: number; details: string })),
+    client!.Generate({ model: name, classes: [{ index: 1 }], seed: '1' }, (e) =>
+      resolve(e as unknown as { code: number; details: string }),
+    ),
   );
   assert.equal(err?.code, 3, 'INVALID_ARGUMENT');
   assert.match(err.details, /^model: must be 1\.\.128 characters, got 200/);
@@ -133,6 +188,8 @@ test('a 200-character model name is INVALID_ARGUMENT naming model over REST and 
 
 test('the per-request log line names the model the request chose, not the default', async () => {
   assert.equal((await generate('other')).status, 200);
-  const lines = logs.map((l) => JSON.parse(l) as { msg?: string; model?: string; route?: string }).filter((l) => l.msg === 'request' && l.route === '/generate' && l.model !== undefined);
+  const lines = logs
+    .map((l) => JSON.parse(l) as { msg?: string; model?: string; route?: string })
+    .filter((l) => l.msg === 'request' && l.route === '/generate' && l.model !== undefined);
   assert.equal(lines.at(-1)?.model, 'other');
 });

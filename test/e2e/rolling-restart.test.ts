@@ -36,7 +36,12 @@ async function freePort(): Promise<number> {
 async function waitFor(what: string, fn: () => Promise<boolean> | boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (await Promise.resolve().then(fn).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(fn)
+        .catch(() => false)
+    )
+      return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
@@ -46,13 +51,40 @@ async function waitFor(what: string, fn: () => Promise<boolean> | boolean, ms: n
 class Replica {
   child: ChildProcess | undefined;
   output = '';
-  constructor(readonly name: string, readonly httpPort: number, readonly grpcPort: number) {}
+  constructor(
+    readonly name: string,
+    readonly httpPort: number,
+    readonly grpcPort: number,
+  ) {}
 
   start(): void {
     const args = [
-      CLI, 'serve', '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', String(this.httpPort), '--grpc-port', String(this.grpcPort),
-      '--threads', '1', '--max-batch-size', '4', '--max-queue-delay-ms', '2', '--grace-period-ms', '10000', '--drain-delay-ms', String(DRAIN_DELAY_MS),
-      '--grpc-max-connection-age-ms', String(MAX_CONNECTION_AGE_MS), '--grpc-max-connection-age-grace-ms', '2000', '--log-level', 'warn',
+      CLI,
+      'serve',
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      String(this.httpPort),
+      '--grpc-port',
+      String(this.grpcPort),
+      '--threads',
+      '1',
+      '--max-batch-size',
+      '4',
+      '--max-queue-delay-ms',
+      '2',
+      '--grace-period-ms',
+      '10000',
+      '--drain-delay-ms',
+      String(DRAIN_DELAY_MS),
+      '--grpc-max-connection-age-ms',
+      String(MAX_CONNECTION_AGE_MS),
+      '--grpc-max-connection-age-grace-ms',
+      '2000',
+      '--log-level',
+      'warn',
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (this.output += d));
@@ -61,7 +93,11 @@ class Replica {
   }
 
   async ready(): Promise<void> {
-    await waitFor(`${this.name} ready`, async () => (await fetch(`http://127.0.0.1:${this.httpPort}/readyz`)).status === 200, 30_000);
+    await waitFor(
+      `${this.name} ready`,
+      async () => (await fetch(`http://127.0.0.1:${this.httpPort}/readyz`)).status === 200,
+      30_000,
+    );
   }
 
   /** SIGTERM; resolves with the exit code once the process has drained and exited. */
@@ -75,7 +111,15 @@ class Replica {
   /** Requests this process has answered, by transport and status (from its own /metrics). */
   async answered(transport: 'http' | 'grpc', route: string, status: string): Promise<number> {
     const text = await (await fetch(`http://127.0.0.1:${this.httpPort}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('biggan_requests_total{') && l.includes(`transport="${transport}"`) && l.includes(`route="${route}"`) && l.includes(`status="${status}"`));
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('biggan_requests_total{') &&
+          l.includes(`transport="${transport}"`) &&
+          l.includes(`route="${route}"`) &&
+          l.includes(`status="${status}"`),
+      );
     return line ? Number(line.split(' ').pop()) : 0;
   }
 }
@@ -85,11 +129,17 @@ class Nginx {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'biggan-nginx-'));
   private reloads = 0;
-  constructor(private readonly replicas: readonly Replica[], readonly httpPort: number, readonly grpcPort: number) {}
+  constructor(
+    private readonly replicas: readonly Replica[],
+    readonly httpPort: number,
+    readonly grpcPort: number,
+  ) {}
 
   private config(down: ReadonlySet<Replica>): string {
     const servers = (port: (r: Replica) => number) =>
-      this.replicas.map((r) => `    server 127.0.0.1:${port(r)} max_fails=2 fail_timeout=2s${down.has(r) ? ' down' : ''};`).join('\n');
+      this.replicas
+        .map((r) => `    server 127.0.0.1:${port(r)} max_fails=2 fail_timeout=2s${down.has(r) ? ' down' : ''};`)
+        .join('\n');
     const d = this.dir;
     return `worker_processes 1;
 error_log ${d}/error.log notice;
@@ -146,7 +196,11 @@ ${servers((r) => r.grpcPort)}
 
   async start(): Promise<void> {
     writeFileSync(path.join(this.dir, 'nginx.conf'), this.config(new Set()));
-    this.child = spawn(NGINX!, ['-p', this.dir, '-c', path.join(this.dir, 'nginx.conf'), '-g', `daemon off; pid ${this.dir}/nginx.pid;`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(
+      NGINX!,
+      ['-p', this.dir, '-c', path.join(this.dir, 'nginx.conf'), '-g', `daemon off; pid ${this.dir}/nginx.pid;`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     await waitFor('nginx workers', () => this.workerStarts() >= 1, 10_000);
     await waitFor('nginx proxying', async () => (await fetch(`http://127.0.0.1:${this.httpPort}/healthz`)).ok, 10_000);
   }
@@ -163,7 +217,9 @@ ${servers((r) => r.grpcPort)}
   errors(): string {
     const log = path.join(this.dir, 'error.log');
     if (!existsSync(log)) return '';
-    const lines = readFileSync(log, 'utf8').split('\n').filter((l) => /\[(error|warn|crit)\]/.test(l));
+    const lines = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => /\[(error|warn|crit)\]/.test(l));
     // One line per distinct message, without time and connection numbers.
     return [...new Set(lines.map((l) => l.replace(/^\S+ \S+ /, '').replace(/\*\d+ /, '')))].slice(0, 20).join('\n');
   }
@@ -180,10 +236,19 @@ ${servers((r) => r.grpcPort)}
 }
 
 /** Counts of one protocol's load. */
-interface Tally { sent: number; ok: number; failed: number; errors: string[] }
+interface Tally {
+  sent: number;
+  ok: number;
+  failed: number;
+  errors: string[];
+}
 
 /** `clients` loops sending one request after another until `stop` is set. */
-function drive(clients: number, send: (client: number, n: number) => Promise<void>, stop: { now: boolean }): { tally: Tally; done: Promise<void> } {
+function drive(
+  clients: number,
+  send: (client: number, n: number) => Promise<void>,
+  stop: { now: boolean },
+): { tally: Tally; done: Promise<void> } {
   const tally: Tally = { sent: 0, ok: 0, failed: 0, errors: [] };
   const loops = Array.from({ length: clients }, async (_, c) => {
     for (let n = 0; !stop.now && n < 5000; n++) {
@@ -205,81 +270,119 @@ function drive(clients: number, send: (client: number, n: number) => Promise<voi
   return { tally, done: Promise.all(loops).then(() => undefined) };
 }
 
-test('rolling restart of two replicas behind nginx: no failed request over HTTP or gRPC, gRPC rebalances', { timeout: 120_000 }, async (t) => {
-  assert.ok(NGINX, 'nginx is not installed: install it with `apt-get install -y --no-install-recommends nginx` (.ci/run does this when it is missing)');
-  const ports = await Promise.all(Array.from({ length: 6 }, freePort));
-  const replicas = [new Replica('replica-0', ports[0], ports[1]), new Replica('replica-1', ports[2], ports[3])];
-  const nginx = new Nginx(replicas, ports[4], ports[5]);
-  const clients: GeneratorClient[] = [];
-  const stop = { now: false };
-  let loads: Promise<void>[] = [];
-  const t0 = Date.now();
-  try {
-    for (const r of replicas) r.start();
-    await Promise.all(replicas.map((r) => r.ready()));
-    await nginx.start();
+test(
+  'rolling restart of two replicas behind nginx: no failed request over HTTP or gRPC, gRPC rebalances',
+  { timeout: 120_000 },
+  async (t) => {
+    assert.ok(
+      NGINX,
+      'nginx is not installed: install it with `apt-get install -y --no-install-recommends nginx` (.ci/run does this when it is missing)',
+    );
+    const ports = await Promise.all(Array.from({ length: 6 }, freePort));
+    const replicas = [new Replica('replica-0', ports[0], ports[1]), new Replica('replica-1', ports[2], ports[3])];
+    const nginx = new Nginx(replicas, ports[4], ports[5]);
+    const clients: GeneratorClient[] = [];
+    const stop = { now: false };
+    let loads: Promise<void>[] = [];
+    const t0 = Date.now();
+    try {
+      for (const r of replicas) r.start();
+      await Promise.all(replicas.map((r) => r.ready()));
+      await nginx.start();
 
-    const http = drive(CLIENTS_PER_PROTOCOL, async (c, n) => {
-      const res = await fetch(`http://127.0.0.1:${nginx.httpPort}/generate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ class: (c * 97 + n) % 1000, seed: n }),
-      });
-      const body = await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 200)}`);
-    }, stop);
-    for (let c = 0; c < CLIENTS_PER_PROTOCOL; c++) clients.push(createGeneratorClient(`127.0.0.1:${nginx.grpcPort}`));
-    const viaGrpc = drive(CLIENTS_PER_PROTOCOL, (c, n) => new Promise<void>((resolve, reject) => {
-      clients[c].Generate({ classes: [{ index: (c * 31 + n) % 1000 }], seed: n }, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err) => (err ? reject(err) : resolve()));
-    }), stop);
-    loads = [http.done, viaGrpc.done];
-    await waitFor('load on both protocols', () => http.tally.ok >= 10 && viaGrpc.tally.ok >= 10, 20_000);
+      const http = drive(
+        CLIENTS_PER_PROTOCOL,
+        async (c, n) => {
+          const res = await fetch(`http://127.0.0.1:${nginx.httpPort}/generate`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ class: (c * 97 + n) % 1000, seed: n }),
+          });
+          const body = await res.arrayBuffer();
+          if (res.status !== 200)
+            throw new Error(`HTTP ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 200)}`);
+        },
+        stop,
+      );
+      for (let c = 0; c < CLIENTS_PER_PROTOCOL; c++) clients.push(createGeneratorClient(`127.0.0.1:${nginx.grpcPort}`));
+      const viaGrpc = drive(
+        CLIENTS_PER_PROTOCOL,
+        (c, n) =>
+          new Promise<void>((resolve, reject) => {
+            clients[c].Generate(
+              { classes: [{ index: (c * 31 + n) % 1000 }], seed: n },
+              new grpc.Metadata(),
+              { deadline: Date.now() + 10_000 },
+              (err) => (err ? reject(err) : resolve()),
+            );
+          }),
+        stop,
+      );
+      loads = [http.done, viaGrpc.done];
+      await waitFor('load on both protocols', () => http.tally.ok >= 10 && viaGrpc.tally.ok >= 10, 20_000);
 
-    const rebalanceMs: number[] = [];
-    const phases: string[] = [];
-    const mark = (what: string) => {
-      phases.push(`${what} +${Date.now() - t0} ms`);
-      if (process.env.ROLLING_RESTART_DEBUG) process.stderr.write(`${phases.at(-1)} (HTTP ${http.tally.ok}/${http.tally.failed}, gRPC ${viaGrpc.tally.ok}/${viaGrpc.tally.failed})\n`);
-    };
-    mark('load running');
-    for (const r of replicas) {
-      // Kubernetes removes the endpoint and sends SIGTERM at the same time.
-      mark(`${r.name} SIGTERM`);
-      const [code] = await Promise.all([r.terminate(), nginx.setDown(new Set([r])).then(() => mark('nginx reloaded'))]);
-      assert.equal(code, 0, `${r.name} exits 0 after draining:\n${r.output}`);
-      mark(`${r.name} exited`);
-      r.output = '';
-      r.start();
-      await r.ready();
-      mark(`${r.name} ready`);
-      await nginx.setDown(new Set());
-      const readyAt = Date.now();
-      await waitFor(`${r.name} serving gRPC and HTTP again`, async () => (await r.answered('grpc', 'Generate', 'OK')) > 0 && (await r.answered('http', '/generate', '200')) > 0, MAX_CONNECTION_AGE_MS + 2000);
-      rebalanceMs.push(Date.now() - readyAt);
-      mark(`${r.name} serving`);
+      const rebalanceMs: number[] = [];
+      const phases: string[] = [];
+      const mark = (what: string) => {
+        phases.push(`${what} +${Date.now() - t0} ms`);
+        if (process.env.ROLLING_RESTART_DEBUG)
+          process.stderr.write(
+            `${phases.at(-1)} (HTTP ${http.tally.ok}/${http.tally.failed}, gRPC ${viaGrpc.tally.ok}/${viaGrpc.tally.failed})\n`,
+          );
+      };
+      mark('load running');
+      for (const r of replicas) {
+        // Kubernetes removes the endpoint and sends SIGTERM at the same time.
+        mark(`${r.name} SIGTERM`);
+        const [code] = await Promise.all([
+          r.terminate(),
+          nginx.setDown(new Set([r])).then(() => mark('nginx reloaded')),
+        ]);
+        assert.equal(code, 0, `${r.name} exits 0 after draining:\n${r.output}`);
+        mark(`${r.name} exited`);
+        r.output = '';
+        r.start();
+        await r.ready();
+        mark(`${r.name} ready`);
+        await nginx.setDown(new Set());
+        const readyAt = Date.now();
+        await waitFor(
+          `${r.name} serving gRPC and HTTP again`,
+          async () =>
+            (await r.answered('grpc', 'Generate', 'OK')) > 0 && (await r.answered('http', '/generate', '200')) > 0,
+          MAX_CONNECTION_AGE_MS + 2000,
+        );
+        rebalanceMs.push(Date.now() - readyAt);
+        mark(`${r.name} serving`);
+      }
+      // Some load after the last restart, on both replicas.
+      const settle = { http: http.tally.ok + 10, grpc: viaGrpc.tally.ok + 10 };
+      await waitFor(
+        'load after the restarts',
+        () => http.tally.ok >= settle.http && viaGrpc.tally.ok >= settle.grpc,
+        20_000,
+      );
+      stop.now = true;
+      await Promise.all(loads);
+
+      const summary = `HTTP: sent ${http.tally.sent}, failed ${http.tally.failed}; gRPC: sent ${viaGrpc.tally.sent}, failed ${viaGrpc.tally.failed}; gRPC back on each restarted replica after ${rebalanceMs.join(' ms, ')} ms`;
+      t.diagnostic(summary);
+      t.diagnostic(phases.join(', '));
+      if (process.env.ROLLING_RESTART_DEBUG)
+        t.diagnostic(`nginx: ${nginx.errors()}\nreplicas: ${replicas.map((r) => r.output).join('\n')}`);
+      const detail = `${summary}\nHTTP errors: ${http.tally.errors.join('\n')}\ngRPC errors: ${viaGrpc.tally.errors.join('\n')}\nnginx: ${nginx.errors()}`;
+      assert.equal(http.tally.failed, 0, detail);
+      assert.equal(viaGrpc.tally.failed, 0, detail);
+      for (const ms of rebalanceMs) assert.ok(ms <= MAX_CONNECTION_AGE_MS, detail);
+      for (const r of replicas) {
+        assert.ok((await r.answered('grpc', 'Generate', 'OK')) > 0, `${r.name} serves gRPC`);
+      }
+    } finally {
+      stop.now = true;
+      await Promise.allSettled(loads);
+      for (const c of clients) c.close();
+      await nginx.stop();
+      for (const r of replicas) r.child?.kill('SIGKILL');
     }
-    // Some load after the last restart, on both replicas.
-    const settle = { http: http.tally.ok + 10, grpc: viaGrpc.tally.ok + 10 };
-    await waitFor('load after the restarts', () => http.tally.ok >= settle.http && viaGrpc.tally.ok >= settle.grpc, 20_000);
-    stop.now = true;
-    await Promise.all(loads);
-
-    const summary = `HTTP: sent ${http.tally.sent}, failed ${http.tally.failed}; gRPC: sent ${viaGrpc.tally.sent}, failed ${viaGrpc.tally.failed}; gRPC back on each restarted replica after ${rebalanceMs.join(' ms, ')} ms`;
-    t.diagnostic(summary);
-    t.diagnostic(phases.join(', '));
-    if (process.env.ROLLING_RESTART_DEBUG) t.diagnostic(`nginx: ${nginx.errors()}\nreplicas: ${replicas.map((r) => r.output).join('\n')}`);
-    const detail = `${summary}\nHTTP errors: ${http.tally.errors.join('\n')}\ngRPC errors: ${viaGrpc.tally.errors.join('\n')}\nnginx: ${nginx.errors()}`;
-    assert.equal(http.tally.failed, 0, detail);
-    assert.equal(viaGrpc.tally.failed, 0, detail);
-    for (const ms of rebalanceMs) assert.ok(ms <= MAX_CONNECTION_AGE_MS, detail);
-    for (const r of replicas) {
-      assert.ok((await r.answered('grpc', 'Generate', 'OK')) > 0, `${r.name} serves gRPC`);
-    }
-  } finally {
-    stop.now = true;
-    await Promise.allSettled(loads);
-    for (const c of clients) c.close();
-    await nginx.stop();
-    for (const r of replicas) r.child?.kill('SIGKILL');
-  }
-});
+  },
+);

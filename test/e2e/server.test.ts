@@ -19,7 +19,26 @@ let base: string;
 
 before(async () => {
   const { config } = parseServerConfig(
-    ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-batch-size', '4', '--max-queue-delay-ms', '5', '--max-queue-size', '12', '--max-samples-per-request', '8', '--grace-period-ms', '5000'],
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--max-batch-size',
+      '4',
+      '--max-queue-delay-ms',
+      '5',
+      '--max-queue-size',
+      '12',
+      '--max-samples-per-request',
+      '8',
+      '--grace-period-ms',
+      '5000',
+    ],
     {},
   );
   server = await startServer(config, { logger: false });
@@ -33,46 +52,81 @@ after(async () => {
 });
 
 const generateGrpc = (req: Parameters<GeneratorClient['Generate']>[0]) =>
-  new Promise<GenerateResponseMessage>((resolve, reject) => client.Generate(req, (err, res) => (err ? reject(err) : resolve(res!))));
+  new Promise<GenerateResponseMessage>((resolve, reject) =>
+    client.Generate(req, (err, res) => (err ? reject(err) : resolve(res!))),
+  );
 
 test('for every fixture case, HTTP returns PNGs equal (+-1) to the fixture and gRPC returns the same bytes', async () => {
   for (const name of CASE_NAMES) {
     const c = loadCase(name);
     const zRows = Array.from({ length: c.batch }, (_, i) => Array.from(c.z.subarray(i * 128, (i + 1) * 128)));
-    const cvRows = Array.from({ length: c.batch }, (_, i) => Array.from(c.classVector.subarray(i * 1000, (i + 1) * 1000)));
-    const res = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ z: zRows, classVector: cvRows, truncation: c.truncation }) });
+    const cvRows = Array.from({ length: c.batch }, (_, i) =>
+      Array.from(c.classVector.subarray(i * 1000, (i + 1) * 1000)),
+    );
+    const res = await fetch(`${base}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ z: zRows, classVector: cvRows, truncation: c.truncation }),
+    });
     assert.equal(res.status, 200);
-    const httpPngs = c.batch === 1 ? [Buffer.from(await res.arrayBuffer())] : ((await res.json()) as { images: { data: string }[] }).images.map((i) => Buffer.from(i.data, 'base64'));
-    const grpcRes = await generateGrpc({ z: Array.from(c.z), classVector: Array.from(c.classVector), truncation: c.truncation, count: c.batch });
+    const httpPngs =
+      c.batch === 1
+        ? [Buffer.from(await res.arrayBuffer())]
+        : ((await res.json()) as { images: { data: string }[] }).images.map((i) => Buffer.from(i.data, 'base64'));
+    const grpcRes = await generateGrpc({
+      z: Array.from(c.z),
+      classVector: Array.from(c.classVector),
+      truncation: c.truncation,
+      count: c.batch,
+    });
     assert.equal(grpcRes.images.length, c.batch);
     for (let i = 0; i < c.batch; i++) {
       const ref = await decodeImage(await readFile(c.pngFiles[i]));
       assert.ok(maxPixelDiff(ref.data, (await decodeImage(httpPngs[i])).data) <= 1, `${name} sample ${i}`);
-      assert.ok(Buffer.from(grpcRes.images[i].data).equals(httpPngs[i]), `${name} sample ${i}: gRPC bytes differ from HTTP`);
+      assert.ok(
+        Buffer.from(grpcRes.images[i].data).equals(httpPngs[i]),
+        `${name} sample ${i}: gRPC bytes differ from HTTP`,
+      );
       assert.equal(grpcRes.images[i].mimeType, 'image/png');
     }
   }
 });
 
 test('gRPC Generate by class and seed equals HTTP, and reports the per-sample seeds', async () => {
-  const http = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ class: 'golden retriever', seed: 41, count: 2, truncation: 0.3 }) });
+  const http = await fetch(`${base}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ class: 'golden retriever', seed: 41, count: 2, truncation: 0.3 }),
+  });
   const body = (await http.json()) as { images: { data: string; seed: number }[] };
   const g = await generateGrpc({ classes: [{ name: 'golden retriever' }], seed: '41', count: 2, truncation: 0.3 });
-  assert.deepEqual(g.images.map((i) => String(i.seed)), ['41', '42']);
+  assert.deepEqual(
+    g.images.map((i) => String(i.seed)),
+    ['41', '42'],
+  );
   assert.ok(Buffer.from(g.images[1].data).equals(Buffer.from(body.images[1].data, 'base64')));
 });
 
 test('gRPC Interpolate streams frames in order', async () => {
   const frames: FrameMessage[] = [];
   await new Promise<void>((resolve, reject) => {
-    const call = client.Interpolate({ from: { seed: '1', class: { index: 207 } }, to: { seed: '2', class: { name: 'goldfish' } }, frames: 5, truncation: 0.6, format: 'png' });
+    const call = client.Interpolate({
+      from: { seed: '1', class: { index: 207 } },
+      to: { seed: '2', class: { name: 'goldfish' } },
+      frames: 5,
+      truncation: 0.6,
+      format: 'png',
+    });
     call.on('data', (f: FrameMessage) => frames.push(f));
     call.on('end', resolve);
     call.on('error', reject);
   });
   const images = frames.filter((f) => f.image && f.image.data && f.image.data.length > 0);
   assert.ok(images.length >= 5);
-  assert.deepEqual(images.slice(0, 5).map((f) => Number(f.t)), [0, 0.25, 0.5, 0.75, 1]);
+  assert.deepEqual(
+    images.slice(0, 5).map((f) => Number(f.t)),
+    [0, 0.25, 0.5, 0.75, 1],
+  );
 });
 
 test('bounded load: concurrent clients with mixed truncations, batches form, the queue bound holds, overload answers 503', async () => {
@@ -91,7 +145,11 @@ test('bounded load: concurrent clients with mixed truncations, batches form, the
   // Overload: 40 clients, 8 samples each, against a queue of 12 samples.
   const statuses = await Promise.all(
     Array.from({ length: 40 }, (_, i) =>
-      fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ class: i, seed: i, count: 8 }) }).then(async (res) => {
+      fetch(`${base}/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ class: i, seed: i, count: 8 }),
+      }).then(async (res) => {
         await res.arrayBuffer();
         return { status: res.status, retryAfter: res.headers.get('retry-after') };
       }),

@@ -23,7 +23,11 @@ async function takePort(): Promise<{ port: number; close: () => Promise<void> }>
 /** Runs `serve` and returns its exit code, stderr and how long it ran (killed after `limitMs`). */
 async function serve(args: string[], limitMs: number): Promise<{ code: number | null; stderr: string; ms: number }> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, 'serve', '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--log-level', 'error', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--log-level', 'error', ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
@@ -63,16 +67,23 @@ test('a warning the engine gives while it is created (e.g. ort cannot load) reac
   const { parseServerConfig } = await import('../../src/config/server-config.js');
   const { createEngine } = await import('../../src/engine/create-engine.js');
   const lines: string[] = [];
-  const { config } = parseServerConfig(['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port=-1', '--max-batch-size', '1'], {});
+  const { config } = parseServerConfig(
+    ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port=-1', '--max-batch-size', '1'],
+    {},
+  );
   const server = await startServer(config, {
     logger: { level: 'warn', stream: { write: (line: string) => lines.push(line) } },
-    createEngine: async (folded, opts) => createEngine(folded, { ...opts, ortUnusable: async () => 'simulated: no onnxruntime here' }),
+    createEngine: async (folded, opts) =>
+      createEngine(folded, { ...opts, ortUnusable: async () => 'simulated: no onnxruntime here' }),
   });
   try {
     assert.equal(server.engine.name, 'tfjs');
     const res = await fetch(`http://127.0.0.1:${server.httpPort}/v1/models`);
     assert.equal(((await res.json()) as { models: { engine: string }[] }).models[0].engine, 'tfjs');
-    assert.ok(lines.some((l) => /simulated: no onnxruntime here/.test(l) && /falling back to the tfjs engine/.test(l)), lines.join(''));
+    assert.ok(
+      lines.some((l) => /simulated: no onnxruntime here/.test(l) && /falling back to the tfjs engine/.test(l)),
+      lines.join(''),
+    );
   } finally {
     await server.stop();
   }

@@ -30,7 +30,24 @@ before(async () => {
   copyFileSync(certs.serverCert, certFile);
   copyFileSync(certs.serverKey, keyFile);
   const { config } = parseServerConfig(
-    ['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--tls-cert', certFile, '--tls-key', keyFile, '--tls-client-ca', certs.ca, '--metrics-port', '0'],
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--tls-cert',
+      certFile,
+      '--tls-key',
+      keyFile,
+      '--tls-client-ca',
+      certs.ca,
+      '--metrics-port',
+      '0',
+    ],
     {},
   );
   server = await startServer(config, { logger: false });
@@ -49,7 +66,11 @@ function httpsRequest(urlPath: string, opts: { ca: string; client?: boolean; bod
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
-        host: '127.0.0.1', port: server.httpPort, path: urlPath, method: opts.body ? 'POST' : 'GET', agent: false,
+        host: '127.0.0.1',
+        port: server.httpPort,
+        path: urlPath,
+        method: opts.body ? 'POST' : 'GET',
+        agent: false,
         ca: readFileSync(opts.ca),
         ...(opts.client ? { cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) } : {}),
         headers: opts.body ? { 'content-type': 'application/json' } : {},
@@ -79,7 +100,10 @@ function grpcGenerate(ca: string, client: boolean): Promise<grpc.ServiceError | 
 
 test('HTTPS with a client certificate is served; without one the handshake is refused; plain HTTP gets no answer', async () => {
   assert.equal((await httpsRequest('/healthz', { ca: certs.ca, client: true })).status, 200);
-  assert.equal((await httpsRequest('/generate', { ca: certs.ca, client: true, body: { class: 1, seed: 3 } })).status, 200);
+  assert.equal(
+    (await httpsRequest('/generate', { ca: certs.ca, client: true, body: { class: 1, seed: 3 } })).status,
+    200,
+  );
   await assert.rejects(httpsRequest('/healthz', { ca: certs.ca }));
   await assert.rejects(fetch(`http://127.0.0.1:${server.httpPort}/healthz`));
 });
@@ -105,7 +129,15 @@ test('a replaced certificate is served on new connections without a restart (HTT
   // Key first, then certificate: a reload between the two sees a mismatched pair and keeps the old one.
   copyFileSync(other.serverKey, keyFile);
   copyFileSync(other.serverCert, certFile);
-  await waitFor('HTTPS serves the new certificate', async () => (await httpsRequest('/healthz', { ca: other.ca, client: true })).status === 200, 10_000);
-  await waitFor('gRPC serves the new certificate', async () => (await grpcGenerate(other.ca, true)) === undefined, 10_000);
+  await waitFor(
+    'HTTPS serves the new certificate',
+    async () => (await httpsRequest('/healthz', { ca: other.ca, client: true })).status === 200,
+    10_000,
+  );
+  await waitFor(
+    'gRPC serves the new certificate',
+    async () => (await grpcGenerate(other.ca, true)) === undefined,
+    10_000,
+  );
   await assert.rejects(httpsRequest('/healthz', { ca: certs.ca, client: true }), 'the old certificate is gone');
 });

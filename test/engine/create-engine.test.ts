@@ -10,7 +10,12 @@ const ortBroken = async (): Promise<string> => 'simulated: libonnxruntime.so not
 
 test('auto: falls back to tfjs with a warning that names the reason, keeping a tfjs --backend', async () => {
   const warnings: string[] = [];
-  const engine = await createEngine((await loadModel(FIXTURE_DIR)).folded, { engine: 'auto', backend: 'cpu', ortUnusable: ortBroken, warn: (m) => warnings.push(m) });
+  const engine = await createEngine((await loadModel(FIXTURE_DIR)).folded, {
+    engine: 'auto',
+    backend: 'cpu',
+    ortUnusable: ortBroken,
+    warn: (m) => warnings.push(m),
+  });
   try {
     assert.equal(engine.name, 'tfjs');
     assert.equal(engine.backend, 'cpu');
@@ -25,8 +30,16 @@ test('auto: falls back to tfjs with a warning that names the reason, keeping a t
 test('an explicit --engine ort fails instead of falling back', async () => {
   const warnings: string[] = [];
   await assert.rejects(
-    createEngine((await loadModel(FIXTURE_DIR)).folded, { engine: 'ort', ortUnusable: ortBroken, warn: (m) => warnings.push(m) }),
-    (err: unknown) => err instanceof BigGanError && err.code === 'INVALID_CONFIG' && /--engine ort/.test(err.message) && /libonnxruntime/.test(err.message),
+    createEngine((await loadModel(FIXTURE_DIR)).folded, {
+      engine: 'ort',
+      ortUnusable: ortBroken,
+      warn: (m) => warnings.push(m),
+    }),
+    (err: unknown) =>
+      err instanceof BigGanError &&
+      err.code === 'INVALID_CONFIG' &&
+      /--engine ort/.test(err.message) &&
+      /libonnxruntime/.test(err.message),
   );
   assert.deepEqual(warnings, []);
 });

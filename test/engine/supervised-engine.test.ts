@@ -14,7 +14,12 @@ import { presetConfig } from '../../src/model/config.js';
 const config = presetConfig('biggan-deep-128');
 
 function batch(size = 1): EngineBatch {
-  return { size, z: new Float32Array(size * config.zDim), classVector: new Float32Array(size * config.numClasses), truncation: Array(size).fill(0.4) };
+  return {
+    size,
+    z: new Float32Array(size * config.zDim),
+    classVector: new Float32Array(size * config.numClasses),
+    truncation: Array(size).fill(0.4),
+  };
 }
 
 /** An engine whose calls are answered by the test: each call waits for `next()` to settle it. */
@@ -59,10 +64,15 @@ test('engine time starts when the engine starts the call; the wait behind anothe
   const inner = new ScriptedEngine();
   const compute: number[] = [];
   const waits: number[] = [];
-  const engine = new SupervisedEngine(inner, async () => inner, { failureThreshold: 3, probeIntervalMs: 1000, now: () => now }, {
-    onCompute: ({ durationMs }) => compute.push(durationMs),
-    onWait: (ms) => waits.push(ms),
-  });
+  const engine = new SupervisedEngine(
+    inner,
+    async () => inner,
+    { failureThreshold: 3, probeIntervalMs: 1000, now: () => now },
+    {
+      onCompute: ({ durationMs }) => compute.push(durationMs),
+      onWait: (ms) => waits.push(ms),
+    },
+  );
   const a = engine.generate(batch());
   const b = engine.generate(batch()); // handed over while `a` runs (pipelining)
   await inner.started();
@@ -82,12 +92,17 @@ test('unhealthy after N consecutive failures, healthy again when a probe batch s
   const health: boolean[] = [];
   let recovered!: () => void;
   const back = new Promise<void>((r) => (recovered = r));
-  const engine = new SupervisedEngine(inner, async () => inner, { failureThreshold: 3, probeIntervalMs: 10 }, {
-    onHealthChange: (h) => {
-      health.push(h);
-      if (h) recovered();
+  const engine = new SupervisedEngine(
+    inner,
+    async () => inner,
+    { failureThreshold: 3, probeIntervalMs: 10 },
+    {
+      onHealthChange: (h) => {
+        health.push(h);
+        if (h) recovered();
+      },
     },
-  });
+  );
   inner.failWith = new BigGanError('INTERNAL', 'boom');
   for (let i = 0; i < 2; i++) await assert.rejects(engine.generate(batch()), /boom/);
   assert.equal(engine.healthy, true, 'two failures are below the threshold');
@@ -121,19 +136,30 @@ test('a success resets the count: failures must be consecutive', async () => {
 
 /** An engine over the exiting test worker: a batch of size 99 kills the worker. */
 async function workerEngine(): Promise<Engine> {
-  const handle = await startWorker<null, string, number, Float32Array>(new URL('../helpers/exiting-worker.js', import.meta.url), null);
+  const handle = await startWorker<null, string, number, Float32Array>(
+    new URL('../helpers/exiting-worker.js', import.meta.url),
+    null,
+  );
   return {
     name: 'ort',
     backend: 'cpu',
     config,
-    generate: async (b) => ({ size: b.size, height: 2, width: 2, data: await handle.run(b.size === 99 ? -1 : b.size * 12) }),
+    generate: async (b) => ({
+      size: b.size,
+      height: 2,
+      width: 2,
+      data: await handle.run(b.size === 99 ? -1 : b.size * 12),
+    }),
     dispose: () => handle.close(),
   };
 }
 
 test('worker-host: a worker that dies rejects its in-flight run with UNAVAILABLE', async () => {
   const engine = await workerEngine();
-  await assert.rejects(engine.generate(batch(99)), (err: unknown) => err instanceof BigGanError && err.code === 'UNAVAILABLE' && /exited/.test(err.message));
+  await assert.rejects(
+    engine.generate(batch(99)),
+    (err: unknown) => err instanceof BigGanError && err.code === 'UNAVAILABLE' && /exited/.test(err.message),
+  );
   await engine.dispose();
 });
 
@@ -144,9 +170,17 @@ test('a dead worker: its call gets UNAVAILABLE, a new engine is started and coun
     created += 1;
     return workerEngine();
   };
-  const engine = new SupervisedEngine(await factory(), factory, { failureThreshold: 5, probeIntervalMs: 1000 }, { onRestart: () => (restarts += 1) });
+  const engine = new SupervisedEngine(
+    await factory(),
+    factory,
+    { failureThreshold: 5, probeIntervalMs: 1000 },
+    { onRestart: () => (restarts += 1) },
+  );
   assert.equal((await engine.generate(batch(2))).data.length, 24);
-  await assert.rejects(engine.generate(batch(99)), (err: unknown) => err instanceof BigGanError && err.code === 'UNAVAILABLE');
+  await assert.rejects(
+    engine.generate(batch(99)),
+    (err: unknown) => err instanceof BigGanError && err.code === 'UNAVAILABLE',
+  );
   assert.equal((await engine.generate(batch(1))).data.length, 12);
   assert.equal(created, 2);
   assert.equal(restarts, 1);

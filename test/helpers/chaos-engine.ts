@@ -18,7 +18,12 @@ export type ChaosCommand =
   | { readonly cmd: 'die' };
 
 /** What the engine reports. */
-export type ChaosEvent = { readonly event: 'started' | 'finished'; readonly size: number; readonly call: number; readonly ok?: boolean };
+export type ChaosEvent = {
+  readonly event: 'started' | 'finished';
+  readonly size: number;
+  readonly call: number;
+  readonly ok?: boolean;
+};
 
 /** The engine wrapper: pass-through until told otherwise. */
 export class ChaosEngine implements Engine {

@@ -42,11 +42,27 @@ export class ChaosServer {
   static async start(flags: string[]): Promise<ChaosServer> {
     const child = spawn(
       process.execPath,
-      ['--unhandled-rejections=strict', SCRIPT, '--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', ...flags],
+      [
+        '--unhandled-rejections=strict',
+        SCRIPT,
+        '--weights',
+        FIXTURE_DIR,
+        '--host',
+        '127.0.0.1',
+        '--http-port',
+        '0',
+        '--grpc-port',
+        '0',
+        ...flags,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
     );
     const server = new ChaosServer(child);
-    const ready = await server.until(() => server.acks.find((m): m is Extract<Message, { ready: true }> => 'ready' in m), 60_000, 'the server to start');
+    const ready = await server.until(
+      () => server.acks.find((m): m is Extract<Message, { ready: true }> => 'ready' in m),
+      60_000,
+      'the server to start',
+    );
     server.httpPort = ready.httpPort;
     server.grpcPort = ready.grpcPort;
     return server;
@@ -67,8 +83,17 @@ export class ChaosServer {
    * Resolves with the `n`-th engine event (1-based) matching `pred` after index `from`, or with
    * 'gave-up' once `giveUp()` says it will not come (checked on each message and each `poke`).
    */
-  event(pred: (e: ChaosEvent) => boolean, from: number, n = 1, giveUp: () => boolean = () => false): Promise<ChaosEvent | 'gave-up'> {
-    return this.until(() => this.events.slice(from).filter(pred)[n - 1] ?? (giveUp() ? 'gave-up' : undefined), 10_000, 'an engine event');
+  event(
+    pred: (e: ChaosEvent) => boolean,
+    from: number,
+    n = 1,
+    giveUp: () => boolean = () => false,
+  ): Promise<ChaosEvent | 'gave-up'> {
+    return this.until(
+      () => this.events.slice(from).filter(pred)[n - 1] ?? (giveUp() ? 'gave-up' : undefined),
+      10_000,
+      'an engine event',
+    );
   }
 
   /** Re-checks every waiter after something outside the server changed (e.g. a request settled). */
@@ -87,7 +112,9 @@ export class ChaosServer {
           resolve(v);
         } else if (this.exit) {
           clearTimeout(timer);
-          reject(new Error(`the server exited (${JSON.stringify(this.exit)}) while waiting for ${what}: ${this.stderr}`));
+          reject(
+            new Error(`the server exited (${JSON.stringify(this.exit)}) while waiting for ${what}: ${this.stderr}`),
+          );
         } else this.waiters.push(check);
       };
       check();

@@ -17,7 +17,8 @@ let chaos: ChaosEngine | undefined;
 const { config } = parseServerConfig(process.argv.slice(2));
 const server = await startServer(config, {
   logger: false,
-  createEngine: async (folded, opts) => (chaos = new ChaosEngine(await createEngine(folded, opts), (e: ChaosEvent) => send(e))),
+  createEngine: async (folded, opts) =>
+    (chaos = new ChaosEngine(await createEngine(folded, opts), (e: ChaosEvent) => send(e))),
 });
 process.on('message', (m: ChaosCommand & { id: number }) => {
   chaos?.command(m);

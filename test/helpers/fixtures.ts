@@ -47,13 +47,21 @@ export function loadCase(name: string): FixtureCase {
 }
 
 /** Max |ref - out| between a reference NCHW [B, 3, H, W] and an engine NHWC [B, H, W, 3] output. */
-export function maxAbsDiffNchwNhwc(refNchw: Float32Array, outNhwc: Float32Array, batch: number, height: number, width: number): number {
+export function maxAbsDiffNchwNhwc(
+  refNchw: Float32Array,
+  outNhwc: Float32Array,
+  batch: number,
+  height: number,
+  width: number,
+): number {
   let max = 0;
   for (let b = 0; b < batch; b++)
     for (let c = 0; c < 3; c++)
       for (let y = 0; y < height; y++)
         for (let x = 0; x < width; x++) {
-          const d = Math.abs(refNchw[((b * 3 + c) * height + y) * width + x] - outNhwc[((b * height + y) * width + x) * 3 + c]);
+          const d = Math.abs(
+            refNchw[((b * 3 + c) * height + y) * width + x] - outNhwc[((b * height + y) * width + x) * 3 + c],
+          );
           if (!(d <= max)) max = d; // NaN propagates as a failure
         }
   return max;

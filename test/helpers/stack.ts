@@ -84,7 +84,11 @@ export interface Stack {
 
 /** The fixture model's source with the given batching settings. */
 async function fixtureSource(settings: Partial<ServingSettings>): Promise<ModelSource> {
-  const source = await readModelSource(path.basename(FIXTURE_DIR), FIXTURE_DIR, { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 64 });
+  const source = await readModelSource(path.basename(FIXTURE_DIR), FIXTURE_DIR, {
+    maxBatchSize: 8,
+    maxQueueDelayMs: 2,
+    maxQueueSize: 64,
+  });
   return { ...source, serving: { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 64, ...settings } };
 }
 
@@ -92,7 +96,11 @@ async function fixtureSource(settings: Partial<ServingSettings>): Promise<ModelS
  * Builds a ready stack with the given batching settings: the server's model repository over the
  * fixture model (its model stack over a GatedEngine, warmed up) and the server's service chain.
  */
-export async function createStack(settings: Partial<ServingSettings> = {}, maxSamplesPerRequest = 16, cacheBytes = 0): Promise<Stack> {
+export async function createStack(
+  settings: Partial<ServingSettings> = {},
+  maxSamplesPerRequest = 16,
+  cacheBytes = 0,
+): Promise<Stack> {
   const metrics = createMetrics();
   const log = createLogger(false, 'info');
   const source = await fixtureSource(settings);
@@ -109,10 +117,29 @@ export async function createStack(settings: Partial<ServingSettings> = {}, maxSa
     tracing: NOOP_TRACING,
     log,
   };
-  const repository = openRepository({ sources: [source], broken: [] }, { engine: 'tfjs' }, { stackDeps, metrics, log, tracingDescription: 'off' }, stacks);
-  const chain = buildServiceChain(repository, metrics, { maxSamplesPerRequest, engine: 'tfjs', cacheSizeBytes: cacheBytes, quota: { store: new LocalQuotaStore(), failure: 'closed' } });
+  const repository = openRepository(
+    { sources: [source], broken: [] },
+    { engine: 'tfjs' },
+    { stackDeps, metrics, log, tracingDescription: 'off' },
+    stacks,
+  );
+  const chain = buildServiceChain(repository, metrics, {
+    maxSamplesPerRequest,
+    engine: 'tfjs',
+    cacheSizeBytes: cacheBytes,
+    quota: { store: new LocalQuotaStore(), failure: 'closed' },
+  });
   await preload(repository, 'all', log);
   const model = stacks.get(source.name)!;
   const app = buildHttpApp(chain.requests, chain.catalog, metrics, { bodyLimitBytes: 256 * 1024, version: 'test' });
-  return { engine, batcher: model.batcher, metrics, service: model.service, requests: chain.requests, catalog: chain.catalog, repository, app };
+  return {
+    engine,
+    batcher: model.batcher,
+    metrics,
+    service: model.service,
+    requests: chain.requests,
+    catalog: chain.catalog,
+    repository,
+    app,
+  };
 }

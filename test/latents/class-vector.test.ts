@@ -8,7 +8,10 @@ describe('classVector', () => {
       const v = classVector(spec, 1000, 'class');
       assert.equal(v.length, 1000);
       assert.equal(v[207], 1);
-      assert.equal(v.reduce((a, b) => a + b, 0), 1);
+      assert.equal(
+        v.reduce((a, b) => a + b, 0),
+        1,
+      );
     }
   });
 
@@ -29,25 +32,39 @@ describe('classVector', () => {
 
   it('rejects bad weights naming the key', () => {
     for (const w of [-0.1, NaN, Infinity, '0.5', null]) {
-      assert.throws(() => classVector({ 207: 0.5, 1: w as number }, 1000, 'class'), {
-        code: 'INVALID_ARGUMENT', field: 'class["1"]', message: /^class\["1"\]: mixture weight must be a finite number >= 0/,
-      }, String(w));
+      assert.throws(
+        () => classVector({ 207: 0.5, 1: w as number }, 1000, 'class'),
+        {
+          code: 'INVALID_ARGUMENT',
+          field: 'class["1"]',
+          message: /^class\["1"\]: mixture weight must be a finite number >= 0/,
+        },
+        String(w),
+      );
     }
     assert.throws(() => classVector({ 207: 1e39 }, 1000, 'class'), { field: 'class', message: /overflows float32/ });
   });
 
   it('rejects empty and all-zero mixtures and unknown keys', () => {
     assert.throws(() => classVector({}, 1000, 'class'), { field: 'class', message: /at least one class/ });
-    assert.throws(() => classVector({ 1: 0, 2: 0 }, 1000, 'class'), { field: 'class', message: /at least one weight > 0/ });
+    assert.throws(() => classVector({ 1: 0, 2: 0 }, 1000, 'class'), {
+      field: 'class',
+      message: /at least one weight > 0/,
+    });
     assert.throws(() => classVector({ 'golden retreiver': 1 }, 1000, 'class'), {
-      field: 'class["golden retreiver"]', message: /did you mean: golden retriever \(207\)/,
+      field: 'class["golden retreiver"]',
+      message: /did you mean: golden retriever \(207\)/,
     });
     assert.throws(() => classVector({ 5: 1 }, 4, 'class'), { message: /0\.\.3, got "5"/ });
   });
 
   it('rejects other shapes of spec', () => {
     for (const bad of [null, [207], true, undefined]) {
-      assert.throws(() => classVector(bad as unknown as number, 1000, 'class'), { code: 'INVALID_ARGUMENT', field: 'class' }, String(bad));
+      assert.throws(
+        () => classVector(bad as unknown as number, 1000, 'class'),
+        { code: 'INVALID_ARGUMENT', field: 'class' },
+        String(bad),
+      );
     }
   });
 });
@@ -64,19 +81,59 @@ describe('describeClass', () => {
 
 describe('parseClassVectorRows', () => {
   it('returns [n, numClasses] float32 rows', () => {
-    const out = parseClassVectorRows([[0, 1, 0.5], [0.1, 0, 0]], 3, 'classVector');
+    const out = parseClassVectorRows(
+      [
+        [0, 1, 0.5],
+        [0.1, 0, 0],
+      ],
+      3,
+      'classVector',
+    );
     assert.deepEqual(out, Float32Array.from([0, 1, 0.5, 0.1, 0, 0]));
   });
 
   it('names the row and element at fault', () => {
-    assert.throws(() => parseClassVectorRows([[0, 0, 0], [0, 0, 0], [0, 0, 0, 0]], 3, 'classVector'), {
-      field: 'classVector[2]', message: /^classVector\[2\]: must have 3 numbers \(one weight per class\), got 4$/,
+    assert.throws(
+      () =>
+        parseClassVectorRows(
+          [
+            [0, 0, 0],
+            [0, 0, 0],
+            [0, 0, 0, 0],
+          ],
+          3,
+          'classVector',
+        ),
+      {
+        field: 'classVector[2]',
+        message: /^classVector\[2\]: must have 3 numbers \(one weight per class\), got 4$/,
+      },
+    );
+    assert.throws(
+      () =>
+        parseClassVectorRows(
+          [
+            [0, 0, 0],
+            [0, 0, -1],
+          ],
+          3,
+          'classVector',
+        ),
+      { field: 'classVector[1][2]', message: /must be >= 0, got -1/ },
+    );
+    assert.throws(() => parseClassVectorRows([[0, 'x', 0]], 3, 'classVector'), {
+      field: 'classVector[0][1]',
+      message: /must be a number, got "x"/,
     });
-    assert.throws(() => parseClassVectorRows([[0, 0, 0], [0, 0, -1]], 3, 'classVector'), { field: 'classVector[1][2]', message: /must be >= 0, got -1/ });
-    assert.throws(() => parseClassVectorRows([[0, 'x', 0]], 3, 'classVector'), { field: 'classVector[0][1]', message: /must be a number, got "x"/ });
     assert.throws(() => parseClassVectorRows([[0, null, 0]], 3, 'classVector'), { field: 'classVector[0][1]' });
-    assert.throws(() => parseClassVectorRows([5], 3, 'classVector'), { field: 'classVector[0]', message: /must be a list of 3 numbers/ });
-    assert.throws(() => parseClassVectorRows([], 3, 'classVector'), { field: 'classVector', message: /non-empty list of rows/ });
+    assert.throws(() => parseClassVectorRows([5], 3, 'classVector'), {
+      field: 'classVector[0]',
+      message: /must be a list of 3 numbers/,
+    });
+    assert.throws(() => parseClassVectorRows([], 3, 'classVector'), {
+      field: 'classVector',
+      message: /non-empty list of rows/,
+    });
     assert.throws(() => parseClassVectorRows('x', 3, 'classVector'), { field: 'classVector' });
   });
 });
@@ -87,11 +144,16 @@ describe('parseZRows', () => {
   });
 
   it('names the row and the expected length', () => {
-    assert.throws(() => parseZRows([[1, 2], [1]], 2, 'z'), { field: 'z[1]', message: /^z\[1\]: must have 2 numbers \(z_dim values\), got 1$/ });
+    assert.throws(() => parseZRows([[1, 2], [1]], 2, 'z'), {
+      field: 'z[1]',
+      message: /^z\[1\]: must have 2 numbers \(z_dim values\), got 1$/,
+    });
     assert.throws(() => parseZRows([[1, NaN]], 2, 'z'), { field: 'z[0][1]', message: /finite/ });
     assert.throws(() => parseZRows([[1, 1e39]], 2, 'z'), { field: 'z[0][1]', message: /float32 range/ });
     assert.throws(() => parseZRows([1, 2], 2, 'z'), { field: 'z[0]', message: /must be a list of 2 numbers/ });
-    assert.throws(() => parseZRows(null, 2, 'z'), { field: 'z', message: /non-empty list of rows, each a list of 2 numbers/ });
+    assert.throws(() => parseZRows(null, 2, 'z'), {
+      field: 'z',
+      message: /non-empty list of rows, each a list of 2 numbers/,
+    });
   });
 });
-

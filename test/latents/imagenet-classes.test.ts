@@ -5,7 +5,11 @@ import { describe, it } from 'node:test';
 import { IMAGENET_NUM_CLASSES, listClasses, resolveClass } from '../../src/latents/imagenet-classes.js';
 
 describe('data/imagenet-classes.json', () => {
-  const raw = JSON.parse(readFileSync(join(process.cwd(), 'data', 'imagenet-classes.json'), 'utf8')) as { index: number; wnid: string; names: string[] }[];
+  const raw = JSON.parse(readFileSync(join(process.cwd(), 'data', 'imagenet-classes.json'), 'utf8')) as {
+    index: number;
+    wnid: string;
+    names: string[];
+  }[];
 
   it('holds 1000 classes in ILSVRC-2012 order: unique wnids, ascending, indexes 0..999', () => {
     assert.equal(raw.length, 1000);
@@ -25,13 +29,20 @@ describe('data/imagenet-classes.json', () => {
     assert.deepEqual(raw[207], { index: 207, wnid: 'n02099601', names: ['golden retriever'] });
     assert.deepEqual(raw[309].names, ['bee']);
     assert.equal(raw[980].names[0], 'volcano');
-    assert.deepEqual(raw[999], { index: 999, wnid: 'n15075141', names: ['toilet tissue', 'toilet paper', 'bathroom tissue'] });
+    assert.deepEqual(raw[999], {
+      index: 999,
+      wnid: 'n15075141',
+      names: ['toilet tissue', 'toilet paper', 'bathroom tissue'],
+    });
   });
 
   it('is what listClasses serves', () => {
     const classes = listClasses();
     assert.equal(classes.length, IMAGENET_NUM_CLASSES);
-    assert.deepEqual(classes.map((c) => ({ index: c.index, wnid: c.wnid, names: [...c.names] })), raw);
+    assert.deepEqual(
+      classes.map((c) => ({ index: c.index, wnid: c.wnid, names: [...c.names] })),
+      raw,
+    );
     assert.ok(Object.isFrozen(classes) && Object.isFrozen(classes[0]));
   });
 });
@@ -70,7 +81,16 @@ describe('resolveClass', () => {
 
   it('rejects out-of-range or fractional indexes stating the range', () => {
     for (const bad of [-1, 1000, 2.5, NaN, '1000', '-1', '2.5']) {
-      assert.throws(() => resolveClass(bad, 'class', 1000), { name: 'BigGanError', code: 'INVALID_ARGUMENT', field: 'class', message: /^class: class index must be an integer in 0\.\.999/ }, String(bad));
+      assert.throws(
+        () => resolveClass(bad, 'class', 1000),
+        {
+          name: 'BigGanError',
+          code: 'INVALID_ARGUMENT',
+          field: 'class',
+          message: /^class: class index must be an integer in 0\.\.999/,
+        },
+        String(bad),
+      );
     }
     assert.throws(() => resolveClass(10, 'class[1]', 10), { field: 'class[1]', message: /0\.\.9, got 10/ });
   });
@@ -82,30 +102,47 @@ describe('resolveClass', () => {
       message: /^class: unknown class "golden retreiver"; did you mean: golden retriever \(207\)/,
     });
     // Substring matches count too, and at most 5 are listed.
-    assert.throws(() => resolveClass('terrier', 'class', 1000), (e: Error) => {
-      const listed = /did you mean: (.*)\?$/.exec(e.message)?.[1].split(', ') ?? [];
-      assert.equal(listed.length, 5);
-      assert.ok(listed.every((s) => /terrier.* \(\d+\)$/i.test(s)), e.message);
-      return true;
+    assert.throws(
+      () => resolveClass('terrier', 'class', 1000),
+      (e: Error) => {
+        const listed = /did you mean: (.*)\?$/.exec(e.message)?.[1].split(', ') ?? [];
+        assert.equal(listed.length, 5);
+        assert.ok(
+          listed.every((s) => /terrier.* \(\d+\)$/i.test(s)),
+          e.message,
+        );
+        return true;
+      },
+    );
+    assert.throws(() => resolveClass('qqqqqqqqqqqqqq', 'class', 1000), {
+      message: /unknown class "qqqqqqqqqqqqqq"; give a class index 0\.\.999/,
     });
-    assert.throws(() => resolveClass('qqqqqqqqqqqqqq', 'class', 1000), { message: /unknown class "qqqqqqqqqqqqqq"; give a class index 0\.\.999/ });
   });
 
   it('rejects unknown WordNet ids and empty strings', () => {
-    assert.throws(() => resolveClass('n00000000', 'class', 1000), { field: 'class', message: /unknown WordNet id "n00000000"/ });
+    assert.throws(() => resolveClass('n00000000', 'class', 1000), {
+      field: 'class',
+      message: /unknown WordNet id "n00000000"/,
+    });
     assert.throws(() => resolveClass('  ', 'class', 1000), { field: 'class', message: /empty string/ });
   });
 
   it('rejects non-string, non-number specs without crashing', () => {
     for (const bad of [null, undefined, true, {}, []]) {
-      assert.throws(() => resolveClass(bad as unknown as string, 'class', 1000), { code: 'INVALID_ARGUMENT', field: 'class' });
+      assert.throws(() => resolveClass(bad as unknown as string, 'class', 1000), {
+        code: 'INVALID_ARGUMENT',
+        field: 'class',
+      });
     }
   });
 
   it('allows only indexes for a model without the 1000 ImageNet classes', () => {
     assert.equal(resolveClass(3, 'class', 10), 3);
     assert.equal(resolveClass('3', 'class', 10), 3);
-    assert.throws(() => resolveClass('golden retriever', 'class', 10), { field: 'class', message: /this model has 10 classes without ImageNet names; give a class index in 0\.\.9/ });
+    assert.throws(() => resolveClass('golden retriever', 'class', 10), {
+      field: 'class',
+      message: /this model has 10 classes without ImageNet names; give a class index in 0\.\.9/,
+    });
     assert.throws(() => resolveClass('n02099601', 'class', 10), { message: /10 classes without ImageNet names/ });
   });
 });

@@ -41,13 +41,23 @@ describe('interpolate', () => {
   it('rejects fewer than 2 frames and unknown methods', () => {
     const p = { z: f32([1]), classVector: f32([1]) };
     for (const bad of [1, 0, -2, 2.5, NaN]) {
-      assert.throws(() => interpolate(p, p, bad, 'lerp'), { code: 'INVALID_ARGUMENT', field: 'frames', message: /^frames: must be an integer >= 2/ }, String(bad));
+      assert.throws(
+        () => interpolate(p, p, bad, 'lerp'),
+        { code: 'INVALID_ARGUMENT', field: 'frames', message: /^frames: must be an integer >= 2/ },
+        String(bad),
+      );
     }
-    assert.throws(() => interpolate(p, p, 2, 'cubic' as 'lerp'), { field: 'method', message: /one of lerp, slerp, got "cubic"/ });
+    assert.throws(() => interpolate(p, p, 2, 'cubic' as 'lerp'), {
+      field: 'method',
+      message: /one of lerp, slerp, got "cubic"/,
+    });
   });
 
   it('refuses endpoints of different lengths', () => {
-    assert.throws(() => interpolate({ z: f32([1, 2]), classVector: f32([1]) }, { z: f32([1]), classVector: f32([1]) }, 2, 'lerp'), { code: 'INTERNAL' });
+    assert.throws(
+      () => interpolate({ z: f32([1, 2]), classVector: f32([1]) }, { z: f32([1]), classVector: f32([1]) }, 2, 'lerp'),
+      { code: 'INTERNAL' },
+    );
   });
 });
 

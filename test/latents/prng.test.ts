@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_RANDOM_SEED, MAX_SEED, Xoshiro128StarStar, parseSeed, randomSeed, seedForSample, splitmix64 } from '../../src/latents/prng.js';
+import {
+  MAX_RANDOM_SEED,
+  MAX_SEED,
+  Xoshiro128StarStar,
+  parseSeed,
+  randomSeed,
+  seedForSample,
+  splitmix64,
+} from '../../src/latents/prng.js';
 
 describe('splitmix64', () => {
   it('matches the published reference outputs for state 0', () => {
@@ -16,12 +24,15 @@ describe('splitmix64', () => {
 });
 
 describe('Xoshiro128StarStar', () => {
-  it('matches Vigna\'s reference xoshiro128starstar.c 1.1 from state [1, 2, 3, 4]', () => {
+  it("matches Vigna's reference xoshiro128starstar.c 1.1 from state [1, 2, 3, 4]", () => {
     // Produced by compiling the reference C (1.1 scrambles s[1]; the often quoted 5760, 40320, ...
     // vector is version 1.0, which scrambled s[0]).
     const rng = new Xoshiro128StarStar(1, 2, 3, 4);
     const got = Array.from({ length: 10 }, () => rng.nextUint32());
-    assert.deepEqual(got, [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804]);
+    assert.deepEqual(
+      got,
+      [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804],
+    );
   });
 
   it('seeds from splitmix64 and is deterministic per seed', () => {
@@ -29,9 +40,15 @@ describe('Xoshiro128StarStar', () => {
     const b = Xoshiro128StarStar.fromSeed(0n);
     const first = Array.from({ length: 4 }, () => a.nextUint32());
     assert.deepEqual(first, [3737715805, 2584255861, 2876756834, 3286328325]);
-    assert.deepEqual(Array.from({ length: 4 }, () => b.nextUint32()), first);
+    assert.deepEqual(
+      Array.from({ length: 4 }, () => b.nextUint32()),
+      first,
+    );
     const c = Xoshiro128StarStar.fromSeed(1n);
-    assert.notDeepEqual(Array.from({ length: 4 }, () => c.nextUint32()), first);
+    assert.notDeepEqual(
+      Array.from({ length: 4 }, () => c.nextUint32()),
+      first,
+    );
   });
 
   it('refuses the all-zero state', () => {
@@ -61,8 +78,31 @@ describe('parseSeed', () => {
   });
 
   it('rejects negative, fractional, unsafe, too large and non-numeric seeds naming the field', () => {
-    for (const bad of [-1, 1.5, NaN, 2 ** 60, -1n, 2n ** 64n, '18446744073709551616', '-3', '1e3', '', null, true, {}]) {
-      assert.throws(() => parseSeed(bad), { name: 'BigGanError', code: 'INVALID_ARGUMENT', field: 'seed', message: /^seed: must be an integer in 0\.\.18446744073709551615/ }, String(bad));
+    for (const bad of [
+      -1,
+      1.5,
+      NaN,
+      2 ** 60,
+      -1n,
+      2n ** 64n,
+      '18446744073709551616',
+      '-3',
+      '1e3',
+      '',
+      null,
+      true,
+      {},
+    ]) {
+      assert.throws(
+        () => parseSeed(bad),
+        {
+          name: 'BigGanError',
+          code: 'INVALID_ARGUMENT',
+          field: 'seed',
+          message: /^seed: must be an integer in 0\.\.18446744073709551615/,
+        },
+        String(bad),
+      );
     }
     assert.throws(() => parseSeed(2 ** 60), /send it as a decimal string/);
     assert.throws(() => parseSeed(-1, 'from.seed'), { field: 'from.seed' });

@@ -7,9 +7,24 @@ const f32 = (xs: number[]) => Float32Array.from(xs);
 describe('sampleZ', () => {
   it('pins the first values of seeds 0 and 2^64-1 (golden: a change to the algorithm must show here)', () => {
     // Also reproduced by an independent Python implementation of the documented algorithm.
-    assert.deepEqual(sampleZ(0, 6, 1), f32([0.8230684995651245, 0.3774554431438446, -0.6867027282714844, 1.286577582359314, 0.5091696977615356, 1.2651304006576538]));
-    assert.deepEqual(sampleZ(2n ** 64n - 1n, 6, 1), f32([-0.254101425409317, 0.04031747207045555, -0.7418997287750244, -1.7494248151779175, -0.7494088411331177, 0.7434971332550049]));
-    assert.deepEqual(sampleZ(123456789, 4, 0.4), f32([-0.7158924341201782, -0.27401837706565857, 0.33233442902565, 0.18501438200473785]));
+    assert.deepEqual(
+      sampleZ(0, 6, 1),
+      f32([
+        0.8230684995651245, 0.3774554431438446, -0.6867027282714844, 1.286577582359314, 0.5091696977615356,
+        1.2651304006576538,
+      ]),
+    );
+    assert.deepEqual(
+      sampleZ(2n ** 64n - 1n, 6, 1),
+      f32([
+        -0.254101425409317, 0.04031747207045555, -0.7418997287750244, -1.7494248151779175, -0.7494088411331177,
+        0.7434971332550049,
+      ]),
+    );
+    assert.deepEqual(
+      sampleZ(123456789, 4, 0.4),
+      f32([-0.7158924341201782, -0.27401837706565857, 0.33233442902565, 0.18501438200473785]),
+    );
   });
 
   it('is deterministic, and a longer vector starts with the shorter one', () => {
@@ -35,7 +50,11 @@ describe('sampleZ', () => {
 
   it('rejects a truncation outside (0, 1] naming the field', () => {
     for (const bad of [0, -0.1, 1.01, NaN, Infinity]) {
-      assert.throws(() => sampleZ(0, 8, bad), { code: 'INVALID_ARGUMENT', field: 'truncation', message: /truncation: must be a number with 0 < truncation <= 1/ });
+      assert.throws(() => sampleZ(0, 8, bad), {
+        code: 'INVALID_ARGUMENT',
+        field: 'truncation',
+        message: /truncation: must be a number with 0 < truncation <= 1/,
+      });
     }
   });
 

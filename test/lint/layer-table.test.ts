@@ -27,7 +27,9 @@ async function table(): Promise<LayerTable> {
 function unranked(entries: readonly { name: string; folder: boolean }[], t: LayerTable): string[] {
   const folders = new Set([...t.LAYERS.filter((l) => !l.file).map((l) => l.name), ...t.ROOTS, t.CONFIG_FOLDER]);
   const files = new Set([...t.LAYERS.filter((l) => l.file).map((l) => l.name), ...t.ROOTS]);
-  return entries.filter((e) => !(e.folder ? folders : files).has(e.name)).map((e) => (e.folder ? `src/${e.name}/` : `src/${e.name}.ts`));
+  return entries
+    .filter((e) => !(e.folder ? folders : files).has(e.name))
+    .map((e) => (e.folder ? `src/${e.name}/` : `src/${e.name}.ts`));
 }
 
 function srcEntries(): { name: string; folder: boolean }[] {
@@ -38,11 +40,17 @@ function srcEntries(): { name: string; folder: boolean }[] {
 
 test('every folder and top-level file of src/ is in the layer table of eslint.config.js', async () => {
   const entries = srcEntries();
-  assert.ok(entries.some((e) => e.name === 'transport' && e.folder), 'src/ was read');
+  assert.ok(
+    entries.some((e) => e.name === 'transport' && e.folder),
+    'src/ was read',
+  );
   assert.deepEqual(unranked(entries, await table()), []);
 });
 
 test('a folder missing from the table is reported by name', async () => {
-  const missing = unranked([...srcEntries(), { name: 'jobs', folder: true }, { name: 'stray', folder: false }], await table());
+  const missing = unranked(
+    [...srcEntries(), { name: 'jobs', folder: true }, { name: 'stray', folder: false }],
+    await table(),
+  );
   assert.deepEqual(missing, ['src/jobs/', 'src/stray.ts']);
 });

@@ -8,7 +8,15 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 
 test('/metrics text has the default process and Node metrics under their standard names', async () => {
   const text = await createMetrics().registry.metrics();
-  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds']) {
+  for (const name of [
+    'process_cpu_seconds_total',
+    'process_resident_memory_bytes',
+    'process_start_time_seconds',
+    'nodejs_eventloop_lag_seconds',
+    'nodejs_eventloop_lag_p99_seconds',
+    'nodejs_heap_size_used_bytes',
+    'nodejs_gc_duration_seconds',
+  ]) {
     assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
   }
   assert.doesNotMatch(text, /^# TYPE biggan_(process|nodejs)_/m, 'no prefixed copies of the default metrics');

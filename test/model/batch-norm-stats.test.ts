@@ -11,7 +11,10 @@ test('grid truncations use their own row; float64 division moves some multiples 
   const r014 = statRows(0.14, 51);
   assert.deepEqual(r014.rows, [7, 8]);
   assert.ok(r014.weights[0] < 1e-14 && r014.weights[1] === 1);
-  for (const [t, row] of [[0.28, 15], [0.56, 29]] as const) {
+  for (const [t, row] of [
+    [0.28, 15],
+    [0.56, 29],
+  ] as const) {
     const r = statRows(t, 51);
     assert.equal(r.rows[1], row);
     assert.equal(r.weights[1], 1);
@@ -42,7 +45,10 @@ test('statWeights gives each sample its own row weights', () => {
   assert.equal(w[51 + 27], 0.25);
   assert.equal(w[51 + 28], 0.75);
   assert.equal(w[102 + 50], 1);
-  assert.equal(w.reduce((a, b) => a + b, 0), 3);
+  assert.equal(
+    w.reduce((a, b) => a + b, 0),
+    3,
+  );
 });
 
 test('blendStats rounds each product to float32 like PyTorch', () => {
@@ -53,11 +59,14 @@ test('blendStats rounds each product to float32 like PyTorch', () => {
 
 test('truncation outside (0, 1] is refused naming the field', () => {
   for (const t of [0, -0.1, 1.01, Number.NaN, Infinity]) {
-    assert.throws(() => statRows(t, 51), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_ARGUMENT' && e.field === 'truncation');
+    assert.throws(
+      () => statRows(t, 51),
+      (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_ARGUMENT' && e.field === 'truncation',
+    );
   }
 });
 
-test('concatStatTables lays out [nStats, 2S]: every table\'s means, then every table\'s vars, per row', () => {
+test("concatStatTables lays out [nStats, 2S]: every table's means, then every table's vars, per row", () => {
   const nStats = 3;
   // Table a: 2 channels, table b: 1 channel; values encode (table, row, channel, mean|var).
   const table = (id: number, C: number) => ({
@@ -67,13 +76,33 @@ test('concatStatTables lays out [nStats, 2S]: every table\'s means, then every t
   });
   const { data, channels } = concatStatTables([table(1, 2), table(2, 1)], nStats);
   assert.equal(channels, 3);
-  assert.deepEqual([...data], [
-    100, 101, 200, -100, -101, -200, // row 0: means a0 a1 b0 | vars a0 a1 b0
-    110, 111, 210, -110, -111, -210,
-    120, 121, 220, -120, -121, -220,
-  ]);
+  assert.deepEqual(
+    [...data],
+    [
+      100,
+      101,
+      200,
+      -100,
+      -101,
+      -200, // row 0: means a0 a1 b0 | vars a0 a1 b0
+      110,
+      111,
+      210,
+      -110,
+      -111,
+      -210,
+      120,
+      121,
+      220,
+      -120,
+      -121,
+      -220,
+    ],
+  );
   // statWeights [B, nStats] @ table gives the blended statistics of every batch-norm at once.
   const w = statWeights([0.5], nStats); // row 1 exactly
-  const blended = Array.from({ length: 2 * channels }, (_, c) => w.reduce((a, wj, j) => a + wj * data[j * 2 * channels + c], 0));
+  const blended = Array.from({ length: 2 * channels }, (_, c) =>
+    w.reduce((a, wj, j) => a + wj * data[j * 2 * channels + c], 0),
+  );
   assert.deepEqual(blended, [110, 111, 210, -110, -111, -210]);
 });

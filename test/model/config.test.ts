@@ -2,10 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { presetConfig, parseConfig, parameterCount, expectedStateDict, modulePlan, configToJson, macsPerImage, stateDictElementCount } from '../../src/model/config.js';
+import {
+  presetConfig,
+  parseConfig,
+  parameterCount,
+  expectedStateDict,
+  modulePlan,
+  configToJson,
+  macsPerImage,
+  stateDictElementCount,
+} from '../../src/model/config.js';
 import { BigGanError } from '../../src/errors.js';
 
-const fixtureConfig = () => JSON.parse(readFileSync(path.join(process.cwd(), 'test/fixtures/tiny-128/config.json'), 'utf8'));
+const fixtureConfig = () =>
+  JSON.parse(readFileSync(path.join(process.cwd(), 'test/fixtures/tiny-128/config.json'), 'utf8'));
 
 test('parameter counts of the published presets come from the config alone', () => {
   const before = process.memoryUsage().arrayBuffers;
@@ -17,7 +27,7 @@ test('parameter counts of the published presets come from the config alone', () 
 });
 
 test('state_dict sizes match the published dumps (201.0 / 223.4 / 224.7 MiB) and key counts', () => {
-  const mib = (n: number) => Math.round((n * 4) / 2 ** 20 * 10) / 10;
+  const mib = (n: number) => Math.round(((n * 4) / 2 ** 20) * 10) / 10;
   assert.equal(mib(stateDictElementCount(presetConfig('biggan-deep-128'))), 201.0);
   assert.equal(mib(stateDictElementCount(presetConfig('biggan-deep-256'))), 223.4);
   assert.equal(mib(stateDictElementCount(presetConfig('biggan-deep-512'))), 224.7);
@@ -41,7 +51,10 @@ test('module plan inserts attention before config layer 8 (module 8) at 64x64 wi
   assert.deepEqual(plan[3], { kind: 'block', module: 3, inC: 2048, midC: 512, outC: 1024, upsample: true, inRes: 8 });
   const p256 = modulePlan(presetConfig('biggan-deep-256'));
   assert.equal(p256.length, 13);
-  assert.deepEqual(p256.find((m) => m.kind === 'attention'), { kind: 'attention', module: 8, channels: 512, res: 64 });
+  assert.deepEqual(
+    p256.find((m) => m.kind === 'attention'),
+    { kind: 'attention', module: 8, channels: 512, res: 64 },
+  );
   assert.equal(modulePlan(presetConfig('biggan-deep-512')).length, 15);
 });
 
@@ -63,11 +76,22 @@ test('FLOPs per image of the 128 model with 3 kept rgb channels is about 17.9 GF
 
 test('invalid configs are refused with the field named', () => {
   const bad = (patch: Record<string, unknown>, field: RegExp) => {
-    assert.throws(() => parseConfig({ ...fixtureConfig(), ...patch }), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_CONFIG' && field.test(e.message));
+    assert.throws(
+      () => parseConfig({ ...fixtureConfig(), ...patch }),
+      (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_CONFIG' && field.test(e.message),
+    );
   };
   bad({ z_dim: 0 }, /z_dim/);
   bad({ layers: [] }, /layers/);
-  bad({ layers: [[false, 16, 16], [true, 8, 8]] }, /layers\[1\]/);
+  bad(
+    {
+      layers: [
+        [false, 16, 16],
+        [true, 8, 8],
+      ],
+    },
+    /layers\[1\]/,
+  );
   bad({ attention_layer_position: 99 }, /attention_layer_position/);
   bad({ eps: -1 }, /eps/);
   bad({ output_dim: 256 }, /output_dim/);

@@ -55,7 +55,9 @@ test('single flight: the computation stops when every waiter has gone, and a new
   const signals: AbortSignal[] = [];
   const compute = (_missing: number[], signal: AbortSignal) => {
     signals.push(signal);
-    return new Promise<string[]>((_resolve, reject) => signal.addEventListener('abort', () => reject(new BigGanError('CANCELLED', 'stopped'))));
+    return new Promise<string[]>((_resolve, reject) =>
+      signal.addEventListener('abort', () => reject(new BigGanError('CANCELLED', 'stopped'))),
+    );
   };
   const a = new AbortController();
   const [only] = flights.run(['k', 'k2'], compute, a.signal).slice(0, 1);

@@ -32,7 +32,11 @@ for (const format of ['png', 'gif', 'webp'] as const) {
     stack.engine.hold();
     const controller = new AbortController();
     const frames: number[] = [];
-    const answer = stack.service.interpolate({ ...interpolation, format }, { signal: controller.signal, transport: 'grpc' }, (f) => frames.push(f.index));
+    const answer = stack.service.interpolate(
+      { ...interpolation, format },
+      { signal: controller.signal, transport: 'grpc' },
+      (f) => frames.push(f.index),
+    );
     controller.abort();
     await assert.rejects(answer, (err: unknown) => err instanceof BigGanError && err.code === 'CANCELLED');
     stack.engine.release();
@@ -47,13 +51,17 @@ test('interpolate cancelled after its first frame was streamed: CANCELLED, no un
   unhandled.length = 0;
   const controller = new AbortController();
   const frames: number[] = [];
-  const answer = stack.service.interpolate({ ...interpolation, format: 'png' }, { signal: controller.signal, transport: 'grpc' }, (f) => {
-    frames.push(f.index);
-    if (frames.length === 1) {
-      stack.engine.hold(); // the remaining batches wait, so the abort finds them queued or running
-      controller.abort();
-    }
-  });
+  const answer = stack.service.interpolate(
+    { ...interpolation, format: 'png' },
+    { signal: controller.signal, transport: 'grpc' },
+    (f) => {
+      frames.push(f.index);
+      if (frames.length === 1) {
+        stack.engine.hold(); // the remaining batches wait, so the abort finds them queued or running
+        controller.abort();
+      }
+    },
+  );
   await assert.rejects(answer, (err: unknown) => err instanceof BigGanError && err.code === 'CANCELLED');
   stack.engine.release();
   await stack.batcher.drain();
@@ -66,7 +74,10 @@ test('generate (count 4) cancelled while queued: CANCELLED, no unhandled rejecti
   unhandled.length = 0;
   stack.engine.hold();
   const controller = new AbortController();
-  const answer = stack.service.generate({ class: 1, seed: 1, count: 4 }, { signal: controller.signal, transport: 'http' });
+  const answer = stack.service.generate(
+    { class: 1, seed: 1, count: 4 },
+    { signal: controller.signal, transport: 'http' },
+  );
   controller.abort();
   await assert.rejects(answer, (err: unknown) => err instanceof BigGanError && err.code === 'CANCELLED');
   stack.engine.release();
@@ -92,17 +103,25 @@ test('a sample the engine answers with NaN fails its own request (counted); its 
       const out = await real.generate(b);
       const per = out.height * out.width * 3;
       const C = real.config.numClasses;
-      for (let i = 0; i < b.size; i++) if (b.classVector[i * C + POISONED_CLASS] === 1) out.data.fill(NaN, i * per, (i + 1) * per);
+      for (let i = 0; i < b.size; i++)
+        if (b.classVector[i * C + POISONED_CLASS] === 1) out.data.fill(NaN, i * per, (i + 1) * per);
       return out;
     },
   };
   const metrics = createMetrics();
-  const batcher = new Batcher(poisoning, { maxBatchSize: 4, maxQueueDelayMs: 20, maxQueueSize: 16 }, { observer: metrics.batcherObserver });
+  const batcher = new Batcher(
+    poisoning,
+    { maxBatchSize: 4, maxQueueDelayMs: 20, maxQueueSize: 16 },
+    { observer: metrics.batcherObserver },
+  );
   const service = new GenerationService(poisoning, batcher, metrics, { modelName: 'tiny', maxSamplesPerRequest: 4 });
   service.setReady();
   const bad = service.generate({ class: POISONED_CLASS, seed: 1 }, { transport: 'http' });
   const good = service.generate({ class: 1, seed: 1 }, { transport: 'http' });
-  await assert.rejects(bad, (err: unknown) => err instanceof BigGanError && err.code === 'INTERNAL' && /non-finite/.test(err.message));
+  await assert.rejects(
+    bad,
+    (err: unknown) => err instanceof BigGanError && err.code === 'INTERNAL' && /non-finite/.test(err.message),
+  );
   assert.equal((await good).images.length, 1);
   assert.equal((await metrics.nonFiniteOutputs.get()).values[0].value, 1);
   assert.equal(batcher.stats().batches, 1, 'both requests shared one batch');

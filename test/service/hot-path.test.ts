@@ -40,7 +40,10 @@ test('generateKeys then generate of one request plans and hashes its images once
   const hit = await cache.generate(again, ctx);
   assert.equal(digestReads, 2);
   assert.equal(sameKeys.response, keys.response, 'the same request has the same identity');
-  assert.deepEqual(hit.images.map((i) => i.data), miss.images.map((i) => i.data));
+  assert.deepEqual(
+    hit.images.map((i) => i.data),
+    miss.images.map((i) => i.data),
+  );
   // A request generated without asking for its keys first is still planned (once).
   digestReads = 0;
   await cache.generate({ class: 207, seed: '7', truncation: 0.4 }, ctx);
@@ -77,11 +80,20 @@ test('redaction: the fast path keeps ordinary queries as sent and still finds ev
 test('a model handle describes its model once per engine/backend: the same frozen object until the model loads', async () => {
   const config = presetConfig('biggan-deep-128', 8);
   const source: ModelSource = {
-    name: 'm', dir: '/nowhere/m', config, weightFile: '', digest: 'm',
-    serving: { maxBatchSize: 2, maxQueueDelayMs: 0, maxQueueSize: 8 }, servingFrom: 'default',
+    name: 'm',
+    dir: '/nowhere/m',
+    config,
+    weightFile: '',
+    digest: 'm',
+    serving: { maxBatchSize: 2, maxQueueDelayMs: 0, maxQueueSize: 8 },
+    servingFrom: 'default',
     memory: { weightsBytes: 1, activationBytes: 0, totalBytes: 1 },
   };
-  const service = { whenIdle: async () => undefined, startDrain: () => undefined, isReady: () => true } as unknown as LoadedModel['service'];
+  const service = {
+    whenIdle: async () => undefined,
+    startDrain: () => undefined,
+    isReady: () => true,
+  } as unknown as LoadedModel['service'];
   const repository = new ModelRepository([source], {
     budgetBytes: 2 ** 30,
     defaultModel: 'm',

@@ -22,7 +22,11 @@ test('a failure rejects once and leaves no later promise unhandled', async () =>
   };
   process.on('unhandledRejection', onUnhandled);
   try {
-    const ps = [Promise.reject(new Error('first')), Promise.reject(new Error('second')), Promise.reject(new Error('third'))];
+    const ps = [
+      Promise.reject(new Error('first')),
+      Promise.reject(new Error('second')),
+      Promise.reject(new Error('third')),
+    ];
     await assert.rejects(eachInOrder(ps), /first/);
     await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(unhandled, []);

@@ -25,18 +25,39 @@ function fakeService(toCompute: () => number) {
       await ctx.admit?.(Math.min(req.count ?? 1, toCompute()));
       calls++;
       await new Promise<void>((resolve) => waiting.push(resolve));
-      return { images: Array.from({ length: req.count ?? 1 }, (_, index) => ({ data: Buffer.alloc(1), mimeType: 'image/png', truncation: 0.4, class: {}, index })), width: 1, height: 1 };
+      return {
+        images: Array.from({ length: req.count ?? 1 }, (_, index) => ({
+          data: Buffer.alloc(1),
+          mimeType: 'image/png',
+          truncation: 0.4,
+          class: {},
+          index,
+        })),
+        width: 1,
+        height: 1,
+      };
     },
   };
-  return { svc: svc as RequestService, release: async () => {
+  return {
+    svc: svc as RequestService,
+    release: async () => {
       // After the quota layer's own awaits, when the call has reached the service.
       await new Promise((r) => setImmediate(r));
       waiting.splice(0).forEach((r) => r());
-    }, calls: () => calls };
+    },
+    calls: () => calls,
+  };
 }
 
-const caller = (entry: Omit<ApiKeyEntry, 'sha256'>): Caller => ({ name: entry.name, entry: { sha256: '0'.repeat(64), ...entry } });
-const ctx = (c?: Caller, onRateLimit?: (s: RateLimitState) => void): CallContext => ({ transport: 'http', ...(c ? { caller: c } : {}), ...(onRateLimit ? { onRateLimit } : {}) });
+const caller = (entry: Omit<ApiKeyEntry, 'sha256'>): Caller => ({
+  name: entry.name,
+  entry: { sha256: '0'.repeat(64), ...entry },
+});
+const ctx = (c?: Caller, onRateLimit?: (s: RateLimitState) => void): CallContext => ({
+  transport: 'http',
+  ...(c ? { caller: c } : {}),
+  ...(onRateLimit ? { onRateLimit } : {}),
+});
 const code = (err: unknown) => (err instanceof BigGanError ? err.code : String(err));
 
 test('no caller: straight through, nothing priced', async () => {
@@ -56,13 +77,19 @@ test('only uncached images are charged; the state reaches the transport', async 
   const q = new QuotaService(fake.svc, { store: new LocalQuotaStore(() => 0), failure: 'closed' });
   const alice = caller({ name: 'alice', imagesPerSecond: 1, burst: 2 });
   for (let i = 0; i < 5; i++) {
-    const p = q.generate({ class: 1, count: 2 }, ctx(alice, (s) => states.push(s)));
+    const p = q.generate(
+      { class: 1, count: 2 },
+      ctx(alice, (s) => states.push(s)),
+    );
     await fake.release();
     await p;
   }
   assert.equal(states.length, 0, 'all cached: no bucket touched');
   uncached = 2;
-  const p = q.generate({ class: 1, count: 2 }, ctx(alice, (s) => states.push(s)));
+  const p = q.generate(
+    { class: 1, count: 2 },
+    ctx(alice, (s) => states.push(s)),
+  );
   await fake.release();
   await p;
   assert.deepEqual(states, [{ limit: 2, remaining: 0, resetSeconds: 2 }]);
@@ -88,13 +115,27 @@ test('maxInFlight caps the images queued or running, and frees them when they fi
 });
 
 test('a failing store fails closed with UNAVAILABLE, or open without metering', async () => {
-  const broken: QuotaStore = { take: async () => Promise.reject(new Error('connection refused')), close: async () => undefined };
+  const broken: QuotaStore = {
+    take: async () => Promise.reject(new Error('connection refused')),
+    close: async () => undefined,
+  };
   const failures: boolean[] = [];
   const carol = caller({ name: 'carol', imagesPerSecond: 1 });
   const fake = fakeService(() => 1);
-  const closed = new QuotaService(fake.svc, { store: broken, failure: 'closed', observer: { storeFailed: (_e, open) => failures.push(open) } });
-  await assert.rejects(closed.generate({ class: 1 }, ctx(carol)), (e: unknown) => code(e) === 'UNAVAILABLE' && /Redis/.test((e as Error).message));
-  const open = new QuotaService(fake.svc, { store: broken, failure: 'open', observer: { storeFailed: (_e, o) => failures.push(o) } });
+  const closed = new QuotaService(fake.svc, {
+    store: broken,
+    failure: 'closed',
+    observer: { storeFailed: (_e, open) => failures.push(open) },
+  });
+  await assert.rejects(
+    closed.generate({ class: 1 }, ctx(carol)),
+    (e: unknown) => code(e) === 'UNAVAILABLE' && /Redis/.test((e as Error).message),
+  );
+  const open = new QuotaService(fake.svc, {
+    store: broken,
+    failure: 'open',
+    observer: { storeFailed: (_e, o) => failures.push(o) },
+  });
   const p = open.generate({ class: 1 }, ctx(carol));
   await new Promise((r) => setImmediate(r));
   await fake.release();

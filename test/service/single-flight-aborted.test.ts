@@ -26,13 +26,17 @@ test('single flight: an already-aborted caller of several new keys gets CANCELLE
   for (const j of joined) await assert.rejects(j.result, cancelled);
   assert.equal(flights.inFlight, 0, 'nobody waits: nothing stays in flight');
   await Promise.resolve();
-  assert.ok(signals.every((s) => s.aborted), 'the computation is told to stop');
+  assert.ok(
+    signals.every((s) => s.aborted),
+    'the computation is told to stop',
+  );
 });
 
 test('single flight: an aborted caller leaves a shared key to the callers still waiting', async () => {
   const flights = new SingleFlight<string>();
   let finish!: (v: string[]) => void;
-  const compute = (missing: number[]) => new Promise<string[]>((resolve) => (finish = resolve)).then((v) => v.slice(0, missing.length));
+  const compute = (missing: number[]) =>
+    new Promise<string[]>((resolve) => (finish = resolve)).then((v) => v.slice(0, missing.length));
   const [kept] = flights.run(['shared'], compute);
   const gone = new AbortController();
   gone.abort();

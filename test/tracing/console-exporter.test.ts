@@ -36,7 +36,9 @@ test('console spans are one JSON line each on stdout, tracestate bounded', async
   assert.ok(text.length > 0, 'a span was written');
   const lines = text.split('\n').filter((l) => l !== '');
   for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not one JSON record: ${line.slice(0, 200)}`);
-  const span = lines.map((l) => JSON.parse(l) as { name?: string; traceId?: string; traceState?: string }).find((r) => r.name === 'GET /v1/models');
+  const span = lines
+    .map((l) => JSON.parse(l) as { name?: string; traceId?: string; traceState?: string })
+    .find((r) => r.name === 'GET /v1/models');
   assert.equal(span?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
   assert.ok((span?.traceState?.length ?? 0) <= 512, 'tracestate cut short');
 });

@@ -12,7 +12,17 @@ import { startServer } from '../../src/server/start.js';
 import { createGeneratorClient } from '../../src/transport/grpc/server.js';
 import { FIXTURE_DIR } from '../helpers/fixtures.js';
 
-interface LogLine { level: number; msg: string; requestId?: string; route?: string; status?: number | string; images?: number; model?: string; latencyMs?: number; transport?: string }
+interface LogLine {
+  level: number;
+  msg: string;
+  requestId?: string;
+  route?: string;
+  status?: number | string;
+  images?: number;
+  model?: string;
+  latencyMs?: number;
+  transport?: string;
+}
 
 const INFO = 30;
 const DEBUG = 20;
@@ -29,13 +39,31 @@ test('request ids and one log line per request, over HTTP and gRPC', async () =>
       done();
     },
   });
-  const { config } = parseServerConfig(['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-queue-delay-ms', '0'], {});
+  const { config } = parseServerConfig(
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--max-queue-delay-ms',
+      '0',
+    ],
+    {},
+  );
   const server = await startServer(config, { logger: { level: 'debug', stream } });
   const base = `http://127.0.0.1:${server.httpPort}`;
   const client = createGeneratorClient(`127.0.0.1:${server.grpcPort}`);
   try {
     const post = (headers: Record<string, string>) =>
-      fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ class: 1, seed: 3 }) });
+      fetch(`${base}/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ class: 1, seed: 3 }),
+      });
 
     const mine = await post({ 'x-request-id': 'client-id.1:A_b-c' });
     assert.equal(mine.status, 200);
@@ -44,13 +72,21 @@ test('request ids and one log line per request, over HTTP and gRPC', async () =>
 
     const unsafe = await post({ 'x-request-id': 'bad id"\\<script>' });
     const generated = unsafe.headers.get('x-request-id') ?? '';
-    assert.match(generated, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'an unsafe id is replaced by a UUID');
+    assert.match(
+      generated,
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      'an unsafe id is replaced by a UUID',
+    );
     await unsafe.arrayBuffer();
     const tooLong = await post({ 'x-request-id': 'a'.repeat(129) });
     assert.notEqual(tooLong.headers.get('x-request-id'), 'a'.repeat(129));
     await tooLong.arrayBuffer();
 
-    const bad = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'bad-request-1' }, body: JSON.stringify({ class: 99999 }) });
+    const bad = await fetch(`${base}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'bad-request-1' },
+      body: JSON.stringify({ class: 99999 }),
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.headers.get('x-request-id'), 'bad-request-1', 'errors carry the id too');
 
@@ -63,14 +99,18 @@ test('request ids and one log line per request, over HTTP and gRPC', async () =>
     const md = new grpc.Metadata();
     md.set('x-request-id', 'grpc-id-1');
     const initial = await new Promise<grpc.Metadata>((resolve, reject) => {
-      const call = client.Generate({ classes: [{ index: 2 }], seed: 5 }, md, {}, (err) => (err ? reject(err) : undefined));
+      const call = client.Generate({ classes: [{ index: 2 }], seed: 5 }, md, {}, (err) =>
+        err ? reject(err) : undefined,
+      );
       call.on('metadata', resolve);
     });
     assert.deepEqual(initial.get('x-request-id'), ['grpc-id-1'], 'echoed in the initial metadata');
 
     const md2 = new grpc.Metadata();
     md2.set('x-request-id', 'grpc-bad-1');
-    const failure = await new Promise<grpc.ServiceError>((resolve) => client.Generate({ classes: [{ index: 99999 }] }, md2, {}, (err) => resolve(err!)));
+    const failure = await new Promise<grpc.ServiceError>((resolve) =>
+      client.Generate({ classes: [{ index: 99999 }] }, md2, {}, (err) => resolve(err!)),
+    );
     assert.equal(failure.code, grpc.status.INVALID_ARGUMENT);
     assert.deepEqual(failure.metadata.get('x-request-id'), ['grpc-bad-1'], 'and in the trailers of a failed call');
   } finally {
@@ -78,7 +118,11 @@ test('request ids and one log line per request, over HTTP and gRPC', async () =>
     await server.stop();
   }
 
-  assert.equal(lines.filter((l) => l.msg === 'incoming request' || l.msg === 'request completed').length, 0, 'fastify\'s default pair is off');
+  assert.equal(
+    lines.filter((l) => l.msg === 'incoming request' || l.msg === 'request completed').length,
+    0,
+    "fastify's default pair is off",
+  );
   const byId = (id: string) => lines.filter((l) => l.requestId === id);
 
   const mineLines = byId('client-id.1:A_b-c');
@@ -105,7 +149,15 @@ test('request ids and one log line per request, over HTTP and gRPC', async () =>
   const grpcLines = byId('grpc-id-1');
   assert.equal(grpcLines.length, 1, JSON.stringify(grpcLines));
   assert.deepEqual(
-    { level: grpcLines[0].level, msg: grpcLines[0].msg, route: grpcLines[0].route, status: grpcLines[0].status, images: grpcLines[0].images, transport: grpcLines[0].transport, model: grpcLines[0].model },
+    {
+      level: grpcLines[0].level,
+      msg: grpcLines[0].msg,
+      route: grpcLines[0].route,
+      status: grpcLines[0].status,
+      images: grpcLines[0].images,
+      transport: grpcLines[0].transport,
+      model: grpcLines[0].model,
+    },
     { level: INFO, msg: 'request', route: 'Generate', status: 'OK', images: 1, transport: 'grpc', model: 'tiny-128' },
   );
   assert.equal(byId('grpc-bad-1')[0]?.status, 'INVALID_ARGUMENT');

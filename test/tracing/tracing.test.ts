@@ -19,10 +19,19 @@ const GRPC_PARENT = 'b7ad6b7169203331';
 
 test('env: no exporter configured means the no-op tracer; an OTLP endpoint turns OTLP on', async () => {
   assert.equal(await tracingFromEnv({}), NOOP_TRACING);
-  assert.equal(await tracingFromEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }), NOOP_TRACING);
-  assert.equal(await tracingFromEnv({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }), NOOP_TRACING);
+  assert.equal(
+    await tracingFromEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }),
+    NOOP_TRACING,
+  );
+  assert.equal(
+    await tracingFromEnv({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }),
+    NOOP_TRACING,
+  );
   assert.equal(otlpTracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318/' }), 'http://x:4318/v1/traces');
-  assert.equal(otlpTracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://y/t' }), 'http://y/t');
+  assert.equal(
+    otlpTracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://y/t' }),
+    'http://y/t',
+  );
   await assert.rejects(tracingFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' }), /unsupported exporter 'zipkin'/);
   const on = await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
   assert.equal(on.enabled, true);
@@ -30,11 +39,32 @@ test('env: no exporter configured means the no-op tracer; an OTLP endpoint turns
   await on.shutdown();
 });
 
-test('one /generate and one gRPC Generate in one batch: spans reach an OTLP receiver with the callers\' trace ids and the batch links both', async () => {
+test("one /generate and one gRPC Generate in one batch: spans reach an OTLP receiver with the callers' trace ids and the batch links both", async () => {
   const sink = await startOtlpSink();
-  const tracing = await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'biggan-trace-test' });
+  const tracing = await tracingFromEnv({
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+    OTEL_SERVICE_NAME: 'biggan-trace-test',
+  });
   // A full batch of 2 starts at once; the long delay makes sure the two requests wait for each other.
-  const { config } = parseServerConfig(['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-batch-size', '2', '--max-queue-delay-ms', '5000', '--max-concurrent-batches', '1'], {});
+  const { config } = parseServerConfig(
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--max-batch-size',
+      '2',
+      '--max-queue-delay-ms',
+      '5000',
+      '--max-concurrent-batches',
+      '1',
+    ],
+    {},
+  );
   const server = await startServer(config, { logger: false, tracing });
   const client = createGeneratorClient(`127.0.0.1:${server.grpcPort}`);
   try {
@@ -56,13 +86,17 @@ test('one /generate and one gRPC Generate in one batch: spans reach an OTLP rece
     await server.stop(); // flushes the exporter
     await sink.close();
   }
-  assert.ok(sink.contentTypes.every((t) => t.startsWith('application/json')), sink.contentTypes.join());
+  assert.ok(
+    sink.contentTypes.every((t) => t.startsWith('application/json')),
+    sink.contentTypes.join(),
+  );
   const spans = sink.spans;
-  const named = (name: string, traceId: string): ReceivedSpan[] => spans.filter((s) => s.name === name && s.traceId === traceId);
+  const named = (name: string, traceId: string): ReceivedSpan[] =>
+    spans.filter((s) => s.name === name && s.traceId === traceId);
 
   const httpSpan = named('POST /generate', HTTP_TRACE);
   assert.equal(httpSpan.length, 1, `spans: ${spans.map((s) => `${s.name}@${s.traceId}`).join(', ')}`);
-  assert.equal(httpSpan[0].parentSpanId, HTTP_PARENT, 'the caller\'s span is the parent');
+  assert.equal(httpSpan[0].parentSpanId, HTTP_PARENT, "the caller's span is the parent");
   assert.equal(httpSpan[0].kind, 2, 'SERVER');
   assert.equal(httpSpan[0].attributes['http.response.status_code'], 200);
   assert.equal(httpSpan[0].serviceName, 'biggan-trace-test');
@@ -73,7 +107,10 @@ test('one /generate and one gRPC Generate in one batch: spans reach an OTLP rece
   assert.equal(grpcSpan[0].parentSpanId, GRPC_PARENT);
   assert.equal(grpcSpan[0].attributes['rpc.grpc.status_code'], 0);
 
-  for (const [trace, server] of [[HTTP_TRACE, httpSpan[0]], [GRPC_TRACE, grpcSpan[0]]] as const) {
+  for (const [trace, server] of [
+    [HTTP_TRACE, httpSpan[0]],
+    [GRPC_TRACE, grpcSpan[0]],
+  ] as const) {
     const queue = named('queue', trace);
     assert.equal(queue.length, 1, `one queue span in ${trace}`);
     assert.equal(queue[0].parentSpanId, server.spanId);

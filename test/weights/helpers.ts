@@ -17,28 +17,69 @@ export class PickleBuilder {
     return this;
   }
 
-  proto(v = 2): this { return this.op(0x80, Buffer.from([v])); }
-  stop(): this { return this.op(0x2e); }
-  mark(): this { return this.op(0x28); }
-  none(): this { return this.op(0x4e); }
-  bool(v: boolean): this { return this.op(v ? 0x88 : 0x89); }
-  emptyTuple(): this { return this.op(0x29); }
-  tuple(): this { return this.op(0x74); }
-  tuple1(): this { return this.op(0x85); }
-  tuple2(): this { return this.op(0x86); }
-  emptyDict(): this { return this.op(0x7d); }
-  emptyList(): this { return this.op(0x5d); }
-  appends(): this { return this.op(0x65); }
-  setitem(): this { return this.op(0x73); }
-  setitems(): this { return this.op(0x75); }
-  reduce(): this { return this.op(0x52); }
-  build(): this { return this.op(0x62); }
-  binpersid(): this { return this.op(0x51); }
-  dup(): this { return this.op(0x32); }
-  raw(...bytes: number[]): this { this.chunks.push(Buffer.from(bytes)); return this; }
+  proto(v = 2): this {
+    return this.op(0x80, Buffer.from([v]));
+  }
+  stop(): this {
+    return this.op(0x2e);
+  }
+  mark(): this {
+    return this.op(0x28);
+  }
+  none(): this {
+    return this.op(0x4e);
+  }
+  bool(v: boolean): this {
+    return this.op(v ? 0x88 : 0x89);
+  }
+  emptyTuple(): this {
+    return this.op(0x29);
+  }
+  tuple(): this {
+    return this.op(0x74);
+  }
+  tuple1(): this {
+    return this.op(0x85);
+  }
+  tuple2(): this {
+    return this.op(0x86);
+  }
+  emptyDict(): this {
+    return this.op(0x7d);
+  }
+  emptyList(): this {
+    return this.op(0x5d);
+  }
+  appends(): this {
+    return this.op(0x65);
+  }
+  setitem(): this {
+    return this.op(0x73);
+  }
+  setitems(): this {
+    return this.op(0x75);
+  }
+  reduce(): this {
+    return this.op(0x52);
+  }
+  build(): this {
+    return this.op(0x62);
+  }
+  binpersid(): this {
+    return this.op(0x51);
+  }
+  dup(): this {
+    return this.op(0x32);
+  }
+  raw(...bytes: number[]): this {
+    this.chunks.push(Buffer.from(bytes));
+    return this;
+  }
 
   /** GLOBAL 'module\nname\n'. */
-  global(module: string, name: string): this { return this.op(0x63, Buffer.from(`${module}\n${name}\n`)); }
+  global(module: string, name: string): this {
+    return this.op(0x63, Buffer.from(`${module}\n${name}\n`));
+  }
 
   /** BINUNICODE. */
   str(s: string): this {
@@ -51,8 +92,16 @@ export class PickleBuilder {
   /** The smallest integer opcode for a non-negative int32 (BININT1/BININT2/BININT) or LONG1 beyond. */
   int(v: number | bigint): this {
     if (typeof v === 'number' && v >= 0 && v < 256) return this.op(0x4b, Buffer.from([v]));
-    if (typeof v === 'number' && v >= 0 && v < 65536) { const b = Buffer.alloc(2); b.writeUInt16LE(v); return this.op(0x4d, b); }
-    if (typeof v === 'number' && v >= -(2 ** 31) && v < 2 ** 31) { const b = Buffer.alloc(4); b.writeInt32LE(v); return this.op(0x4a, b); }
+    if (typeof v === 'number' && v >= 0 && v < 65536) {
+      const b = Buffer.alloc(2);
+      b.writeUInt16LE(v);
+      return this.op(0x4d, b);
+    }
+    if (typeof v === 'number' && v >= -(2 ** 31) && v < 2 ** 31) {
+      const b = Buffer.alloc(4);
+      b.writeInt32LE(v);
+      return this.op(0x4a, b);
+    }
     // LONG1: little-endian two's complement, as short as possible.
     let x = BigInt(v);
     const out: number[] = [];
@@ -71,7 +120,9 @@ export class PickleBuilder {
     return this.tuple();
   }
 
-  bytes(): Buffer { return Buffer.concat(this.chunks); }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }
 
 /** One tensor of a hand-made torch file; tensors naming the same `storage` share it. */
@@ -91,18 +142,32 @@ export interface TorchTensorSpec {
 function contiguous(size: readonly number[]): number[] {
   const out: number[] = [];
   let s = 1;
-  for (let i = size.length - 1; i >= 0; i--) { out[i] = s; s *= size[i]; }
+  for (let i = size.length - 1; i >= 0; i--) {
+    out[i] = s;
+    s *= size[i];
+  }
   return out;
 }
 
 /** The OrderedDict pickle torch writes for a state_dict; `pid(storageKey)` pushes each persistent id tuple. */
-export function stateDictPickle(specs: readonly TorchTensorSpec[], pid: (p: PickleBuilder, s: TorchTensorSpec) => void): Buffer {
+export function stateDictPickle(
+  specs: readonly TorchTensorSpec[],
+  pid: (p: PickleBuilder, s: TorchTensorSpec) => void,
+): Buffer {
   const p = new PickleBuilder().proto(2).global('collections', 'OrderedDict').emptyTuple().reduce().mark();
   for (const s of specs) {
     p.str(s.key).global('torch._utils', '_rebuild_tensor_v2').mark();
     pid(p, s);
-    p.binpersid().int(s.offset ?? 0).intTuple(s.size).intTuple(s.stride ?? contiguous(s.size)).bool(false)
-      .global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+    p.binpersid()
+      .int(s.offset ?? 0)
+      .intTuple(s.size)
+      .intTuple(s.stride ?? contiguous(s.size))
+      .bool(false)
+      .global('collections', 'OrderedDict')
+      .emptyTuple()
+      .reduce()
+      .tuple()
+      .reduce();
   }
   // torch's `_metadata` BUILD, which readers ignore.
   return p.setitems().emptyDict().str('_metadata').emptyDict().setitem().build().stop().bytes();
@@ -114,10 +179,27 @@ export const LEGACY_MAGIC = new PickleBuilder().proto(2).int(0x1950a86a20f9469cf
 /** The legacy file's protocol and sys-info pickles. */
 export function legacyPreamble(littleEndian = true): Buffer {
   const proto = new PickleBuilder().proto(2).int(1001).stop().bytes();
-  const info = new PickleBuilder().proto(2).emptyDict().mark()
-    .str('protocol_version').int(1001).str('little_endian').bool(littleEndian)
-    .str('type_sizes').emptyDict().mark().str('short').int(2).str('int').int(4).str('long').int(4).setitems()
-    .setitems().stop().bytes();
+  const info = new PickleBuilder()
+    .proto(2)
+    .emptyDict()
+    .mark()
+    .str('protocol_version')
+    .int(1001)
+    .str('little_endian')
+    .bool(littleEndian)
+    .str('type_sizes')
+    .emptyDict()
+    .mark()
+    .str('short')
+    .int(2)
+    .str('int')
+    .int(4)
+    .str('long')
+    .int(4)
+    .setitems()
+    .setitems()
+    .stop()
+    .bytes();
   return Buffer.concat([LEGACY_MAGIC, proto, info]);
 }
 
@@ -128,7 +210,14 @@ export function torchLegacyFile(specs: readonly TorchTensorSpec[]): Buffer {
   const numel = (s: TorchTensorSpec) => s.storageBytes.length / (s.elementSize ?? 4);
   const main = stateDictPickle(specs, (p, s) => {
     const root = storages.get(s.storage) as TorchTensorSpec;
-    p.mark().str('storage').global('torch', root.storageType ?? 'FloatStorage').str(s.storage).str('cpu').int(numel(root)).none().tuple();
+    p.mark()
+      .str('storage')
+      .global('torch', root.storageType ?? 'FloatStorage')
+      .str(s.storage)
+      .str('cpu')
+      .int(numel(root))
+      .none()
+      .tuple();
   });
   const keys = new PickleBuilder().proto(2).emptyList().mark();
   for (const k of storages.keys()) keys.str(k);
@@ -144,12 +233,14 @@ export function torchLegacyFile(specs: readonly TorchTensorSpec[]): Buffer {
 /** A legacy file of a float32 StateDict, one storage per tensor (what torch.save wrote for the published files). */
 export function torchLegacyFromStateDict(sd: StateDict): Buffer {
   let i = 0;
-  return torchLegacyFile([...sd].map(([key, t]) => ({
-    key,
-    storage: String(1000 + i++),
-    storageBytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
-    size: t.shape,
-  })));
+  return torchLegacyFile(
+    [...sd].map(([key, t]) => ({
+      key,
+      storage: String(1000 + i++),
+      storageBytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      size: t.shape,
+    })),
+  );
 }
 
 /** One entry of a hand-made ZIP. */
@@ -248,19 +339,31 @@ export function zipFile(entries: readonly ZipSpec[], opts: { zip64?: boolean } =
 }
 
 /** A zip-format torch.save file for `specs` under `<prefix>/`. */
-export function torchZipFile(specs: readonly TorchTensorSpec[], prefix = 'archive', opts: { zip64?: boolean } = {}): Buffer {
+export function torchZipFile(
+  specs: readonly TorchTensorSpec[],
+  prefix = 'archive',
+  opts: { zip64?: boolean } = {},
+): Buffer {
   const storages = new Map<string, TorchTensorSpec>();
   for (const s of specs) if (!storages.has(s.storage)) storages.set(s.storage, s);
   const pkl = stateDictPickle(specs, (p, s) => {
     const root = storages.get(s.storage) as TorchTensorSpec;
-    p.mark().str('storage').global('torch', root.storageType ?? 'FloatStorage').str(s.storage).str('cpu')
-      .int(root.storageBytes.length / (root.elementSize ?? 4)).tuple();
+    p.mark()
+      .str('storage')
+      .global('torch', root.storageType ?? 'FloatStorage')
+      .str(s.storage)
+      .str('cpu')
+      .int(root.storageBytes.length / (root.elementSize ?? 4))
+      .tuple();
   });
-  return zipFile([
-    { name: `${prefix}/data.pkl`, data: pkl },
-    ...[...storages.values()].map((s) => ({ name: `${prefix}/data/${s.storage}`, data: s.storageBytes })),
-    { name: `${prefix}/version`, data: Buffer.from('3\n') },
-  ], opts);
+  return zipFile(
+    [
+      { name: `${prefix}/data.pkl`, data: pkl },
+      ...[...storages.values()].map((s) => ({ name: `${prefix}/data/${s.storage}`, data: s.storageBytes })),
+      { name: `${prefix}/version`, data: Buffer.from('3\n') },
+    ],
+    opts,
+  );
 }
 
 /** A safetensors file from a header given as text (not validated) and a data section. */

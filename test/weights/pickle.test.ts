@@ -41,8 +41,18 @@ test('CPython exploit pickles (os.system) are refused, naming the global, and no
 });
 
 test('every global outside the allowlist is refused, by GLOBAL and by STACK_GLOBAL', () => {
-  for (const [mod, name] of [['os', 'system'], ['builtins', 'eval'], ['subprocess', 'Popen'], ['torch', 'load'], ['collections', 'defaultdict'], ['torch._utils', '_rebuild_qtensor']]) {
-    rejects(() => unpickle(new PickleBuilder().proto(2).global(mod, name).stop().bytes(), 0, opts), new RegExp(`refused global '${mod} ${name}'.*offset 2`));
+  for (const [mod, name] of [
+    ['os', 'system'],
+    ['builtins', 'eval'],
+    ['subprocess', 'Popen'],
+    ['torch', 'load'],
+    ['collections', 'defaultdict'],
+    ['torch._utils', '_rebuild_qtensor'],
+  ]) {
+    rejects(
+      () => unpickle(new PickleBuilder().proto(2).global(mod, name).stop().bytes(), 0, opts),
+      new RegExp(`refused global '${mod} ${name}'.*offset 2`),
+    );
     const stackGlobal = new PickleBuilder().proto(4).str(mod).str(name).raw(0x93).stop().bytes();
     rejects(() => unpickle(stackGlobal, 0, opts), new RegExp(`refused global '${mod} ${name}'`));
   }
@@ -52,17 +62,49 @@ test('allowlisted globals are inert tokens and only the known constructors can b
   const token = unpickle(new PickleBuilder().proto(2).global('torch', 'FloatStorage').stop().bytes(), 0, opts).value;
   assert.ok(token instanceof PickleGlobal && token.qualified === 'torch.FloatStorage');
   // Calling a storage class is not a constructor we implement.
-  rejects(() => unpickle(new PickleBuilder().proto(2).global('torch', 'FloatStorage').emptyTuple().reduce().stop().bytes(), 0, opts), /torch\.FloatStorage cannot be called/);
+  rejects(
+    () =>
+      unpickle(
+        new PickleBuilder().proto(2).global('torch', 'FloatStorage').emptyTuple().reduce().stop().bytes(),
+        0,
+        opts,
+      ),
+    /torch\.FloatStorage cannot be called/,
+  );
   // REDUCE on a non-global (e.g. a string) is refused.
-  rejects(() => unpickle(new PickleBuilder().proto(2).str('os.system').emptyTuple().reduce().stop().bytes(), 0, opts), /cannot call "os.system"/);
+  rejects(
+    () => unpickle(new PickleBuilder().proto(2).str('os.system').emptyTuple().reduce().stop().bytes(), 0, opts),
+    /cannot call "os.system"/,
+  );
   // NEWOBJ and INST build arbitrary objects: refused by name.
-  rejects(() => unpickle(new PickleBuilder().proto(2).global('collections', 'OrderedDict').emptyTuple().raw(0x81).stop().bytes(), 0, opts), /NEWOBJ \(0x81\) is not allowed/);
+  rejects(
+    () =>
+      unpickle(
+        new PickleBuilder().proto(2).global('collections', 'OrderedDict').emptyTuple().raw(0x81).stop().bytes(),
+        0,
+        opts,
+      ),
+    /NEWOBJ \(0x81\) is not allowed/,
+  );
   rejects(() => unpickle(Buffer.from('(ios\nsystem\n.'), 0, opts), /INST/);
 });
 
 test('_rebuild_tensor_v2 yields a tensor reference and validates its arguments', () => {
-  const build = (size: number[], stride: number[], offset = 0) => new PickleBuilder().proto(2)
-    .global('torch._utils', '_rebuild_tensor_v2').mark().str('S').int(offset).intTuple(size).intTuple(stride).bool(false).none().tuple().reduce().stop().bytes();
+  const build = (size: number[], stride: number[], offset = 0) =>
+    new PickleBuilder()
+      .proto(2)
+      .global('torch._utils', '_rebuild_tensor_v2')
+      .mark()
+      .str('S')
+      .int(offset)
+      .intTuple(size)
+      .intTuple(stride)
+      .bool(false)
+      .none()
+      .tuple()
+      .reduce()
+      .stop()
+      .bytes();
   const ref = unpickle(build([2, 3], [3, 1], 4), 0, opts).value;
   assert.ok(ref instanceof TorchTensorRef);
   assert.deepEqual([ref.storage, ref.offset, ref.size, ref.stride], ['S', 4, [2, 3], [3, 1]]);
@@ -93,11 +135,23 @@ test('stack, memo and malformed structure limits give errors', () => {
   rejects(() => unpickle(memo.stop().bytes(), 0, { ...opts, maxMemo: 5 }), /memo exceeds 5 entries/);
   rejects(() => unpickle(Buffer.from([0x80, 0x02, 0x68, 0x07, 0x2e]), 0, opts), /memo key 7 was never stored/);
   rejects(() => unpickle(Buffer.from([0x80, 0x02, 0x2e]), 0, opts), /stack underflow/);
-  rejects(() => unpickle(new PickleBuilder().proto(2).none().none().setitem().stop().bytes(), 0, opts), /stack underflow/);
-  rejects(() => unpickle(new PickleBuilder().proto(2).emptyTuple().none().raw(0x61).stop().bytes(), 0, opts), /cannot append to \(\)/);
+  rejects(
+    () => unpickle(new PickleBuilder().proto(2).none().none().setitem().stop().bytes(), 0, opts),
+    /stack underflow/,
+  );
+  rejects(
+    () => unpickle(new PickleBuilder().proto(2).emptyTuple().none().raw(0x61).stop().bytes(), 0, opts),
+    /cannot append to \(\)/,
+  );
   rejects(() => unpickle(new PickleBuilder().proto(2).str('s').none().build().stop().bytes(), 0, opts), /cannot BUILD/);
-  rejects(() => unpickle(new PickleBuilder().proto(2).none().binpersid().stop().bytes(), 0, opts), /persistent ids are not expected/);
-  rejects(() => unpickle(Buffer.from([0x80, 0x02, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x2e]), 0, opts), /truncated.*needs 2147483647 more bytes/);
+  rejects(
+    () => unpickle(new PickleBuilder().proto(2).none().binpersid().stop().bytes(), 0, opts),
+    /persistent ids are not expected/,
+  );
+  rejects(
+    () => unpickle(Buffer.from([0x80, 0x02, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x2e]), 0, opts),
+    /truncated.*needs 2147483647 more bytes/,
+  );
   rejects(() => unpickle(Buffer.from([0x80, 0x02, 0x58, 0x02, 0, 0, 0, 0xc3, 0x28, 0x2e]), 0, opts), /not valid UTF-8/);
 });
 

@@ -10,7 +10,6 @@ import { rejectsWith, withDir } from '../helpers/temp.js';
 
 const config = parseConfig(JSON.parse(readFileSync(`${FIXTURE_DIR}/config.json`, 'utf8')));
 
-
 test('all three fixture formats load as the same 506 validated tensors, bit for bit', async () => {
   const st = await readStateDict(`${FIXTURE_DIR}/model.safetensors`);
   const legacy = await readStateDict(`${FIXTURE_DIR}/pytorch_model.bin`);
@@ -52,11 +51,22 @@ test('garbage, empty, missing and non-file paths give clear errors', async () =>
     writeFileSync(join(dir, 'empty.bin'), '');
     writeFileSync(join(dir, 'html.bin'), '<html>404 Not Found</html>');
     for (const name of ['garbage.bin', 'empty.bin', 'html.bin']) {
-      await rejectsWith(readStateDict(join(dir, name)), 'INVALID_WEIGHTS', new RegExp(`${name}: not a recognised weight file .*expected safetensors, PyTorch zip .* or PyTorch legacy`));
+      await rejectsWith(
+        readStateDict(join(dir, name)),
+        'INVALID_WEIGHTS',
+        new RegExp(`${name}: not a recognised weight file .*expected safetensors, PyTorch zip .* or PyTorch legacy`),
+      );
     }
     await rejectsWith(readStateDict(join(dir, 'html.bin')), 'INVALID_WEIGHTS', /looks like an HTML or XML page/);
-    writeFileSync(join(dir, 'lfs.bin'), 'version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 210804572\n');
-    await rejectsWith(readStateDict(join(dir, 'lfs.bin')), 'INVALID_WEIGHTS', /lfs\.bin: not a recognised weight file.*Git LFS pointer/);
+    writeFileSync(
+      join(dir, 'lfs.bin'),
+      'version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 210804572\n',
+    );
+    await rejectsWith(
+      readStateDict(join(dir, 'lfs.bin')),
+      'INVALID_WEIGHTS',
+      /lfs\.bin: not a recognised weight file.*Git LFS pointer/,
+    );
     await rejectsWith(readStateDict(join(dir, 'nope.bin')), 'IO_ERROR', /cannot open weight file .*nope\.bin/);
     await rejectsWith(readStateDict(dir), 'IO_ERROR', /is not a regular file/);
   });
@@ -73,12 +83,19 @@ test('a truncated legacy file read from disk (the realigning path) is refused', 
 });
 
 test('a file holding only the legacy magic reports the missing protocol pickle as truncation', () => {
-  assert.throws(() => parseStateDict(readFileSync(`${FIXTURE_DIR}/pytorch_model.bin`).subarray(0, 15), 'm.bin'), /m\.bin \(protocol version\): truncated/);
+  assert.throws(
+    () => parseStateDict(readFileSync(`${FIXTURE_DIR}/pytorch_model.bin`).subarray(0, 15), 'm.bin'),
+    /m\.bin \(protocol version\): truncated/,
+  );
 });
 
 test('findWeightFile prefers model.safetensors, then pytorch_model.bin, then a single candidate', async () => {
   await withDir(async (dir) => {
-    await rejectsWith(findWeightFile(dir), 'INVALID_WEIGHTS', /no weight file in .*expected model\.safetensors or pytorch_model\.bin/);
+    await rejectsWith(
+      findWeightFile(dir),
+      'INVALID_WEIGHTS',
+      /no weight file in .*expected model\.safetensors or pytorch_model\.bin/,
+    );
     writeFileSync(join(dir, 'b.bin'), 'x');
     assert.equal(await findWeightFile(dir), join(dir, 'b.bin'));
     writeFileSync(join(dir, 'a.safetensors'), 'x');

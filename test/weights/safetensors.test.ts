@@ -77,7 +77,12 @@ test('F16 values (subnormals, infinities, NaN, -0) widen exactly and round-trip 
     }
     const n = Number(readFileSync(path).readBigUInt64LE(0));
     assert.equal(n % 8, 0);
-    assert.match(readFileSync(path).subarray(8, 8 + n).toString(), /^\{"__metadata__":\{"format":"pt","note":"round trip"\},"b":/);
+    assert.match(
+      readFileSync(path)
+        .subarray(8, 8 + n)
+        .toString(),
+      /^\{"__metadata__":\{"format":"pt","note":"round trip"\},"b":/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -87,9 +92,15 @@ test('the writer refuses a tensor whose data does not match its shape, leaving n
   const dir = mkdtempSync(join(tmpdir(), 'biggan-st-'));
   try {
     const bad: StateDict = new Map([['x', { shape: [2, 2], data: new Float32Array(3) }]]);
-    await assert.rejects(writeSafetensors(join(dir, 'x.safetensors'), bad), /tensor 'x': shape \[2, 2\] needs 4 values but it has 3/);
+    await assert.rejects(
+      writeSafetensors(join(dir, 'x.safetensors'), bad),
+      /tensor 'x': shape \[2, 2\] needs 4 values but it has 3/,
+    );
     assert.equal(existsSync(join(dir, 'x.safetensors.tmp')), false);
-    await assert.rejects(writeSafetensors(join(dir, 'no/such/dir.safetensors'), new Map()), (e: unknown) => e instanceof BigGanError && e.code === 'IO_ERROR');
+    await assert.rejects(
+      writeSafetensors(join(dir, 'no/such/dir.safetensors'), new Map()),
+      (e: unknown) => e instanceof BigGanError && e.code === 'IO_ERROR',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -102,7 +113,10 @@ test('corrupt headers are refused with the precise problem', () => {
     [rawSafetensors('{"x": {"dtype": "F32",', eight), /header is not valid UTF-8 JSON/],
     [rawSafetensors('[1, 2]', eight), /does not start with '\{'/],
     [rawSafetensors('{"x": 1}', eight), /entry 'x' is not an object/],
-    [rawSafetensors(entry({ data_offsets: [0, 16] }), eight), /data_offsets \[0, 16\] lie outside the 8-byte data section/],
+    [
+      rawSafetensors(entry({ data_offsets: [0, 16] }), eight),
+      /data_offsets \[0, 16\] lie outside the 8-byte data section/,
+    ],
     [rawSafetensors(entry({ data_offsets: [4, 0] }), eight), /data_offsets \[4, 0\] lie outside/],
     [rawSafetensors(entry({ shape: [3] }), eight), /has 8 bytes but shape \[3\] of F32 needs 12/],
     [rawSafetensors(entry({ dtype: 'F16' }), eight), /has 8 bytes but shape \[2\] of F16 needs 4/],
@@ -111,8 +125,20 @@ test('corrupt headers are refused with the precise problem', () => {
     [rawSafetensors(entry({ shape: [-2] }), eight), /shape \[-2\]; expected a list of non-negative integers/],
     [rawSafetensors(entry({ shape: [2.5] }), eight), /shape \[2.5\]/],
     [rawSafetensors(entry({ data_offsets: [0] }), eight), /data_offsets \[0\]; expected \[begin, end\]/],
-    [rawSafetensors(JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }), eight), /tensor 'b' \[4, 8\] overlaps tensor 'a'/],
-    [rawSafetensors(JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }), eight), /gap of 4 bytes before tensor 'a'/],
+    [
+      rawSafetensors(
+        JSON.stringify({
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+        }),
+        eight,
+      ),
+      /tensor 'b' \[4, 8\] overlaps tensor 'a'/,
+    ],
+    [
+      rawSafetensors(JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }), eight),
+      /gap of 4 bytes before tensor 'a'/,
+    ],
     [rawSafetensors(entry({}), f32Bytes([1, 2, 3])), /the tensors cover 8 bytes but the data section has 12/],
     [rawSafetensors(entry({}), eight, 1e9), /header length 1000000000 exceeds the \d+ bytes after the length field/],
     [Buffer.from([1, 2, 3]), /3 bytes is too short/],
@@ -124,7 +150,10 @@ test('the fixture cut anywhere is refused quickly', () => {
   const n = Number(fixture.readBigUInt64LE(0));
   for (const cut of [8, 9, 100, n, n + 7, n + 8, n + 9, fixture.length / 2, fixture.length - 1]) {
     const t0 = Date.now();
-    rejects(() => readSafetensors(fixture.subarray(0, cut), 'cut.safetensors'), /cut\.safetensors: invalid safetensors file: .*(truncated|not valid|cover)/);
+    rejects(
+      () => readSafetensors(fixture.subarray(0, cut), 'cut.safetensors'),
+      /cut\.safetensors: invalid safetensors file: .*(truncated|not valid|cover)/,
+    );
     assert.ok(Date.now() - t0 < 1000);
   }
 });

@@ -4,7 +4,16 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { BigGanError } from '../../src/errors.js';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { readTorchLegacy } from '../../src/weights/torch-legacy.js';
-import { FIXTURE_DIR, PickleBuilder, bytesOf, f32Bytes, legacyPreamble, stateDictPickle, torchLegacyFile, rejects } from './helpers.js';
+import {
+  FIXTURE_DIR,
+  PickleBuilder,
+  bytesOf,
+  f32Bytes,
+  legacyPreamble,
+  stateDictPickle,
+  torchLegacyFile,
+  rejects,
+} from './helpers.js';
 
 const fixture = readFileSync(`${FIXTURE_DIR}/pytorch_model.bin`);
 const reference = readSafetensors(readFileSync(`${FIXTURE_DIR}/model.safetensors`), 'model.safetensors');
@@ -34,14 +43,36 @@ test('the fixture legacy file matches the safetensors fixture bit for bit, with 
 test('a legacy file whose main pickle calls posix.system is refused and runs nothing', () => {
   const marker = `/tmp/biggan-serve-pwned-${process.pid}`;
   rmSync(marker, { force: true });
-  const evil = new PickleBuilder().proto(2).global('posix', 'system').str(`touch ${marker}`).tuple1().reduce().stop().bytes();
+  const evil = new PickleBuilder()
+    .proto(2)
+    .global('posix', 'system')
+    .str(`touch ${marker}`)
+    .tuple1()
+    .reduce()
+    .stop()
+    .bytes();
   const file = Buffer.concat([legacyPreamble(), evil]);
   rejects(() => readTorchLegacy(file, 'evil.bin'), /evil\.bin \(main pickle\): refused global 'posix system'/);
   assert.equal(existsSync(marker), false);
   // The same call hidden inside a tensor's arguments, after valid entries.
-  const nested = new PickleBuilder().proto(2).global('collections', 'OrderedDict').emptyTuple().reduce().mark()
-    .str('w').global('builtins', 'eval').str('1+1').tuple1().reduce().setitems().stop().bytes();
-  rejects(() => readTorchLegacy(Buffer.concat([legacyPreamble(), nested]), 'evil2.bin'), /refused global 'builtins eval'/);
+  const nested = new PickleBuilder()
+    .proto(2)
+    .global('collections', 'OrderedDict')
+    .emptyTuple()
+    .reduce()
+    .mark()
+    .str('w')
+    .global('builtins', 'eval')
+    .str('1+1')
+    .tuple1()
+    .reduce()
+    .setitems()
+    .stop()
+    .bytes();
+  rejects(
+    () => readTorchLegacy(Buffer.concat([legacyPreamble(), nested]), 'evil2.bin'),
+    /refused global 'builtins eval'/,
+  );
 });
 
 test('storage offsets, strides, shared storages and 16-bit storages are honoured', () => {
@@ -70,22 +101,52 @@ test('storage offsets, strides, shared storages and 16-bit storages are honoured
 
 test('a tensor reaching past its storage, a wrong count or a missing storage is refused', () => {
   const a = f32Bytes([1, 2, 3, 4]);
-  rejects(() => readTorchLegacy(torchLegacyFile([{ key: 'x', storage: 'A', storageBytes: a, size: [2, 2], offset: 1 }]), 'f.bin'), /tensor 'x'.*reaches element 4 of storage 'A', which has only 4/);
-  rejects(() => readTorchLegacy(torchLegacyFile([{ key: 'x', storage: 'A', storageBytes: a, size: [3], stride: [2] }]), 'f.bin'), /reaches element 4/);
+  rejects(
+    () =>
+      readTorchLegacy(torchLegacyFile([{ key: 'x', storage: 'A', storageBytes: a, size: [2, 2], offset: 1 }]), 'f.bin'),
+    /tensor 'x'.*reaches element 4 of storage 'A', which has only 4/,
+  );
+  rejects(
+    () =>
+      readTorchLegacy(torchLegacyFile([{ key: 'x', storage: 'A', storageBytes: a, size: [3], stride: [2] }]), 'f.bin'),
+    /reaches element 4/,
+  );
   // The file says 4 elements but the header promises 5: patch the 8-byte count of the one record.
   const file = torchLegacyFile([{ key: 'x', storage: 'A', storageBytes: a, size: [4] }]);
   const countAt = file.length - 16 - 8;
   assert.equal(file.readBigUInt64LE(countAt), 4n);
   file.writeBigUInt64LE(5n, countAt);
-  rejects(() => readTorchLegacy(file, 'f.bin'), /storage 'A' holds 5 elements in the file but the state_dict declares 4/);
+  rejects(
+    () => readTorchLegacy(file, 'f.bin'),
+    /storage 'A' holds 5 elements in the file but the state_dict declares 4/,
+  );
   // The storage key list leaves out a storage the state_dict uses.
   const main = stateDictPickle([{ key: 'x', storage: 'A', storageBytes: a, size: [4] }], (p) => {
     p.mark().str('storage').global('torch', 'FloatStorage').str('A').str('cpu').int(4).none().tuple();
   });
   const noKeys = new PickleBuilder().proto(2).emptyList().stop().bytes();
-  rejects(() => readTorchLegacy(Buffer.concat([legacyPreamble(), main, noKeys]), 'f.bin'), /storage 'A' is used by the state_dict but has no data/);
+  rejects(
+    () => readTorchLegacy(Buffer.concat([legacyPreamble(), main, noKeys]), 'f.bin'),
+    /storage 'A' is used by the state_dict but has no data/,
+  );
   // A storage type outside the allowlist is refused at GLOBAL, naming it.
-  rejects(() => readTorchLegacy(torchLegacyFile([{ key: 'x', storage: 'A', storageType: 'DoubleStorage', elementSize: 8, storageBytes: new Uint8Array(8), size: [1] }]), 'f.bin'), /refused global 'torch DoubleStorage'/);
+  rejects(
+    () =>
+      readTorchLegacy(
+        torchLegacyFile([
+          {
+            key: 'x',
+            storage: 'A',
+            storageType: 'DoubleStorage',
+            elementSize: 8,
+            storageBytes: new Uint8Array(8),
+            size: [1],
+          },
+        ]),
+        'f.bin',
+      ),
+    /refused global 'torch DoubleStorage'/,
+  );
   // A big-endian writer.
   const be = Buffer.from(torchLegacyFile([{ key: 'x', storage: 'A', storageBytes: a, size: [4] }]));
   const info = be.indexOf(Buffer.from('little_endian'));
@@ -95,7 +156,18 @@ test('a tensor reaching past its storage, a wrong count or a missing storage is 
 
 test('the fixture cut at any stage reports truncation quickly', () => {
   const dataStart = fixture.indexOf(Buffer.from('generator.conv_to_rgb.weight_v')) + 200; // somewhere in the storage data
-  const cuts = [16, 20, 60, 200, 5000, 40000, dataStart, Math.floor(fixture.length / 2), fixture.length - 100, fixture.length - 1];
+  const cuts = [
+    16,
+    20,
+    60,
+    200,
+    5000,
+    40000,
+    dataStart,
+    Math.floor(fixture.length / 2),
+    fixture.length - 100,
+    fixture.length - 1,
+  ];
   for (const cut of cuts) {
     const t0 = Date.now();
     rejects(() => readTorchLegacy(fixture.subarray(0, cut), 'cut.bin'), /cut\.bin.*truncated/);

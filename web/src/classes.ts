@@ -16,7 +16,10 @@ export interface ClassMatch {
 
 /** Lower-case with spaces, underscores and hyphens folded to one space. */
 function norm(s: string): string {
-  return s.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
+  return s
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ')
+    .trim();
 }
 
 /** The main name of a class, or `class N` for a model without names. */
@@ -41,7 +44,8 @@ export function searchClasses(classes: readonly ClassEntry[], query: string, lim
   for (const entry of classes) {
     let best: ClassMatch | undefined;
     if (/^\d+$/.test(q) && String(entry.index) === q) best = { entry, matched: mainName(entry), score: 0 };
-    else if (entry.wnid && entry.wnid.toLowerCase().startsWith(q)) best = { entry, matched: entry.wnid, score: entry.wnid.toLowerCase() === q ? 0 : 1 };
+    else if (entry.wnid && entry.wnid.toLowerCase().startsWith(q))
+      best = { entry, matched: entry.wnid, score: entry.wnid.toLowerCase() === q ? 0 : 1 };
     for (const name of entry.names) {
       const s = scoreName(name, q);
       if (s >= 0 && (!best || s < best.score)) best = { entry, matched: name, score: s };

@@ -61,7 +61,13 @@ export class ClassCombobox {
         const text = m.matched !== name && m.matched !== m.entry.wnid ? `${name} (${m.matched})` : name;
         return h(
           'li',
-          { role: 'option', id: `${this.list.id}-${i}`, 'data-testid': 'class-option', 'data-i': String(i), 'aria-selected': 'false' },
+          {
+            role: 'option',
+            id: `${this.list.id}-${i}`,
+            'data-testid': 'class-option',
+            'data-i': String(i),
+            'aria-selected': 'false',
+          },
           h('span', { class: 'name' }, text),
           h('span', { class: 'meta' }, `${m.entry.index}${m.entry.wnid ? ` · ${m.entry.wnid}` : ''}`),
         );

@@ -44,18 +44,29 @@ export class GenerateView {
   private running: AbortController | undefined;
 
   constructor(private readonly host: GenerateViewHost) {
-    this.cls = new ClassCombobox(byId('class-input', HTMLInputElement), byId('class-list', HTMLUListElement), () => host.classes(), () => host.changed());
-    this.mix = new ClassCombobox(byId('mix-class-input', HTMLInputElement), byId('mix-list', HTMLUListElement), () => host.classes(), () => {
-      this.syncMix();
-      host.changed();
-    });
+    this.cls = new ClassCombobox(
+      byId('class-input', HTMLInputElement),
+      byId('class-list', HTMLUListElement),
+      () => host.classes(),
+      () => host.changed(),
+    );
+    this.mix = new ClassCombobox(
+      byId('mix-class-input', HTMLInputElement),
+      byId('mix-list', HTMLUListElement),
+      () => host.classes(),
+      () => {
+        this.syncMix();
+        host.changed();
+      },
+    );
     byId('mix-clear', HTMLButtonElement).addEventListener('click', () => {
       this.mix.set('');
       this.syncMix();
       host.changed();
     });
     for (const el of [this.mixRange, this.truncation]) el.addEventListener('input', () => this.syncOutputs());
-    for (const el of [this.mixRange, this.truncation, this.seed, this.count, this.format]) el.addEventListener('change', () => host.changed());
+    for (const el of [this.mixRange, this.truncation, this.seed, this.count, this.format])
+      el.addEventListener('change', () => host.changed());
     byId('reroll', HTMLButtonElement).addEventListener('click', () => {
       this.seed.value = randomSeed();
       announce(`New seed ${this.seed.value}`);
@@ -119,8 +130,14 @@ export class GenerateView {
 
   /** Client-side checks before a request; returns a message and the control at fault, or null. */
   check(g: GenerateState): { message: string; field: string; focus: HTMLElement } | null {
-    if (!g.cls) return { message: 'Choose a class first: type a name, a WordNet id or an index.', field: 'class', focus: byId('class-input', HTMLInputElement) };
-    if (!/^\d{1,20}$/.test(g.seed) || BigInt(g.seed) >= 2n ** 64n) return { message: 'The seed must be a whole number from 0 to 2^64 - 1.', field: 'seed', focus: this.seed };
+    if (!g.cls)
+      return {
+        message: 'Choose a class first: type a name, a WordNet id or an index.',
+        field: 'class',
+        focus: byId('class-input', HTMLInputElement),
+      };
+    if (!/^\d{1,20}$/.test(g.seed) || BigInt(g.seed) >= 2n ** 64n)
+      return { message: 'The seed must be a whole number from 0 to 2^64 - 1.', field: 'seed', focus: this.seed };
     return null;
   }
 
@@ -128,7 +145,9 @@ export class GenerateView {
   clear(): void {
     this.running?.abort();
     this.shownKey = '';
-    this.results.replaceChildren(h('p', { class: 'empty' }, 'Pick a class and press Generate. Click an image to keep its seed.'));
+    this.results.replaceChildren(
+      h('p', { class: 'empty' }, 'Pick a class and press Generate. Click an image to keep its seed.'),
+    );
   }
 
   /** Runs the generation of a state and shows it (at once from the cache when it was run before). */
@@ -147,7 +166,9 @@ export class GenerateView {
         images = (res.headers.get('content-type') ?? '').includes('application/json')
           ? imagesFromJson(await res.json(), 'images')
           : [await imageFromResponse(res)];
-        this.cache.set(key, images, (old) => old.forEach((i) => i.src.startsWith('blob:') && URL.revokeObjectURL(i.src)));
+        this.cache.set(key, images, (old) =>
+          old.forEach((i) => i.src.startsWith('blob:') && URL.revokeObjectURL(i.src)),
+        );
       } finally {
         if (this.running === controller) this.setBusy(false);
       }
@@ -167,7 +188,12 @@ export class GenerateView {
       const pick = h(
         'button',
         { type: 'button', class: 'pick', title: 'Use this seed', 'aria-label': `Use seed ${img.seed}` },
-        h('img', { 'data-testid': 'result-image', src: img.src, alt: `${caption}, seed ${img.seed}, truncation ${t}`, 'data-seed': img.seed }),
+        h('img', {
+          'data-testid': 'result-image',
+          src: img.src,
+          alt: `${caption}, seed ${img.seed}, truncation ${t}`,
+          'data-seed': img.seed,
+        }),
       );
       const figure = h(
         'figure',

@@ -63,7 +63,9 @@ export function classCaption(cls: Readonly<Record<string, number>>, classes: rea
     return e && e.index === Number(k) ? mainName(e) : `class ${k}`;
   };
   // Heaviest class first (JSON objects list integer keys in ascending order, whatever was sent).
-  const entries = Object.entries(cls).filter(([, w]) => w > 0).sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]));
+  const entries = Object.entries(cls)
+    .filter(([, w]) => w > 0)
+    .sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]));
   if (entries.length === 1) return name(entries[0][0]);
   const total = entries.reduce((s, [, w]) => s + w, 0) || 1;
   return entries.map(([k, w]) => `${Math.round((100 * w) / total)}% ${name(k)}`).join(' + ');
@@ -71,7 +73,12 @@ export function classCaption(cls: Readonly<Record<string, number>>, classes: rea
 
 /** A file name for a download: `biggan-golden-retriever-seed7-t0.5.png`. */
 export function fileName(caption: string, seed: string, truncation: number, mimeType: string): string {
-  const slug = caption.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'image';
+  const slug =
+    caption
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60) || 'image';
   const ext = mimeType.split('/')[1]?.replace('jpeg', 'jpg') ?? 'png';
   return `biggan-${slug}${seed ? `-seed${seed}` : ''}${Number.isFinite(truncation) ? `-t${truncation}` : ''}.${ext}`;
 }

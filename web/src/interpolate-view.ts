@@ -45,10 +45,24 @@ export class InterpolateView {
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly host: InterpolateViewHost) {
-    this.from = new ClassCombobox(byId('interp-from-class', HTMLInputElement), byId('from-list', HTMLUListElement), () => host.classes(), () => host.changed());
-    this.to = new ClassCombobox(byId('interp-to-class', HTMLInputElement), byId('to-list', HTMLUListElement), () => host.classes(), () => host.changed());
-    this.truncation.addEventListener('input', () => (this.truncationOut.value = Number(this.truncation.value).toFixed(2)));
-    for (const el of [this.fromSeed, this.toSeed, this.frames, this.method, this.truncation]) el.addEventListener('change', () => host.changed());
+    this.from = new ClassCombobox(
+      byId('interp-from-class', HTMLInputElement),
+      byId('from-list', HTMLUListElement),
+      () => host.classes(),
+      () => host.changed(),
+    );
+    this.to = new ClassCombobox(
+      byId('interp-to-class', HTMLInputElement),
+      byId('to-list', HTMLUListElement),
+      () => host.classes(),
+      () => host.changed(),
+    );
+    this.truncation.addEventListener(
+      'input',
+      () => (this.truncationOut.value = Number(this.truncation.value).toFixed(2)),
+    );
+    for (const el of [this.fromSeed, this.toSeed, this.frames, this.method, this.truncation])
+      el.addEventListener('change', () => host.changed());
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       host.submit();
@@ -84,10 +98,24 @@ export class InterpolateView {
   }
 
   check(s: InterpolateState): { message: string; field: string; focus: HTMLElement } | null {
-    if (!s.from) return { message: 'Choose the class of endpoint A.', field: 'from.class', focus: byId('interp-from-class', HTMLInputElement) };
-    if (!s.to) return { message: 'Choose the class of endpoint B.', field: 'to.class', focus: byId('interp-to-class', HTMLInputElement) };
-    for (const [seed, field, el] of [[s.fromSeed, 'from.seed', this.fromSeed], [s.toSeed, 'to.seed', this.toSeed]] as const) {
-      if (!/^\d{1,20}$/.test(seed) || BigInt(seed) >= 2n ** 64n) return { message: 'Seeds must be whole numbers from 0 to 2^64 - 1.', field, focus: el };
+    if (!s.from)
+      return {
+        message: 'Choose the class of endpoint A.',
+        field: 'from.class',
+        focus: byId('interp-from-class', HTMLInputElement),
+      };
+    if (!s.to)
+      return {
+        message: 'Choose the class of endpoint B.',
+        field: 'to.class',
+        focus: byId('interp-to-class', HTMLInputElement),
+      };
+    for (const [seed, field, el] of [
+      [s.fromSeed, 'from.seed', this.fromSeed],
+      [s.toSeed, 'to.seed', this.toSeed],
+    ] as const) {
+      if (!/^\d{1,20}$/.test(seed) || BigInt(seed) >= 2n ** 64n)
+        return { message: 'Seeds must be whole numbers from 0 to 2^64 - 1.', field, focus: el };
     }
     return null;
   }
@@ -129,9 +157,25 @@ export class InterpolateView {
     const classes = this.host.classes();
     const label = (spec: string) => classCaption({ [spec]: 1 }, classes);
     const title = `${label(s.from)} (seed ${s.fromSeed}) → ${label(s.to)} (seed ${s.toSeed})`;
-    const screen = h('img', { 'data-testid': 'interp-frame-current', src: frames[0]?.src ?? '', alt: `Frame 1 of ${frames.length}: ${title}` });
-    const scrub = h('input', { type: 'range', min: '0', max: String(frames.length - 1), step: '1', value: '0', 'aria-label': 'Frame', 'data-testid': 'interp-scrub' });
-    const play = h('button', { type: 'button', class: 'ghost', 'aria-pressed': 'false', 'data-testid': 'interp-play' }, 'Play');
+    const screen = h('img', {
+      'data-testid': 'interp-frame-current',
+      src: frames[0]?.src ?? '',
+      alt: `Frame 1 of ${frames.length}: ${title}`,
+    });
+    const scrub = h('input', {
+      type: 'range',
+      min: '0',
+      max: String(frames.length - 1),
+      step: '1',
+      value: '0',
+      'aria-label': 'Frame',
+      'data-testid': 'interp-scrub',
+    });
+    const play = h(
+      'button',
+      { type: 'button', class: 'ghost', 'aria-pressed': 'false', 'data-testid': 'interp-play' },
+      'Play',
+    );
     const strip = h('div', { class: 'frames', role: 'group', 'aria-label': 'Frames' });
     let at = 0;
     const show = (i: number) => {
@@ -142,7 +186,11 @@ export class InterpolateView {
       strip.querySelectorAll('button').forEach((b, j) => b.setAttribute('aria-current', String(j === at)));
     };
     frames.forEach((f, i) => {
-      const b = h('button', { type: 'button', 'aria-label': `Show frame ${i + 1}` }, h('img', { 'data-testid': 'interp-frame', src: f.src, alt: '' }));
+      const b = h(
+        'button',
+        { type: 'button', 'aria-label': `Show frame ${i + 1}` },
+        h('img', { 'data-testid': 'interp-frame', src: f.src, alt: '' }),
+      );
       b.addEventListener('click', () => {
         this.stop(play);
         show(i);
@@ -162,7 +210,11 @@ export class InterpolateView {
     });
     const downloads = h('div', { class: 'downloads' });
     for (const format of ['gif', 'webp'] as const) {
-      const b = h('button', { type: 'button', class: 'ghost', 'data-testid': `interp-download-${format}` }, `Download ${format === 'gif' ? 'GIF' : 'WebP'}`);
+      const b = h(
+        'button',
+        { type: 'button', class: 'ghost', 'data-testid': `interp-download-${format}` },
+        `Download ${format === 'gif' ? 'GIF' : 'WebP'}`,
+      );
       b.addEventListener('click', () => void this.download(s, format, b));
       downloads.append(b);
     }
@@ -188,7 +240,10 @@ export class InterpolateView {
   private async download(s: InterpolateState, format: 'gif' | 'webp', button: HTMLButtonElement): Promise<void> {
     button.disabled = true;
     try {
-      const res = await this.host.api.call('v1/interpolate', interpolateBody(s, format, this.host.model(), this.host.defaultModel()));
+      const res = await this.host.api.call(
+        'v1/interpolate',
+        interpolateBody(s, format, this.host.model(), this.host.defaultModel()),
+      );
       saveBlob(await res.blob(), `biggan-interpolation-${s.from}-${s.fromSeed}-${s.to}-${s.toSeed}.${format}`);
     } catch (err) {
       this.host.error(err);
@@ -209,7 +264,9 @@ export class InterpolateView {
     const problem = this.check(s);
     if (problem) return this.host.problem(problem.message, problem.field, problem.focus);
     const body = interpolateBody(s, 'gif', this.host.model(), this.host.defaultModel());
-    await copyText(curlCommand(this.host.api.url('v1/interpolate'), body, 'interpolation.gif', this.host.api.key() !== null));
+    await copyText(
+      curlCommand(this.host.api.url('v1/interpolate'), body, 'interpolation.gif', this.host.api.key() !== null),
+    );
     announce('Copied the curl command');
   }
 }

@@ -39,7 +39,13 @@ function showError(err: unknown): void {
   const parts: (Node | string)[] = [h('strong', {}, title)];
   if (err instanceof ApiError) {
     // Status 0: a check made by the page itself, before any request; only the field is worth showing.
-    const details = [err.status ? `HTTP ${err.status}` : '', err.status ? err.code : '', err.field ? `field: ${err.field}` : ''].filter(Boolean).join(' · ');
+    const details = [
+      err.status ? `HTTP ${err.status}` : '',
+      err.status ? err.code : '',
+      err.field ? `field: ${err.field}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
     if (details) parts.push(h('span', { class: 'details' }, details));
     if (err.retryAfterSeconds !== undefined || err.status === 429 || err.status === 503) {
       const retry = h('span', { 'data-testid': 'retry-after' });
@@ -78,10 +84,14 @@ function askKey(reason: 'missing' | 'rejected'): Promise<string | null> {
   const dialog = byId('key-dialog', HTMLDialogElement);
   const input = byId('key-input', HTMLInputElement);
   byId('key-reason', HTMLParagraphElement).textContent =
-    reason === 'missing' ? 'This server requires an API key.' : 'The server did not accept that key. Enter another one.';
+    reason === 'missing'
+      ? 'This server requires an API key.'
+      : 'The server did not accept that key. Enter another one.';
   input.value = '';
   return new Promise((resolve) => {
-    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok' && input.value ? input.value : null), { once: true });
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok' && input.value ? input.value : null), {
+      once: true,
+    });
     dialog.returnValue = '';
     dialog.showModal();
   });
@@ -106,7 +116,12 @@ const common = {
   },
 };
 const gen = new GenerateView({ ...common, submit: () => void submit('generate') });
-const interp = new InterpolateView({ ...common, model: () => state.gen.model, submit: () => void submit('interpolate'), error: showError });
+const interp = new InterpolateView({
+  ...common,
+  model: () => state.gen.model,
+  submit: () => void submit('interpolate'),
+  error: showError,
+});
 
 function readControls(): PageState {
   return { view: state.view, gen: gen.read(), interp: interp.read() };
@@ -141,7 +156,8 @@ async function submit(view: 'generate' | 'interpolate'): Promise<void> {
     if (view === 'generate') await gen.run(state.gen);
     else await interp.run(state.interp);
     // On a phone the results sit below the form: bring them into view.
-    if (matchMedia('(max-width: 720px)').matches) byId(view === 'generate' ? 'results' : 'interp-result', HTMLDivElement).scrollIntoView({ block: 'start' });
+    if (matchMedia('(max-width: 720px)').matches)
+      byId(view === 'generate' ? 'results' : 'interp-result', HTMLDivElement).scrollIntoView({ block: 'start' });
   } catch (err) {
     showError(err);
   }
@@ -194,7 +210,10 @@ function setUpTabs(): void {
     tab.addEventListener('keydown', (e) => {
       if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
       e.preventDefault();
-      const next = byId(`tab-${tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length]}`, HTMLButtonElement);
+      const next = byId(
+        `tab-${tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length]}`,
+        HTMLButtonElement,
+      );
       next.focus();
       next.click();
     });
@@ -221,9 +240,16 @@ function applyModel(): void {
   const m = models.find((x) => x.name === (state.gen.model || defaultModel()));
   if (!m) return;
   const max = Math.min(MAX_COUNT, m.maxSamplesPerRequest ?? MAX_COUNT);
-  gen.setLimits(max, (m.formats ?? []).filter((f) => ['png', 'jpeg', 'webp'].includes(f)));
+  gen.setLimits(
+    max,
+    (m.formats ?? []).filter((f) => ['png', 'jpeg', 'webp'].includes(f)),
+  );
   interp.setMaxFrames(max);
-  const about = [m.name, m.resolution ? `${m.resolution}×${m.resolution} px` : '', m.engine ? `${m.engine}${m.backend ? ` (${m.backend})` : ''}` : ''];
+  const about = [
+    m.name,
+    m.resolution ? `${m.resolution}×${m.resolution} px` : '',
+    m.engine ? `${m.engine}${m.backend ? ` (${m.backend})` : ''}` : '',
+  ];
   byId('model-info', HTMLParagraphElement).textContent = about.filter(Boolean).join(' · ');
 }
 

@@ -49,7 +49,17 @@ export const MAX_COUNT = 16;
 export function defaultState(): PageState {
   return {
     view: 'generate',
-    gen: { model: '', cls: '', mix: '', w: 0.5, truncation: DEFAULT_TRUNCATION, seed: '', lock: true, count: 1, format: 'png' },
+    gen: {
+      model: '',
+      cls: '',
+      mix: '',
+      w: 0.5,
+      truncation: DEFAULT_TRUNCATION,
+      seed: '',
+      lock: true,
+      count: 1,
+      format: 'png',
+    },
     interp: { from: '', fromSeed: '', to: '', toSeed: '', frames: 8, method: 'lerp', truncation: DEFAULT_TRUNCATION },
   };
 }
@@ -153,7 +163,12 @@ export function generateBody(g: GenerateState, defaultModel: string): Record<str
 }
 
 /** The POST /v1/interpolate body of a state, answering an animation (gif, webp) or JSON frames (png). */
-export function interpolateBody(i: InterpolateState, format: 'png' | 'gif' | 'webp', model: string, defaultModel: string): Record<string, unknown> {
+export function interpolateBody(
+  i: InterpolateState,
+  format: 'png' | 'gif' | 'webp',
+  model: string,
+  defaultModel: string,
+): Record<string, unknown> {
   return {
     ...(model && model !== defaultModel ? { model } : {}),
     from: { class: classJson(i.from), seed: seedJson(i.fromSeed) },

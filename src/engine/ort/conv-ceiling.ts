@@ -34,7 +34,14 @@ export async function ortConvCeilingGflops(opts: ConvCeilingOptions = {}): Promi
   const [N, C, H, W] = opts.shape ?? [4, 512, 16, 16];
   const bytes = encodeModel({
     name: 'conv_ceiling',
-    nodes: [{ opType: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attributes: [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])] }],
+    nodes: [
+      {
+        opType: 'Conv',
+        inputs: ['x', 'w', 'b'],
+        outputs: ['y'],
+        attributes: [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])],
+      },
+    ],
     initializers: [
       { name: 'w', dims: [C, C, 3, 3], data: fill(C * C * 9, 1).map((v) => v / Math.sqrt(C * 9)) },
       { name: 'b', dims: [C], data: fill(C, 2) },
@@ -42,7 +49,10 @@ export async function ortConvCeilingGflops(opts: ConvCeilingOptions = {}): Promi
     inputs: [{ name: 'x', elemType: 'float', shape: [N, C, H, W] }],
     outputs: [{ name: 'y', elemType: 'float', shape: [N, C, H, W] }],
   });
-  const session = await ort.InferenceSession.create(bytes, ortSessionOptions(opts.threads ?? availableParallelism(), ['cpu']));
+  const session = await ort.InferenceSession.create(
+    bytes,
+    ortSessionOptions(opts.threads ?? availableParallelism(), ['cpu']),
+  );
   try {
     const x = new ort.Tensor('float32', fill(N * C * H * W, 3), [N, C, H, W]);
     const flop = 2 * N * H * W * C * C * 9;

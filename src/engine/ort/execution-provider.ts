@@ -60,11 +60,17 @@ const INSTALL_HINT =
  * builds its engine at session creation (minutes) and needs its own libraries. An explicit GPU
  * choice that cannot work is a configuration error, not a silent fallback.
  */
-export function planExecutionProvider(choice: ExecutionProviderChoice, probes: ExecutionProviderProbes): ExecutionProviderPlan {
+export function planExecutionProvider(
+  choice: ExecutionProviderChoice,
+  probes: ExecutionProviderProbes,
+): ExecutionProviderPlan {
   const attempt = (provider: ExecutionProvider) => ({ provider, ortProviders: SESSION_PROVIDERS[provider] });
   if (choice === 'cpu') return { attempts: [attempt('cpu')], reason: 'cpu requested' };
   if (choice !== 'auto' && !isOneOf(EXECUTION_PROVIDERS, choice)) {
-    throw new BigGanError('INVALID_CONFIG', `backend: unknown ONNX Runtime execution provider '${String(choice)}'; allowed: auto, ${EXECUTION_PROVIDERS.join(', ')}`);
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `backend: unknown ONNX Runtime execution provider '${String(choice)}'; allowed: auto, ${EXECUTION_PROVIDERS.join(', ')}`,
+    );
   }
   const libs = probes.providerLibraries();
   const library = choice === 'tensorrt' ? TENSORRT_LIBRARY : CUDA_LIBRARY;
@@ -72,14 +78,27 @@ export function planExecutionProvider(choice: ExecutionProviderChoice, probes: E
   const gpu = hasLibrary && probes.gpuVisible(); // probe the GPU only when it could matter
   if (choice === 'auto') {
     if (!hasLibrary) return { attempts: [attempt('cpu')], reason: `cpu: onnxruntime-node has no ${CUDA_LIBRARY}` };
-    if (!gpu) return { attempts: [attempt('cpu')], reason: 'cpu: no NVIDIA GPU visible (/dev/nvidia0, /proc/driver/nvidia/gpus)' };
-    return { attempts: [attempt('cuda'), attempt('cpu')], reason: 'cuda: provider library installed and a GPU is visible' };
+    if (!gpu)
+      return {
+        attempts: [attempt('cpu')],
+        reason: 'cpu: no NVIDIA GPU visible (/dev/nvidia0, /proc/driver/nvidia/gpus)',
+      };
+    return {
+      attempts: [attempt('cuda'), attempt('cpu')],
+      reason: 'cuda: provider library installed and a GPU is visible',
+    };
   }
   if (!hasLibrary) {
-    throw new BigGanError('INVALID_CONFIG', `backend: ${choice} requested, but onnxruntime-node has no ${library}; ${INSTALL_HINT}`);
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `backend: ${choice} requested, but onnxruntime-node has no ${library}; ${INSTALL_HINT}`,
+    );
   }
   if (!gpu) {
-    throw new BigGanError('INVALID_CONFIG', `backend: ${choice} requested, but no NVIDIA GPU is visible (no /dev/nvidia0, /proc/driver/nvidia/gpus empty)`);
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `backend: ${choice} requested, but no NVIDIA GPU is visible (no /dev/nvidia0, /proc/driver/nvidia/gpus empty)`,
+    );
   }
   return { attempts: [attempt(choice)], reason: `${choice} requested` };
 }

@@ -19,8 +19,21 @@
  * (Tried and dropped as slower: BatchNormalization over a [1, B*C, H, W] view instead of
  * Mul/Add; DepthToSpace for 2-D sub-pixel phases; broadcasting the skip's row repeat into the Add.)
  */
-import { encodeModel, attr, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto.js';
-import type { FoldedGenerator, FoldedBlock, FoldedAttention, FoldedConv, StatTable } from '../../model/folded-weights.js';
+import {
+  encodeModel,
+  attr,
+  type OnnxAttribute,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+} from './onnx-proto.js';
+import type {
+  FoldedGenerator,
+  FoldedBlock,
+  FoldedAttention,
+  FoldedConv,
+  StatTable,
+} from '../../model/folded-weights.js';
 import { concatStatTables } from '../../model/batch-norm-stats.js';
 
 /** Names of the graph's inputs and output. */
@@ -47,12 +60,20 @@ class GraphBuilder {
 
   /** A 1-D int64 initializer, shared between nodes that need the same values. */
   ints(values: readonly number[]): string {
-    return this.shared(`i64:${values.join(',')}`, () => ({ name: this.fresh('i64'), dims: [values.length], data: BigInt64Array.from(values, (v) => BigInt(v)) }));
+    return this.shared(`i64:${values.join(',')}`, () => ({
+      name: this.fresh('i64'),
+      dims: [values.length],
+      data: BigInt64Array.from(values, (v) => BigInt(v)),
+    }));
   }
 
   /** A small 1-D float32 initializer, shared like `ints`. */
   floats(values: readonly number[]): string {
-    return this.shared(`f32:${values.join(',')}`, () => ({ name: this.fresh('f32'), dims: [values.length], data: Float32Array.from(values) }));
+    return this.shared(`f32:${values.join(',')}`, () => ({
+      name: this.fresh('f32'),
+      dims: [values.length],
+      data: Float32Array.from(values),
+    }));
   }
 
   private shared(key: string, make: () => OnnxTensor): string {
@@ -66,7 +87,12 @@ class GraphBuilder {
   }
 
   /** Adds a node with one output and returns that output's name. */
-  op(opType: string, inputs: readonly string[], attributes?: readonly OnnxAttribute[], base = opType.toLowerCase()): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes?: readonly OnnxAttribute[],
+    base = opType.toLowerCase(),
+  ): string {
     const out = this.fresh(base);
     this.nodes.push({ opType, inputs, outputs: [out], name: out, ...(attributes ? { attributes } : {}) });
     return out;
@@ -117,7 +143,12 @@ function batchNormSlots(folded: FoldedGenerator): BnSlot[] {
  * gamma = 1 + scale(cond) puts the 1 in the Gemm bias; the final bn's constant weight and bias
  * enter as zero weight rows plus bias, so every batch-norm is handled by the same path.
  */
-function conditioningGemm(g: GraphBuilder, folded: FoldedGenerator, slots: BnSlot[], cond: string): { genZ: string; gamma: string; beta: string; total: number } {
+function conditioningGemm(
+  g: GraphBuilder,
+  folded: FoldedGenerator,
+  slots: BnSlot[],
+  cond: string,
+): { genZ: string; gamma: string; beta: string; total: number } {
   const condDim = folded.genZ.inDim;
   const S = slots.reduce((a, s) => a + s.channels, 0);
   const genZOut = folded.genZ.outDim;
@@ -148,7 +179,10 @@ function conditioningGemm(g: GraphBuilder, folded: FoldedGenerator, slots: BnSlo
  * The table's layout is `concatStatTables`'s: [means of every bn | vars of every bn] per grid point.
  */
 function blendedStats(g: GraphBuilder, slots: BnSlot[], nStats: number, S: number): { mean: string; variance: string } {
-  const table = concatStatTables(slots.map((s) => s.stats), nStats).data;
+  const table = concatStatTables(
+    slots.map((s) => s.stats),
+    nStats,
+  ).data;
   const T = g.constant('bn_stats', [nStats, 2 * S], table);
   const st = g.op('MatMul', [ONNX_IO.statWeights, T], undefined, 'bn_stats_blend'); // [B, 2S]
   const [mean, variance] = g.opN('Split', [st, g.ints([S, S])], 2, [attr.int('axis', 1)]);
@@ -189,7 +223,12 @@ interface BnAffine {
 }
 
 /** Computes every batch-norm's per-sample affine and splits it per batch-norm. */
-function batchNormAffines(g: GraphBuilder, folded: FoldedGenerator, slots: BnSlot[], cond: string): { affines: BnAffine[]; genZ: string } {
+function batchNormAffines(
+  g: GraphBuilder,
+  folded: FoldedGenerator,
+  slots: BnSlot[],
+  cond: string,
+): { affines: BnAffine[]; genZ: string } {
   const { genZ, gamma, beta, total } = conditioningGemm(g, folded, slots, cond);
   const { mean, variance } = blendedStats(g, slots, folded.config.nStats, total);
   // scale = gamma / sqrt(var + eps), shift = beta - mean * scale: y = x * scale + shift.
@@ -200,7 +239,10 @@ function batchNormAffines(g: GraphBuilder, folded: FoldedGenerator, slots: BnSlo
   const scales = g.opN('Split', [scale, sizes], slots.length, [attr.int('axis', 1)]);
   const shifts = g.opN('Split', [shift, sizes], slots.length, [attr.int('axis', 1)]);
   const axes = g.ints([2, 3]);
-  const affines = slots.map((_, i) => ({ scale: g.op('Unsqueeze', [scales[i], axes]), shift: g.op('Unsqueeze', [shifts[i], axes]) }));
+  const affines = slots.map((_, i) => ({
+    scale: g.op('Unsqueeze', [scales[i], axes]),
+    shift: g.op('Unsqueeze', [shifts[i], axes]),
+  }));
   return { affines, genZ };
 }
 
@@ -209,7 +251,13 @@ function bnRelu(g: GraphBuilder, x: string, a: BnAffine): string {
   return g.op('Relu', [g.op('Add', [g.op('Mul', [x, a.scale]), a.shift])]);
 }
 
-function conv(g: GraphBuilder, x: string, c: FoldedConv, base: string, weight: Float32Array | readonly Float32Array[] = c.weight): string {
+function conv(
+  g: GraphBuilder,
+  x: string,
+  c: FoldedConv,
+  base: string,
+  weight: Float32Array | readonly Float32Array[] = c.weight,
+): string {
   const W = g.constant(`${base}_w`, [c.outC, c.inC, c.k, c.k], weight);
   const inputs = [x, W];
   if (c.bias) inputs.push(g.constant(`${base}_b`, [c.outC], c.bias));
@@ -227,7 +275,11 @@ function upsample2x(g: GraphBuilder, x: string, channels: number, res: number, x
   const out = g.op(
     'Resize',
     [x, '', scales],
-    [attr.string('mode', 'nearest'), attr.string('coordinate_transformation_mode', 'asymmetric'), attr.string('nearest_mode', 'floor')],
+    [
+      attr.string('mode', 'nearest'),
+      attr.string('coordinate_transformation_mode', 'asymmetric'),
+      attr.string('nearest_mode', 'floor'),
+    ],
     'upsample',
   );
   return g.shaped(out, ['batch', channels, xOnly ? res : 2 * res, 2 * res]);
@@ -263,7 +315,12 @@ function subpixelUpConv(g: GraphBuilder, h: string, c: FoldedConv, base: string,
   const bias = c.bias ? [g.constant(`${base}_b`, [c.outC], c.bias)] : [];
   const rows = [0, 1].map((py) => {
     const W = g.constant(`${base}_r${py}_w`, [c.outC, c.inC, 2, 3], rowPhaseKernel(c.weight, c.outC, c.inC, py));
-    const y = g.op('Conv', [hx, W, ...bias], [attr.ints('kernel_shape', [2, 3]), attr.ints('pads', [1 - py, 1, py, 1])], `${base}_r${py}`); // [B, C, r, 2r]
+    const y = g.op(
+      'Conv',
+      [hx, W, ...bias],
+      [attr.ints('kernel_shape', [2, 3]), attr.ints('pads', [1 - py, 1, py, 1])],
+      `${base}_r${py}`,
+    ); // [B, C, r, 2r]
     return g.op('Unsqueeze', [y, g.ints([3])]); // [B, C, r, 1, 2r]
   });
   const both = g.op('Concat', rows, [attr.int('axis', 3)]); // [B, C, r, 2, 2r]: row 2i + py
@@ -282,12 +339,13 @@ function toRgbSplitTaps(g: GraphBuilder, x: string, c: FoldedConv): string {
   for (let o = 0; o < out; o++) {
     for (let ci = 0; ci < c.inC; ci++) {
       for (let ky = 0; ky < 3; ky++) {
-        for (let kx = 0; kx < 3; kx++) rows[((o * 3 + ky) * c.inC + ci) * 3 + kx] = c.weight[((o * c.inC + ci) * 3 + ky) * 3 + kx];
+        for (let kx = 0; kx < 3; kx++)
+          rows[((o * 3 + ky) * c.inC + ci) * 3 + kx] = c.weight[((o * c.inC + ci) * 3 + ky) * 3 + kx];
       }
     }
   }
   const sum = new Float32Array(out * out * 3 * 3); // [o, (o', ky'), ky, 1] = (o == o' && ky == ky')
-  for (let o = 0; o < out; o++) for (let ky = 0; ky < 3; ky++) sum[((o * out * 3) + o * 3 + ky) * 3 + ky] = 1;
+  for (let o = 0; o < out; o++) for (let ky = 0; ky < 3; ky++) sum[(o * out * 3 + o * 3 + ky) * 3 + ky] = 1;
   const W1 = g.constant('to_rgb_rows_w', [out * 3, c.inC, 1, 3], rows);
   const z = g.op('Conv', [x, W1], [attr.ints('kernel_shape', [1, 3]), attr.ints('pads', [0, 1, 0, 1])], 'to_rgb_rows'); // [B, 9, H, W]
   const W2 = g.constant('to_rgb_sum_w', [out, out * 3, 3, 1], sum);
@@ -345,7 +403,9 @@ function selfAttention(g: GraphBuilder, x: string, att: FoldedAttention, chunks:
   const pgConv: FoldedConv = { outC: c8 + c2, inC: C, k: 1, weight: new Float32Array(0), sigma: 1 };
   const pg = conv(g, x, pgConv, `${base}_phi_g`, [att.phi.weight, att.g.weight]); // [B, 5C/8, H, W]
   const pooled = g.op('MaxPool', [pg], [attr.ints('kernel_shape', [2, 2]), attr.ints('strides', [2, 2])]); // [B, 5C/8, H/2, W/2]
-  const [phi, gv] = g.opN('Split', [g.op('Reshape', [pooled, g.ints([0, c8 + c2, N / 4])]), g.ints([c8, c2])], 2, [attr.int('axis', 1)]);
+  const [phi, gv] = g.opN('Split', [g.op('Reshape', [pooled, g.ints([0, c8 + c2, N / 4])]), g.ints([c8, c2])], 2, [
+    attr.int('axis', 1),
+  ]);
   // (g @ A^T)^T = A @ g^T: transposing g [C/2, N/4] and the result [N, C/2] is cheaper than A [N, N/4].
   const gT = g.op('Transpose', [gv], [attr.ints('perm', [0, 2, 1])]); // [B, N/4, C/2]
   const k = Number.isInteger(chunks) && chunks >= 1 && N % chunks === 0 ? chunks : 1;
@@ -383,7 +443,12 @@ export function buildOnnxModel(folded: FoldedGenerator, options: GraphOptions = 
 
   // gen_z's features are in TF order (y, x, c): view as [B, 4, 4, C], then NCHW.
   const C0 = folded.genZChannels;
-  let h = g.op('Transpose', [g.op('Reshape', [genZ, g.ints([0, 4, 4, C0])])], [attr.ints('perm', [0, 3, 1, 2])], 'gen_z'); // [B, C0, 4, 4]
+  let h = g.op(
+    'Transpose',
+    [g.op('Reshape', [genZ, g.ints([0, 4, 4, C0])])],
+    [attr.ints('perm', [0, 3, 1, 2])],
+    'gen_z',
+  ); // [B, C0, 4, 4]
 
   let bnIndex = 0;
   for (const m of folded.modules) {
@@ -396,7 +461,13 @@ export function buildOnnxModel(folded: FoldedGenerator, options: GraphOptions = 
   }
   h = bnRelu(g, h, affines[bnIndex]);
   h = g.op('Tanh', [opts.toRgb === 'direct' ? conv(g, h, folded.toRgb, 'to_rgb') : toRgbSplitTaps(g, h, folded.toRgb)]); // [B, 3, H, W]
-  g.nodes.push({ opType: 'Transpose', inputs: [h], outputs: [ONNX_IO.image], name: 'to_nhwc', attributes: [attr.ints('perm', [0, 2, 3, 1])] });
+  g.nodes.push({
+    opType: 'Transpose',
+    inputs: [h],
+    outputs: [ONNX_IO.image],
+    name: 'to_nhwc',
+    attributes: [attr.ints('perm', [0, 2, 3, 1])],
+  });
 
   const R = config.outputDim;
   return encodeModel({

@@ -271,7 +271,8 @@ function tensorFields(t: OnnxTensor): Field[] {
   const count = t.dims.reduce((a, b) => a * b, 1);
   const chunks = Array.isArray(t.data) ? (t.data as readonly Float32Array[]) : [t.data as Float32Array | BigInt64Array];
   const length = chunks.reduce((a, c) => a + c.length, 0);
-  if (count !== length) throw new RangeError(`tensor ${t.name}: dims [${t.dims.join(', ')}] hold ${count} values, data has ${length}`);
+  if (count !== length)
+    throw new RangeError(`tensor ${t.name}: dims [${t.dims.join(', ')}] hold ${count} values, data has ${length}`);
   const type = chunks.length > 0 && chunks[0] instanceof BigInt64Array ? DATA_TYPE.int64 : DATA_TYPE.float;
   // raw_data aliases the caller's arrays: written once, straight into the output buffer.
   const bytes = chunks.map((c) => new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
@@ -284,7 +285,9 @@ function tensorFields(t: OnnxTensor): Field[] {
 }
 
 function valueInfoFields(v: OnnxValueInfo): Field[] {
-  const dims = v.shape.map((d) => (typeof d === 'string' ? msg(1, [str(2, d)]) : msg(1, [{ f: 1, k: 'varint', v: d }])));
+  const dims = v.shape.map((d) =>
+    typeof d === 'string' ? msg(1, [str(2, d)]) : msg(1, [{ f: 1, k: 'varint', v: d }]),
+  );
   const tensorType = msg(1, [{ f: 1, k: 'varint', v: DATA_TYPE[v.elemType] }, msg(2, dims)]);
   return [str(1, v.name), msg(2, [tensorType])];
 }

@@ -98,7 +98,11 @@ async function openSession(folded: FoldedGenerator, threads: number, opts: OrtEn
       const why = await explainFailure(err, a.provider, opts.probes ?? systemProbes);
       const next = plan.attempts[i + 1];
       if (!next) {
-        throw new BigGanError(a.provider === 'cpu' ? 'INTERNAL' : 'INVALID_CONFIG', `onnxruntime: cannot create a ${a.provider} session: ${why}`, { cause: err });
+        throw new BigGanError(
+          a.provider === 'cpu' ? 'INTERNAL' : 'INVALID_CONFIG',
+          `onnxruntime: cannot create a ${a.provider} session: ${why}`,
+          { cause: err },
+        );
       }
       warn(`onnxruntime: the ${a.provider} execution provider failed (${why}); falling back to ${next.provider}`);
     } finally {
@@ -114,7 +118,11 @@ async function openSession(folded: FoldedGenerator, threads: number, opts: OrtEn
  * The session error, plus (for a GPU provider whose library did not load) the loader's own
  * message naming the missing dependency, which ORT only prints to stderr.
  */
-async function explainFailure(err: unknown, provider: ExecutionProvider, probes: ExecutionProviderProbes): Promise<string> {
+async function explainFailure(
+  err: unknown,
+  provider: ExecutionProvider,
+  probes: ExecutionProviderProbes,
+): Promise<string> {
   const why = err instanceof Error ? err.message : String(err);
   const library = providerLibraryOf(provider);
   const folder = probes.providerFolder ? probes.providerFolder() : ortBinFolder();
@@ -145,9 +153,12 @@ export async function createOrtEngine(folded: FoldedGenerator, opts: OrtEngineOp
     try {
       data = await runner.run(inputs); // [B, H, W, 3], owned by JS: no copy needed
     } catch (err) {
-      throw new BigGanError('INTERNAL', `onnxruntime run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new BigGanError('INTERNAL', `onnxruntime run failed: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
     }
-    if (data.length !== B * R * R * 3) throw new BigGanError('INTERNAL', `onnxruntime returned ${data.length} values, expected ${B} x ${R} x ${R} x 3`);
+    if (data.length !== B * R * R * 3)
+      throw new BigGanError('INTERNAL', `onnxruntime returned ${data.length} values, expected ${B} x ${R} x ${R} x 3`);
     return { size: B, height: R, width: R, data };
   };
 

@@ -25,7 +25,11 @@ export interface SessionRunner {
  * Creates a session from `model`. With `worker`, the bytes are transferred (not copied) to the
  * worker, so `model` is left empty (detached) afterwards.
  */
-export async function openSessionRunner(model: Uint8Array, options: ort.InferenceSession.SessionOptions, worker: boolean): Promise<SessionRunner> {
+export async function openSessionRunner(
+  model: Uint8Array,
+  options: ort.InferenceSession.SessionOptions,
+  worker: boolean,
+): Promise<SessionRunner> {
   return worker ? openInWorker(model, options) : openInThread(model, options);
 }
 
@@ -66,7 +70,10 @@ async function openInWorker(model: Uint8Array, options: ort.InferenceSession.Ses
       // Compact copies (a few KB): the caller keeps its arrays, and a view into a larger buffer
       // would otherwise clone that whole buffer.
       const owned = inputs.map((t) => ({ ...t, data: t.data.slice() }));
-      return handle.run(owned, owned.map((t) => t.data.buffer as ArrayBuffer));
+      return handle.run(
+        owned,
+        owned.map((t) => t.data.buffer as ArrayBuffer),
+      );
     },
     release: () => handle.close(),
   };

@@ -49,8 +49,10 @@ async function tryWasm(): Promise<string | undefined> {
     const before = { ue: process.listeners('uncaughtException'), ur: process.listeners('unhandledRejection') };
     await tf.setBackend('wasm');
     await tf.ready();
-    for (const l of process.listeners('uncaughtException')) if (!before.ue.includes(l)) process.removeListener('uncaughtException', l);
-    for (const l of process.listeners('unhandledRejection')) if (!before.ur.includes(l)) process.removeListener('unhandledRejection', l);
+    for (const l of process.listeners('uncaughtException'))
+      if (!before.ue.includes(l)) process.removeListener('uncaughtException', l);
+    for (const l of process.listeners('unhandledRejection'))
+      if (!before.ur.includes(l)) process.removeListener('unhandledRejection', l);
     return undefined;
   } catch (err) {
     return `@tensorflow/tfjs-backend-wasm: ${(err as Error).message.split('\n')[0]}`;
@@ -82,7 +84,10 @@ export function initTfjsBackend(requested?: string): Promise<TfjsBackendChoice> 
     if (requested === undefined || key === chosenFor) return chosen;
     return chosen.then((c) => {
       if (c.backend === requested) return c;
-      throw new BigGanError('INVALID_CONFIG', `tfjs backend is already '${c.backend}' in this process; cannot switch to '${requested}'`);
+      throw new BigGanError(
+        'INVALID_CONFIG',
+        `tfjs backend is already '${c.backend}' in this process; cannot switch to '${requested}'`,
+      );
     });
   }
   chosenFor = key;
@@ -97,21 +102,38 @@ async function chooseBackend(requested?: string): Promise<TfjsBackendChoice> {
   // Production mode: skips per-op debug checks and the cpu backend's "install tfjs-node" banner.
   tf.enableProdMode();
   if (requested !== undefined && !isOneOf(TFJS_BACKENDS, requested)) {
-    throw new BigGanError('INVALID_CONFIG', `backend: unknown tfjs backend '${requested}'; allowed: ${TFJS_BACKENDS.join(', ')}`);
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `backend: unknown tfjs backend '${requested}'; allowed: ${TFJS_BACKENDS.join(', ')}`,
+    );
   }
   const skipped: string[] = [];
   const attempts: { backend: TfjsBackendName; provider: string; run: () => Promise<string | undefined> }[] = [];
   if (requested === undefined || requested === 'tensorflow') {
-    if (gpuVisible()) attempts.push({ backend: 'tensorflow', provider: '@tensorflow/tfjs-node-gpu', run: () => tryNative('@tensorflow/tfjs-node-gpu') });
+    if (gpuVisible())
+      attempts.push({
+        backend: 'tensorflow',
+        provider: '@tensorflow/tfjs-node-gpu',
+        run: () => tryNative('@tensorflow/tfjs-node-gpu'),
+      });
     else skipped.push('@tensorflow/tfjs-node-gpu: no GPU visible');
-    attempts.push({ backend: 'tensorflow', provider: '@tensorflow/tfjs-node', run: () => tryNative('@tensorflow/tfjs-node') });
+    attempts.push({
+      backend: 'tensorflow',
+      provider: '@tensorflow/tfjs-node',
+      run: () => tryNative('@tensorflow/tfjs-node'),
+    });
   }
-  if (requested === undefined || requested === 'wasm') attempts.push({ backend: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', run: tryWasm });
-  if (requested === undefined || requested === 'cpu') attempts.push({ backend: 'cpu', provider: '@tensorflow/tfjs-backend-cpu', run: tryCpu });
+  if (requested === undefined || requested === 'wasm')
+    attempts.push({ backend: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', run: tryWasm });
+  if (requested === undefined || requested === 'cpu')
+    attempts.push({ backend: 'cpu', provider: '@tensorflow/tfjs-backend-cpu', run: tryCpu });
   for (const a of attempts) {
     const why = await a.run();
     if (why === undefined) return { backend: a.backend, provider: a.provider, skipped };
     skipped.push(why);
   }
-  throw new BigGanError('INVALID_CONFIG', `no usable tfjs backend${requested ? ` '${requested}'` : ''}: ${skipped.join('; ')}`);
+  throw new BigGanError(
+    'INVALID_CONFIG',
+    `no usable tfjs backend${requested ? ` '${requested}'` : ''}: ${skipped.join('; ')}`,
+  );
 }

@@ -6,7 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Best GFLOP/s of a [batch, 32, 32, 256] x 3x3x256x256 convolution over `runs` timed runs. */
-export async function tfjsConvCeilingGflops(opts: { batch?: number; channels?: number; size?: number; runs?: number } = {}): Promise<number> {
+export async function tfjsConvCeilingGflops(
+  opts: { batch?: number; channels?: number; size?: number; runs?: number } = {},
+): Promise<number> {
   const batch = opts.batch ?? 4;
   const C = opts.channels ?? 256;
   const S = opts.size ?? 32;

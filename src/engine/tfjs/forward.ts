@@ -17,7 +17,11 @@ export interface TfjsRunRequest {
 }
 
 /** One forward pass on `generator`: NHWC [B, H, W, 3] tanh values. Disposes every tensor it made. */
-export async function runForward(generator: TfjsGenerator, config: BigGanConfig, batch: EngineBatch): Promise<{ data: Float32Array }> {
+export async function runForward(
+  generator: TfjsGenerator,
+  config: BigGanConfig,
+  batch: EngineBatch,
+): Promise<{ data: Float32Array }> {
   const B = batch.size;
   checkBatch(batch, config);
   const z = tf.tensor2d(batch.z, [B, config.zDim]);

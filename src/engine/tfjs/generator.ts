@@ -10,7 +10,13 @@
  * per-sample scale and shift of every batch-norm come from two matmuls per batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FoldedGenerator, FoldedConv, FoldedCondBatchNorm, FoldedBlock, FoldedAttention } from '../../model/folded-weights.js';
+import type {
+  FoldedGenerator,
+  FoldedConv,
+  FoldedCondBatchNorm,
+  FoldedBlock,
+  FoldedAttention,
+} from '../../model/folded-weights.js';
 import { concatStatTables } from '../../model/batch-norm-stats.js';
 
 /** Converts a PyTorch conv weight [out, in, kh, kw] to a tfjs filter [kh, kw, in, out]. */
@@ -179,10 +185,16 @@ export class TfjsGenerator {
       };
 
       // gen_z, then the TF-order view: feature o = (y*4 + x)*16ch + c is already NHWC [B, 4, 4, 16ch].
-      let h = tf.reshape(tf.add(tf.matMul(cond, this.genZW, false, true), this.genZB), [B, 4, 4, this.genZChannels]) as tf.Tensor4D;
+      let h = tf.reshape(tf.add(tf.matMul(cond, this.genZW, false, true), this.genZB), [
+        B,
+        4,
+        4,
+        this.genZChannels,
+      ]) as tf.Tensor4D;
 
       for (const m of this.modules) {
-        if (m.kind === 'block') h = this.block(h, m, (x, s) => affineRelu(x, condScale as tf.Tensor2D, condShift as tf.Tensor2D, s));
+        if (m.kind === 'block')
+          h = this.block(h, m, (x, s) => affineRelu(x, condScale as tf.Tensor2D, condShift as tf.Tensor2D, s));
         else h = this.attention(h, m);
       }
       h = affineRelu(h, finalScale as tf.Tensor2D, finalShift as tf.Tensor2D, { offset: 0, channels: fs.channels });
@@ -216,7 +228,17 @@ export class TfjsGenerator {
 
   /** Frees every weight tensor. */
   dispose(): void {
-    const all: (tf.Tensor | undefined)[] = [this.embeddingsT, this.genZW, this.genZB, this.condW, this.stats, this.finalWeight, this.finalBias, this.toRgb.filter, this.toRgb.bias];
+    const all: (tf.Tensor | undefined)[] = [
+      this.embeddingsT,
+      this.genZW,
+      this.genZB,
+      this.condW,
+      this.stats,
+      this.finalWeight,
+      this.finalBias,
+      this.toRgb.filter,
+      this.toRgb.bias,
+    ];
     for (const m of this.modules) {
       const convs = m.kind === 'block' ? m.conv : [m.theta, m.phi, m.g, m.o];
       for (const c of convs) all.push(c.filter, c.bias);

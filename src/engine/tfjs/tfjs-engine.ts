@@ -54,11 +54,18 @@ async function inThread(folded: FoldedGenerator, opts: TfjsEngineOptions): Promi
   const generator = new TfjsGenerator(folded);
   const config = folded.config;
   let tensors: number | undefined;
-  return engineOver(config, choice, false, () => tensors, async (batch) => {
-    const { data } = await runForward(generator, config, batch);
-    tensors = tf.memory().numTensors;
-    return data;
-  }, async () => generator.dispose());
+  return engineOver(
+    config,
+    choice,
+    false,
+    () => tensors,
+    async (batch) => {
+      const { data } = await runForward(generator, config, batch);
+      tensors = tf.memory().numTensors;
+      return data;
+    },
+    async () => generator.dispose(),
+  );
 }
 
 async function inWorker(folded: FoldedGenerator, opts: TfjsEngineOptions): Promise<TfjsEngine> {
@@ -66,7 +73,12 @@ async function inWorker(folded: FoldedGenerator, opts: TfjsEngineOptions): Promi
   let handle;
   try {
     // The folded weights move to the worker without a copy (their buffers are transferred).
-    handle = await startWorker<{ folded: FoldedGenerator; backend?: string }, TfjsBackendChoice, TfjsRunRequest, { data: Float32Array; numTensors: number }>(
+    handle = await startWorker<
+      { folded: FoldedGenerator; backend?: string },
+      TfjsBackendChoice,
+      TfjsRunRequest,
+      { data: Float32Array; numTensors: number }
+    >(
       new URL('./tfjs-worker.js', import.meta.url),
       { folded, ...(opts.backend !== undefined ? { backend: opts.backend } : {}) },
       [...buffersOf(folded)],
@@ -76,14 +88,29 @@ async function inWorker(folded: FoldedGenerator, opts: TfjsEngineOptions): Promi
   }
   const h = handle;
   let tensors: number | undefined;
-  return engineOver(config, h.info, true, () => tensors, async (batch) => {
-    checkBatch(batch, config);
-    // Compact copies (a few KB): the caller keeps its arrays.
-    const req: TfjsRunRequest = { size: batch.size, z: batch.z.slice(), classVector: batch.classVector.slice(), truncation: Float64Array.from(batch.truncation) };
-    const { data, numTensors } = await h.run(req, [req.z, req.classVector, req.truncation].map((a) => wholeBuffer(a)!));
-    tensors = numTensors;
-    return data;
-  }, () => h.close());
+  return engineOver(
+    config,
+    h.info,
+    true,
+    () => tensors,
+    async (batch) => {
+      checkBatch(batch, config);
+      // Compact copies (a few KB): the caller keeps its arrays.
+      const req: TfjsRunRequest = {
+        size: batch.size,
+        z: batch.z.slice(),
+        classVector: batch.classVector.slice(),
+        truncation: Float64Array.from(batch.truncation),
+      };
+      const { data, numTensors } = await h.run(
+        req,
+        [req.z, req.classVector, req.truncation].map((a) => wholeBuffer(a)!),
+      );
+      tensors = numTensors;
+      return data;
+    },
+    () => h.close(),
+  );
 }
 
 /** The Engine object around a forward function, in a thread or a worker; calls are serialised. */
@@ -106,7 +133,13 @@ function engineOver(
     get tensorsAfterLastBatch() {
       return tensors();
     },
-    generate: (batch: EngineBatch) => calls.run(async (): Promise<EngineOutput> => ({ size: batch.size, height: R, width: R, data: await forward(batch) })),
+    generate: (batch: EngineBatch) =>
+      calls.run(async (): Promise<EngineOutput> => ({
+        size: batch.size,
+        height: R,
+        width: R,
+        data: await forward(batch),
+      })),
     async dispose(): Promise<void> {
       if (await calls.close()) await release();
     },

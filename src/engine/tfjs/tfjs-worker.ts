@@ -11,7 +11,12 @@ import type { FoldedGenerator } from '../../model/folded-weights.js';
 
 let generator: TfjsGenerator | undefined;
 
-serveWorker<{ folded: FoldedGenerator; backend?: string }, TfjsBackendChoice, TfjsRunRequest, { data: Float32Array; numTensors: number }>({
+serveWorker<
+  { folded: FoldedGenerator; backend?: string },
+  TfjsBackendChoice,
+  TfjsRunRequest,
+  { data: Float32Array; numTensors: number }
+>({
   async open({ folded, backend }) {
     const choice = await initTfjsBackend(backend);
     generator = new TfjsGenerator(folded);

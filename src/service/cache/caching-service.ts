@@ -15,8 +15,17 @@ import { BigGanError } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { planGenerate, planInterpolate, type PlannedSample } from '../request-samples.js';
 import type {
-  CacheKeys, CallContext, GeneratedImage, GenerateRequest, GenerateResult, ImageService, InterpolateRequest,
-  InterpolateResult, InterpolationFrame, ModelInfo, RequestService,
+  CacheKeys,
+  CallContext,
+  GeneratedImage,
+  GenerateRequest,
+  GenerateResult,
+  ImageService,
+  InterpolateRequest,
+  InterpolateResult,
+  InterpolationFrame,
+  ModelInfo,
+  RequestService,
 } from '../types.js';
 import { ByteLru } from './lru-cache.js';
 import { SingleFlight } from './single-flight.js';
@@ -70,11 +79,18 @@ function isInterpolation(e: Entry): e is CachedInterpolation {
 }
 
 function interpolationSize(r: InterpolateResult): number {
-  return r.frames.reduce((n, f) => n + f.data.byteLength, 0) + (r.animation?.data.byteLength ?? 0) + (r.grid?.data.byteLength ?? 0);
+  return (
+    r.frames.reduce((n, f) => n + f.data.byteLength, 0) +
+    (r.animation?.data.byteLength ?? 0) +
+    (r.grid?.data.byteLength ?? 0)
+  );
 }
 
 /** The metrics hooks of a cache over `metrics`. */
-export function cacheObserverOf(metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEvictions' | 'images'>, model?: string): CacheObserver {
+export function cacheObserverOf(
+  metrics: Pick<Metrics, 'cacheLookups' | 'cacheBytes' | 'cacheEvictions' | 'images'>,
+  model?: string,
+): CacheObserver {
   const l = model === undefined ? {} : { model };
   return {
     lookup: (result, images, transport) => {
@@ -97,7 +113,10 @@ export class CachingService implements RequestService {
   /** Plans made by generateKeys for the generate call that follows (see plannedGenerate). */
   private readonly plans = new WeakMap<GenerateRequest, PlannedGenerate>();
 
-  constructor(private readonly inner: CachedModel, private readonly options: CacheOptions) {
+  constructor(
+    private readonly inner: CachedModel,
+    private readonly options: CacheOptions,
+  ) {
     this.lru = new ByteLru<Entry>(options.maxBytes, {
       onEvict: (n) => options.observer?.evicted?.(n),
       onBytes: (b) => options.observer?.bytes?.(b),
@@ -163,30 +182,42 @@ export class CachingService implements RequestService {
     }
     // Hits from the LRU; the misses go to the inner service together (one batcher request), shared
     // with any identical images already being computed.
-    const data: (Buffer | Promise<Entry>)[] = keys.map((k) => this.cachedBuffer(k, ctx) ?? Promise.resolve(Buffer.alloc(0)));
+    const data: (Buffer | Promise<Entry>)[] = keys.map(
+      (k) => this.cachedBuffer(k, ctx) ?? Promise.resolve(Buffer.alloc(0)),
+    );
     const missing = keys.flatMap((k, i) => (data[i] instanceof Buffer ? [] : [i]));
     // Priced from the same plan and lookups: only the images not cached are charged.
     if (ctx.admit) await ctx.admit(missing.length);
     if (missing.length > 0) {
-      const flights = this.flights.run(missing.map((i) => keys[i]), async (todo, signal) => {
-        const samples = todo.map((j) => plan.samples[missing[j]]);
-        const buffers = await this.computeMany(samples, req, plan.format, { ...ctx, signal });
-        todo.forEach((j, n) => this.store(keys[missing[j]], buffers[n]));
-        return buffers;
-      }, ctx.signal);
+      const flights = this.flights.run(
+        missing.map((i) => keys[i]),
+        async (todo, signal) => {
+          const samples = todo.map((j) => plan.samples[missing[j]]);
+          const buffers = await this.computeMany(samples, req, plan.format, { ...ctx, signal });
+          todo.forEach((j, n) => this.store(keys[missing[j]], buffers[n]));
+          return buffers;
+        },
+        ctx.signal,
+      );
       flights.forEach((f, n) => {
         data[missing[n]] = f.result;
         this.options.observer?.lookup?.(f.joined ? 'coalesced' : 'miss', 1, ctx.transport);
       });
     }
     const buffers = await Promise.all(data);
-    const images = plan.samples.map((sample, index): GeneratedImage => describe(sample, index, asBuffer(buffers[index]), mimeType));
+    const images = plan.samples.map((sample, index): GeneratedImage =>
+      describe(sample, index, asBuffer(buffers[index]), mimeType),
+    );
     const result: GenerateResult = { images, ...base };
     if (req.seed === undefined && req.z === undefined) return result;
     return this.forms.attach(result, compositeKey(`answer\0${seed ?? ''}`, keys));
   }
 
-  async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+  async interpolate(
+    req: InterpolateRequest,
+    ctx: CallContext,
+    onFrame?: (frame: InterpolationFrame) => void,
+  ): Promise<InterpolateResult> {
     this.checkReady();
     // Streams need every frame encoded; other answers may hold only the animation or grid.
     const { key, plan } = this.interpolationKey(req, onFrame ? 'frames' : 'answer');
@@ -222,17 +253,26 @@ export class CachingService implements RequestService {
   }
 
   /** The cached value of `key`, or the shared computation of it (stored when done). */
-  private async lookup(key: string, ctx: CallContext, images: number, compute: (signal: AbortSignal) => Promise<Entry>): Promise<Entry> {
+  private async lookup(
+    key: string,
+    ctx: CallContext,
+    images: number,
+    compute: (signal: AbortSignal) => Promise<Entry>,
+  ): Promise<Entry> {
     const hit = this.lru.get(key);
     if (hit !== undefined) {
       this.options.observer?.lookup?.('hit', images, ctx.transport);
       return hit;
     }
-    const [flight] = this.flights.run([key], async (_todo, signal) => {
-      const value = await compute(signal);
-      this.store(key, value);
-      return [value];
-    }, ctx.signal);
+    const [flight] = this.flights.run(
+      [key],
+      async (_todo, signal) => {
+        const value = await compute(signal);
+        this.store(key, value);
+        return [value];
+      },
+      ctx.signal,
+    );
     this.options.observer?.lookup?.(flight.joined ? 'coalesced' : 'miss', images, ctx.transport);
     return flight.result;
   }
@@ -245,7 +285,12 @@ export class CachingService implements RequestService {
    * Samples through the inner service as one explicit-inputs request (exactly the engine's inputs:
    * z rows and class-vector rows; they share the request's truncation), so they batch together.
    */
-  private async computeMany(samples: readonly PlannedSample[], req: GenerateRequest, format: GenerateRequest['format'], ctx: CallContext): Promise<Buffer[]> {
+  private async computeMany(
+    samples: readonly PlannedSample[],
+    req: GenerateRequest,
+    format: GenerateRequest['format'],
+    ctx: CallContext,
+  ): Promise<Buffer[]> {
     const many: GenerateRequest = {
       z: samples.map((s) => Array.from(s.z)),
       classVector: samples.map((s) => Array.from(s.classVector)),
@@ -277,7 +322,10 @@ export class CachingService implements RequestService {
     return planned;
   }
 
-  private interpolationKey(req: InterpolateRequest, form: string): { key: string; plan: ReturnType<typeof planInterpolate> } {
+  private interpolationKey(
+    req: InterpolateRequest,
+    form: string,
+  ): { key: string; plan: ReturnType<typeof planInterpolate> } {
     const plan = planInterpolate(req, this.model, this.model.maxSamplesPerRequest);
     const frameFormat = plan.format === 'gif' ? 'png' : plan.format;
     const keys = plan.samples.map((s) => imageKey(this.options.keyContext, s, frameFormat));
@@ -290,7 +338,10 @@ export class CachingService implements RequestService {
    */
   private checkReady(): void {
     if (this.inner.accepting()) return;
-    throw new BigGanError('UNAVAILABLE', 'server is not ready (starting up or draining); retry, possibly on another replica');
+    throw new BigGanError(
+      'UNAVAILABLE',
+      'server is not ready (starting up or draining); retry, possibly on another replica',
+    );
   }
 }
 
@@ -300,5 +351,12 @@ function asBuffer(entry: Entry): Buffer {
 }
 
 function describe(s: PlannedSample, index: number, data: Buffer, mimeType: string): GeneratedImage {
-  return { data, mimeType, ...(s.seed !== undefined ? { seed: s.seed } : {}), truncation: s.truncation, class: s.classWeights, index };
+  return {
+    data,
+    mimeType,
+    ...(s.seed !== undefined ? { seed: s.seed } : {}),
+    truncation: s.truncation,
+    class: s.classWeights,
+    index,
+  };
 }

@@ -19,7 +19,10 @@ export class ByteLru<V extends { readonly byteLength: number }> {
   private readonly entries = new Map<string, V>();
   private total = 0;
 
-  constructor(readonly maxBytes: number, private readonly observer: LruObserver = {}) {}
+  constructor(
+    readonly maxBytes: number,
+    private readonly observer: LruObserver = {},
+  ) {}
 
   /** Bytes held now (values plus per-entry overhead). */
   get bytes(): number {

@@ -43,7 +43,11 @@ export class SingleFlight<T> {
    * must produce and answers their values in that order. The caller's `signal` ends its own wait
    * with CANCELLED; a computation stops only when nobody waits for any of its keys.
    */
-  run(keys: readonly string[], compute: (missing: number[], signal: AbortSignal) => Promise<T[]>, signal?: AbortSignal): Joined<T>[] {
+  run(
+    keys: readonly string[],
+    compute: (missing: number[], signal: AbortSignal) => Promise<T[]>,
+    signal?: AbortSignal,
+  ): Joined<T>[] {
     const missing: number[] = [];
     const firstAt = new Map<string, number>();
     keys.forEach((key, i) => {
@@ -59,7 +63,11 @@ export class SingleFlight<T> {
       missing.forEach((i, position) => {
         const key = keys[i];
         const promise = all.then((values) => {
-          if (position >= values.length) throw new BigGanError('INTERNAL', `computation answered ${values.length} values for ${missing.length} keys`);
+          if (position >= values.length)
+            throw new BigGanError(
+              'INTERNAL',
+              `computation answered ${values.length} values for ${missing.length} keys`,
+            );
           return values[position];
         });
         const flight: Flight<T> = { key, promise, group, waiters: 0 };
@@ -82,7 +90,10 @@ export class SingleFlight<T> {
       flight.waiters++;
       return flight;
     });
-    return joined.map((flight, i) => ({ result: signal ? this.waitFor(flight, signal) : flight.promise, joined: !started.has(keys[i]) }));
+    return joined.map((flight, i) => ({
+      result: signal ? this.waitFor(flight, signal) : flight.promise,
+      joined: !started.has(keys[i]),
+    }));
   }
 
   private waitFor(flight: Flight<T>, signal: AbortSignal): Promise<T> {

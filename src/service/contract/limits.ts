@@ -12,7 +12,11 @@ export type { ImageFormat, AnimationFormat, InterpolationMethod };
 
 // The truncation rule and the priorities live with the modules that enforce them (the model's
 // statistics rule, the batcher's queue); the contract re-exports them so its schemas use the same values.
-export { DEFAULT_TRUNCATION, TRUNCATION_MAX, TRUNCATION_MIN_EXCLUSIVE as TRUNCATION_MIN } from '../../latents/truncation.js';
+export {
+  DEFAULT_TRUNCATION,
+  TRUNCATION_MAX,
+  TRUNCATION_MIN_EXCLUSIVE as TRUNCATION_MIN,
+} from '../../latents/truncation.js';
 export { PRIORITIES, type Priority } from '../../batching/queue.js';
 export const DEFAULT_PRIORITY = 'normal' as const;
 

@@ -26,14 +26,22 @@ function walk(schema: Schema, value: unknown, at: string, depth: number): Oversi
   if (depth > 16 || value === null || typeof value !== 'object') return undefined;
   if (schema.anyOf || schema.oneOf) {
     // A value too big for every alternative of its kind is too big; report the first such bound.
-    const fitting = alternativesOf(schema).filter((alt) => (Array.isArray(value) ? alt.type === 'array' : alt.type === 'object'));
+    const fitting = alternativesOf(schema).filter((alt) =>
+      Array.isArray(value) ? alt.type === 'array' : alt.type === 'object',
+    );
     const found = fitting.map((alt) => walk(alt, value, at, depth + 1));
     return found.length > 0 && found.every((f) => f !== undefined) ? found[0] : undefined;
   }
   if (Array.isArray(value)) {
     const max = schema.maxItems;
     if (typeof max === 'number' && value.length > max) {
-      return { instancePath: at, kind: 'items', count: value.length, min: typeof schema.minItems === 'number' ? schema.minItems : 0, max };
+      return {
+        instancePath: at,
+        kind: 'items',
+        count: value.length,
+        min: typeof schema.minItems === 'number' ? schema.minItems : 0,
+        max,
+      };
     }
     const items = schema.items as Schema | undefined;
     if (!items || !containsContainers(items)) return undefined;
@@ -46,7 +54,13 @@ function walk(schema: Schema, value: unknown, at: string, depth: number): Oversi
   const keys = Object.keys(value);
   const max = schema.maxProperties;
   if (typeof max === 'number' && keys.length > max) {
-    return { instancePath: at, kind: 'entries', count: keys.length, min: typeof schema.minProperties === 'number' ? schema.minProperties : 0, max };
+    return {
+      instancePath: at,
+      kind: 'entries',
+      count: keys.length,
+      min: typeof schema.minProperties === 'number' ? schema.minProperties : 0,
+      max,
+    };
   }
   const properties = schema.properties as Record<string, Schema> | undefined;
   if (!properties) return undefined;
@@ -65,5 +79,7 @@ function alternativesOf(schema: Schema): Schema[] {
 }
 
 function containsContainers(schema: Schema): boolean {
-  return schema.type === 'array' || schema.type === 'object' || schema.anyOf !== undefined || schema.oneOf !== undefined;
+  return (
+    schema.type === 'array' || schema.type === 'object' || schema.anyOf !== undefined || schema.oneOf !== undefined
+  );
 }

@@ -83,7 +83,12 @@ const TYPE_WORDS: Record<string, string> = {
 /** `a number in (0, 1]`, `an integer in 1..16`, `an integer >= 1` from a schema's bounds. */
 function rangeText(schema: Record<string, unknown>): string {
   const kind = schema.type === 'integer' ? 'an integer' : 'a number';
-  const { minimum: min, maximum: max, exclusiveMinimum: xmin, exclusiveMaximum: xmax } = schema as Record<string, number | undefined>;
+  const {
+    minimum: min,
+    maximum: max,
+    exclusiveMinimum: xmin,
+    exclusiveMaximum: xmax,
+  } = schema as Record<string, number | undefined>;
   const lo = xmin ?? min;
   const hi = xmax ?? max;
   if (lo !== undefined && hi !== undefined) {
@@ -115,23 +120,31 @@ function describe(e: SchemaError, schema: TSchema, value: unknown): string {
     case 'maxItems': {
       const n = Array.isArray(value) ? value.length : 0;
       const lo = typeof sub.minItems === 'number' ? sub.minItems : 0;
-      return typeof sub.maxItems === 'number' ? `must hold ${lo}..${sub.maxItems} items, got ${n}` : `must hold at least ${lo} items, got ${n}`;
+      return typeof sub.maxItems === 'number'
+        ? `must hold ${lo}..${sub.maxItems} items, got ${n}`
+        : `must hold at least ${lo} items, got ${n}`;
     }
     case 'minLength':
     case 'maxLength': {
       const n = typeof value === 'string' ? value.length : 0;
       const lo = typeof sub.minLength === 'number' ? sub.minLength : 0;
-      return typeof sub.maxLength === 'number' ? `must be ${lo}..${sub.maxLength} characters, got ${n}` : `must be at least ${lo} characters, got ${n}`;
+      return typeof sub.maxLength === 'number'
+        ? `must be ${lo}..${sub.maxLength} characters, got ${n}`
+        : `must be at least ${lo} characters, got ${n}`;
     }
     case 'minProperties':
     case 'maxProperties': {
       const n = value !== null && typeof value === 'object' ? Object.keys(value).length : 0;
       const lo = typeof sub.minProperties === 'number' ? sub.minProperties : 0;
-      return typeof sub.maxProperties === 'number' ? `must have ${lo}..${sub.maxProperties} entries, got ${n}` : `must have at least ${lo} entries, got ${n}`;
+      return typeof sub.maxProperties === 'number'
+        ? `must have ${lo}..${sub.maxProperties} entries, got ${n}`
+        : `must have at least ${lo} entries, got ${n}`;
     }
     case 'pattern':
       if (typeof sub.description === 'string') return `must be ${sub.description}, ${got}`;
-      return sub.pattern === undefined ? `has the wrong form, ${got}` : `must be a decimal string (${String(sub.pattern)}), ${got}`;
+      return sub.pattern === undefined
+        ? `has the wrong form, ${got}`
+        : `must be a decimal string (${String(sub.pattern)}), ${got}`;
     case 'required':
       return 'is required';
     default:
@@ -140,7 +153,11 @@ function describe(e: SchemaError, schema: TSchema, value: unknown): string {
 }
 
 /** The most useful error of a failed check, worded as `field: message`. */
-export function explain(errors: readonly SchemaError[], schema: TSchema, value: unknown): { field: string; message: string } {
+export function explain(
+  errors: readonly SchemaError[],
+  schema: TSchema,
+  value: unknown,
+): { field: string; message: string } {
   // Unknown fields first: the clearest mistake, and the message lists what is allowed.
   const extra = errors.find((e) => e.keyword === 'additionalProperties');
   if (extra) {
@@ -150,8 +167,13 @@ export function explain(errors: readonly SchemaError[], schema: TSchema, value: 
     const name = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(raw) ? raw : quoted(raw);
     const parent = fieldPath(extra.instancePath, value);
     const field = parent === '' ? name : `${parent}.${name}`;
-    const allowed = Object.keys((schemaAt(extra.schemaPath, schema).properties as Record<string, unknown> | undefined) ?? {});
-    return { field, message: `${field}: unknown field${allowed.length > 0 ? `; allowed fields: ${allowed.join(', ')}` : ''}` };
+    const allowed = Object.keys(
+      (schemaAt(extra.schemaPath, schema).properties as Record<string, unknown> | undefined) ?? {},
+    );
+    return {
+      field,
+      message: `${field}: unknown field${allowed.length > 0 ? `; allowed fields: ${allowed.join(', ')}` : ''}`,
+    };
   }
   const missing = errors.find((e) => e.keyword === 'required');
   if (missing) {
@@ -177,8 +199,18 @@ export function explain(errors: readonly SchemaError[], schema: TSchema, value: 
   const here = valueAt(best.instancePath, value);
   if (best.keyword === 'type') {
     // Several alternatives, none of the right type: list them all.
-    const types = [...new Set(atDeepest.filter((e) => e.keyword === 'type').map((e) => TYPE_WORDS[String(e.params.type)] ?? String(e.params.type)))];
-    if (types.length > 1) return { field, message: `${field}: must be ${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}, got ${typeName(here)}` };
+    const types = [
+      ...new Set(
+        atDeepest
+          .filter((e) => e.keyword === 'type')
+          .map((e) => TYPE_WORDS[String(e.params.type)] ?? String(e.params.type)),
+      ),
+    ];
+    if (types.length > 1)
+      return {
+        field,
+        message: `${field}: must be ${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}, got ${typeName(here)}`,
+      };
   }
   return { field, message: `${field}: ${describe(best, schema, here)}` };
 }
@@ -204,7 +236,8 @@ export function compileContract<T extends TSchema>(schema: T): ContractCheck<T> 
     const big = firstOversize(schema, value);
     if (big) {
       const field = fieldPath(big.instancePath, value) || 'body';
-      const what = big.kind === 'items' ? `must hold ${big.min}..${big.max} items` : `must have ${big.min}..${big.max} entries`;
+      const what =
+        big.kind === 'items' ? `must hold ${big.min}..${big.max} items` : `must have ${big.min}..${big.max} entries`;
       return invalidArgument(field, `${what}, got ${big.count}`);
     }
     const { field, message } = explain([...compiled.Errors(value)] as SchemaError[], schema, value);
@@ -222,7 +255,8 @@ export function compileContract<T extends TSchema>(schema: T): ContractCheck<T> 
 }
 
 /** The outcome of a contract check: the value typed by its schema, or the INVALID_ARGUMENT problem. */
-export type CheckOutcome<T extends TSchema> = { readonly ok: true; readonly value: Static<T> } | { readonly ok: false; readonly problem: BigGanError };
+export type CheckOutcome<T extends TSchema> =
+  { readonly ok: true; readonly value: Static<T> } | { readonly ok: false; readonly problem: BigGanError };
 
 /** Compiled checks, one per schema (compiling is the costly part); each value is checked once. */
 export class ContractChecks {

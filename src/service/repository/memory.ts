@@ -30,9 +30,10 @@ export function activationBytesPerSample(c: BigGanConfig): number {
   for (const m of modulePlan(c)) {
     // Output resolution of the module; every tensor of the block is counted at it (upper bound).
     const res = m.kind === 'block' ? (m.upsample ? m.inRes * 2 : m.inRes) : m.res;
-    const elements = m.kind === 'block'
-      ? m.inC * m.inRes * m.inRes + 2 * m.midC * res * res + m.outC * res * res
-      : 3 * m.channels * res * res;
+    const elements =
+      m.kind === 'block'
+        ? m.inC * m.inRes * m.inRes + 2 * m.midC * res * res + m.outC * res * res
+        : 3 * m.channels * res * res;
     peak = Math.max(peak, elements);
   }
   // The RGB output and the last feature map at full resolution.
@@ -63,10 +64,15 @@ export interface MemoryEstimate {
 }
 
 /** Estimated memory of a loaded model serving batches of up to `maxBatchSize` samples on `device`. */
-export function estimateModelMemory(c: BigGanConfig, maxBatchSize: number, device: ComputeDevice = 'cpu'): MemoryEstimate {
+export function estimateModelMemory(
+  c: BigGanConfig,
+  maxBatchSize: number,
+  device: ComputeDevice = 'cpu',
+): MemoryEstimate {
   const weightsBytes = Math.round(parameterCount(c) * 4 * WEIGHT_COPIES);
   const activationBytes = Math.round(activationBytesPerSample(c) * maxBatchSize * ACTIVATION_FACTOR);
-  if (device === 'cpu') return { weightsBytes, activationBytes, totalBytes: weightsBytes + activationBytes + MODEL_OVERHEAD_BYTES };
+  if (device === 'cpu')
+    return { weightsBytes, activationBytes, totalBytes: weightsBytes + activationBytes + MODEL_OVERHEAD_BYTES };
   const gpuBytes = parameterCount(c) * 4 + activationBytes + GPU_OVERHEAD_BYTES;
   return { weightsBytes, activationBytes, totalBytes: weightsBytes + MODEL_OVERHEAD_BYTES, gpuBytes };
 }
@@ -104,7 +110,10 @@ export function formatBytes(bytes: number): string {
  * own CUDA session there. These are the warnings when the models' GPU estimates exceed the
  * device's memory (they are uncalibrated, so a warning with the fix, not a refusal).
  */
-export function gpuMemoryWarnings(models: readonly { name: string; memory: MemoryEstimate }[], deviceBytes: number | undefined): string[] {
+export function gpuMemoryWarnings(
+  models: readonly { name: string; memory: MemoryEstimate }[],
+  deviceBytes: number | undefined,
+): string[] {
   const onGpu = models.filter((m) => m.memory.gpuBytes !== undefined);
   if (deviceBytes === undefined || onGpu.length === 0) return [];
   const out: string[] = [];

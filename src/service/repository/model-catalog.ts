@@ -14,8 +14,12 @@ import { ModelHandle, type HandleOptions } from './model-handle.js';
 export class ModelCatalog implements Catalog {
   private readonly handles = new Map<string, ModelHandle>();
 
-  constructor(private readonly repository: ModelRepository, options: HandleOptions) {
-    for (const name of repository.names()) this.handles.set(name, new ModelHandle(repository.source(name), repository, options));
+  constructor(
+    private readonly repository: ModelRepository,
+    options: HandleOptions,
+  ) {
+    for (const name of repository.names())
+      this.handles.set(name, new ModelHandle(repository.source(name), repository, options));
     // Readiness follows each model's state and, while it is loaded, its service's own readiness.
     const followed = new WeakSet<object>();
     repository.watch((name) => {
@@ -43,7 +47,9 @@ export class ModelCatalog implements Catalog {
   listModels(): readonly ModelStatus[] {
     const truncation = { min: TRUNCATION_MIN, max: TRUNCATION_MAX, default: DEFAULT_TRUNCATION };
     const broken = this.repository.brokenFolders().map((b) => brokenStatus(b, truncation));
-    return [...this.repository.names().map((name) => this.status(name)), ...broken].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.repository.names().map((name) => this.status(name)), ...broken].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
   }
 
   modelInfo(name?: string): ModelInfo {

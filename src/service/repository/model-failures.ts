@@ -92,7 +92,11 @@ export class FailureMemory {
 
 /** The 503 answer for a model that cannot be served. */
 export function unavailable(name: string, reason: string, retryAfterSeconds?: number): BigGanError {
-  return new BigGanError('UNAVAILABLE', `model ${name} failed to load: ${reason}`, retryAfterSeconds !== undefined ? { retryAfterSeconds } : {});
+  return new BigGanError(
+    'UNAVAILABLE',
+    `model ${name} failed to load: ${reason}`,
+    retryAfterSeconds !== undefined ? { retryAfterSeconds } : {},
+  );
 }
 
 /**
@@ -101,7 +105,23 @@ export function unavailable(name: string, reason: string, retryAfterSeconds?: nu
  */
 export function brokenStatus(b: BrokenFolder, truncation: ModelStatus['truncation']): ModelStatus {
   return {
-    name: b.name, resolution: 0, zDim: 0, numClasses: 0, parameters: 0, engine: '', backend: '', maxSamplesPerRequest: 0, maxBatchSize: 0,
-    truncation, formats: [], state: 'failed', reason: b.reason, default: false, maxQueueDelayMs: 0, maxQueueSize: 0, servingFrom: 'default', memoryEstimateBytes: 0,
+    name: b.name,
+    resolution: 0,
+    zDim: 0,
+    numClasses: 0,
+    parameters: 0,
+    engine: '',
+    backend: '',
+    maxSamplesPerRequest: 0,
+    maxBatchSize: 0,
+    truncation,
+    formats: [],
+    state: 'failed',
+    reason: b.reason,
+    default: false,
+    maxQueueDelayMs: 0,
+    maxQueueSize: 0,
+    servingFrom: 'default',
+    memoryEstimateBytes: 0,
   };
 }

@@ -6,7 +6,14 @@ import { BigGanError } from '../../errors.js';
 import { minTimeout } from '../contract/limits.js';
 import { describeModel } from '../model-info.js';
 import type {
-  CallContext, GenerateRequest, GenerateResult, ImageService, InterpolateRequest, InterpolateResult, InterpolationFrame, ModelInfo,
+  CallContext,
+  GenerateRequest,
+  GenerateResult,
+  ImageService,
+  InterpolateRequest,
+  InterpolateResult,
+  InterpolationFrame,
+  ModelInfo,
 } from '../types.js';
 import type { ModelRepository, ModelService } from './model-repository.js';
 import type { ModelSource } from './model-source.js';
@@ -86,16 +93,28 @@ export class ModelHandle implements ImageService {
     return this.leased(req.timeoutMs, ctx, (service, c) => service.generate(req, c));
   }
 
-  async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+  async interpolate(
+    req: InterpolateRequest,
+    ctx: CallContext,
+    onFrame?: (frame: InterpolationFrame) => void,
+  ): Promise<InterpolateResult> {
     return this.leased(req.timeoutMs, ctx, (service, c) => service.interpolate(req, c, onFrame));
   }
 
   /** Runs `fn` on the loaded model; the time spent loading comes off the call's queue budget. */
-  private async leased<T>(requestTimeoutMs: number | undefined, ctx: CallContext, fn: (service: ModelService, ctx: CallContext) => Promise<T>): Promise<T> {
-    if (this.draining) throw new BigGanError('UNAVAILABLE', 'server is draining (shutting down); retry on another replica');
+  private async leased<T>(
+    requestTimeoutMs: number | undefined,
+    ctx: CallContext,
+    fn: (service: ModelService, ctx: CallContext) => Promise<T>,
+  ): Promise<T> {
+    if (this.draining)
+      throw new BigGanError('UNAVAILABLE', 'server is draining (shutting down); retry on another replica');
     const timeoutMs = minTimeout(requestTimeoutMs, ctx.timeoutMs);
     const t0 = performance.now();
-    const lease = await this.repository.acquire(this.source.name, { ...(ctx.signal ? { signal: ctx.signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    const lease = await this.repository.acquire(this.source.name, {
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
     try {
       const left = timeoutMs === undefined ? undefined : Math.max(1, Math.floor(timeoutMs - (performance.now() - t0)));
       return await fn(lease.model.service, { ...ctx, ...(left !== undefined ? { timeoutMs: left } : {}) });

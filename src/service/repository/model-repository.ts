@@ -43,7 +43,11 @@ export interface RepositoryOptions {
   /** Folders that could not be read as models: listed as failed, answered 503. */
   readonly broken?: readonly BrokenFolder[];
   /** Every state change (metrics, logs); a failure's `detail` is the full message (paths included) for the log. */
-  readonly onState?: (source: ModelSource, state: ModelState, detail: { reason?: string; detail?: string; engine?: string; backend?: string; loadMs?: number }) => void;
+  readonly onState?: (
+    source: ModelSource,
+    state: ModelState,
+    detail: { reason?: string; detail?: string; engine?: string; backend?: string; loadMs?: number },
+  ) => void;
   /** Clock in ms (tests); default performance.now. */
   readonly now?: () => number;
 }
@@ -79,15 +83,26 @@ export class ModelRepository {
   private readonly failures: FailureMemory;
   private readonly broken: ReadonlyMap<string, BrokenFolder>;
 
-  constructor(sources: readonly ModelSource[], private readonly options: RepositoryOptions) {
+  constructor(
+    sources: readonly ModelSource[],
+    private readonly options: RepositoryOptions,
+  ) {
     this.now = options.now ?? (() => performance.now());
     this.failures = new FailureMemory(this.now);
     this.broken = new Map((options.broken ?? []).map((b) => [b.name, b]));
     const brokenDefault = this.broken.get(options.defaultModel);
-    if (brokenDefault) throw new BigGanError('INVALID_CONFIG', `the default model ${options.defaultModel} cannot be served: ${brokenDefault.detail}`);
-    for (const source of sources) this.entries.set(source.name, { source, state: 'unloaded', reserved: false, inFlight: 0, lastUsed: -Infinity });
+    if (brokenDefault)
+      throw new BigGanError(
+        'INVALID_CONFIG',
+        `the default model ${options.defaultModel} cannot be served: ${brokenDefault.detail}`,
+      );
+    for (const source of sources)
+      this.entries.set(source.name, { source, state: 'unloaded', reserved: false, inFlight: 0, lastUsed: -Infinity });
     if (!this.entries.has(options.defaultModel)) {
-      throw new BigGanError('INVALID_CONFIG', `--default-model ${options.defaultModel} is not served; models: ${this.names().join(', ')}`);
+      throw new BigGanError(
+        'INVALID_CONFIG',
+        `--default-model ${options.defaultModel} is not served; models: ${this.names().join(', ')}`,
+      );
     }
     for (const e of this.entries.values()) options.onState?.(e.source, 'unloaded', {});
   }
@@ -121,7 +136,14 @@ export class ModelRepository {
   }
 
   /** State of a model, with its failure reason, engine and last load time. */
-  status(name: string): { state: ModelState; reason?: string; engine?: string; backend?: string; loadMs?: number; inFlight: number } {
+  status(name: string): {
+    state: ModelState;
+    reason?: string;
+    engine?: string;
+    backend?: string;
+    loadMs?: number;
+    inFlight: number;
+  } {
     const e = this.entry(name);
     return {
       state: e.state,
@@ -151,7 +173,8 @@ export class ModelRepository {
    */
   async acquire(name: string | undefined, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Lease> {
     const e = this.entry(name);
-    if (this.closed) throw new BigGanError('UNAVAILABLE', 'server is draining (shutting down); retry on another replica');
+    if (this.closed)
+      throw new BigGanError('UNAVAILABLE', 'server is draining (shutting down); retry on another replica');
     e.inFlight++;
     let released = false;
     const release = (): void => {
@@ -178,9 +201,19 @@ export class ModelRepository {
       try {
         await this.ensureLoaded(this.entry(name));
       } catch (error) {
-        const full = error instanceof BigGanError && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+        const full =
+          error instanceof BigGanError && error.cause instanceof Error
+            ? error.cause.message
+            : error instanceof Error
+              ? error.message
+              : String(error);
         const isDefault = name === this.options.defaultModel;
-        failures.push({ name, error: isDefault ? new BigGanError('INVALID_CONFIG', `the default model ${name} cannot be served: ${full}`, { cause: error }) : error });
+        failures.push({
+          name,
+          error: isDefault
+            ? new BigGanError('INVALID_CONFIG', `the default model ${name} cannot be served: ${full}`, { cause: error })
+            : error,
+        });
       }
     }
     return failures;
@@ -230,7 +263,11 @@ export class ModelRepository {
     const e = this.entries.get(key);
     const broken = e ? undefined : this.broken.get(key);
     if (broken) throw unavailable(key, broken.reason);
-    if (!e) throw new BigGanError('NOT_FOUND', `model ${JSON.stringify(key.slice(0, 64))} is not served; models: ${this.names().join(', ')}`);
+    if (!e)
+      throw new BigGanError(
+        'NOT_FOUND',
+        `model ${JSON.stringify(key.slice(0, 64))} is not served; models: ${this.names().join(', ')}`,
+      );
     return e;
   }
 
@@ -277,7 +314,10 @@ export class ModelRepository {
     const need = e.source.memory.totalBytes;
     const budget = this.options.budgetBytes;
     if (need > budget) {
-      throw new BigGanError('RESOURCE_EXHAUSTED', `model ${e.source.name} needs an estimated ${formatBytes(need)}, more than the whole memory budget (--memory-budget ${formatBytes(budget)}); give the container more memory or serve it elsewhere`);
+      throw new BigGanError(
+        'RESOURCE_EXHAUSTED',
+        `model ${e.source.name} needs an estimated ${formatBytes(need)}, more than the whole memory budget (--memory-budget ${formatBytes(budget)}); give the container more memory or serve it elsewhere`,
+      );
     }
     for (;;) {
       if (this.reservedBytes() + need <= budget) {
@@ -345,8 +385,23 @@ function bounded<T>(p: Promise<T>, name: string, opts: { signal?: AbortSignal; t
   const { signal, timeoutMs } = opts;
   if (signal === undefined && timeoutMs === undefined) return p;
   return new Promise<T>((resolve, reject) => {
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => done(() => reject(new BigGanError('DEADLINE_EXCEEDED', `model ${name} was still loading when the request's ${timeoutMs} ms timeout passed`))), timeoutMs);
-    const onAbort = (): void => done(() => reject(new BigGanError('CANCELLED', 'the client went away while the model was loading')));
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              done(() =>
+                reject(
+                  new BigGanError(
+                    'DEADLINE_EXCEEDED',
+                    `model ${name} was still loading when the request's ${timeoutMs} ms timeout passed`,
+                  ),
+                ),
+              ),
+            timeoutMs,
+          );
+    const onAbort = (): void =>
+      done(() => reject(new BigGanError('CANCELLED', 'the client went away while the model was loading')));
     const done = (fn: () => void): void => {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -354,6 +409,9 @@ function bounded<T>(p: Promise<T>, name: string, opts: { signal?: AbortSignal; t
     };
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    p.then((v) => done(() => resolve(v)), (err: unknown) => done(() => reject(err)));
+    p.then(
+      (v) => done(() => resolve(v)),
+      (err: unknown) => done(() => reject(err)),
+    );
   });
 }

@@ -43,16 +43,32 @@ export interface ModelSource {
  * the flags are taken as they are: big batches are what keep a GPU busy, and its memory is
  * budgeted separately (docs/gpu.md).
  */
-export function defaultServing(resolution: number, base: ServingSettings, device: ComputeDevice = 'cpu'): ServingSettings {
+export function defaultServing(
+  resolution: number,
+  base: ServingSettings,
+  device: ComputeDevice = 'cpu',
+): ServingSettings {
   if (device === 'gpu') return { ...base };
   const scale = Math.max(1, resolution / 128);
-  return { maxBatchSize: Math.max(1, Math.floor(base.maxBatchSize / scale)), maxQueueDelayMs: base.maxQueueDelayMs, maxQueueSize: base.maxQueueSize };
+  return {
+    maxBatchSize: Math.max(1, Math.floor(base.maxBatchSize / scale)),
+    maxQueueDelayMs: base.maxQueueDelayMs,
+    maxQueueSize: base.maxQueueSize,
+  };
 }
 
-const SERVING_KEYS: readonly (keyof ServingSettings)[] = ['maxBatchSize', 'maxQueueDelayMs', 'maxQueueSize', 'maxQueueWaitMs'];
+const SERVING_KEYS: readonly (keyof ServingSettings)[] = [
+  'maxBatchSize',
+  'maxQueueDelayMs',
+  'maxQueueSize',
+  'maxQueueWaitMs',
+];
 
 /** Reads `<dir>/serving.json` over the defaults; any unknown key or bad value is refused with the file named. */
-export function readServing(dir: string, defaults: ServingSettings): { serving: ServingSettings; from: 'serving.json' | 'default' } {
+export function readServing(
+  dir: string,
+  defaults: ServingSettings,
+): { serving: ServingSettings; from: 'serving.json' | 'default' } {
   const file = path.join(dir, 'serving.json');
   if (!existsSync(file)) return { serving: defaults, from: 'default' };
   let raw: unknown;
@@ -61,23 +77,50 @@ export function readServing(dir: string, defaults: ServingSettings): { serving: 
   } catch (err) {
     throw new BigGanError('INVALID_CONFIG', `${file}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BigGanError('INVALID_CONFIG', `${file}: must be a JSON object with ${SERVING_KEYS.join(', ')}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new BigGanError('INVALID_CONFIG', `${file}: must be a JSON object with ${SERVING_KEYS.join(', ')}`);
   const out: Record<string, number> = { ...defaults };
   for (const [key, value] of Object.entries(raw)) {
-    if (!SERVING_KEYS.includes(key as keyof ServingSettings)) throw new BigGanError('INVALID_CONFIG', `${file}: unknown key ${JSON.stringify(key)}; allowed: ${SERVING_KEYS.join(', ')}`);
+    if (!SERVING_KEYS.includes(key as keyof ServingSettings))
+      throw new BigGanError(
+        'INVALID_CONFIG',
+        `${file}: unknown key ${JSON.stringify(key)}; allowed: ${SERVING_KEYS.join(', ')}`,
+      );
     const integer = key !== 'maxQueueDelayMs' && key !== 'maxQueueWaitMs';
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < (integer ? 1 : 0) || (integer && !Number.isInteger(value))) {
-      throw new BigGanError('INVALID_CONFIG', `${file}: ${key} must be a${integer ? ' positive integer' : ' number >= 0'}, got ${JSON.stringify(value)}`);
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < (integer ? 1 : 0) ||
+      (integer && !Number.isInteger(value))
+    ) {
+      throw new BigGanError(
+        'INVALID_CONFIG',
+        `${file}: ${key} must be a${integer ? ' positive integer' : ' number >= 0'}, got ${JSON.stringify(value)}`,
+      );
     }
     out[key] = value;
   }
-  if (out.maxQueueWaitMs !== undefined && !(out.maxQueueWaitMs > 0)) throw new BigGanError('INVALID_CONFIG', `${file}: maxQueueWaitMs must be a number > 0, got ${out.maxQueueWaitMs}`);
+  if (out.maxQueueWaitMs !== undefined && !(out.maxQueueWaitMs > 0))
+    throw new BigGanError('INVALID_CONFIG', `${file}: maxQueueWaitMs must be a number > 0, got ${out.maxQueueWaitMs}`);
   const wait = out.maxQueueWaitMs !== undefined ? { maxQueueWaitMs: out.maxQueueWaitMs } : {};
-  return { serving: { maxBatchSize: out.maxBatchSize, maxQueueDelayMs: out.maxQueueDelayMs, maxQueueSize: out.maxQueueSize, ...wait }, from: 'serving.json' };
+  return {
+    serving: {
+      maxBatchSize: out.maxBatchSize,
+      maxQueueDelayMs: out.maxQueueDelayMs,
+      maxQueueSize: out.maxQueueSize,
+      ...wait,
+    },
+    from: 'serving.json',
+  };
 }
 
 /** Reads one model folder (config, weight file, digest, settings, estimate); the weights are not loaded. */
-export async function readModelSource(name: string, dir: string, base: ServingSettings, device: ComputeDevice = 'cpu'): Promise<ModelSource> {
+export async function readModelSource(
+  name: string,
+  dir: string,
+  base: ServingSettings,
+  device: ComputeDevice = 'cpu',
+): Promise<ModelSource> {
   const configPath = path.join(dir, 'config.json');
   let config: BigGanConfig;
   try {
@@ -88,7 +131,16 @@ export async function readModelSource(name: string, dir: string, base: ServingSe
   const weightFile = await findWeightFile(dir);
   const { serving, from } = readServing(dir, defaultServing(config.outputDim, base, device));
   const digest = await filesDigest([configPath, weightFile]);
-  return { name, dir, config, weightFile, digest, serving, servingFrom: from, memory: estimateModelMemory(config, serving.maxBatchSize, device) };
+  return {
+    name,
+    dir,
+    config,
+    weightFile,
+    digest,
+    serving,
+    servingFrom: from,
+    memory: estimateModelMemory(config, serving.maxBatchSize, device),
+  };
 }
 
 /** A model folder of a repository; `broken` says why it cannot be one (e.g. a dangling symlink). */
@@ -114,7 +166,11 @@ export function repositoryFolders(root: string): ModelFolder[] {
     .map((n) => folderAt(n, path.join(root, n)))
     .filter((m): m is ModelFolder => m !== undefined)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  if (found.length === 0) throw new BigGanError('INVALID_CONFIG', `--model-repository ${root}: no model folders (a model is a subfolder holding config.json and its weights)`);
+  if (found.length === 0)
+    throw new BigGanError(
+      'INVALID_CONFIG',
+      `--model-repository ${root}: no model folders (a model is a subfolder holding config.json and its weights)`,
+    );
   return found;
 }
 

@@ -4,7 +4,14 @@
  * model when it names none; NOT_FOUND listing the models when unknown).
  */
 import type {
-  CacheKeys, CallContext, GenerateRequest, GenerateResult, InterpolateRequest, InterpolateResult, InterpolationFrame, RequestService,
+  CacheKeys,
+  CallContext,
+  GenerateRequest,
+  GenerateResult,
+  InterpolateRequest,
+  InterpolateResult,
+  InterpolationFrame,
+  RequestService,
 } from '../types.js';
 import type { ModelCatalog } from './model-catalog.js';
 import type { ModelHandle } from './model-handle.js';
@@ -14,7 +21,10 @@ export class RoutingService implements RequestService {
   private readonly fronts = new Map<string, RequestService>();
 
   /** `front` builds the keyed (cached) service of a model over its handle. */
-  constructor(private readonly catalog: ModelCatalog, front: (handle: ModelHandle) => RequestService) {
+  constructor(
+    private readonly catalog: ModelCatalog,
+    front: (handle: ModelHandle) => RequestService,
+  ) {
     for (const handle of catalog.allHandles()) this.fronts.set(handle.source.name, front(handle));
   }
 
@@ -30,7 +40,11 @@ export class RoutingService implements RequestService {
     return this.front(req.model).generate(req, ctx);
   }
 
-  interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+  interpolate(
+    req: InterpolateRequest,
+    ctx: CallContext,
+    onFrame?: (frame: InterpolationFrame) => void,
+  ): Promise<InterpolateResult> {
     return this.front(req.model).interpolate(req, ctx, onFrame);
   }
 

@@ -6,7 +6,14 @@
  * `finishCall` itself when it streams.
  */
 import * as grpc from '@grpc/grpc-js';
-import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, refusalReason, truncateText, type RateLimitState } from '../../errors.js';
+import {
+  BigGanError,
+  ERROR_TABLE,
+  MAX_MESSAGE_CHARS,
+  refusalReason,
+  truncateText,
+  type RateLimitState,
+} from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { CallContext } from '../../service/types.js';
 import { minTimeout } from '../../service/contract/limits.js';
@@ -29,7 +36,9 @@ export interface GrpcExits {
 
 /** grpc.status name of each code, for metric labels. */
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(grpc.status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]),
+  Object.entries(grpc.status)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => [v, k]),
 );
 
 /** The ratelimit-* metadata (as REST's RateLimit-* headers): images, images, seconds. */
@@ -61,7 +70,11 @@ export function toGrpcStatus(err: unknown): grpc.StatusObject {
   if (err.retryAfterSeconds !== undefined) metadata.set('retry-after', String(err.retryAfterSeconds));
   else if (code === grpc.status.UNAVAILABLE) metadata.set('retry-after', '1');
   if (err.rateLimit) setRateLimit(metadata, err.rateLimit);
-  return { code, details: err.code === 'INTERNAL' ? 'internal error' : truncateText(err.message, MAX_MESSAGE_CHARS), metadata };
+  return {
+    code,
+    details: err.code === 'INTERNAL' ? 'internal error' : truncateText(err.message, MAX_MESSAGE_CHARS),
+    metadata,
+  };
 }
 
 /** What finish() needs of a server call. */
@@ -87,10 +100,19 @@ function deadlinePassed(call: CallState): boolean {
  * The CallContext of a call: its signal aborts when the client cancels (or the deadline passes),
  * and its queue budget is the smaller of the request's timeout_ms and the deadline's time left.
  */
-export function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, requestTimeoutMs: number, observed?: ObservedCall, caller?: Caller): CallContext {
+export function callContext(
+  call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
+  requestTimeoutMs: number,
+  observed?: ObservedCall,
+  caller?: Caller,
+): CallContext {
   const controller = new AbortController();
   const abort = () =>
-    controller.abort(deadlinePassed(call) ? new BigGanError('DEADLINE_EXCEEDED', 'the call\'s deadline passed') : new BigGanError('CANCELLED', 'the client cancelled the call'));
+    controller.abort(
+      deadlinePassed(call)
+        ? new BigGanError('DEADLINE_EXCEEDED', "the call's deadline passed")
+        : new BigGanError('CANCELLED', 'the client cancelled the call'),
+    );
   if (call.cancelled) abort();
   else call.once('cancelled', abort);
   const at = deadlineOf(call);
@@ -106,7 +128,11 @@ export function callContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.
 }
 
 /** The call's caller when keys are on (undefined when off); throws UNAUTHENTICATED / PERMISSION_DENIED. */
-export function authenticate(call: { readonly metadata: grpc.Metadata }, opts: GrpcExits, observed: ObservedCall): Caller | undefined {
+export function authenticate(
+  call: { readonly metadata: grpc.Metadata },
+  opts: GrpcExits,
+  observed: ObservedCall,
+): Caller | undefined {
   if (!opts.auth) return undefined;
   const caller = authenticateCall(call.metadata, opts.auth);
   observed.trace.keyName = caller.name;
@@ -119,7 +145,11 @@ export function authenticate(call: { readonly metadata: grpc.Metadata }, opts: G
  */
 export function decode<T>(message: unknown, messageType: string, fn: () => T): T {
   if (message instanceof UndecodableMessage) {
-    throw new BigGanError('INVALID_ARGUMENT', truncateText(`the request is not a valid ${messageType} message: ${message.reason}`, MAX_MESSAGE_CHARS), { field: 'request' });
+    throw new BigGanError(
+      'INVALID_ARGUMENT',
+      truncateText(`the request is not a valid ${messageType} message: ${message.reason}`, MAX_MESSAGE_CHARS),
+      { field: 'request' },
+    );
   }
   return fn();
 }
@@ -130,7 +160,15 @@ export function decode<T>(message: unknown, messageType: string, fn: () => T): T
  * returns the status to send. A call cut by its deadline is recorded as DEADLINE_EXCEEDED (what
  * grpc-js told the client), even though the service saw it as cancelled.
  */
-export function finishCall(method: string, call: CallState, startedAt: number, err: unknown, exits: GrpcExits, observed?: ObservedCall, model?: string): grpc.StatusObject | undefined {
+export function finishCall(
+  method: string,
+  call: CallState,
+  startedAt: number,
+  err: unknown,
+  exits: GrpcExits,
+  observed?: ObservedCall,
+  model?: string,
+): grpc.StatusObject | undefined {
   const status = err === undefined ? undefined : toGrpcStatus(err);
   if (status && observed) status.metadata.merge(observed.trailer());
   // An answer that came after the client left was never delivered: record why it was not.
@@ -140,8 +178,14 @@ export function finishCall(method: string, call: CallState, startedAt: number, e
   if (status?.code === grpc.status.INTERNAL) exits.onInternalError?.(err, method);
   const l = model === undefined ? {} : { model };
   exits.metrics?.requests.inc({ ...l, transport: 'grpc', route: method, status: STATUS_NAMES[recorded] });
-  exits.metrics?.requestDuration.observe({ ...l, transport: 'grpc', route: method }, (performance.now() - startedAt) / 1000);
-  const reason = recorded === grpc.status.DEADLINE_EXCEEDED && err !== undefined ? ERROR_TABLE.DEADLINE_EXCEEDED.reason : refusalReason(err);
+  exits.metrics?.requestDuration.observe(
+    { ...l, transport: 'grpc', route: method },
+    (performance.now() - startedAt) / 1000,
+  );
+  const reason =
+    recorded === grpc.status.DEADLINE_EXCEEDED && err !== undefined
+      ? ERROR_TABLE.DEADLINE_EXCEEDED.reason
+      : refusalReason(err);
   if (reason !== undefined) exits.metrics?.rejections.inc({ ...l, reason });
   return status;
 }
@@ -167,7 +211,8 @@ export function unaryCall<Req, Res>(
           finishCall(method, call, startedAt, undefined, exits, observed, label?.(call.request));
           callback(null, res, withRateLimit(observed.trailer(), call));
         },
-        (err: unknown) => callback(finishCall(method, call, startedAt, err, exits, observed, label?.(call.request)) ?? null),
+        (err: unknown) =>
+          callback(finishCall(method, call, startedAt, err, exits, observed, label?.(call.request)) ?? null),
       );
   };
 }

@@ -7,7 +7,15 @@
  */
 import { BigGanError, invalidArgument } from '../../errors.js';
 import type {
-  ClassInfo, ClassSpec, GeneratedImage, GenerateResult, InterpolateResult, InterpolationFrame, ModelInfo, ModelStatus, Priority,
+  ClassInfo,
+  ClassSpec,
+  GeneratedImage,
+  GenerateResult,
+  InterpolateResult,
+  InterpolationFrame,
+  ModelInfo,
+  ModelStatus,
+  Priority,
 } from '../../service/types.js';
 import type { ClassSpec__Output } from './generated/biggan/v1/ClassSpec.js';
 import type { GenerateRequest__Output } from './generated/biggan/v1/GenerateRequest.js';
@@ -83,7 +91,10 @@ function classSpec(msg: ClassSpec__Output | null | undefined, field: string): Cl
  */
 function rows(values: readonly number[], width: number, field: string): number[][] {
   if (values.length % width !== 0) {
-    throw invalidArgument(field, `must hold whole rows of ${width} values (row-major), so a multiple of ${width} values, got ${values.length}`);
+    throw invalidArgument(
+      field,
+      `must hold whole rows of ${width} values (row-major), so a multiple of ${width} values, got ${values.length}`,
+    );
   }
   const out: number[][] = [];
   for (let at = 0; at < values.length; at += width) out.push(values.slice(at, at + width));
@@ -101,7 +112,14 @@ function method(value: InterpolationMethod__Output): 'lerp' | 'slerp' | undefine
 }
 
 /** The request fields shared by Generate and Interpolate; zero values become unset. */
-function common(msg: { truncation: number; format: string; timeoutMs: number; priority: Priority__Output; grid: boolean; model: string }) {
+function common(msg: {
+  truncation: number;
+  format: string;
+  timeoutMs: number;
+  priority: Priority__Output;
+  grid: boolean;
+  model: string;
+}) {
   return {
     ...(msg.model !== '' ? { model: msg.model } : {}),
     ...(msg.truncation !== 0 ? { truncation: float32Decimal(msg.truncation) } : {}),
@@ -243,7 +261,8 @@ export function protoFieldPath(field: string, rpc: 'generate' | 'interpolate', s
   const head = cut < 0 ? field : field.slice(0, cut);
   const tail = cut < 0 ? '' : field.slice(cut);
   let renamed = head.replace(/(^|\.)([A-Za-z]+)/g, (_m, dot: string, name: string) => dot + snake(name));
-  if (rpc === 'generate' && /^class(?=$|\[)/.test(renamed)) renamed = renamed.replace(/^class/, singleClass ? 'classes[0]' : 'classes');
+  if (rpc === 'generate' && /^class(?=$|\[)/.test(renamed))
+    renamed = renamed.replace(/^class/, singleClass ? 'classes[0]' : 'classes');
   return renamed + tail;
 }
 

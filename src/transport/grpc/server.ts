@@ -15,15 +15,34 @@ import type { ListClassesRequest__Output } from './generated/biggan/v1/ListClass
 import type { GetModelRequest__Output } from './generated/biggan/v1/GetModelRequest.js';
 import type { ListModelsRequest__Output } from './generated/biggan/v1/ListModelsRequest.js';
 import {
-  toClosingFrame, toFrameMessage, toGenerateRequest, toGenerateResponse, toInterpolateRequest,
-  toListClassesResponse, toListModelsResponse, toModelInfoMessage, withProtoField,
-  type FrameMessage, type GenerateRequestMessage, type GenerateResponseMessage, type InterpolateRequestMessage,
-  type ListClassesResponseMessage, type ListModelsResponseMessage, type ModelInfoMessage,
+  toClosingFrame,
+  toFrameMessage,
+  toGenerateRequest,
+  toGenerateResponse,
+  toInterpolateRequest,
+  toListClassesResponse,
+  toListModelsResponse,
+  toModelInfoMessage,
+  withProtoField,
+  type FrameMessage,
+  type GenerateRequestMessage,
+  type GenerateResponseMessage,
+  type InterpolateRequestMessage,
+  type ListClassesResponseMessage,
+  type ListModelsResponseMessage,
+  type ModelInfoMessage,
 } from './codec.js';
 import { HEALTH_PROTO_PATH, HealthReporter } from './health.js';
 import { observeGrpcCall } from './observer.js';
 import { addOipService, OIP_SERVICE, oipProtoPath } from '../oip/grpc-service.js';
-import { GENERATOR_SERVICE, PROTO_LOADER_OPTIONS, UndecodableMessage, bigganProtoPath, generatorServiceDefinition, tolerantServiceDefinition } from './proto.js';
+import {
+  GENERATOR_SERVICE,
+  PROTO_LOADER_OPTIONS,
+  UndecodableMessage,
+  bigganProtoPath,
+  generatorServiceDefinition,
+  tolerantServiceDefinition,
+} from './proto.js';
 import { authenticate, callContext, decode, finishCall, unaryCall, withRateLimit, type GrpcExits } from './call.js';
 
 export { createGeneratorClient, loadBigganProto, GENERATOR_SERVICE, type GeneratorClient } from './proto.js';
@@ -75,25 +94,44 @@ function modelOf(catalog: Catalog, name: string): ModelInfo {
 }
 
 /** Generate: wire shape first, then the one contract every transport shares. */
-function generateHandler(requests: RequestService, catalog: Catalog, opts: GrpcServerOptions, label: (request: unknown) => string) {
-  return unaryCall<GenerateRequestMessage, GenerateResponseMessage>(GENERATOR_SERVICE, 'Generate', opts, async (call, observed, caller) => {
-    // Undecodable bytes arrive as an UndecodableMessage (see tolerantServiceDefinition).
-    const singleClass = !(call.request instanceof UndecodableMessage) && call.request.classes.length === 1;
-    try {
-      const wire = decode(call.request, 'biggan.v1.GenerateRequest', () => toGenerateRequest(call.request, modelOf(catalog, call.request.model)));
-      const req = check(GenerateRequestSchema, wire);
-      return toGenerateResponse(await requests.generate(req, callContext(call, call.request.timeoutMs, observed, caller)));
-    } catch (err) {
-      throw withProtoField(err, 'generate', singleClass);
-    }
-  }, label);
+function generateHandler(
+  requests: RequestService,
+  catalog: Catalog,
+  opts: GrpcServerOptions,
+  label: (request: unknown) => string,
+) {
+  return unaryCall<GenerateRequestMessage, GenerateResponseMessage>(
+    GENERATOR_SERVICE,
+    'Generate',
+    opts,
+    async (call, observed, caller) => {
+      // Undecodable bytes arrive as an UndecodableMessage (see tolerantServiceDefinition).
+      const singleClass = !(call.request instanceof UndecodableMessage) && call.request.classes.length === 1;
+      try {
+        const wire = decode(call.request, 'biggan.v1.GenerateRequest', () =>
+          toGenerateRequest(call.request, modelOf(catalog, call.request.model)),
+        );
+        const req = check(GenerateRequestSchema, wire);
+        return toGenerateResponse(
+          await requests.generate(req, callContext(call, call.request.timeoutMs, observed, caller)),
+        );
+      } catch (err) {
+        throw withProtoField(err, 'generate', singleClass);
+      }
+    },
+    label,
+  );
 }
 
 /**
  * Interpolate: frames are written as the service delivers them, so a client sees the first frame
  * while the later ones are still queued or running.
  */
-function interpolateHandler(requests: RequestService, opts: GrpcServerOptions, label: (request: unknown) => string): grpc.handleServerStreamingCall<InterpolateRequestMessage, FrameMessage> {
+function interpolateHandler(
+  requests: RequestService,
+  opts: GrpcServerOptions,
+  label: (request: unknown) => string,
+): grpc.handleServerStreamingCall<InterpolateRequestMessage, FrameMessage> {
   return (call) => {
     const startedAt = performance.now();
     const observed = observeGrpcCall(call, GENERATOR_SERVICE, 'Interpolate', opts.observe);
@@ -105,8 +143,13 @@ function interpolateHandler(requests: RequestService, opts: GrpcServerOptions, l
         const result = await Promise.resolve()
           .then(() => {
             const caller = authenticate(call, opts, observed);
-            const req = check(InterpolateRequestSchema, decode(call.request, 'biggan.v1.InterpolateRequest', () => toInterpolateRequest(call.request)));
-            return requests.interpolate(req, callContext(call, call.request.timeoutMs, observed, caller), (frame) => write(toFrameMessage(frame)));
+            const req = check(
+              InterpolateRequestSchema,
+              decode(call.request, 'biggan.v1.InterpolateRequest', () => toInterpolateRequest(call.request)),
+            );
+            return requests.interpolate(req, callContext(call, call.request.timeoutMs, observed, caller), (frame) =>
+              write(toFrameMessage(frame)),
+            );
           })
           .catch((err: unknown) => Promise.reject(withProtoField(err, 'interpolate', false)));
         const closing = toClosingFrame(result);
@@ -128,7 +171,10 @@ function interpolateHandler(requests: RequestService, opts: GrpcServerOptions, l
 /** The biggan.v1.Generator handlers over `requests` and `catalog`. */
 function generatorHandlers(requests: RequestService, catalog: Catalog, opts: GrpcServerOptions): GeneratorHandlers {
   // The `model` metric label of a call: the model its request names (the default otherwise).
-  const label = (request: unknown): string => catalog.modelLabel(typeof request === 'object' && request !== null && 'model' in request ? request.model : undefined);
+  const label = (request: unknown): string =>
+    catalog.modelLabel(
+      typeof request === 'object' && request !== null && 'model' in request ? request.model : undefined,
+    );
   const status = (name: string) => {
     const wanted = modelOf(catalog, name).name;
     return catalog.listModels().find((m) => m.name === wanted) ?? modelOf(catalog, name);
@@ -136,9 +182,22 @@ function generatorHandlers(requests: RequestService, catalog: Catalog, opts: Grp
   return {
     Generate: generateHandler(requests, catalog, opts, label),
     Interpolate: interpolateHandler(requests, opts, label),
-    ListClasses: unaryCall<ListClassesRequest__Output, ListClassesResponseMessage>(GENERATOR_SERVICE, 'ListClasses', opts, (call) => decode(call.request, 'biggan.v1.ListClassesRequest', () => toListClassesResponse(catalog.listClasses()))),
-    GetModel: unaryCall<GetModelRequest__Output, ModelInfoMessage>(GENERATOR_SERVICE, 'GetModel', opts, (call) => decode(call.request, 'biggan.v1.GetModelRequest', () => toModelInfoMessage(status(call.request.name)))),
-    ListModels: unaryCall<ListModelsRequest__Output, ListModelsResponseMessage>(GENERATOR_SERVICE, 'ListModels', opts, (call) => decode(call.request, 'biggan.v1.ListModelsRequest', () => toListModelsResponse(catalog.listModels()))),
+    ListClasses: unaryCall<ListClassesRequest__Output, ListClassesResponseMessage>(
+      GENERATOR_SERVICE,
+      'ListClasses',
+      opts,
+      (call) =>
+        decode(call.request, 'biggan.v1.ListClassesRequest', () => toListClassesResponse(catalog.listClasses())),
+    ),
+    GetModel: unaryCall<GetModelRequest__Output, ModelInfoMessage>(GENERATOR_SERVICE, 'GetModel', opts, (call) =>
+      decode(call.request, 'biggan.v1.GetModelRequest', () => toModelInfoMessage(status(call.request.name))),
+    ),
+    ListModels: unaryCall<ListModelsRequest__Output, ListModelsResponseMessage>(
+      GENERATOR_SERVICE,
+      'ListModels',
+      opts,
+      (call) => decode(call.request, 'biggan.v1.ListModelsRequest', () => toListModelsResponse(catalog.listModels())),
+    ),
   };
 }
 
@@ -169,7 +228,10 @@ export function createGrpcServer(requests: RequestService, catalog: Catalog, opt
   const health = new HealthReporter(['', GENERATOR_SERVICE, OIP_SERVICE]);
   health.addToServer(server);
   new ReflectionService(reflectionDefinition()).addToServer(server);
-  server.addService(tolerantServiceDefinition(generatorServiceDefinition()), generatorHandlers(requests, catalog, opts));
+  server.addService(
+    tolerantServiceDefinition(generatorServiceDefinition()),
+    generatorHandlers(requests, catalog, opts),
+  );
   addOipService(server, requests, catalog, opts);
 
   let wanted = false;
@@ -189,17 +251,21 @@ export function createGrpcServer(requests: RequestService, catalog: Catalog, opt
       const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
       return new Promise((resolve, reject) => {
         server.bindAsync(address, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, bound) => {
-          if (err) reject(new BigGanError('IO_ERROR', `gRPC: cannot listen on ${address}: ${err.message}`, { cause: err }));
+          if (err)
+            reject(new BigGanError('IO_ERROR', `gRPC: cannot listen on ${address}: ${err.message}`, { cause: err }));
           else resolve(bound);
         });
       });
     },
     shutdown(graceMs: number): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, Math.max(0, graceMs));
+        const force = setTimeout(
+          () => {
+            server.forceShutdown();
+            resolve();
+          },
+          Math.max(0, graceMs),
+        );
         server.tryShutdown(() => {
           clearTimeout(force);
           resolve();

@@ -17,7 +17,12 @@ import { observeHttp, requestIdOptions } from './observer.js';
 import { modelLabel } from './model-label.js';
 import { NOOP_TRACING, type Tracing } from '../../tracing/tracing.js';
 import { handleError, errorPayload } from './errors.js';
-import { clientErrorHandler, serverTimeoutOptions, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './timeouts.js';
+import {
+  clientErrorHandler,
+  serverTimeoutOptions,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from './timeouts.js';
 import { registerDocs } from './routes/docs.js';
 import { generateRoutes } from './routes/generate.js';
 import { interpolateRoutes } from './routes/interpolate.js';
@@ -88,8 +93,16 @@ function countExits(app: FastifyInstance, catalog: Catalog, metrics: Metrics): v
 }
 
 /** Builds the fastify app with every route, schema, error mapping and metric hook. */
-export function buildHttpApp(requests: RequestService, catalog: Catalog, metrics: Metrics, opts: HttpAppOptions): FastifyInstance {
-  const timeouts = { requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS };
+export function buildHttpApp(
+  requests: RequestService,
+  catalog: Catalog,
+  metrics: Metrics,
+  opts: HttpAppOptions,
+): FastifyInstance {
+  const timeouts = {
+    requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+  };
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: opts.bodyLimitBytes,
@@ -101,7 +114,9 @@ export function buildHttpApp(requests: RequestService, catalog: Catalog, metrics
     trustProxy: opts.trustProxy ?? false,
     ...requestIdOptions(),
     // With client certificates required, a peer without one never completes the handshake.
-    ...(opts.tls ? { https: { ...opts.tls, ...(opts.tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
+    ...(opts.tls
+      ? { https: { ...opts.tls, ...(opts.tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}) } }
+      : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
   observeHttp(app, {
     tracing: opts.tracing ?? NOOP_TRACING,
@@ -133,9 +148,14 @@ export function buildHttpApp(requests: RequestService, catalog: Catalog, metrics
     const allowed = methodsByPath.get(path);
     if (allowed) {
       const allow = [...allowed].sort().join(', ');
-      return reply.status(405).header('Allow', allow).send(errorPayload('METHOD_NOT_ALLOWED', `${path} does not answer ${request.method}; allowed: ${allow}`));
+      return reply
+        .status(405)
+        .header('Allow', allow)
+        .send(errorPayload('METHOD_NOT_ALLOWED', `${path} does not answer ${request.method}; allowed: ${allow}`));
     }
-    return reply.status(404).send(errorPayload('NOT_FOUND', `no route ${request.method} ${quoteValue(path)}; see /docs`));
+    return reply
+      .status(404)
+      .send(errorPayload('NOT_FOUND', `no route ${request.method} ${quoteValue(path)}; see /docs`));
   });
 
   // Values in the largest valid request: a z row and a class vector per sample (interpolation: two endpoints).
@@ -151,9 +171,19 @@ export function buildHttpApp(requests: RequestService, catalog: Catalog, metrics
   app.register(interpolateRoutes, { requests, catalog });
   app.register(infoRoutes, { catalog });
   app.register(healthRoutes, { catalog, ...(opts.liveness ? { liveness: opts.liveness } : {}) });
-  app.register(oipRoutes, { requests, catalog, version: opts.version, ...(opts.liveness ? { liveness: opts.liveness } : {}) });
-  if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
-  app.register(openaiRoutes, { requests, catalog, ...(opts.publicBaseUrl !== undefined ? { publicBaseUrl: opts.publicBaseUrl } : {}) });
+  app.register(oipRoutes, {
+    requests,
+    catalog,
+    version: opts.version,
+    ...(opts.liveness ? { liveness: opts.liveness } : {}),
+  });
+  if (opts.serveMetrics ?? true)
+    app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
+  app.register(openaiRoutes, {
+    requests,
+    catalog,
+    ...(opts.publicBaseUrl !== undefined ? { publicBaseUrl: opts.publicBaseUrl } : {}),
+  });
   registerPlayground(app);
   return app;
 }

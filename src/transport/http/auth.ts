@@ -32,8 +32,13 @@ export function presentedKey(headers: FastifyRequest['headers']): string | undef
 
 /** The refusal for a failed check: 401 (missing, unknown) or 403 (disabled). */
 export function authError(reason: AuthFailure, name?: string): BigGanError {
-  if (reason === 'disabled') return new BigGanError('PERMISSION_DENIED', `API key ${name ?? ''} is disabled`.replace('  ', ' '));
-  if (reason === 'missing') return new BigGanError('UNAUTHENTICATED', 'an API key is required: send Authorization: Bearer KEY (or x-api-key: KEY)');
+  if (reason === 'disabled')
+    return new BigGanError('PERMISSION_DENIED', `API key ${name ?? ''} is disabled`.replace('  ', ' '));
+  if (reason === 'missing')
+    return new BigGanError(
+      'UNAUTHENTICATED',
+      'an API key is required: send Authorization: Bearer KEY (or x-api-key: KEY)',
+    );
   return new BigGanError('UNAUTHENTICATED', 'the API key is not valid');
 }
 
@@ -75,9 +80,16 @@ export function sameSecret(a: string, b: string): boolean {
  */
 export function metricsTokenHook(token: string, onFailure: (reason: 'metrics_token') => void) {
   return async (request: FastifyRequest): Promise<void> => {
-    const sent = bearerToken(typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined);
+    const sent = bearerToken(
+      typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined,
+    );
     if (sent !== undefined && sameSecret(sent, token)) return;
     onFailure('metrics_token');
-    throw new BigGanError('UNAUTHENTICATED', sent === undefined ? '/metrics needs Authorization: Bearer TOKEN (--metrics-token)' : 'the metrics token is not valid');
+    throw new BigGanError(
+      'UNAUTHENTICATED',
+      sent === undefined
+        ? '/metrics needs Authorization: Bearer TOKEN (--metrics-token)'
+        : 'the metrics token is not valid',
+    );
   };
 }

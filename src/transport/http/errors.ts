@@ -4,7 +4,14 @@
  * JSON, body too large) to 4xx, and anything else to a 500 that never leaks internals.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BigGanError, ERROR_TABLE, MAX_MESSAGE_CHARS, truncateText, type ErrorCode, type RateLimitState } from '../../errors.js';
+import {
+  BigGanError,
+  ERROR_TABLE,
+  MAX_MESSAGE_CHARS,
+  truncateText,
+  type ErrorCode,
+  type RateLimitState,
+} from '../../errors.js';
 
 /** The RateLimit-Limit / -Remaining / -Reset headers (IETF draft; images, images, seconds). */
 export function rateLimitHeaders(reply: FastifyReply, state: RateLimitState): void {
@@ -14,8 +21,18 @@ export function rateLimitHeaders(reply: FastifyReply, state: RateLimitState): vo
 }
 
 /** The JSON body of an error answer; message and field are cut to a bounded length whatever built them. */
-export function errorPayload(code: ErrorCode | string, message: string, field?: string): { error: { code: string; message: string; field?: string } } {
-  return { error: { code, message: truncateText(message, MAX_MESSAGE_CHARS), ...(field ? { field: truncateText(field, MAX_MESSAGE_CHARS) } : {}) } };
+export function errorPayload(
+  code: ErrorCode | string,
+  message: string,
+  field?: string,
+): { error: { code: string; message: string; field?: string } } {
+  return {
+    error: {
+      code,
+      message: truncateText(message, MAX_MESSAGE_CHARS),
+      ...(field ? { field: truncateText(field, MAX_MESSAGE_CHARS) } : {}),
+    },
+  };
 }
 
 /** fastify error handler: the single place errors become HTTP answers. */
@@ -37,7 +54,10 @@ export function handleError(err: unknown, request: FastifyRequest, reply: Fastif
   // fastify's own errors carry statusCode and code (FST_ERR_*).
   const fe = err instanceof Error ? (err as Error & { statusCode?: unknown; code?: unknown }) : undefined;
   const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
-  if (fe && status === 413) return reply.status(413).send(errorPayload('PAYLOAD_TOO_LARGE', `request body is larger than the limit (${fe.message})`));
+  if (fe && status === 413)
+    return reply
+      .status(413)
+      .send(errorPayload('PAYLOAD_TOO_LARGE', `request body is larger than the limit (${fe.message})`));
   if (fe && status >= 400 && status < 500) {
     const code = fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_ARGUMENT';
     return reply.status(status).send(errorPayload(code, fe.message));

@@ -12,11 +12,12 @@ export const X_CLASS_MAX_ENTRIES = 5;
  * index): the `X_CLASS_MAX_ENTRIES` heaviest classes as JSON (ties: lower index first), and how
  * many classes the vector has in all, so a client can tell when the header is a summary.
  */
-export function classHeaders(weights: Readonly<Record<string, number>>): { 'X-Class': string; 'X-Class-Count': string } {
+export function classHeaders(weights: Readonly<Record<string, number>>): {
+  'X-Class': string;
+  'X-Class-Count': string;
+} {
   const entries = Object.entries(weights);
-  const top = entries
-    .sort(([a, wa], [b, wb]) => wb - wa || Number(a) - Number(b))
-    .slice(0, X_CLASS_MAX_ENTRIES);
+  const top = entries.sort(([a, wa], [b, wb]) => wb - wa || Number(a) - Number(b)).slice(0, X_CLASS_MAX_ENTRIES);
   // Integer-like keys serialise in ascending order, as in the JSON answers.
   return { 'X-Class': JSON.stringify(Object.fromEntries(top)), 'X-Class-Count': String(entries.length) };
 }

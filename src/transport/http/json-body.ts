@@ -36,15 +36,21 @@ export function scanJson(text: string, maxValues: number): { field: string; mess
         const raw = text.slice(i + 1, end);
         const key = raw.includes('\\') ? unescapeKey(raw) : raw;
         const field = stack.length === 1 ? key : topField;
-        if (FORBIDDEN_KEYS.has(key)) return keyProblem(field, `key ${quoteValue(key)} is refused (it could reach the object prototype); no request field has this name`);
-        if (top.keys.has(key)) return keyProblem(field, `key ${quoteValue(key)} appears twice in one object; give each key once`);
+        if (FORBIDDEN_KEYS.has(key))
+          return keyProblem(
+            field,
+            `key ${quoteValue(key)} is refused (it could reach the object prototype); no request field has this name`,
+          );
+        if (top.keys.has(key))
+          return keyProblem(field, `key ${quoteValue(key)} appears twice in one object; give each key once`);
         top.keys.add(key);
         top.expectKey = false;
         if (stack.length === 1) topField = key;
       }
       i = end;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (stack.length >= MAX_DEPTH) return { field: topField, message: `${topField}: nested deeper than ${MAX_DEPTH} levels; no request field is` };
+      if (stack.length >= MAX_DEPTH)
+        return { field: topField, message: `${topField}: nested deeper than ${MAX_DEPTH} levels; no request field is` };
       stack.push(c === 0x7b ? { keys: new Set(), expectKey: true } : null);
       values++;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
@@ -55,7 +61,10 @@ export function scanJson(text: string, maxValues: number): { field: string; mess
       if (top) top.expectKey = true;
     } else continue;
     if (values > maxValues) {
-      return { field: topField, message: `${topField}: the body holds more than ${maxValues} values, more than the largest valid request; send fewer samples or shorter rows` };
+      return {
+        field: topField,
+        message: `${topField}: the body holds more than ${maxValues} values, more than the largest valid request; send fewer samples or shorter rows`,
+      };
     }
   }
   return undefined;
@@ -98,7 +107,8 @@ export function registerJsonBody(app: FastifyInstance, maxValues: number): void 
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
-    if (text.length === 0) return done(refused(`body: cannot be empty when content-type is set to 'application/json'`), undefined);
+    if (text.length === 0)
+      return done(refused(`body: cannot be empty when content-type is set to 'application/json'`), undefined);
     const problem = scanJson(text, maxValues);
     if (problem) return done(refused(problem.message), undefined);
     try {

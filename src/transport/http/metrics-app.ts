@@ -12,7 +12,12 @@ import { healthRoutes } from './routes/health.js';
 import type { Catalog } from '../../service/types.js';
 
 /** The metrics-only app (not listening yet). */
-export function buildMetricsApp(metrics: Metrics, catalog: Catalog, token?: string, liveness?: () => string | undefined): FastifyInstance {
+export function buildMetricsApp(
+  metrics: Metrics,
+  catalog: Catalog,
+  token?: string,
+  liveness?: () => string | undefined,
+): FastifyInstance {
   const app = Fastify({ logger: false });
   app.setErrorHandler(handleError);
   app.register(healthRoutes, { catalog, ...(liveness ? { liveness } : {}) });

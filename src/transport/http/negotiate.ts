@@ -11,7 +11,10 @@ export function chooseForm(accept: string | undefined, available: readonly strin
   if (accept === undefined || accept.trim() === '') return available[0];
   const chosen = new Negotiator({ headers: { accept } }).mediaType([...available]);
   if (chosen === undefined) {
-    throw new BigGanError('NOT_ACCEPTABLE', `no form of this answer matches Accept: ${accept.slice(0, 100)}; available: ${available.join(', ')}`);
+    throw new BigGanError(
+      'NOT_ACCEPTABLE',
+      `no form of this answer matches Accept: ${accept.slice(0, 100)}; available: ${available.join(', ')}`,
+    );
   }
   return chosen;
 }

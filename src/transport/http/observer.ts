@@ -40,7 +40,10 @@ export function requestTraceOf(request: FastifyRequest): RequestTrace | undefine
 }
 
 /** Adds the span, request-id and log-line hooks to `app`. */
-export function observeHttp(app: FastifyInstance, opts: { tracing: Tracing; model: (request: FastifyRequest) => string; traceProbes?: boolean }): void {
+export function observeHttp(
+  app: FastifyInstance,
+  opts: { tracing: Tracing; model: (request: FastifyRequest) => string; traceProbes?: boolean },
+): void {
   const { tracing } = opts;
   // Callback hooks, not async ones: every request runs them, and an async hook costs a promise
   // and a microtask turn each.

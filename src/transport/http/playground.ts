@@ -21,7 +21,11 @@ export function registerPlayground(app: FastifyInstance, root = playgroundDir())
     if (!existsSync(indexFile)) {
       // A source checkout that has not been built: say how to build instead of a bare 404.
       const missing = async (_request: unknown, reply: FastifyReply) =>
-        reply.status(404).send(errorPayload('NOT_FOUND', `the playground is not built (${indexFile} is missing); run \`npm run build\``));
+        reply
+          .status(404)
+          .send(
+            errorPayload('NOT_FOUND', `the playground is not built (${indexFile} is missing); run \`npm run build\``),
+          );
       for (const url of ['/', '/playground']) scope.get(url, missing);
       return;
     }
@@ -29,6 +33,13 @@ export function registerPlayground(app: FastifyInstance, root = playgroundDir())
     const page = async (_request: unknown, reply: FastifyReply) =>
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
     for (const url of ['/', '/playground']) scope.get(url, page);
-    await scope.register(fastifyStatic, { root, prefix: '/playground/assets/', decorateReply: false, index: false, cacheControl: true, maxAge: 0 });
+    await scope.register(fastifyStatic, {
+      root,
+      prefix: '/playground/assets/',
+      decorateReply: false,
+      index: false,
+      cacheControl: true,
+      maxAge: 0,
+    });
   });
 }

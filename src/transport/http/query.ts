@@ -30,7 +30,8 @@ export function queryToGenerateRequest(query: GenerateQuery): Record<string, unk
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) continue;
     if (key === 'class') body.class = parseClassParam(value);
-    else if (key === 'grid') body.grid = value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+    else if (key === 'grid')
+      body.grid = value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
     else if (key === 'seed') body.seed = /^\d+$/.test(value) ? value : numberOf(value);
     else if (key === 'format' || key === 'priority' || key === 'model') body[key] = value;
     else body[key] = numberOf(value);

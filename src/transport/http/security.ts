@@ -10,7 +10,17 @@ import cors from '@fastify/cors';
 import helmet from 'helmet';
 
 /** Headers a browser page may read from answers (seed, request id, quota, retry). */
-const EXPOSED = ['X-Seed', 'X-Class', 'X-Class-Count', 'X-Request-Id', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+const EXPOSED = [
+  'X-Seed',
+  'X-Class',
+  'X-Class-Count',
+  'X-Request-Id',
+  'ETag',
+  'Retry-After',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+];
 
 /** Options of `registerSecurity`. */
 export interface SecurityOptions {
@@ -50,7 +60,16 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     app.register(cors, {
       origin: [...opts.corsOrigins],
       methods: ['GET', 'POST', 'OPTIONS'],
-      allowedHeaders: ['Authorization', 'X-Api-Key', 'Content-Type', 'Accept', 'X-Request-Id', 'X-Request-Timeout', 'If-None-Match', 'traceparent'],
+      allowedHeaders: [
+        'Authorization',
+        'X-Api-Key',
+        'Content-Type',
+        'Accept',
+        'X-Request-Id',
+        'X-Request-Timeout',
+        'If-None-Match',
+        'traceparent',
+      ],
       exposedHeaders: EXPOSED,
       maxAge: 600,
     });

@@ -67,12 +67,18 @@ export function registerSendLimits(app: FastifyInstance, limits: SendLimits): Se
     const taken = budget.take(payload);
     if (!taken.ok) {
       const mib = (n: number): string => `${Math.round(n / 2 ** 20)} MiB`;
-      throw new BigGanError('UNAVAILABLE', `too many large answers are being sent (${mib(budget.bytes)} of the ${mib(budget.maxBytes)} send budget held); retry shortly`);
+      throw new BigGanError(
+        'UNAVAILABLE',
+        `too many large answers are being sent (${mib(budget.bytes)} of the ${mib(budget.maxBytes)} send budget held); retry shortly`,
+      );
     }
     res.once('close', taken.release);
     if (limits.sendTimeoutMs > 0) {
       res.setTimeout(limits.sendTimeoutMs, () => {
-        request.log.warn({ sendTimeoutMs: limits.sendTimeoutMs, heldBytes: res.writableLength }, 'send timeout: the client took nothing; closing');
+        request.log.warn(
+          { sendTimeoutMs: limits.sendTimeoutMs, heldBytes: res.writableLength },
+          'send timeout: the client took nothing; closing',
+        );
         res.destroy();
       });
     }

@@ -56,7 +56,9 @@ function responseStarted(socket: Socket): boolean {
 function answerRaw(socket: Socket, status: number, reason: string, body: unknown): void {
   if (socket.writable && !responseStarted(socket)) {
     const text = JSON.stringify(body);
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
   }
   socket.destroy();
 }
@@ -66,7 +68,10 @@ function answerRaw(socket: Socket, status: number, reason: string, body: unknown
  * headers, 400 for anything unparsable; each in the API's error form, closing the socket, and
  * counted in biggan_requests_total (route "unmatched") and biggan_rejections_total.
  */
-export function clientErrorHandler(metrics: Pick<Metrics, 'requests' | 'rejections'>, timeouts: RequestTimeouts): (err: ConnectionError, socket: Socket) => void {
+export function clientErrorHandler(
+  metrics: Pick<Metrics, 'requests' | 'rejections'>,
+  timeouts: RequestTimeouts,
+): (err: ConnectionError, socket: Socket) => void {
   return (err, socket) => {
     // A reset or already-closed connection has no one to answer.
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
@@ -76,7 +81,10 @@ export function clientErrorHandler(metrics: Pick<Metrics, 'requests' | 'rejectio
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       status = 408;
       reason = 'Request Timeout';
-      body = errorPayload('REQUEST_TIMEOUT', `the request was not received in time: headers within ${Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs)} ms and the whole request within ${timeouts.requestTimeoutMs} ms`);
+      body = errorPayload(
+        'REQUEST_TIMEOUT',
+        `the request was not received in time: headers within ${Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs)} ms and the whole request within ${timeouts.requestTimeoutMs} ms`,
+      );
       metrics.rejections.inc({ reason: ERROR_TABLE.REQUEST_TIMEOUT.reason });
     } else if (err.code === 'HPE_HEADER_OVERFLOW') {
       status = 431;

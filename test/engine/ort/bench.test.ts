@@ -15,7 +15,10 @@ test('benchEngine measures each batch size; GFLOP/s follows from macsPerImage', 
   const engine = await createOrtEngine((await loadModel(FIXTURE_DIR)).folded, { threads: 2, executionProvider: 'cpu' });
   try {
     const rows = await benchEngine(engine, { batchSizes: [1, 2], minSeconds: 0, minIterations: 2 });
-    assert.deepEqual(rows.map((r) => r.batchSize), [1, 2]);
+    assert.deepEqual(
+      rows.map((r) => r.batchSize),
+      [1, 2],
+    );
     for (const r of rows) {
       assert.ok(r.iterations >= 2);
       assert.ok(r.imagesPerSecond > 0 && Number.isFinite(r.imagesPerSecond));
@@ -42,7 +45,10 @@ test('randomBatch mixes truncations and keeps |z| <= 2 * truncation', async () =
   for (let i = 0; i < 8; i++) {
     const row = b.z.subarray(i * 128, (i + 1) * 128);
     assert.ok(row.every((v) => Math.abs(v) <= 2 * b.truncation[i] + 1e-6));
-    assert.equal(b.classVector.subarray(i * 1000, (i + 1) * 1000).reduce((a, v) => a + v, 0), 1);
+    assert.equal(
+      b.classVector.subarray(i * 1000, (i + 1) * 1000).reduce((a, v) => a + v, 0),
+      1,
+    );
   }
   assert.deepEqual(randomBatch(engine, 8, 7).z, b.z); // seeded
 });

@@ -59,24 +59,36 @@ test('explicit cuda without the library is INVALID_CONFIG naming the install swi
   assert.throws(
     () => planExecutionProvider('cuda', probes(BASE, true)),
     (e: unknown) =>
-      e instanceof BigGanError && e.code === 'INVALID_CONFIG' && /ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci/.test(e.message) && /cuDNN 9/.test(e.message),
+      e instanceof BigGanError &&
+      e.code === 'INVALID_CONFIG' &&
+      /ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci/.test(e.message) &&
+      /cuDNN 9/.test(e.message),
   );
 });
 
 test('explicit cuda without a GPU is INVALID_CONFIG; with both it is CUDA only (no silent fallback)', () => {
-  assert.throws(() => planExecutionProvider('cuda', probes([...BASE, CUDA_LIBRARY], false)), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_CONFIG' && /no NVIDIA GPU/.test(e.message));
+  assert.throws(
+    () => planExecutionProvider('cuda', probes([...BASE, CUDA_LIBRARY], false)),
+    (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_CONFIG' && /no NVIDIA GPU/.test(e.message),
+  );
   const plan = planExecutionProvider('cuda', probes([...BASE, CUDA_LIBRARY], true));
   assert.deepEqual(providers(plan), ['cuda']);
 });
 
 test('explicit tensorrt needs its own library and passes tensorrt, cuda, cpu to ORT', () => {
-  assert.throws(() => planExecutionProvider('tensorrt', probes([...BASE, CUDA_LIBRARY], true)), /libonnxruntime_providers_tensorrt\.so/);
+  assert.throws(
+    () => planExecutionProvider('tensorrt', probes([...BASE, CUDA_LIBRARY], true)),
+    /libonnxruntime_providers_tensorrt\.so/,
+  );
   const plan = planExecutionProvider('tensorrt', probes([...BASE, CUDA_LIBRARY, TENSORRT_LIBRARY], true));
   assert.deepEqual(plan.attempts[0].ortProviders, ['tensorrt', 'cuda', 'cpu']);
 });
 
 test('an unknown choice is INVALID_CONFIG listing the allowed values', () => {
-  assert.throws(() => planExecutionProvider('rocm' as never, probes([], false)), /unknown ONNX Runtime execution provider 'rocm'; allowed: auto, cpu, cuda, tensorrt/);
+  assert.throws(
+    () => planExecutionProvider('rocm' as never, probes([], false)),
+    /unknown ONNX Runtime execution provider 'rocm'; allowed: auto, cpu, cuda, tensorrt/,
+  );
 });
 
 test('the system probes read the installed package', () => {

@@ -15,14 +15,21 @@ import { buildOnnxModel, ONNX_IO, type GraphOptions } from '../../../src/engine/
 
 const PLAIN: GraphOptions = { upsampleConv: 'resize', toRgb: 'direct', attentionChunks: 1, blockedLayoutHints: false };
 
-async function render(bytes: Uint8Array, truncations: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+async function render(
+  bytes: Uint8Array,
+  truncations: number[],
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const B = truncations.length;
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 2 });
   try {
     const classVector = new Float32Array(B * 1000);
     truncations.forEach((_, b) => (classVector[b * 1000 + 7 + b * 100] = 1));
     const out = await session.run({
-      [ONNX_IO.z]: new ort.Tensor('float32', new Float32Array(B * 128).map((_, i) => 0.4 * Math.sin(i)), [B, 128]),
+      [ONNX_IO.z]: new ort.Tensor(
+        'float32',
+        new Float32Array(B * 128).map((_, i) => 0.4 * Math.sin(i)),
+        [B, 128],
+      ),
       [ONNX_IO.classVector]: new ort.Tensor('float32', classVector, [B, 1000]),
       [ONNX_IO.statWeights]: new ort.Tensor('float32', statWeights(truncations, 51), [B, 51]),
     });
@@ -48,7 +55,10 @@ for (const name of ['biggan-deep-256', 'biggan-deep-512'] as PresetName[]) {
       diff = Math.max(diff, Math.abs(fast.data[i] - plain.data[i]));
       if (Math.abs(plain.data[i]) > 0.99) saturated++;
     }
-    assert.ok(saturated / plain.data.length < 0.5, `the comparison needs unsaturated outputs (${saturated} of ${plain.data.length} saturated)`);
+    assert.ok(
+      saturated / plain.data.length < 0.5,
+      `the comparison needs unsaturated outputs (${saturated} of ${plain.data.length} saturated)`,
+    );
     assert.ok(diff < 1e-4, `max abs diff ${diff}`);
   });
 }

@@ -31,7 +31,12 @@ test('Add, Reshape (negative int64) and Conv (INTS pads) run with the expected v
       nodes: [
         { opType: 'Add', inputs: ['x', 'c'], outputs: ['y'] },
         { opType: 'Reshape', inputs: ['y', 'shape'], outputs: ['r'] },
-        { opType: 'Conv', inputs: ['r', 'w'], outputs: ['out'], attributes: [attr.ints('pads', [1, 1, 1, 1]), attr.int('group', 1)] },
+        {
+          opType: 'Conv',
+          inputs: ['r', 'w'],
+          outputs: ['out'],
+          attributes: [attr.ints('pads', [1, 1, 1, 1]), attr.int('group', 1)],
+        },
       ],
       initializers: [
         { name: 'c', dims: [3], data: new Float32Array([1, 2, 3]) },
@@ -59,7 +64,11 @@ test('FLOAT and STRING attributes reach the operator', async () => {
           opType: 'Resize',
           inputs: ['l', '', 'scales'],
           outputs: ['y'],
-          attributes: [attr.string('mode', 'nearest'), attr.string('coordinate_transformation_mode', 'asymmetric'), attr.string('nearest_mode', 'floor')],
+          attributes: [
+            attr.string('mode', 'nearest'),
+            attr.string('coordinate_transformation_mode', 'asymmetric'),
+            attr.string('nearest_mode', 'floor'),
+          ],
         },
       ],
       initializers: [{ name: 'scales', dims: [4], data: new Float32Array([1, 1, 2, 2]) }],
@@ -91,7 +100,14 @@ test('symbolic dimensions are declared as dim_param', async () => {
 
 test('a tensor whose dims do not match its data is refused', () => {
   assert.throws(
-    () => encodeModel({ name: 'g', nodes: [], initializers: [{ name: 't', dims: [2, 2], data: new Float32Array(3) }], inputs: [], outputs: [] }),
+    () =>
+      encodeModel({
+        name: 'g',
+        nodes: [],
+        initializers: [{ name: 't', dims: [2, 2], data: new Float32Array(3) }],
+        inputs: [],
+        outputs: [],
+      }),
     /tensor t: dims \[2, 2\] hold 4 values, data has 3/,
   );
 });

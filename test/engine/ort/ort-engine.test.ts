@@ -43,7 +43,12 @@ test('the engine reports its name, provider, threads, worker mode and startup ti
 test('all six fixture cases within 1e-4 (NHWC output vs NCHW reference)', async () => {
   assert.equal(cases.length, 6);
   for (const c of cases) {
-    const out = await engine.generate({ size: c.batch, z: c.z, classVector: c.classVector, truncation: Array(c.batch).fill(c.truncation) });
+    const out = await engine.generate({
+      size: c.batch,
+      z: c.z,
+      classVector: c.classVector,
+      truncation: Array(c.batch).fill(c.truncation),
+    });
     assert.deepEqual([out.size, out.height, out.width], [c.batch, c.height, c.width]);
     assert.equal(out.data.length, c.batch * c.height * c.width * 3);
     const diff = maxAbsDiffNchwNhwc(c.output, out.data, c.batch, c.height, c.width);
@@ -57,7 +62,9 @@ test('one batch mixing all six cases (six truncations) equals the per-case refer
   const classVector = new Float32Array(size * 1000);
   const truncation: number[] = [];
   // Interleave samples so that neighbours in the batch have different truncations.
-  const order = cases.flatMap((c, ci) => Array.from({ length: c.batch }, (_, i) => ({ ci, i }))).sort((a, b) => a.i - b.i || a.ci - b.ci);
+  const order = cases
+    .flatMap((c, ci) => Array.from({ length: c.batch }, (_, i) => ({ ci, i })))
+    .sort((a, b) => a.i - b.i || a.ci - b.ci);
   order.forEach(({ ci, i }, b) => {
     const c = cases[ci];
     z.set(c.z.subarray(i * 128, (i + 1) * 128), b * 128);
@@ -84,7 +91,10 @@ test('the plain graph forms (Resize + 3x3, direct to_rgb, one attention chunk, n
       const res = await session.run({
         [ONNX_IO.z]: new ort.Tensor('float32', c.z, [c.batch, 128]),
         [ONNX_IO.classVector]: new ort.Tensor('float32', c.classVector, [c.batch, 1000]),
-        [ONNX_IO.statWeights]: new ort.Tensor('float32', statWeights(Array(c.batch).fill(c.truncation), 51), [c.batch, 51]),
+        [ONNX_IO.statWeights]: new ort.Tensor('float32', statWeights(Array(c.batch).fill(c.truncation), 51), [
+          c.batch,
+          51,
+        ]),
       });
       const diff = maxAbsDiffNchwNhwc(c.output, res[ONNX_IO.image].data as Float32Array, c.batch, 128, 128);
       assert.ok(diff < 1e-4, `${name}: max abs diff ${diff}`);
@@ -119,8 +129,17 @@ test('a run in the worker leaves the event loop free; the in-thread mode compute
 
 test('concurrent generate calls are serialised and each gets its own result', async () => {
   const [a, b] = [cases.find((c) => c.name === 'trunc-1.0')!, cases.find((c) => c.name === 'fpgrid-0.58')!];
-  const batchOf = (c: FixtureCase) => ({ size: c.batch, z: c.z, classVector: c.classVector, truncation: Array(c.batch).fill(c.truncation) });
-  const [oa, ob, oa2] = await Promise.all([engine.generate(batchOf(a)), engine.generate(batchOf(b)), engine.generate(batchOf(a))]);
+  const batchOf = (c: FixtureCase) => ({
+    size: c.batch,
+    z: c.z,
+    classVector: c.classVector,
+    truncation: Array(c.batch).fill(c.truncation),
+  });
+  const [oa, ob, oa2] = await Promise.all([
+    engine.generate(batchOf(a)),
+    engine.generate(batchOf(b)),
+    engine.generate(batchOf(a)),
+  ]);
   assert.ok(maxAbsDiffNchwNhwc(a.output, oa.data, a.batch, 128, 128) < 1e-4);
   assert.ok(maxAbsDiffNchwNhwc(b.output, ob.data, b.batch, 128, 128) < 1e-4);
   assert.deepEqual(oa2.data, oa.data);
@@ -129,21 +148,44 @@ test('concurrent generate calls are serialised and each gets its own result', as
 
 test('bad inputs: wrong lengths are INTERNAL, a truncation out of (0, 1] is INVALID_ARGUMENT', async () => {
   const c = cases[0];
-  await assert.rejects(engine.generate({ size: 2, z: new Float32Array(128), classVector: new Float32Array(2000), truncation: [0.4, 0.4] }), (e: unknown) => e instanceof BigGanError && e.code === 'INTERNAL' && /z has 128 values, expected 2 x 128/.test(e.message));
-  await assert.rejects(engine.generate({ size: 1, z: c.z.subarray(0, 128), classVector: c.classVector.subarray(0, 1000), truncation: [0] }), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_ARGUMENT');
+  await assert.rejects(
+    engine.generate({ size: 2, z: new Float32Array(128), classVector: new Float32Array(2000), truncation: [0.4, 0.4] }),
+    (e: unknown) =>
+      e instanceof BigGanError && e.code === 'INTERNAL' && /z has 128 values, expected 2 x 128/.test(e.message),
+  );
+  await assert.rejects(
+    engine.generate({
+      size: 1,
+      z: c.z.subarray(0, 128),
+      classVector: c.classVector.subarray(0, 1000),
+      truncation: [0],
+    }),
+    (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_ARGUMENT',
+  );
   // The engine still works after failed calls.
-  const ok = await engine.generate({ size: 1, z: c.z.subarray(0, 128), classVector: c.classVector.subarray(0, 1000), truncation: [c.truncation] });
+  const ok = await engine.generate({
+    size: 1,
+    z: c.z.subarray(0, 128),
+    classVector: c.classVector.subarray(0, 1000),
+    truncation: [c.truncation],
+  });
   assert.equal(ok.size, 1);
 });
 
 test('explicit cuda without the provider library or GPU is INVALID_CONFIG; dispose makes generate UNAVAILABLE', async () => {
   const probes = { providerLibraries: () => ['onnxruntime_binding.node'], gpuVisible: () => false };
-  await assert.rejects(createOrtEngine(folded, { executionProvider: 'cuda', probes }), (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_CONFIG');
+  await assert.rejects(
+    createOrtEngine(folded, { executionProvider: 'cuda', probes }),
+    (e: unknown) => e instanceof BigGanError && e.code === 'INVALID_CONFIG',
+  );
   const e2 = await createOrtEngine(folded, { threads: 1, executionProvider: 'cpu' });
   await e2.dispose();
   await e2.dispose(); // idempotent
   const c = cases[0];
-  await assert.rejects(e2.generate({ size: 1, z: c.z.subarray(0, 128), classVector: c.classVector.subarray(0, 1000), truncation: [0.4] }), (e: unknown) => e instanceof BigGanError && e.code === 'UNAVAILABLE');
+  await assert.rejects(
+    e2.generate({ size: 1, z: c.z.subarray(0, 128), classVector: c.classVector.subarray(0, 1000), truncation: [0.4] }),
+    (e: unknown) => e instanceof BigGanError && e.code === 'UNAVAILABLE',
+  );
 });
 
 test('auto falls back to CPU with a warning when the GPU session cannot be created', async () => {
@@ -151,7 +193,12 @@ test('auto falls back to CPU with a warning when the GPU session cannot be creat
   // provider, so creating the CUDA session fails and the engine must fall back.
   const warnings: string[] = [];
   const probes = { providerLibraries: () => ['libonnxruntime_providers_cuda.so'], gpuVisible: () => true };
-  const e = await createOrtEngine(folded, { threads: 1, executionProvider: 'auto', probes, warn: (m) => warnings.push(m) });
+  const e = await createOrtEngine(folded, {
+    threads: 1,
+    executionProvider: 'auto',
+    probes,
+    warn: (m) => warnings.push(m),
+  });
   try {
     assert.equal(e.backend, 'cpu');
     assert.equal(warnings.length, 1);

@@ -48,7 +48,12 @@ for (const [format, file] of FORMATS) {
       const tensorsBefore = tf.memory().numTensors;
       for (const name of CASE_NAMES) {
         const c = loadCase(name);
-        const out = await engine.generate({ size: c.batch, z: c.z, classVector: c.classVector, truncation: Array(c.batch).fill(c.truncation) });
+        const out = await engine.generate({
+          size: c.batch,
+          z: c.z,
+          classVector: c.classVector,
+          truncation: Array(c.batch).fill(c.truncation),
+        });
         assert.equal(out.data.length, c.batch * c.height * c.width * 3);
         const diff = maxAbsDiffNchwNhwc(c.output, out.data, c.batch, c.height, c.width);
         assert.ok(diff < 1e-4, `${name}: max abs diff ${diff}`);
@@ -81,7 +86,12 @@ test('one batch mixing every case (six truncations) equals the per-case outputs 
       z.set(c.z.subarray(i * 128, (i + 1) * 128), k * 128);
       cv.set(c.classVector.subarray(i * 1000, (i + 1) * 1000), k * 1000);
     });
-    const out = await engine.generate({ size: picks.length, z, classVector: cv, truncation: picks.map(({ c }) => c.truncation) });
+    const out = await engine.generate({
+      size: picks.length,
+      z,
+      classVector: cv,
+      truncation: picks.map(({ c }) => c.truncation),
+    });
     const hw = 128 * 128 * 3;
     picks.forEach(({ c, i }, k) => {
       const ref = c.output.subarray(i * hw, (i + 1) * hw);

@@ -21,7 +21,10 @@ test('the budget is 80% of the cgroup limit when one is set below the machine, e
   assert.equal(cgroupMemoryLimit(files({ '/sys/fs/cgroup/memory.max': '4294967296\n' })), 4 * GiB);
   assert.equal(cgroupMemoryLimit(files({ '/sys/fs/cgroup/memory.max': 'max\n' })), undefined);
   assert.equal(cgroupMemoryLimit(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '2147483648' })), 2 * GiB);
-  assert.equal(cgroupMemoryLimit(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712' })), undefined);
+  assert.equal(
+    cgroupMemoryLimit(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712' })),
+    undefined,
+  );
   assert.equal(defaultMemoryBudget(4 * GiB, 64 * GiB), Math.floor(3.2 * GiB));
   assert.equal(defaultMemoryBudget(undefined, 10 * GiB), 8 * GiB);
   assert.equal(defaultMemoryBudget(128 * GiB, 10 * GiB), 8 * GiB);
@@ -36,11 +39,17 @@ test('the estimate grows with resolution and batch size', () => {
 
 test('serving.json overrides the defaults by resolution; unknown keys and bad values are refused naming the file', () => {
   const base = { maxBatchSize: 8, maxQueueDelayMs: 5, maxQueueSize: 256 };
-  assert.deepEqual([128, 256, 512].map((r) => defaultServing(r, base).maxBatchSize), [8, 4, 2]);
+  assert.deepEqual(
+    [128, 256, 512].map((r) => defaultServing(r, base).maxBatchSize),
+    [8, 4, 2],
+  );
   const dir = mkdtempSync(path.join(os.tmpdir(), 'biggan-serving-'));
   assert.deepEqual(readServing(dir, base), { serving: base, from: 'default' });
   writeFileSync(path.join(dir, 'serving.json'), JSON.stringify({ maxBatchSize: 3, maxQueueDelayMs: 12.5 }));
-  assert.deepEqual(readServing(dir, base), { serving: { maxBatchSize: 3, maxQueueDelayMs: 12.5, maxQueueSize: 256 }, from: 'serving.json' });
+  assert.deepEqual(readServing(dir, base), {
+    serving: { maxBatchSize: 3, maxQueueDelayMs: 12.5, maxQueueSize: 256 },
+    from: 'serving.json',
+  });
   writeFileSync(path.join(dir, 'serving.json'), JSON.stringify({ maxBatch: 3 }));
   assert.throws(() => readServing(dir, base), /serving\.json: unknown key "maxBatch"/);
   writeFileSync(path.join(dir, 'serving.json'), JSON.stringify({ maxBatchSize: 0 }));

@@ -13,15 +13,23 @@ import { BigGanError } from '../../../src/errors.js';
 const MiB = 2 ** 20;
 function source(name: string, mib: number): ModelSource {
   return {
-    name, dir: `/nowhere/${name}`, config: presetConfig('biggan-deep-128', 8), weightFile: '', digest: name,
-    serving: { maxBatchSize: 1, maxQueueDelayMs: 0, maxQueueSize: 8 }, servingFrom: 'default',
+    name,
+    dir: `/nowhere/${name}`,
+    config: presetConfig('biggan-deep-128', 8),
+    weightFile: '',
+    digest: name,
+    serving: { maxBatchSize: 1, maxQueueDelayMs: 0, maxQueueSize: 8 },
+    servingFrom: 'default',
     memory: { weightsBytes: mib * MiB, activationBytes: 0, totalBytes: mib * MiB },
   };
 }
 
 function fakeModel(log: string[], name: string): LoadedModel {
   const service = {
-    whenIdle: async () => undefined, startDrain: () => undefined, leaveRotation: () => undefined, isReady: () => true,
+    whenIdle: async () => undefined,
+    startDrain: () => undefined,
+    leaveRotation: () => undefined,
+    isReady: () => true,
   } as unknown as LoadedModel['service'];
   return { service, engine: 'fake', backend: 'none', dispose: async () => void log.push(`unload ${name}`) };
 }
@@ -69,10 +77,16 @@ test('a leased model is never unloaded: the load waits until one is released', a
 
 test('a model larger than the budget is refused naming the budget; unknown names list the models', async () => {
   const r = repo(100, []);
-  await assert.rejects(r.acquire('huge'), (e: BigGanError) => e.code === 'RESOURCE_EXHAUSTED' && /--memory-budget 100 MiB/.test(e.message));
+  await assert.rejects(
+    r.acquire('huge'),
+    (e: BigGanError) => e.code === 'RESOURCE_EXHAUSTED' && /--memory-budget 100 MiB/.test(e.message),
+  );
   assert.equal(r.status('huge').state, 'failed');
   assert.match(r.status('huge').reason ?? '', /memory budget/);
-  await assert.rejects(r.acquire('zzz'), (e: BigGanError) => e.code === 'NOT_FOUND' && /models: a, b, c, huge/.test(e.message));
+  await assert.rejects(
+    r.acquire('zzz'),
+    (e: BigGanError) => e.code === 'NOT_FOUND' && /models: a, b, c, huge/.test(e.message),
+  );
 });
 
 test('the wait for a load is bounded by the request deadline; the load goes on', async () => {

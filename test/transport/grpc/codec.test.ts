@@ -5,7 +5,8 @@ import { float32Decimal, protoFieldPath, toClosingFrame, withProtoField } from '
 
 describe('float32Decimal', () => {
   it('restores the decimal a client wrote into a proto float', () => {
-    for (const v of [0.4, 0.545, 0.58, 1, 0.02, 0.1234567, 3e-5]) assert.equal(float32Decimal(Math.fround(v)), v, String(v));
+    for (const v of [0.4, 0.545, 0.58, 1, 0.02, 0.1234567, 3e-5])
+      assert.equal(float32Decimal(Math.fround(v)), v, String(v));
   });
 
   it('always rounds back to the same float32', () => {
@@ -42,7 +43,11 @@ describe('protoFieldPath', () => {
 
 describe('withProtoField', () => {
   it('rewrites the field and the leading "field:" of an INVALID_ARGUMENT only', () => {
-    const renamed = withProtoField(invalidArgument('classVector[0][1]', 'must be >= 0, got -1'), 'generate', false) as BigGanError;
+    const renamed = withProtoField(
+      invalidArgument('classVector[0][1]', 'must be >= 0, got -1'),
+      'generate',
+      false,
+    ) as BigGanError;
     assert.equal(renamed.code, 'INVALID_ARGUMENT');
     assert.equal(renamed.field, 'class_vector[0][1]');
     assert.equal(renamed.message, 'class_vector[0][1]: must be >= 0, got -1');
@@ -55,7 +60,12 @@ describe('toClosingFrame', () => {
   it('is absent without an animation or grid, and carries either when present', () => {
     const frames = [] as const;
     assert.equal(toClosingFrame({ frames, width: 128, height: 128 }), undefined);
-    const closing = toClosingFrame({ frames, grid: { data: Buffer.from('g'), mimeType: 'image/png' }, width: 128, height: 128 });
+    const closing = toClosingFrame({
+      frames,
+      grid: { data: Buffer.from('g'), mimeType: 'image/png' },
+      width: 128,
+      height: 128,
+    });
     assert.equal(closing?.grid?.data.toString(), 'g');
     assert.equal(closing?.image, null);
   });

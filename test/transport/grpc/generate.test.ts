@@ -19,7 +19,11 @@ describe('gRPC Generate', () => {
 
   it('maps every field of a full request and answers every image', async () => {
     const res = await generate(h.client, {
-      classes: [{ index: 207 }, { name: 'n02099601' }, { mixture: { weights: { '207': 0.7, 'golden retriever': 0.5 } } }],
+      classes: [
+        { index: 207 },
+        { name: 'n02099601' },
+        { mixture: { weights: { '207': 0.7, 'golden retriever': 0.5 } } },
+      ],
       truncation: 0.4,
       seed: MAX_U64,
       count: 3,
@@ -38,11 +42,17 @@ describe('gRPC Generate', () => {
       priority: 'high',
     });
     assert.equal(res.images.length, 3);
-    assert.deepEqual(res.images.map((i) => i.data.toString()), ['image 0', 'image 1', 'image 2']);
+    assert.deepEqual(
+      res.images.map((i) => i.data.toString()),
+      ['image 0', 'image 1', 'image 2'],
+    );
     assert.equal(res.images[1].mimeType, 'image/png');
     assert.equal(res.images[1].truncation, Math.fround(0.4));
     assert.deepEqual(res.images[1].classWeights, { '207': 0.75, '3': 0.25 });
-    assert.deepEqual(res.images.map((i) => i.index), [0, 1, 2]);
+    assert.deepEqual(
+      res.images.map((i) => i.index),
+      [0, 1, 2],
+    );
     assert.equal(res.width, 128);
     assert.equal(res.height, 128);
     assert.equal(res.grid, undefined);
@@ -53,7 +63,10 @@ describe('gRPC Generate', () => {
     assert.equal(lastRequest().seed, '18446744073709551615');
     assert.equal(res.seed, MAX_U64);
     // The fake answers seed + i mod 2^64: the second sample wraps to 0, which must still be present.
-    assert.deepEqual(res.images.map((i) => i.seed), [MAX_U64, '0']);
+    assert.deepEqual(
+      res.images.map((i) => i.seed),
+      [MAX_U64, '0'],
+    );
 
     await generate(h.client, { classes: [{ index: 1 }], seed: '0' });
     assert.equal(lastRequest().seed, '0');
@@ -78,8 +91,14 @@ describe('gRPC Generate', () => {
     const classVector = [1, 0, 0, 0, 0, 0, 0, 0.25, 0.75, 0, 0, 0];
     const res = await generate(h.client, { z, classVector });
     assert.deepEqual(lastRequest(), {
-      z: [[0.5, -1.25, 2, 0], [1, 2, 3, -4]],
-      classVector: [[1, 0, 0, 0, 0, 0], [0, 0.25, 0.75, 0, 0, 0]],
+      z: [
+        [0.5, -1.25, 2, 0],
+        [1, 2, 3, -4],
+      ],
+      classVector: [
+        [1, 0, 0, 0, 0, 0],
+        [0, 0.25, 0.75, 0, 0, 0],
+      ],
       priority: 'normal',
     });
     assert.equal(res.images.length, 2);
@@ -132,7 +151,9 @@ describe('gRPC Generate', () => {
   });
 
   it('maps service errors through ERROR_TABLE: OVERLOADED, DEADLINE_EXCEEDED, UNAVAILABLE', async () => {
-    h.service.failWith = new BigGanError('OVERLOADED', 'queue is full (64 samples); retry later', { retryAfterSeconds: 3 });
+    h.service.failWith = new BigGanError('OVERLOADED', 'queue is full (64 samples); retry later', {
+      retryAfterSeconds: 3,
+    });
     let err = await callError(generate(h.client, { classes: [{ index: 1 }] }));
     assert.equal(err.code, grpc.status.UNAVAILABLE);
     assert.equal(err.details, 'queue is full (64 samples); retry later');
@@ -149,7 +170,10 @@ describe('gRPC Generate', () => {
   });
 
   it('answers INTERNAL without leaking the cause', async () => {
-    for (const failure of [new BigGanError('INTERNAL', 'engine failed at /secret/path'), new TypeError('x is undefined')]) {
+    for (const failure of [
+      new BigGanError('INTERNAL', 'engine failed at /secret/path'),
+      new TypeError('x is undefined'),
+    ]) {
       h.service.failWith = failure;
       const err = await callError(generate(h.client, { classes: [{ index: 1 }] }));
       assert.equal(err.code, grpc.status.INTERNAL);

@@ -5,10 +5,26 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type {
-  CacheKeys, CallContext, Catalog, ClassInfo, GenerateRequest, GenerateResult, InterpolateRequest,
-  InterpolateResult, InterpolationFrame, ModelInfo, ModelStatus, RequestService,
+  CacheKeys,
+  CallContext,
+  Catalog,
+  ClassInfo,
+  GenerateRequest,
+  GenerateResult,
+  InterpolateRequest,
+  InterpolateResult,
+  InterpolationFrame,
+  ModelInfo,
+  ModelStatus,
+  RequestService,
 } from '../../../src/service/types.js';
-import { createGrpcServer, createGeneratorClient, type GrpcServer, type GrpcServerOptions, type GeneratorClient } from '../../../src/transport/grpc/server.js';
+import {
+  createGrpcServer,
+  createGeneratorClient,
+  type GrpcServer,
+  type GrpcServerOptions,
+  type GeneratorClient,
+} from '../../../src/transport/grpc/server.js';
 import type { GenerateResponseMessage, FrameMessage } from '../../../src/transport/grpc/codec.js';
 import type { GenerateRequestInput, InterpolateRequestInput } from '../../../src/transport/grpc/proto.js';
 
@@ -40,10 +56,14 @@ export function abortedWithin(signal: AbortSignal | undefined, ms: number): Prom
   if (signal.aborted) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve(true);
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -82,7 +102,17 @@ export class FakeService implements RequestService, Catalog {
   }
 
   listModels(): readonly ModelStatus[] {
-    return [{ ...FAKE_MODEL, state: 'ready', default: true, maxQueueDelayMs: 0, maxQueueSize: 0, servingFrom: 'default', memoryEstimateBytes: 0 }];
+    return [
+      {
+        ...FAKE_MODEL,
+        state: 'ready',
+        default: true,
+        maxQueueDelayMs: 0,
+        maxQueueSize: 0,
+        servingFrom: 'default',
+        memoryEstimateBytes: 0,
+      },
+    ];
   }
 
   modelLabel(): string {
@@ -129,18 +159,35 @@ export class FakeService implements RequestService, Catalog {
     return { images, ...size };
   }
 
-  async interpolate(req: InterpolateRequest, ctx: CallContext, onFrame?: (frame: InterpolationFrame) => void): Promise<InterpolateResult> {
+  async interpolate(
+    req: InterpolateRequest,
+    ctx: CallContext,
+    onFrame?: (frame: InterpolationFrame) => void,
+  ): Promise<InterpolateResult> {
     await this.record('interpolate', req, ctx);
     const n = req.frames ?? 3;
     const frames: InterpolationFrame[] = [];
     for (let i = 0; i < n; i++) {
       if (i > 0) await this.beforeFrame?.(i);
-      const frame = { data: Buffer.from(`frame ${i}`), mimeType: 'image/png', truncation: 0.5, class: { '1': 1 - i / (n - 1) }, index: i, t: i / (n - 1), ...(i === 0 ? { seed: 5n } : {}) };
+      const frame = {
+        data: Buffer.from(`frame ${i}`),
+        mimeType: 'image/png',
+        truncation: 0.5,
+        class: { '1': 1 - i / (n - 1) },
+        index: i,
+        t: i / (n - 1),
+        ...(i === 0 ? { seed: 5n } : {}),
+      };
       frames.push(frame);
       onFrame?.(frame);
     }
     const animated = req.format === undefined || req.format === 'gif';
-    return { frames, ...(animated ? { animation: { data: Buffer.from('GIF89a'), mimeType: 'image/gif' } } : {}), width: 128, height: 128 };
+    return {
+      frames,
+      ...(animated ? { animation: { data: Buffer.from('GIF89a'), mimeType: 'image/gif' } } : {}),
+      width: 128,
+      height: 128,
+    };
   }
 
   /** Cache identity as the fake answers it: never cacheable, forms from the request's shape. */
@@ -151,7 +198,13 @@ export class FakeService implements RequestService, Catalog {
 
   interpolateKeys(req: InterpolateRequest): CacheKeys {
     const animated = req.format === undefined || req.format === 'gif';
-    return { cacheable: false, response: 'fake', count: req.frames ?? 3, mimeType: animated ? 'image/gif' : 'image/png', combined: animated || req.grid === true };
+    return {
+      cacheable: false,
+      response: 'fake',
+      count: req.frames ?? 3,
+      mimeType: animated ? 'image/gif' : 'image/png',
+      combined: animated || req.grid === true,
+    };
   }
 
   listClasses(): readonly ClassInfo[] {
@@ -172,12 +225,22 @@ export interface Harness {
 }
 
 /** Starts a server on 127.0.0.1:0 with `opts` over a FakeService, and a client. */
-export async function startHarness(opts: Partial<GrpcServerOptions> = {}, service = new FakeService()): Promise<Harness> {
-  const grpcServer = createGrpcServer(service, service, { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 5_000, ...opts });
+export async function startHarness(
+  opts: Partial<GrpcServerOptions> = {},
+  service = new FakeService(),
+): Promise<Harness> {
+  const grpcServer = createGrpcServer(service, service, {
+    maxConnectionAgeMs: 60_000,
+    maxConnectionAgeGraceMs: 5_000,
+    ...opts,
+  });
   const port = await grpcServer.start('127.0.0.1', 0);
   const client = createGeneratorClient(`127.0.0.1:${port}`);
   return {
-    service, grpcServer, port, client,
+    service,
+    grpcServer,
+    port,
+    client,
     async close() {
       client.close();
       await grpcServer.shutdown(2_000);
@@ -186,7 +249,11 @@ export async function startHarness(opts: Partial<GrpcServerOptions> = {}, servic
 }
 
 /** Generate as a promise; `deadlineMs` from now when given. */
-export function generate(client: GeneratorClient, req: GenerateRequestInput, deadlineMs?: number): Promise<GenerateResponseMessage> {
+export function generate(
+  client: GeneratorClient,
+  req: GenerateRequestInput,
+  deadlineMs?: number,
+): Promise<GenerateResponseMessage> {
   const options = deadlineMs !== undefined ? { deadline: Date.now() + deadlineMs } : {};
   return new Promise((resolve, reject) => {
     client.Generate(req, new grpc.Metadata(), options, (err, res) => (err ? reject(err) : resolve(res!)));
@@ -204,7 +271,11 @@ export async function callError(p: Promise<unknown>): Promise<grpc.ServiceError>
 }
 
 /** Every message of an Interpolate stream, and its final status. */
-export function interpolateAll(client: GeneratorClient, req: InterpolateRequestInput, onMessage?: (m: FrameMessage) => void): Promise<{ messages: FrameMessage[]; error?: grpc.ServiceError }> {
+export function interpolateAll(
+  client: GeneratorClient,
+  req: InterpolateRequestInput,
+  onMessage?: (m: FrameMessage) => void,
+): Promise<{ messages: FrameMessage[]; error?: grpc.ServiceError }> {
   const call = client.Interpolate(req);
   const messages: FrameMessage[] = [];
   return new Promise((resolve) => {

@@ -9,7 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createMetrics, type Metrics } from '../../../src/metrics/metrics.js';
 import { BigGanError } from '../../../src/errors.js';
-import { createGrpcServer, createGeneratorClient, type GeneratorClient, type GrpcServer } from '../../../src/transport/grpc/server.js';
+import {
+  createGrpcServer,
+  createGeneratorClient,
+  type GeneratorClient,
+  type GrpcServer,
+} from '../../../src/transport/grpc/server.js';
 import { createStack, type Stack } from '../../helpers/stack.js';
 import { callError, generate, interpolateAll, startHarness } from './harness.js';
 
@@ -18,12 +23,17 @@ const HUGE = 'x'.repeat(80_000);
 
 async function counted(metrics: Metrics, route: string, status: string): Promise<number> {
   const values = (await metrics.requests.get()).values;
-  return values.find((v) => v.labels.transport === 'grpc' && v.labels.route === route && v.labels.status === status)?.value ?? 0;
+  return (
+    values.find((v) => v.labels.transport === 'grpc' && v.labels.route === route && v.labels.status === status)
+      ?.value ?? 0
+  );
 }
 
 async function rejected(metrics: Metrics, reason: string): Promise<number> {
   // Summed over the model label.
-  return (await metrics.rejections.get()).values.filter((v) => v.labels.reason === reason).reduce((n, v) => n + v.value, 0);
+  return (await metrics.rejections.get()).values
+    .filter((v) => v.labels.reason === reason)
+    .reduce((n, v) => n + v.value, 0);
 }
 
 describe('gRPC with hostile input on the real service', () => {
@@ -33,7 +43,11 @@ describe('gRPC with hostile input on the real service', () => {
   let port: number;
   before(async () => {
     s = await createStack();
-    server = createGrpcServer(s.requests, s.catalog, { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 1_000, metrics: s.metrics });
+    server = createGrpcServer(s.requests, s.catalog, {
+      maxConnectionAgeMs: 60_000,
+      maxConnectionAgeGraceMs: 1_000,
+      metrics: s.metrics,
+    });
     port = await server.start('127.0.0.1', 0);
     client = createGeneratorClient(`127.0.0.1:${port}`);
   });
@@ -44,9 +58,15 @@ describe('gRPC with hostile input on the real service', () => {
 
   it('answers an 80 kB format, class name or mixture key with a short INVALID_ARGUMENT at once; the connection still works', async () => {
     const cases: [object, RegExp][] = [
-      [{ classes: [{ index: 1 }], format: HUGE }, /^format: must be one of png, jpeg, webp, got "x{20,}\.\.\." \(80000 characters\)$/],
+      [
+        { classes: [{ index: 1 }], format: HUGE },
+        /^format: must be one of png, jpeg, webp, got "x{20,}\.\.\." \(80000 characters\)$/,
+      ],
       [{ classes: [{ name: HUGE }] }, /^classes\[0\]: must be 1\.\.200 characters, got 80000$/],
-      [{ classes: [{ mixture: { weights: { [HUGE]: 1 } } }] }, /^classes\[0\]\["x+\.\.\." \(80000 characters\)\]: unknown class/],
+      [
+        { classes: [{ mixture: { weights: { [HUGE]: 1 } } }] },
+        /^classes\[0\]\["x+\.\.\." \(80000 characters\)\]: unknown class/,
+      ],
     ];
     for (const [req, message] of cases) {
       const startedAt = Date.now();
@@ -63,14 +83,23 @@ describe('gRPC with hostile input on the real service', () => {
 
   it('refuses |z| > 100 naming the element; NaN and Infinity too', async () => {
     const z = Array.from({ length: 128 }, () => 0.5);
-    for (const [bad, pattern] of [[1e30, /must be a number in \[-100, 100\]/], [-101, /must be a number in \[-100, 100\]/], [NaN, /finite/], [Infinity, /finite/]] as const) {
+    for (const [bad, pattern] of [
+      [1e30, /must be a number in \[-100, 100\]/],
+      [-101, /must be a number in \[-100, 100\]/],
+      [NaN, /finite/],
+      [Infinity, /finite/],
+    ] as const) {
       const row = [...z];
       row[5] = bad;
       const err = await callError(generate(client, { classes: [{ index: 1 }], z: [...z, ...row] }, 5_000));
       assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
       assert.match(err.details, /^z\[1\]\[5\]: /);
       assert.match(err.details, pattern);
-      const { error } = await interpolateAll(client, { from: { z: row, class: { index: 1 } }, to: { seed: '1', class: { index: 2 } }, frames: 2 });
+      const { error } = await interpolateAll(client, {
+        from: { z: row, class: { index: 1 } },
+        to: { seed: '1', class: { index: 2 } },
+        frames: 2,
+      });
       assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
       assert.match(error?.details ?? '', /^from\.z\[5\]: /);
     }
@@ -100,7 +129,15 @@ describe('gRPC with hostile input on the real service', () => {
       // Field 1 (classes), length-delimited, claiming 100 bytes that never come.
       const garbage = Buffer.from([0x0a, 0x64, 0x01]);
       const err = await new Promise<grpc.ServiceError>((resolve, reject) => {
-        raw.makeUnaryRequest('/biggan.v1.Generator/Generate', (b: Buffer) => b, (b: Buffer) => b, garbage, new grpc.Metadata(), { deadline: Date.now() + 5_000 }, (e) => (e ? resolve(e) : reject(new Error('garbage was accepted'))));
+        raw.makeUnaryRequest(
+          '/biggan.v1.Generator/Generate',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          garbage,
+          new grpc.Metadata(),
+          { deadline: Date.now() + 5_000 },
+          (e) => (e ? resolve(e) : reject(new Error('garbage was accepted'))),
+        );
       });
       assert.equal(err.code, grpc.status.INVALID_ARGUMENT, `${err.code} ${err.details}`);
       assert.match(err.details, /not a valid biggan\.v1\.GenerateRequest/);
@@ -118,7 +155,8 @@ describe('gRPC deadlines in the metrics', () => {
     const h = await startHarness({ metrics });
     try {
       // The service holds every call until the client is gone.
-      h.service.hold = (ctx) => new Promise((resolve) => ctx.signal?.addEventListener('abort', () => resolve(), { once: true }));
+      h.service.hold = (ctx) =>
+        new Promise((resolve) => ctx.signal?.addEventListener('abort', () => resolve(), { once: true }));
       const err = await callError(generate(h.client, { classes: [{ index: 1 }] }, 200));
       assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
       const reason = await new Promise<unknown>((resolve) => {

@@ -41,8 +41,17 @@ describe('gRPC Interpolate', () => {
     assert.equal(h.service.calls.at(-1)!.ctx.timeoutMs, 900);
     assert.equal(h.service.calls.at(-1)!.ctx.transport, 'grpc');
 
-    await interpolateAll(h.client, { from: { class: { index: 0 } }, to: { seed: '0', class: { mixture: { weights: { '1': 2 } } } }, method: 'LERP' });
-    assert.deepEqual(lastRequest(), { from: { class: 0 }, to: { seed: '0', class: { '1': 2 } }, method: 'lerp', priority: 'normal' });
+    await interpolateAll(h.client, {
+      from: { class: { index: 0 } },
+      to: { seed: '0', class: { mixture: { weights: { '1': 2 } } } },
+      method: 'LERP',
+    });
+    assert.deepEqual(lastRequest(), {
+      from: { class: 0 },
+      to: { seed: '0', class: { '1': 2 } },
+      method: 'lerp',
+      priority: 'normal',
+    });
   });
 
   it('streams frames in order, the first before the service has made the last', async () => {
@@ -57,14 +66,27 @@ describe('gRPC Interpolate', () => {
       waited.push(await Promise.race([clientGotFirst.then(() => true), timedOut]));
       clearTimeout(timer);
     };
-    const { messages, error } = await interpolateAll(h.client, { from: { seed: '1', class: { index: 0 } }, to: { seed: '2', class: { index: 1 } }, frames: 3, format: 'png' }, (m) => {
-      if (m.index === 0) firstSeen();
-    });
+    const { messages, error } = await interpolateAll(
+      h.client,
+      { from: { seed: '1', class: { index: 0 } }, to: { seed: '2', class: { index: 1 } }, frames: 3, format: 'png' },
+      (m) => {
+        if (m.index === 0) firstSeen();
+      },
+    );
     assert.equal(error, undefined);
     assert.deepEqual(waited, [true], 'frame 0 reached the client before frame 1 was made');
-    assert.deepEqual(messages.map((m) => m.index), [0, 1, 2]);
-    assert.deepEqual(messages.map((m) => m.t), [0, 0.5, 1]);
-    assert.deepEqual(messages.map((m) => m.image?.data.toString()), ['frame 0', 'frame 1', 'frame 2']);
+    assert.deepEqual(
+      messages.map((m) => m.index),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      messages.map((m) => m.t),
+      [0, 0.5, 1],
+    );
+    assert.deepEqual(
+      messages.map((m) => m.image?.data.toString()),
+      ['frame 0', 'frame 1', 'frame 2'],
+    );
     assert.equal(messages[0].image?.seed, '5');
     assert.equal(messages[1].image?.seed, undefined);
     assert.deepEqual(messages[0].image?.classWeights, { '1': 1 });
@@ -72,7 +94,12 @@ describe('gRPC Interpolate', () => {
   });
 
   it('ends an animation with a last message carrying it', async () => {
-    const { messages } = await interpolateAll(h.client, { from: { seed: '1', class: { index: 0 } }, to: { seed: '2', class: { index: 1 } }, frames: 2, format: 'gif' });
+    const { messages } = await interpolateAll(h.client, {
+      from: { seed: '1', class: { index: 0 } },
+      to: { seed: '2', class: { index: 1 } },
+      frames: 2,
+      format: 'gif',
+    });
     assert.equal(messages.length, 3);
     const last = messages[2];
     assert.equal(last.image, null);
@@ -81,11 +108,17 @@ describe('gRPC Interpolate', () => {
     assert.equal(last.animation?.mimeType, 'image/gif');
   });
 
-  it('rejects a missing endpoint or a bad value naming the field (row lengths are the service\'s check)', async () => {
+  it("rejects a missing endpoint or a bad value naming the field (row lengths are the service's check)", async () => {
     const cases: [Parameters<typeof interpolateAll>[1], RegExp][] = [
       [{ to: { seed: '1', class: { index: 0 } } }, /^from: is required/],
-      [{ from: { seed: '1', class: { index: 0 } }, to: { z: [1, 2e9], class: { index: 0 } } }, /^to\.z\[1\]: must be a number in \[-100, 100\], got 2000000000/],
-      [{ from: { seed: '1', class: {} }, to: { seed: '1', class: { index: 0 } } }, /^from\.class: must set one of index, name or mixture/],
+      [
+        { from: { seed: '1', class: { index: 0 } }, to: { z: [1, 2e9], class: { index: 0 } } },
+        /^to\.z\[1\]: must be a number in \[-100, 100\], got 2000000000/,
+      ],
+      [
+        { from: { seed: '1', class: {} }, to: { seed: '1', class: { index: 0 } } },
+        /^from\.class: must set one of index, name or mixture/,
+      ],
     ];
     for (const [req, message] of cases) {
       const { messages, error } = await interpolateAll(h.client, req);
@@ -98,12 +131,18 @@ describe('gRPC Interpolate', () => {
 
   it("maps the service's errors to a status, renaming fields to the proto's", async () => {
     h.service.failWith = invalidArgument('from.classVector[0][1]', 'must be >= 0, got -1');
-    let res = await interpolateAll(h.client, { from: { seed: '1', classVector: [0, 0, 0, 0, 0, 1] }, to: { seed: '1', class: { index: 0 } } });
+    let res = await interpolateAll(h.client, {
+      from: { seed: '1', classVector: [0, 0, 0, 0, 0, 1] },
+      to: { seed: '1', class: { index: 0 } },
+    });
     assert.equal(res.error?.code, grpc.status.INVALID_ARGUMENT);
     assert.equal(res.error?.details, 'from.class_vector[0][1]: must be >= 0, got -1');
 
     h.service.failWith = new BigGanError('OVERLOADED', 'queue is full');
-    res = await interpolateAll(h.client, { from: { seed: '1', class: { index: 0 } }, to: { seed: '1', class: { index: 0 } } });
+    res = await interpolateAll(h.client, {
+      from: { seed: '1', class: { index: 0 } },
+      to: { seed: '1', class: { index: 0 } },
+    });
     assert.equal(res.error?.code, grpc.status.UNAVAILABLE);
     assert.equal(res.error?.details, 'queue is full');
   });
@@ -112,8 +151,16 @@ describe('gRPC Interpolate', () => {
     h.service.beforeFrame = async (i) => {
       if (i === 2) throw new BigGanError('DEADLINE_EXCEEDED', 'frame 2 waited too long');
     };
-    const { messages, error } = await interpolateAll(h.client, { from: { seed: '1', class: { index: 0 } }, to: { seed: '2', class: { index: 1 } }, frames: 4, format: 'png' });
-    assert.deepEqual(messages.map((m) => m.index), [0, 1]);
+    const { messages, error } = await interpolateAll(h.client, {
+      from: { seed: '1', class: { index: 0 } },
+      to: { seed: '2', class: { index: 1 } },
+      frames: 4,
+      format: 'png',
+    });
+    assert.deepEqual(
+      messages.map((m) => m.index),
+      [0, 1],
+    );
     assert.equal(error?.code, grpc.status.DEADLINE_EXCEEDED);
     assert.equal(error?.details, 'frame 2 waited too long');
   });

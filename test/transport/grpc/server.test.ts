@@ -111,9 +111,21 @@ describe('gRPC reflection', () => {
   before(async () => {
     h = await startHarness();
     // The reflection package ships its .proto; tests run from the repo root.
-    const protoPath = path.join(process.cwd(), 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-    const pkg = protoLoader.loadSync(protoPath, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
-    const Reflection = grpc.makeGenericClientConstructor(pkg['grpc.reflection.v1.ServerReflection'] as grpc.ServiceDefinition, 'ServerReflection');
+    const protoPath = path.join(
+      process.cwd(),
+      'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto',
+    );
+    const pkg = protoLoader.loadSync(protoPath, {
+      keepCase: false,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
+    const Reflection = grpc.makeGenericClientConstructor(
+      pkg['grpc.reflection.v1.ServerReflection'] as grpc.ServiceDefinition,
+      'ServerReflection',
+    );
     reflection = new Reflection(`127.0.0.1:${h.port}`, grpc.credentials.createInsecure());
   });
   after(async () => {
@@ -123,7 +135,9 @@ describe('gRPC reflection', () => {
 
   /** One request on the ServerReflectionInfo stream, as grpcurl sends it. */
   function ask(request: object): Promise<Record<string, unknown>> {
-    const stream = (reflection as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<object, Record<string, unknown>> }).ServerReflectionInfo();
+    const stream = (
+      reflection as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<object, Record<string, unknown>> }
+    ).ServerReflectionInfo();
     return new Promise((resolve, reject) => {
       stream.once('data', (res: Record<string, unknown>) => {
         resolve(res);
@@ -144,17 +158,30 @@ describe('gRPC reflection', () => {
   it('describes biggan.v1.Generator with its five methods (grpcurl describe)', async () => {
     const res = await ask({ fileContainingSymbol: 'biggan.v1.Generator' });
     const files = (res.fileDescriptorResponse as { fileDescriptorProto: Buffer[] }).fileDescriptorProto;
-    const decoded = files.map((b) => descriptor.FileDescriptorProto.decode(b) as unknown as { package: string; service: { name: string; method: { name: string }[] }[] });
+    const decoded = files.map(
+      (b) =>
+        descriptor.FileDescriptorProto.decode(b) as unknown as {
+          package: string;
+          service: { name: string; method: { name: string }[] }[];
+        },
+    );
     const file = decoded.find((f) => f.package === 'biggan.v1');
     assert.ok(file, 'a file of package biggan.v1');
     const generator = file.service.find((s) => s.name === 'Generator');
-    assert.deepEqual(generator?.method.map((m) => m.name), ['Generate', 'Interpolate', 'ListClasses', 'GetModel', 'ListModels']);
+    assert.deepEqual(
+      generator?.method.map((m) => m.name),
+      ['Generate', 'Interpolate', 'ListClasses', 'GetModel', 'ListModels'],
+    );
   });
 });
 
 describe('gRPC server options and lifecycle', () => {
   it('builds the server with connection age, message limits and keepalive options', () => {
-    const built = createGrpcServer(...twice(new FakeService()), { maxConnectionAgeMs: 300_000, maxConnectionAgeGraceMs: 30_000, keepaliveTimeMs: 60_000 });
+    const built = createGrpcServer(...twice(new FakeService()), {
+      maxConnectionAgeMs: 300_000,
+      maxConnectionAgeGraceMs: 30_000,
+      keepaliveTimeMs: 60_000,
+    });
     assert.equal(built.channelOptions['grpc.max_connection_age_ms'], 300_000);
     assert.equal(built.channelOptions['grpc.max_connection_age_grace_ms'], 30_000);
     assert.equal(built.channelOptions['grpc.keepalive_time_ms'], 60_000);
@@ -231,7 +258,9 @@ describe('gRPC server options and lifecycle', () => {
     try {
       h.grpcServer.setServing(true);
       const statuses: string[] = [];
-      const watch = (health as unknown as { Watch(req: object): grpc.ClientReadableStream<{ status: string }> }).Watch({ service: '' });
+      const watch = (health as unknown as { Watch(req: object): grpc.ClientReadableStream<{ status: string }> }).Watch({
+        service: '',
+      });
       const sawNotServing = new Promise<void>((resolve) => {
         watch.on('data', (m: { status: string }) => {
           statuses.push(m.status);
@@ -252,9 +281,15 @@ describe('gRPC server options and lifecycle', () => {
 
   it('rejects start() on a port already in use', async () => {
     const h = await startHarness();
-    const other = createGrpcServer(...twice(new FakeService()), { maxConnectionAgeMs: 60_000, maxConnectionAgeGraceMs: 1_000 });
+    const other = createGrpcServer(...twice(new FakeService()), {
+      maxConnectionAgeMs: 60_000,
+      maxConnectionAgeGraceMs: 1_000,
+    });
     try {
-      await assert.rejects(other.start('127.0.0.1', h.port), { code: 'IO_ERROR', message: /cannot listen on 127\.0\.0\.1:\d+/ });
+      await assert.rejects(other.start('127.0.0.1', h.port), {
+        code: 'IO_ERROR',
+        message: /cannot listen on 127\.0\.0\.1:\d+/,
+      });
     } finally {
       await other.shutdown(100);
       await h.close();
@@ -268,7 +303,10 @@ describe('gRPC server options and lifecycle', () => {
       await generate(h.client, { classes: [{ index: 1 }] });
       await callError(generate(h.client, { classes: [{}] }));
       const requests = await metrics.requests.get();
-      const count = (status: string) => requests.values.find((v) => v.labels.route === 'Generate' && v.labels.status === status && v.labels.transport === 'grpc')?.value;
+      const count = (status: string) =>
+        requests.values.find(
+          (v) => v.labels.route === 'Generate' && v.labels.status === status && v.labels.transport === 'grpc',
+        )?.value;
       assert.equal(count('OK'), 1);
       assert.equal(count('INVALID_ARGUMENT'), 1);
       const rejections = await metrics.rejections.get();

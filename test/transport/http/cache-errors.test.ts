@@ -19,7 +19,11 @@ test('errors on seeded requests are no-store and carry no ETag (GET, POST, /inte
   const answers = [
     await s.app.inject({ method: 'GET', url: '/generate?class=3&seed=31' }),
     await s.app.inject({ method: 'POST', url: '/generate', payload: { class: 3, seed: 32 } }),
-    await s.app.inject({ method: 'POST', url: '/interpolate', payload: { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, frames: 3, format: 'png' } }),
+    await s.app.inject({
+      method: 'POST',
+      url: '/interpolate',
+      payload: { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, frames: 3, format: 'png' },
+    }),
   ];
   for (const r of answers) {
     assert.equal(r.statusCode, 503, r.body);

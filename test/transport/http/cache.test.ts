@@ -10,7 +10,8 @@ before(async () => {
   await s.app.ready();
 });
 
-const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => s.app.inject({ method: 'POST', url, payload: payload as object, headers });
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  s.app.inject({ method: 'POST', url, payload: payload as object, headers });
 const get = (url: string, headers: Record<string, string> = {}) => s.app.inject({ method: 'GET', url, headers });
 
 test('GET /generate mirrors POST: same bytes, same validation messages; a GET without seed is 400', async () => {
@@ -54,24 +55,37 @@ test('seeded answers: strong ETag, immutable; If-None-Match answers 304 without 
 
 test('hits are byte-identical to misses and cost no engine work; a count-4 request reuses single images', async () => {
   const singles = [];
-  for (let i = 0; i < 4; i++) singles.push((await post('/generate', { class: 5, seed: 500 + i, truncation: 0.6 })).rawPayload);
+  for (let i = 0; i < 4; i++)
+    singles.push((await post('/generate', { class: 5, seed: 500 + i, truncation: 0.6 })).rawPayload);
   const runs = s.engine.samplesRun;
   const batch = await post('/generate', { class: 5, seed: 500, count: 4, truncation: 0.6 });
   assert.equal(s.engine.samplesRun, runs, 'all four images came from the cache');
   const images = (batch.json() as { images: { data: string; seed: number }[] }).images;
-  assert.deepEqual(images.map((i) => Buffer.from(i.data, 'base64')), singles);
-  assert.deepEqual(images.map((i) => i.seed), [500, 501, 502, 503]);
+  assert.deepEqual(
+    images.map((i) => Buffer.from(i.data, 'base64')),
+    singles,
+  );
+  assert.deepEqual(
+    images.map((i) => i.seed),
+    [500, 501, 502, 503],
+  );
   const fifth = await post('/generate', { class: 5, seed: 504, truncation: 0.6 });
   const partly = await post('/generate', { class: 5, seed: 502, count: 3, truncation: 0.6 });
   assert.equal(s.engine.samplesRun, runs + 1, 'only the new image (seed 504) ran; 502 and 503 came from the cache');
-  assert.deepEqual(Buffer.from((partly.json() as { images: { data: string }[] }).images[2].data, 'base64'), fifth.rawPayload);
+  assert.deepEqual(
+    Buffer.from((partly.json() as { images: { data: string }[] }).images[2].data, 'base64'),
+    fifth.rawPayload,
+  );
   assert.match(await s.metrics.registry.metrics(), /biggan_cache_lookups_total\{[^}]*result="hit"[^}]*\} [1-9]/);
 });
 
 test('content negotiation: JSON form of one image, 406 naming the types, JSON frames for /interpolate', async () => {
   const json = await post('/generate', { class: 7, seed: 70 }, { accept: 'application/json' });
   assert.equal(json.headers['content-type'], 'application/json; charset=utf-8');
-  const body = json.json() as { seed: number; images: { data: string; seed: number; class: Record<string, number>; truncation: number }[] };
+  const body = json.json() as {
+    seed: number;
+    images: { data: string; seed: number; class: Record<string, number>; truncation: number }[];
+  };
   assert.equal(body.images[0].seed, 70);
   assert.deepEqual(body.images[0].class, { '7': 1 });
   const png = await post('/generate', { class: 7, seed: 70 }, { accept: 'image/*' });
@@ -80,7 +94,11 @@ test('content negotiation: JSON form of one image, 406 naming the types, JSON fr
   const refused = await post('/generate', { class: 7, seed: 70 }, { accept: 'text/html' });
   assert.equal(refused.statusCode, 406);
   assert.match(refused.json().error.message, /available: image\/png, application\/json/);
-  const frames = await post('/interpolate', { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, frames: 3 }, { accept: 'application/json' });
+  const frames = await post(
+    '/interpolate',
+    { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, frames: 3 },
+    { accept: 'application/json' },
+  );
   assert.equal(frames.statusCode, 200);
   assert.equal((frames.json() as { frames: unknown[] }).frames.length, 3);
   const gif = await post('/interpolate', { from: { seed: 1, class: 1 }, to: { seed: 2, class: 2 }, frames: 3 });
@@ -94,7 +112,8 @@ test('32 identical concurrent requests run one forward pass; a cancelled waiter 
   try {
     const all = Array.from({ length: 32 }, () => post('/generate', { class: 9, seed: 9000 }));
     const deadline = Date.now() + 10_000;
-    while (s.batcher.stats().running + s.batcher.queued === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    while (s.batcher.stats().running + s.batcher.queued === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 2));
     s.engine.release();
     const answers = await Promise.all(all);
     assert.ok(answers.every((a) => a.statusCode === 200));

@@ -18,7 +18,8 @@ before(async () => {
 });
 
 const post = (url: string, payload: unknown) => s.app.inject({ method: 'POST', url, payload: payload as object });
-const errorOf = (res: { json(): unknown }) => (res.json() as { error: { code: string; message: string; field?: string } }).error;
+const errorOf = (res: { json(): unknown }) =>
+  (res.json() as { error: { code: string; message: string; field?: string } }).error;
 
 /** An 80 kB string: echoed whole, it made 80 kB error answers (and wedged gRPC connections). */
 const HUGE = 'x'.repeat(80_000);
@@ -27,7 +28,10 @@ test('an 80 kB value is quoted cut short in the error, whatever field it is in',
   const cases: [unknown, RegExp][] = [
     [{ class: { [HUGE]: 1 } }, /^class\["x+\.\.\." \(80000 characters\)\]: unknown class/],
     [{ class: 207, [HUGE]: 1 }, /^"x+\.\.\." \(80000 characters\): unknown field/],
-    [{ from: { seed: 1, class: 1, [HUGE]: 2 }, to: { seed: 2, class: 2 } }, /^from\."x+\.\.\." \(80000 characters\): unknown field/],
+    [
+      { from: { seed: 1, class: 1, [HUGE]: 2 }, to: { seed: 2, class: 2 } },
+      /^from\."x+\.\.\." \(80000 characters\): unknown field/,
+    ],
   ];
   for (const [payload, message] of cases) {
     const url = 'from' in (payload as object) ? '/interpolate' : '/generate';
@@ -47,7 +51,12 @@ test('an explicit z beyond +-100 is refused naming the element; the bound itself
   assert.equal(res.statusCode, 400);
   assert.equal(errorOf(res).field, 'z[1][5]');
   assert.match(errorOf(res).message, /100/);
-  const endpoint = await post('/interpolate', { from: { z: far, class: 1 }, to: { seed: 1, class: 2 }, frames: 2, format: 'png' });
+  const endpoint = await post('/interpolate', {
+    from: { z: far, class: 1 },
+    to: { seed: 1, class: 2 },
+    frames: 2,
+    format: 'png',
+  });
   assert.equal(endpoint.statusCode, 400);
   assert.equal(errorOf(endpoint).field, 'from.z[5]');
   const edge = await post('/generate', { class: 1, z: [[100, -100, ...z.slice(2)]] });
@@ -55,7 +64,7 @@ test('an explicit z beyond +-100 is refused naming the element; the bound itself
   // The bound is documented where clients look.
   const doc = JSON.stringify((await s.app.inject('/openapi.json')).json());
   assert.match(doc, /"maximum":100/);
-  assert.match(doc, /"minimum":-100,"maximum":100/, "the bound is in the OpenAPI schema");
+  assert.match(doc, /"minimum":-100,"maximum":100/, 'the bound is in the OpenAPI schema');
 });
 
 test('a 1,000-class mixture keeps the X-Class header under 1 kB: the 5 heaviest classes and the count', async () => {
@@ -105,7 +114,11 @@ test('a wrong method answers 405 with Allow; an unknown path stays 404', async (
     assert.equal(res.headers.allow, allow);
     assert.equal(errorOf(res).code, 'METHOD_NOT_ALLOWED');
   }
-  for (const [method, url] of [['GET', '/nope'], ['POST', '/generate/extra'], ['OPTIONS', '/nope']]) {
+  for (const [method, url] of [
+    ['GET', '/nope'],
+    ['POST', '/generate/extra'],
+    ['OPTIONS', '/nope'],
+  ]) {
     const res = await app.inject({ method: method as 'GET', url });
     assert.equal(res.statusCode, 404, `${method} ${url}`);
     assert.equal(res.headers.allow, undefined);
@@ -122,13 +135,23 @@ test('request logs redact secrets in query strings', async () => {
     },
   });
   const fake = new FakeService();
-  const app = buildHttpApp(fake, fake, createMetrics(), { bodyLimitBytes: 1024, version: 'test', logger: createLogger({ stream }, 'info') });
+  const app = buildHttpApp(fake, fake, createMetrics(), {
+    bodyLimitBytes: 1024,
+    version: 'test',
+    logger: createLogger({ stream }, 'info'),
+  });
   // Not a probe route: probes log at debug, below this logger's level.
-  await app.inject({ method: 'GET', url: '/v1/classes?api_key=SEKRIT1&page=2&Access-Token=SEKRIT2&x_password=SEKRIT3&apikey=SEKRIT4&token' });
+  await app.inject({
+    method: 'GET',
+    url: '/v1/classes?api_key=SEKRIT1&page=2&Access-Token=SEKRIT2&x_password=SEKRIT3&apikey=SEKRIT4&token',
+  });
   await app.inject({ method: 'GET', url: '/nope?secret=SEKRIT5' });
   await app.close();
   const logged = lines.join('\n');
-  assert.match(logged, /"url":"\/v1\/classes\?api_key=REDACTED&page=2&Access-Token=REDACTED&x_password=REDACTED&apikey=REDACTED&token"/);
+  assert.match(
+    logged,
+    /"url":"\/v1\/classes\?api_key=REDACTED&page=2&Access-Token=REDACTED&x_password=REDACTED&apikey=REDACTED&token"/,
+  );
   assert.match(logged, /secret=REDACTED/);
   assert.doesNotMatch(logged, /SEKRIT/);
 });

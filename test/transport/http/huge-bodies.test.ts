@@ -26,7 +26,9 @@ before(async () => {
 });
 after(() => app.close());
 
-const mixture = (n: number, key: (i: number) => string) => ({ class: Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), 1])) });
+const mixture = (n: number, key: (i: number) => string) => ({
+  class: Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), 1])),
+});
 const HUGE_BODIES: [string, string][] = [
   ['a class mixture of 150,000 keys', JSON.stringify(mixture(150_000, (i) => `k${i}`))],
   ['a class mixture of 150,000 index keys', JSON.stringify(mixture(150_000, (i) => String(i)))],
@@ -34,7 +36,8 @@ const HUGE_BODIES: [string, string][] = [
   ['one z row of 400,000 values', JSON.stringify({ z: [Array.from({ length: 400_000 }, () => 0.123456789)] })],
 ];
 
-const postJson = (body: string) => fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const postJson = (body: string) =>
+  fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
 test('four huge invalid bodies at once are all refused quickly while /healthz answers', async () => {
   await postJson('{"class": "warm-up"}'); // compile the checks first
@@ -50,7 +53,9 @@ test('four huge invalid bodies at once are all refused quickly while /healthz an
     }
   })();
   const t0 = performance.now();
-  const answers = await Promise.all(HUGE_BODIES.map(async ([name, body]) => ({ name, res: await postJson(body), ms: performance.now() - t0 })));
+  const answers = await Promise.all(
+    HUGE_BODIES.map(async ([name, body]) => ({ name, res: await postJson(body), ms: performance.now() - t0 })),
+  );
   polling = false;
   await poller;
   for (const { name, res } of answers) {

@@ -12,8 +12,26 @@ import Fastify from 'fastify';
 import { registerPlayground, playgroundDir } from '../../../src/transport/http/playground.js';
 
 const TEST_IDS = [
-  'model', 'class-input', 'mix-class-input', 'mix', 'truncation', 'seed', 'reroll', 'count', 'format', 'generate', 'error',
-  'tab-generate', 'tab-interpolate', 'interp-from-class', 'interp-from-seed', 'interp-to-class', 'interp-to-seed', 'interp-frames', 'interp-run', 'interp-result',
+  'model',
+  'class-input',
+  'mix-class-input',
+  'mix',
+  'truncation',
+  'seed',
+  'reroll',
+  'count',
+  'format',
+  'generate',
+  'error',
+  'tab-generate',
+  'tab-interpolate',
+  'interp-from-class',
+  'interp-from-seed',
+  'interp-to-class',
+  'interp-to-seed',
+  'interp-frames',
+  'interp-run',
+  'interp-result',
 ];
 
 test('GET / and GET /playground answer the page, with every static data-testid; assets are served', async () => {
@@ -42,7 +60,11 @@ test('the whole page stays small: under 30 KB gzipped, no external URLs (works o
   for (const name of readdirSync(dir)) {
     const text = readFileSync(path.join(dir, name));
     gz += gzipSync(text, { level: 9 }).length;
-    assert.doesNotMatch(text.toString(), /(src|href)=["']https?:|import[^;]*["']https?:|url\(["']?https?:/, `${name} loads something from the network`);
+    assert.doesNotMatch(
+      text.toString(),
+      /(src|href)=["']https?:|import[^;]*["']https?:|url\(["']?https?:/,
+      `${name} loads something from the network`,
+    );
   }
   assert.ok(gz < 30 * 1024, `the playground is ${gz} bytes gzipped`);
 });

@@ -7,7 +7,10 @@ import { quoteValue, truncateText } from '../../../src/errors.js';
 test('secret-looking parameters are redacted; everything else is kept byte for byte', () => {
   assert.equal(redactUrl('/generate'), '/generate');
   assert.equal(redactUrl('/a?x=1&y=%20+z'), '/a?x=1&y=%20+z');
-  assert.equal(redactUrl('/a?API_KEY=1&Token=2&access%5Ftoken=3&github_token=4&db-password=5&keyboard=6'), '/a?API_KEY=REDACTED&Token=REDACTED&access%5Ftoken=REDACTED&github_token=REDACTED&db-password=REDACTED&keyboard=6');
+  assert.equal(
+    redactUrl('/a?API_KEY=1&Token=2&access%5Ftoken=3&github_token=4&db-password=5&keyboard=6'),
+    '/a?API_KEY=REDACTED&Token=REDACTED&access%5Ftoken=REDACTED&github_token=REDACTED&db-password=REDACTED&keyboard=6',
+  );
   assert.equal(redactUrl('/a?secret=1#frag'), '/a?secret=REDACTED#frag');
   assert.equal(redactUrl('/a?token&password=&%E0%A4%A=1'), '/a?token&password=REDACTED&%E0%A4%A=1');
 });

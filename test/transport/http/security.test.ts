@@ -17,7 +17,23 @@ let server: RunningServer;
 before(async () => {
   const keyFile = path.join(tempDir('biggan-cors-'), 'keys.json');
   writeKeyFile(keyFile, [testKey('web')]);
-  const { config } = parseServerConfig(['--weights', FIXTURE_DIR, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '-1', '--api-keys', keyFile, '--cors-origin', `${ORIGIN}, http://localhost:3000`], {});
+  const { config } = parseServerConfig(
+    [
+      '--weights',
+      FIXTURE_DIR,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '-1',
+      '--api-keys',
+      keyFile,
+      '--cors-origin',
+      `${ORIGIN}, http://localhost:3000`,
+    ],
+    {},
+  );
   server = await startServer(config, { logger: false });
 });
 
@@ -26,15 +42,32 @@ after(async () => {
 });
 
 test('CORS: the allow-listed origin gets its headers (on a 401 too), others none; preflights need no key', async () => {
-  const pre = await server.http.inject({ method: 'OPTIONS', url: '/generate', headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+  const pre = await server.http.inject({
+    method: 'OPTIONS',
+    url: '/generate',
+    headers: {
+      origin: ORIGIN,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization,content-type',
+    },
+  });
   assert.equal(pre.statusCode, 204);
   assert.equal(pre.headers['access-control-allow-origin'], ORIGIN);
   assert.match(String(pre.headers['access-control-allow-headers']), /Authorization/i);
-  const refused = await server.http.inject({ method: 'POST', url: '/generate', headers: { origin: ORIGIN, 'content-type': 'application/json' }, payload: '{"class": 1}' });
+  const refused = await server.http.inject({
+    method: 'POST',
+    url: '/generate',
+    headers: { origin: ORIGIN, 'content-type': 'application/json' },
+    payload: '{"class": 1}',
+  });
   assert.equal(refused.statusCode, 401);
   assert.equal(refused.headers['access-control-allow-origin'], ORIGIN, 'the page can read the 401');
   assert.match(String(refused.headers['access-control-expose-headers']), /Retry-After/);
-  const evil = await server.http.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://evil.example' } });
+  const evil = await server.http.inject({
+    method: 'GET',
+    url: '/healthz',
+    headers: { origin: 'https://evil.example' },
+  });
   assert.equal(evil.headers['access-control-allow-origin'], undefined);
 });
 
@@ -46,7 +79,7 @@ test('HTML pages carry security headers with a CSP allowing only their own scrip
     const csp = String(res.headers['content-security-policy']);
     assert.match(csp, /script-src 'self'(;|$)/, `${url}: ${csp}`);
     assert.match(csp, /frame-ancestors 'none'/);
-    assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'plain HTTP must not upgrade the page\'s own requests');
+    assert.doesNotMatch(csp, /upgrade-insecure-requests/, "plain HTTP must not upgrade the page's own requests");
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.ok(res.headers['x-frame-options'], url);
   }

@@ -41,7 +41,10 @@ after(async () => {
   await Promise.all(apps.map((a) => a.close()));
 });
 
-async function serve(shared: boolean, send: { sendTimeoutMs: number; sendBudgetBytes: number }): Promise<{ app: FastifyInstance; port: number; metrics: Metrics }> {
+async function serve(
+  shared: boolean,
+  send: { sendTimeoutMs: number; sendBudgetBytes: number },
+): Promise<{ app: FastifyInstance; port: number; metrics: Metrics }> {
   const service = new BigAnswers(shared);
   const metrics = createMetrics();
   const app = buildHttpApp(service, service, metrics, { bodyLimitBytes: 64 * 1024, version: 'test', send });
@@ -65,7 +68,8 @@ function stalledReader(port: number, seed: number): Promise<{ status: number; so
   });
 }
 
-const connections = (app: FastifyInstance) => new Promise<number>((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+const connections = (app: FastifyInstance) =>
+  new Promise<number>((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
 
 async function waitFor(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -96,8 +100,14 @@ test('answers being written are bounded in total: past the budget a new large an
   assert.equal(error.code, 'UNAVAILABLE');
   assert.match(error.message, /send budget/);
   // The refusal is counted once, at the exit (the onSend hook's error goes through the onError hook).
-  const rejections = (await metrics.registry.getSingleMetricAsString('biggan_rejections_total')).split('\n').filter((l) => !l.startsWith('#') && l !== '');
-  assert.deepEqual(rejections.map((l) => l.replace(/\{.*\}/, '')), ['biggan_rejections_total 1'], rejections.join('\n'));
+  const rejections = (await metrics.registry.getSingleMetricAsString('biggan_rejections_total'))
+    .split('\n')
+    .filter((l) => !l.startsWith('#') && l !== '');
+  assert.deepEqual(
+    rejections.map((l) => l.replace(/\{.*\}/, '')),
+    ['biggan_rejections_total 1'],
+    rejections.join('\n'),
+  );
   assert.match(rejections[0], /reason="unavailable"/);
   // Small answers are not refused by the budget.
   assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
@@ -120,14 +130,23 @@ test('a cached JSON answer is serialised once: every reply writes the same bytes
     if (request.url.startsWith('/generate')) payloads.push(payload);
     return payload;
   });
-  const ask = () => app.inject({ method: 'POST', url: '/generate', payload: { class: 207, seed: '7', count: 2 }, headers: { accept: 'application/json' } });
+  const ask = () =>
+    app.inject({
+      method: 'POST',
+      url: '/generate',
+      payload: { class: 207, seed: '7', count: 2 },
+      headers: { accept: 'application/json' },
+    });
   const one = await ask();
   const two = await ask();
   assert.equal(one.statusCode, 200);
   assert.equal(two.body, one.body);
   const body = one.json() as { seed: number; images: { data: string; seed: number }[] };
   assert.equal(body.seed, 7);
-  assert.deepEqual(body.images.map((i) => i.seed), [7, 8]);
+  assert.deepEqual(
+    body.images.map((i) => i.seed),
+    [7, 8],
+  );
   assert.equal(payloads.length, 2);
   assert.ok(Buffer.isBuffer(payloads[0]), 'the JSON answer is written as bytes made once');
   assert.equal(payloads[1], payloads[0], 'the second reply writes the very same Buffer');

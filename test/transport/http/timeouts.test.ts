@@ -20,7 +20,12 @@ let metrics: Metrics;
 const service = new FakeService();
 before(async () => {
   metrics = createMetrics();
-  app = buildHttpApp(service, service, metrics, { bodyLimitBytes: 64 * 1024, version: 'test', requestTimeoutMs: REQUEST_TIMEOUT_MS, headersTimeoutMs: HEADERS_TIMEOUT_MS });
+  app = buildHttpApp(service, service, metrics, {
+    bodyLimitBytes: 64 * 1024,
+    version: 'test',
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as net.AddressInfo).port;
 });
@@ -66,7 +71,10 @@ function drip(head: string, drip: string): Promise<Dripped> {
 const body = JSON.stringify({ class: 1, seed: 1, padding: 'p'.repeat(200) });
 
 test('a body dripped a byte at a time gets 408 and a closed socket within the request timeout', async () => {
-  const dripped = drip(`POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body);
+  const dripped = drip(
+    `POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    body,
+  );
   // Meanwhile other clients are answered.
   const health = await fetch(`http://127.0.0.1:${port}/healthz`);
   assert.equal(health.status, 200);
@@ -92,11 +100,18 @@ test('a request received in time may wait longer than the request timeout for it
   const released = new Promise<void>((resolve) => (release = resolve));
   service.hold = () => released;
   try {
-    const answer = fetch(`http://127.0.0.1:${port}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ class: 1, seed: 1 }) });
+    const answer = fetch(`http://127.0.0.1:${port}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ class: 1, seed: 1 }),
+    });
     await service.nextCall();
     // A dripping client that started after the request was in: when it has its 408, the held
     // request has been waiting longer than the request timeout.
-    const dripped = await drip(`POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body);
+    const dripped = await drip(
+      `POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      body,
+    );
     assert.match(dripped.response, /^HTTP\/1\.1 408 /);
     release();
     const res = await answer;
@@ -132,7 +147,10 @@ test('an idle keep-alive connection is not timed out: its next request is answer
     socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
     await answers(1);
     // Idle for longer than the request timeout: a dripping client started now gets its 408 first.
-    const dripped = await drip(`POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body);
+    const dripped = await drip(
+      `POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      body,
+    );
     assert.match(dripped.response, /^HTTP\/1\.1 408 /);
     socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
     await answers(2);

@@ -326,7 +326,7 @@ async function metricLines(base: string, name: string, labels: readonly string[]
   return text.split('\n').filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
 }
 
-test("the model label of an OpenAI request is the model it resolves to: the one serving `size`", async () => {
+test('the model label of an OpenAI request is the model it resolves to: the one serving `size`', async () => {
   await generate(sdk(open), { prompt: 'golden retriever', size: '256x256', response_format: 'b64_json', seed: 31 });
   // Refused after the model is chosen (the prompt names no class): counted under that model too.
   const refused = await failure(generate(sdk(open), { prompt: 'nothing drawable here', size: '256x256' }));

@@ -20,14 +20,27 @@ export const BinaryImage = Type.Unsafe<Buffer>({ type: 'string', format: 'binary
 /** The error answers of a computing route. */
 export const ERROR_RESPONSES = {
   400: { ...ErrorResponseSchema, description: 'Invalid request: the message names the field and the allowed values.' },
-  401: { ...ErrorResponseSchema, description: 'No API key, or an unknown one (when the server has a key file); see WWW-Authenticate.' },
-  403: { ...ErrorResponseSchema, description: 'The API key is disabled, or the request needs more images than its quota allows at once.' },
+  401: {
+    ...ErrorResponseSchema,
+    description: 'No API key, or an unknown one (when the server has a key file); see WWW-Authenticate.',
+  },
+  403: {
+    ...ErrorResponseSchema,
+    description: 'The API key is disabled, or the request needs more images than its quota allows at once.',
+  },
   404: { ...ErrorResponseSchema, description: 'Unknown model: the message lists the models served.' },
   413: { ...ErrorResponseSchema, description: 'Request body too large.' },
-  429: { ...ErrorResponseSchema, description: "Over the API key's quota; see Retry-After and RateLimit-Limit/-Remaining/-Reset." },
-  503: { ...ErrorResponseSchema, description: 'Overloaded (the queue cannot start it in time) or not ready / draining (see Retry-After), or a model that can never fit the memory budget (RESOURCE_EXHAUSTED).' },
+  429: {
+    ...ErrorResponseSchema,
+    description: "Over the API key's quota; see Retry-After and RateLimit-Limit/-Remaining/-Reset.",
+  },
+  503: {
+    ...ErrorResponseSchema,
+    description:
+      'Overloaded (the queue cannot start it in time) or not ready / draining (see Retry-After), or a model that can never fit the memory budget (RESOURCE_EXHAUSTED).',
+  },
   504: { ...ErrorResponseSchema, description: 'The request waited in the queue longer than its timeout.' },
-  500: { ...ErrorResponseSchema, description: 'A server fault (never the client\'s); details are logged, not sent.' },
+  500: { ...ErrorResponseSchema, description: "A server fault (never the client's); details are logged, not sent." },
 };
 
 /** Response bodies of single images, by MIME type. */

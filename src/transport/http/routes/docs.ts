@@ -16,14 +16,24 @@ export function registerDocs(app: FastifyInstance, version: string): void {
       info: {
         title: 'biggan-serve',
         version,
-        description: "Serves DeepMind's BigGAN-deep generator: class-conditional, truncated and interpolated samples. The same API is available over gRPC (proto/biggan/v1/biggan.proto).",
+        description:
+          "Serves DeepMind's BigGAN-deep generator: class-conditional, truncated and interpolated samples. The same API is available over gRPC (proto/biggan/v1/biggan.proto).",
       },
       // With a key file (--api-keys) every API route needs a key; without one the server is open
       // (the empty alternative). /healthz and /readyz are always open.
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key made with `biggan-serve keys new NAME`.' },
-          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same key in the x-api-key header.' },
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key made with `biggan-serve keys new NAME`.',
+          },
+          apiKeyHeader: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: 'The same key in the x-api-key header.',
+          },
         },
       },
       security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, {}],

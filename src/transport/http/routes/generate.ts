@@ -8,7 +8,13 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { GenerateQuerySchema, GenerateRequestSchema, GenerateJsonResponseSchema, RequestHeadersSchema, type GenerateQuery } from '../../../service/contract/schemas.js';
+import {
+  GenerateQuerySchema,
+  GenerateRequestSchema,
+  GenerateJsonResponseSchema,
+  RequestHeadersSchema,
+  type GenerateQuery,
+} from '../../../service/contract/schemas.js';
 import type { GenerateRequest, GenerateResult, RequestService } from '../../../service/types.js';
 import { answerForms } from '../../../service/cache/answer-forms.js';
 import { check } from '../../../service/contract/validate.js';
@@ -27,7 +33,10 @@ const JSON_TYPE = 'application/json';
 const IMAGE_HEADERS = {
   'X-Seed': { description: 'The request base seed (sample i used seed + i).', schema: { type: 'string' } },
   ETag: { description: 'Strong entity tag of a seeded answer (absent for random ones).', schema: { type: 'string' } },
-  'Cache-Control': { description: '`public, max-age=31536000, immutable` for seeded answers, `no-store` for random ones.', schema: { type: 'string' } },
+  'Cache-Control': {
+    description: '`public, max-age=31536000, immutable` for seeded answers, `no-store` for random ones.',
+    schema: { type: 'string' },
+  },
 };
 
 const RESPONSES = {
@@ -37,7 +46,10 @@ const RESPONSES = {
     content: { ...IMAGE_CONTENT, [JSON_TYPE]: { schema: GenerateJsonResponseSchema } },
   },
   304: { description: 'Not modified: the If-None-Match ETag matches (nothing was computed).', type: 'null' },
-  406: { ...ERROR_RESPONSES[400], description: 'No form of the answer matches Accept; the message lists the available types.' },
+  406: {
+    ...ERROR_RESPONSES[400],
+    description: 'No form of the answer matches Accept; the message lists the available types.',
+  },
   ...ERROR_RESPONSES,
 } as const;
 
@@ -84,34 +96,47 @@ function jsonBody(result: GenerateResult, reply: FastifyReply): Buffer | object 
 
 export const generateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { requests: service }) => {
   for (const url of ['/generate', '/v1/generate']) {
-    app.post(url, {
-      schema: {
-        summary: url === '/generate' ? 'Generate images' : 'Generate images (versioned path)',
-        description: 'Class-conditional samples: one sample answers the image itself (its seed in X-Seed), several answer JSON, `grid` one tiled image.',
-        tags: ['generate'],
-        body: GenerateRequestSchema,
-        headers: RequestHeadersSchema,
-        response: RESPONSES,
+    app.post(
+      url,
+      {
+        schema: {
+          summary: url === '/generate' ? 'Generate images' : 'Generate images (versioned path)',
+          description:
+            'Class-conditional samples: one sample answers the image itself (its seed in X-Seed), several answer JSON, `grid` one tiled image.',
+          tags: ['generate'],
+          body: GenerateRequestSchema,
+          headers: RequestHeadersSchema,
+          response: RESPONSES,
+        },
       },
-    }, (request, reply) => answer(service, request.body, request, reply));
+      (request, reply) => answer(service, request.body, request, reply),
+    );
 
-    app.get(url, {
-      schema: {
-        summary: url === '/generate' ? 'Generate a seeded image by URL' : 'Generate by URL (versioned path)',
-        description: 'The POST body as query parameters, for seeded requests (a GET must be repeatable): `<img src="/generate?class=207&seed=7&truncation=0.4">`. `class` is an index, a WordNet id, a name, or a mixture `207:0.7,1:0.3`.',
-        tags: ['generate'],
-        querystring: GenerateQuerySchema,
-        headers: RequestHeadersSchema,
-        response: RESPONSES,
+    app.get(
+      url,
+      {
+        schema: {
+          summary: url === '/generate' ? 'Generate a seeded image by URL' : 'Generate by URL (versioned path)',
+          description:
+            'The POST body as query parameters, for seeded requests (a GET must be repeatable): `<img src="/generate?class=207&seed=7&truncation=0.4">`. `class` is an index, a WordNet id, a name, or a mixture `207:0.7,1:0.3`.',
+          tags: ['generate'],
+          querystring: GenerateQuerySchema,
+          headers: RequestHeadersSchema,
+          response: RESPONSES,
+        },
       },
-    }, (request, reply) => {
-      const query: GenerateQuery = request.query;
-      if (query.seed === undefined) {
-        throw invalidArgument('seed', 'is required for GET (a GET must give the same image every time); send POST /generate without a seed for a random sample');
-      }
-      // The same contract as POST: one set of rules and messages.
-      const req = check(GenerateRequestSchema, queryToGenerateRequest(query));
-      return answer(service, req, request, reply);
-    });
+      (request, reply) => {
+        const query: GenerateQuery = request.query;
+        if (query.seed === undefined) {
+          throw invalidArgument(
+            'seed',
+            'is required for GET (a GET must give the same image every time); send POST /generate without a seed for a random sample',
+          );
+        }
+        // The same contract as POST: one set of rules and messages.
+        const req = check(GenerateRequestSchema, queryToGenerateRequest(query));
+        return answer(service, req, request, reply);
+      },
+    );
   }
 };

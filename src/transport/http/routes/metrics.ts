@@ -14,8 +14,14 @@ export interface MetricsRouteOptions {
 }
 
 export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics, token }) => {
-  app.get('/metrics', {
-    schema: { summary: 'Prometheus metrics', tags: ['operations'], produces: ['text/plain'] },
-    ...(token !== undefined ? { preHandler: metricsTokenHook(token, (reason) => metrics.authFailures.inc({ reason })) } : {}),
-  }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get(
+    '/metrics',
+    {
+      schema: { summary: 'Prometheus metrics', tags: ['operations'], produces: ['text/plain'] },
+      ...(token !== undefined
+        ? { preHandler: metricsTokenHook(token, (reason) => metrics.authFailures.inc({ reason })) }
+        : {}),
+    },
+    async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 };
