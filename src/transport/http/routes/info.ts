@@ -78,11 +78,9 @@ export const infoRoutes: FastifyPluginAsyncTypebox<Pick<RouteOptions, 'catalog'>
     async (request, reply) => {
       const m = one(catalog, request.params.name);
       const ready = m.state === 'ready' && (m.default ? catalog.isReady() : true);
-      return reply
-        .status(ready ? 200 : 503)
-        .send({
-          status: ready ? 'ready' : m.state === 'failed' ? `failed: ${m.reason ?? ''}` : `not ready (${m.state})`,
-        });
+      return reply.status(ready ? 200 : 503).send({
+        status: ready ? 'ready' : m.state === 'failed' ? `failed: ${m.reason ?? ''}` : `not ready (${m.state})`,
+      });
     },
   );
   app.get(
