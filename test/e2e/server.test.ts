@@ -105,6 +105,10 @@ test('gRPC Generate by class and seed equals HTTP, and reports the per-sample se
     ['41', '42'],
   );
   assert.ok(Buffer.from(g.images[1].data).equals(Buffer.from(body.images[1].data, 'base64')));
+  // The float field decodes to the float32 widened (0.30000001192092896); truncation_exact is what
+  // the client sent.
+  assert.notEqual(g.images[0].truncation, 0.3);
+  assert.equal(g.images[0].truncationExact, 0.3);
 });
 
 test('gRPC Interpolate streams frames in order', async () => {

@@ -178,13 +178,14 @@ function imageMessage(img: GeneratedImage): ImageMessage {
     mimeType: img.mimeType,
     ...(img.seed !== undefined ? { seed: img.seed.toString() } : {}),
     truncation: img.truncation,
+    truncationExact: img.truncation,
     classWeights: img.class,
     index: img.index,
   };
 }
 
 function combinedImage(img: { data: Buffer; mimeType: string }): ImageMessage {
-  return { data: img.data, mimeType: img.mimeType, truncation: 0, classWeights: {}, index: 0 };
+  return { data: img.data, mimeType: img.mimeType, truncation: 0, truncationExact: 0, classWeights: {}, index: 0 };
 }
 
 /** GenerateResult -> biggan.v1.GenerateResponse (seeds as decimal strings, exact to 2^64-1). */

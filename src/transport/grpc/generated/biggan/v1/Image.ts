@@ -31,6 +31,13 @@ export interface Image {
    * Position of the sample in the request, from 0.
    */
   'index'?: (number);
+  /**
+   * The truncation as the service used it, as a double: the shortest decimal that rounds to the
+   * float32 the request carried (0.4 for a request's 0.4), so a client reads back what it sent,
+   * where `truncation` (a float) decodes to 0.4000000059604645 in languages whose numbers are
+   * doubles. 0 on grid / animation images.
+   */
+  'truncationExact'?: (number | string);
   '_seed'?: "seed";
 }
 
@@ -63,5 +70,12 @@ export interface Image__Output {
    * Position of the sample in the request, from 0.
    */
   'index': (number);
+  /**
+   * The truncation as the service used it, as a double: the shortest decimal that rounds to the
+   * float32 the request carried (0.4 for a request's 0.4), so a client reads back what it sent,
+   * where `truncation` (a float) decodes to 0.4000000059604645 in languages whose numbers are
+   * doubles. 0 on grid / animation images.
+   */
+  'truncationExact': (number);
   '_seed'?: "seed";
 }
