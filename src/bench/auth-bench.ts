@@ -10,13 +10,13 @@
  * Needs redis-server on PATH for the Redis variant.
  */
 import http from 'node:http';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { defineOptions, formatHelp, parseOptions } from '../config/options.js';
+import { defineOptions, formatHelp, parseOptions, type OptionValues } from '../config/options.js';
 import { parseServerConfig } from '../config/server-config.js';
 import { startServer, type RunningServer } from '../server/start.js';
 import { hashKey } from '../auth/key-file.js';
@@ -172,42 +172,49 @@ async function microCosts(redisPort: number): Promise<void> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function main(argv: string[]): Promise<void> {
-  const { values: v, help } = parseOptions(argv, SPECS);
-  if (help) {
-    process.stdout.write(
-      formatHelp(
-        'node dist/src/bench/auth-bench.js [options]',
-        'Measures the overhead of API keys and quotas (in process and in Redis).',
-        SPECS,
-      ),
-    );
-    return;
-  }
-  const weights = v.weights ?? (await randomModel());
+/** The parsed flags of the auth bench. */
+type AuthBenchValues = OptionValues<typeof SPECS>;
+
+/** One server configuration measured: its extra flags and the headers its clients send. */
+interface Variant {
+  readonly name: string;
+  readonly args: string[];
+  readonly headers: Record<string, string>;
+}
+
+/** The measured runs of one variant, per path. */
+interface VariantResults {
+  readonly cached: Run[];
+  readonly uncached: Run[];
+}
+
+/** Writes a key file holding the bench key, with a quota too large to refuse anything (the full quota path runs). */
+function writeKeyFile(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'biggan-auth-bench-'));
   const keyFile = path.join(dir, 'keys.json');
-  // A quota too large to refuse anything: the full quota path runs, nothing is rejected.
   writeFileSync(
     keyFile,
     JSON.stringify({
       keys: [{ name: 'bench', sha256: hashKey(KEY), imagesPerSecond: 1e6, burst: 1e6, maxInFlight: 1e6 }],
     }),
   );
-  const redisPort = await freePort();
+  return keyFile;
+}
+
+/** Starts a throwaway redis-server (no persistence) on `port`. */
+async function startRedis(port: number): Promise<ChildProcess> {
   const redis = spawn(
     'redis-server',
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
-  // A long queue-wait bound: the uncached runs measure throughput, not overload refusals.
   await new Promise((r) => setTimeout(r, 300)); // redis-server starting
-  await microCosts(redisPort);
-  if (v['micro-only']) {
-    redis.kill('SIGKILL');
-    return;
-  }
-  const base = [
+  return redis;
+}
+
+/** Server flags shared by every variant. */
+function baseServerArgs(v: AuthBenchValues, weights: string): string[] {
+  return [
     '--weights',
     weights,
     '--host',
@@ -222,11 +229,16 @@ async function main(argv: string[]): Promise<void> {
     '1024',
     '--max-batch-size',
     '8',
+    // A long queue-wait bound: the uncached runs measure throughput, not overload refusals.
     '--max-queue-wait-ms',
     '600000',
     ...(v.threads ? ['--threads', String(v.threads)] : []),
   ];
-  const variants: { name: string; args: string[]; headers: Record<string, string> }[] = [
+}
+
+/** The three variants: open, keys with the quota in process, keys with the quota in Redis. */
+function authVariants(keyFile: string, redisPort: number): Variant[] {
+  return [
     { name: 'open', args: [], headers: {} },
     { name: 'keys + quota in process', args: ['--api-keys', keyFile], headers: { authorization: `Bearer ${KEY}` } },
     {
@@ -235,52 +247,100 @@ async function main(argv: string[]): Promise<void> {
       headers: { authorization: `Bearer ${KEY}` },
     },
   ];
+}
+
+/** The cached path's body: one of 16 seeded images. */
+const cachedBody = (n: number) => JSON.stringify({ class: 207, seed: n % 16, truncation: 0.4 });
+
+/** Computes the 16 cached-path images once on every server, before measuring. */
+async function warmCaches(servers: RunningServer[], variants: Variant[]): Promise<void> {
+  for (let i = 0; i < servers.length; i++) {
+    for (let n = 0; n < 16; n++) await load(servers[i].httpPort, 1, 0.001, () => cachedBody(n), variants[i].headers);
+  }
+}
+
+/** Runs every variant once per round (cached path, then uncached), interleaved so noise hits all alike. */
+async function measureRounds(
+  v: AuthBenchValues,
+  servers: RunningServer[],
+  variants: Variant[],
+): Promise<VariantResults[]> {
+  const results: VariantResults[] = variants.map(() => ({ cached: [], uncached: [] }));
+  let seed = 1_000_000;
+  const uncachedBody = () => JSON.stringify({ class: 207, seed: seed++ });
+  for (let round = 0; round < v.rounds; round++) {
+    for (const i of v.reverse ? servers.map((_, k) => servers.length - 1 - k) : servers.map((_, k) => k)) {
+      const { httpPort } = servers[i];
+      results[i].cached.push(await load(httpPort, v.concurrency, v.seconds, cachedBody, variants[i].headers));
+      if (v['uncached-seconds'] > 0) {
+        results[i].uncached.push(
+          await load(httpPort, v.concurrency, v['uncached-seconds'], uncachedBody, variants[i].headers),
+        );
+        // Work still queued when the clients stopped must not run into the next variant's time.
+        await servers[i].service.whenIdle();
+      }
+    }
+    process.stderr.write(`auth-bench: round ${round + 1}/${v.rounds} done\n`);
+  }
+  return results;
+}
+
+/** One result line: median throughput and latencies over the rounds, total failures. */
+function formatRow(runs: Run[]): string {
+  const rps = median(runs.map((r) => r.requestsPerSecond)).toFixed(1);
+  const p50 = median(runs.map((r) => r.p50Ms)).toFixed(2);
+  const p99 = median(runs.map((r) => r.p99Ms)).toFixed(2);
+  const failed = runs.reduce((n, r) => n + r.failed, 0);
+  return `${rps.padStart(9)} req/s  p50 ${p50.padStart(7)} ms  p99 ${p99.padStart(7)} ms  failed ${failed}`;
+}
+
+/** Prints the medians per path and variant. */
+function printResults(v: AuthBenchValues, weights: string, variants: Variant[], results: VariantResults[]): void {
+  process.stdout.write(`concurrency ${v.concurrency}, ${v.rounds} rounds, medians (${path.basename(weights)})\n`);
+  for (const path_ of ['cached', 'uncached'] as const) {
+    if (path_ === 'uncached' && v['uncached-seconds'] === 0) continue;
+    process.stdout.write(`${path_} path:\n`);
+    variants.forEach((variant, i) =>
+      process.stdout.write(`  ${variant.name.padEnd(25)}${formatRow(results[i][path_])}\n`),
+    );
+  }
+}
+
+/** Starts one server per variant, measures them in rounds and prints the medians. */
+async function serverBench(v: AuthBenchValues, weights: string, keyFile: string, redisPort: number): Promise<void> {
+  const base = baseServerArgs(v, weights);
+  const variants = authVariants(keyFile, redisPort);
   const servers: RunningServer[] = [];
   try {
     for (const variant of variants)
       servers.push(await startServer(parseServerConfig([...base, ...variant.args], {}).config, { logger: false }));
-    // The cached path: 16 seeded images, computed once per server before measuring.
-    const cached = (n: number) => JSON.stringify({ class: 207, seed: n % 16, truncation: 0.4 });
-    for (let i = 0; i < servers.length; i++) {
-      for (let n = 0; n < 16; n++) await load(servers[i].httpPort, 1, 0.001, () => cached(n), variants[i].headers);
-    }
-    const results = variants.map(() => ({ cached: [] as Run[], uncached: [] as Run[] }));
-    let seed = 1_000_000;
-    for (let round = 0; round < v.rounds; round++) {
-      for (const i of v.reverse ? servers.map((_, k) => servers.length - 1 - k) : servers.map((_, k) => k)) {
-        results[i].cached.push(await load(servers[i].httpPort, v.concurrency, v.seconds, cached, variants[i].headers));
-        if (v['uncached-seconds'] > 0) {
-          results[i].uncached.push(
-            await load(
-              servers[i].httpPort,
-              v.concurrency,
-              v['uncached-seconds'],
-              () => JSON.stringify({ class: 207, seed: seed++ }),
-              variants[i].headers,
-            ),
-          );
-          // Work still queued when the clients stopped must not run into the next variant's time.
-          await servers[i].service.whenIdle();
-        }
-      }
-      process.stderr.write(`auth-bench: round ${round + 1}/${v.rounds} done\n`);
-    }
-    const row = (runs: Run[]) =>
-      `${median(runs.map((r) => r.requestsPerSecond))
-        .toFixed(1)
-        .padStart(9)} req/s  p50 ${median(runs.map((r) => r.p50Ms))
-        .toFixed(2)
-        .padStart(7)} ms  p99 ${median(runs.map((r) => r.p99Ms))
-        .toFixed(2)
-        .padStart(7)} ms  failed ${runs.reduce((n, r) => n + r.failed, 0)}`;
-    process.stdout.write(`concurrency ${v.concurrency}, ${v.rounds} rounds, medians (${path.basename(weights)})\n`);
-    for (const path_ of ['cached', 'uncached'] as const) {
-      if (path_ === 'uncached' && v['uncached-seconds'] === 0) continue;
-      process.stdout.write(`${path_} path:\n`);
-      variants.forEach((variant, i) => process.stdout.write(`  ${variant.name.padEnd(25)}${row(results[i][path_])}\n`));
-    }
+    await warmCaches(servers, variants);
+    printResults(v, weights, variants, await measureRounds(v, servers, variants));
   } finally {
     for (const s of servers) await s.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values: v, help } = parseOptions(argv, SPECS);
+  if (help) {
+    process.stdout.write(
+      formatHelp(
+        'node dist/src/bench/auth-bench.js [options]',
+        'Measures the overhead of API keys and quotas (in process and in Redis).',
+        SPECS,
+      ),
+    );
+    return;
+  }
+  const weights = v.weights ?? (await randomModel());
+  const keyFile = writeKeyFile();
+  const redisPort = await freePort();
+  const redis = await startRedis(redisPort);
+  try {
+    await microCosts(redisPort);
+    if (!v['micro-only']) await serverBench(v, weights, keyFile, redisPort);
+  } finally {
     redis.kill('SIGKILL');
   }
 }

@@ -270,145 +270,165 @@ const list = (s: string) =>
 /** The parsed flags of `npm run bench`. */
 type BenchValues = OptionValues<typeof SPECS>;
 
+/** --engine, and --backend and --threads where given: how every mode's server runs its engine. */
+function engineArgs(v: BenchValues): string[] {
+  return [
+    '--engine',
+    v.engine,
+    ...(v.backend ? ['--backend', v.backend] : []),
+    ...(v.threads ? ['--threads', String(v.threads)] : []),
+  ];
+}
+
+/** --max-batch-size where given. */
+function maxBatchArgs(v: BenchValues): string[] {
+  return v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : [];
+}
+
+/** --reliability: stalled readers against the send timeout. */
+async function reliabilityMode(v: BenchValues): Promise<void> {
+  await runReliabilityBench({ clients: v['stalled-clients'], sendTimeoutMs: v['send-timeout-ms'] });
+}
+
+/** --memory: resident memory of the three full-width random models against the tiny fixture. */
+async function memoryMode(v: BenchValues): Promise<void> {
+  const presets: PresetName[] = ['biggan-deep-128', 'biggan-deep-256', 'biggan-deep-512'];
+  const models = [];
+  for (const p of presets) models.push({ name: `random-${p.slice('biggan-deep-'.length)}`, dir: await randomModel(p) });
+  await runMemoryBench({
+    root: process.cwd(),
+    base: { name: 'tiny-128', dir: path.join(process.cwd(), 'test/fixtures/tiny-128') },
+    models,
+    serverArgs: engineArgs(v),
+  });
+}
+
+/** --models / --model-repository: several models served by one process (random 128 and 512 by default). */
+async function modelsMode(v: BenchValues): Promise<void> {
+  const names = (v.models ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  const repository = v['model-repository'];
+  const models =
+    repository !== undefined
+      ? names.map((name) => ({ name, dir: path.join(repository, name) }))
+      : [
+          { name: 'random-128', dir: await randomModel() },
+          { name: 'random-512', dir: await randomModel('biggan-deep-512') },
+        ];
+  await runModelsBench({
+    models,
+    serverArgs: engineArgs(v),
+    concurrency: list(v.concurrency)[0] ?? 4,
+    seconds: v.seconds,
+    floodClients: v['flood-clients'],
+  });
+}
+
+/** --cache --hit-only: only the cache-hit baseline against a plain fastify process. */
+async function hitOnlyMode(v: BenchValues): Promise<void> {
+  await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
+}
+
+/** --tracing or --oip: tracing overhead, or the Open Inference Protocol against /generate. */
+async function tracingOrOipMode(v: BenchValues): Promise<void> {
+  const weights = v.weights ?? (await randomModel());
+  const concurrencies = list(v.concurrency);
+  const args = [
+    '--weights',
+    weights,
+    '--engine',
+    v.engine,
+    '--http-port',
+    '0',
+    '--grpc-port=-1',
+    '--host',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
+    '--max-queue-size',
+    '1024',
+    '--max-queue-delay-ms',
+    String(v['max-queue-delay-ms']),
+  ];
+  if (v.backend) args.push('--backend', v.backend);
+  if (v.threads) args.push('--threads', String(v.threads));
+  args.push(...maxBatchArgs(v));
+  if (v.oip) await runOipBench(parseServerConfig(args, {}).config, concurrencies, v.seconds);
+  else await benchTracing(parseServerConfig(args, {}).config, concurrencies, v.seconds);
+}
+
+/** --cache: the response cache (hits vs misses, RSS, single flight, weight digest), then the hit baseline. */
+async function cacheMode(v: BenchValues): Promise<void> {
+  await runCacheBench({
+    weights: v.weights ?? (await randomModel()),
+    serverArgs: [...engineArgs(v), ...maxBatchArgs(v)],
+    cacheSizeBytes: v['cache-size'],
+    seconds: v.seconds,
+    streamSeconds: v['cache-stream-seconds'],
+    skipDigest512: v['skip-512'],
+  });
+  await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
+}
+
+/** --dataset: `biggan-serve dataset` against the raw engine at the same batch size. */
+async function datasetMode(v: BenchValues): Promise<void> {
+  await runDatasetMode(
+    v.weights ?? (await randomModel()),
+    { engine: v.engine, backend: v.backend, threads: v.threads },
+    v['max-batch-size'] ?? 8,
+    v['engine-seconds'],
+    v['dataset-format'],
+    v['dataset-rounds'],
+  );
+}
+
+/** --overload: open-loop load beyond capacity. */
+async function overloadMode(v: BenchValues): Promise<void> {
+  const serverArgs = [
+    ...engineArgs(v),
+    ...maxBatchArgs(v),
+    ...(v['max-queue-wait-ms'] ? ['--max-queue-wait-ms', String(v['max-queue-wait-ms'])] : []),
+  ];
+  await runOverloadBench({
+    weights: v.weights ?? (await randomModel()),
+    serverArgs,
+    factor: v['overload-factor'],
+    ...(v.rate !== undefined ? { rate: v.rate } : {}),
+    seconds: v['overload-seconds'],
+    clientTimeoutMs: v['client-timeout-ms'],
+    engineSeconds: v['engine-seconds'],
+  });
+}
+
+/** A bench that replaces the default one, and the flags that ask for it. */
+interface BenchMode {
+  readonly asked: (v: BenchValues) => boolean;
+  readonly run: (v: BenchValues) => Promise<void>;
+}
+
+/** The modes in precedence order: the first one asked for runs (e.g. --cache --hit-only before --cache). */
+const MODES: readonly BenchMode[] = [
+  { asked: (v) => v.reliability, run: reliabilityMode },
+  { asked: (v) => v.memory, run: memoryMode },
+  { asked: (v) => v.models !== undefined || v['model-repository'] !== undefined, run: modelsMode },
+  { asked: (v) => v.cache && v['hit-only'], run: hitOnlyMode },
+  { asked: (v) => v.tracing || v.oip, run: tracingOrOipMode },
+  { asked: (v) => v.cache, run: cacheMode },
+  { asked: (v) => v.dataset, run: datasetMode },
+  { asked: (v) => v.overload, run: overloadMode },
+];
+
 /**
- * The benches that replace the default one (--reliability, --memory, --models, --tracing, --oip, --cache,
+ * Runs the bench that replaces the default one (--reliability, --memory, --models, --tracing, --oip, --cache,
  * --dataset, --overload); false when none was asked for.
  */
 async function otherBench(v: BenchValues): Promise<boolean> {
-  if (v.reliability) {
-    await runReliabilityBench({ clients: v['stalled-clients'], sendTimeoutMs: v['send-timeout-ms'] });
-    return true;
-  }
-  if (v.memory) {
-    const presets: PresetName[] = ['biggan-deep-128', 'biggan-deep-256', 'biggan-deep-512'];
-    const models = [];
-    for (const p of presets)
-      models.push({ name: `random-${p.slice('biggan-deep-'.length)}`, dir: await randomModel(p) });
-    const serverArgs = [
-      '--engine',
-      v.engine,
-      ...(v.backend ? ['--backend', v.backend] : []),
-      ...(v.threads ? ['--threads', String(v.threads)] : []),
-    ];
-    await runMemoryBench({
-      root: process.cwd(),
-      base: { name: 'tiny-128', dir: path.join(process.cwd(), 'test/fixtures/tiny-128') },
-      models,
-      serverArgs,
-    });
-    return true;
-  }
-  if (v.models !== undefined || v['model-repository'] !== undefined) {
-    const names = (v.models ?? '')
-      .split(',')
-      .map((n) => n.trim())
-      .filter((n) => n !== '');
-    const models =
-      v['model-repository'] !== undefined
-        ? names.map((name) => ({ name, dir: path.join(v['model-repository']!, name) }))
-        : [
-            { name: 'random-128', dir: await randomModel() },
-            { name: 'random-512', dir: await randomModel('biggan-deep-512') },
-          ];
-    const serverArgs = [
-      '--engine',
-      v.engine,
-      ...(v.backend ? ['--backend', v.backend] : []),
-      ...(v.threads ? ['--threads', String(v.threads)] : []),
-    ];
-    await runModelsBench({
-      models,
-      serverArgs,
-      concurrency: list(v.concurrency)[0] ?? 4,
-      seconds: v.seconds,
-      floodClients: v['flood-clients'],
-    });
-    return true;
-  }
-  if (v.cache && v['hit-only']) {
-    await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
-    return true;
-  }
-  const weights = v.weights ?? (await randomModel());
-  const concurrencies = list(v.concurrency);
-  const engineName = v.engine;
-  if (v.tracing || v.oip) {
-    const args = [
-      '--weights',
-      weights,
-      '--engine',
-      engineName,
-      '--http-port',
-      '0',
-      '--grpc-port=-1',
-      '--host',
-      '127.0.0.1',
-      '--log-level',
-      'warn',
-      '--max-queue-size',
-      '1024',
-      '--max-queue-delay-ms',
-      String(v['max-queue-delay-ms']),
-    ];
-    if (v.backend) args.push('--backend', v.backend);
-    if (v.threads) args.push('--threads', String(v.threads));
-    if (v['max-batch-size']) args.push('--max-batch-size', String(v['max-batch-size']));
-    if (v.oip) await runOipBench(parseServerConfig(args, {}).config, concurrencies, v.seconds);
-    else await benchTracing(parseServerConfig(args, {}).config, concurrencies, v.seconds);
-    return true;
-  }
-  if (v.cache) {
-    const serverArgs = [
-      '--engine',
-      engineName,
-      ...(v.backend ? ['--backend', v.backend] : []),
-      ...(v.threads ? ['--threads', String(v.threads)] : []),
-      ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : []),
-    ];
-    await runCacheBench({
-      weights,
-      serverArgs,
-      cacheSizeBytes: v['cache-size'],
-      seconds: v.seconds,
-      streamSeconds: v['cache-stream-seconds'],
-      skipDigest512: v['skip-512'],
-    });
-    await runHitBaseline({ seconds: v['hit-seconds'], rounds: v['hit-rounds'] });
-    return true;
-  }
-  if (v.dataset) {
-    await runDatasetMode(
-      weights,
-      { engine: engineName, backend: v.backend, threads: v.threads },
-      v['max-batch-size'] ?? 8,
-      v['engine-seconds'],
-      v['dataset-format'],
-      v['dataset-rounds'],
-    );
-    return true;
-  }
-  if (v.overload) {
-    const serverArgs = [
-      '--engine',
-      engineName,
-      ...(v.backend ? ['--backend', v.backend] : []),
-      ...(v.threads ? ['--threads', String(v.threads)] : []),
-      ...(v['max-batch-size'] ? ['--max-batch-size', String(v['max-batch-size'])] : []),
-      ...(v['max-queue-wait-ms'] ? ['--max-queue-wait-ms', String(v['max-queue-wait-ms'])] : []),
-    ];
-    await runOverloadBench({
-      weights,
-      serverArgs,
-      factor: v['overload-factor'],
-      ...(v.rate !== undefined ? { rate: v.rate } : {}),
-      seconds: v['overload-seconds'],
-      clientTimeoutMs: v['client-timeout-ms'],
-      engineSeconds: v['engine-seconds'],
-    });
-    return true;
-  }
-
-  return false;
+  const mode = MODES.find((m) => m.asked(v));
+  if (!mode) return false;
+  await mode.run(v);
+  return true;
 }
 
 /**

@@ -55,6 +55,220 @@ export interface Metrics {
   engineObserverFor(model: string): SupervisorObserver;
 }
 
+/** The registry every metric of one `createMetrics` call registers on. */
+type Registers = Registry[];
+
+/** Request-level metrics: answers, latency, images returned, encoding time and refusals. */
+function requestMetrics(registers: Registers) {
+  return {
+    requests: new Counter({
+      name: 'biggan_requests_total',
+      help: 'Requests answered, by transport, route and status (HTTP status code or gRPC status name).',
+      labelNames: ['transport', 'route', 'status', 'model'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'biggan_request_duration_seconds',
+      help: 'Time from receiving a request to its answer.',
+      labelNames: ['transport', 'route', 'model'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    encodeDuration: new Histogram({
+      name: 'biggan_encode_duration_seconds',
+      help: 'Image encoding time per image, by format.',
+      labelNames: ['format', 'model'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    images: new Counter({
+      name: 'biggan_images_generated_total',
+      help: 'Images returned to clients: computed by the engine, or answered from the response cache or from an identical request in flight.',
+      labelNames: ['transport', 'model'] as const,
+      registers,
+    }),
+    rejections: new Counter({
+      name: 'biggan_rejections_total',
+      help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.',
+      labelNames: ['reason', 'model'] as const,
+      registers,
+    }),
+  };
+}
+
+/** Batcher metrics: queue depth and wait, batch sizes, and the predicted wait that admission uses. */
+function batchingMetrics(registers: Registers) {
+  return {
+    queueDepth: new Gauge({
+      name: 'biggan_queue_depth_samples',
+      help: 'Samples waiting in the batcher queue.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    queueWait: new Histogram({
+      name: 'biggan_queue_wait_seconds',
+      help: 'Time a sample waited in the queue before its batch ran.',
+      buckets: LATENCY_BUCKETS,
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'biggan_batch_size_samples',
+      help: 'Samples per engine call.',
+      buckets: BATCH_BUCKETS,
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    estimatedWait: new Gauge({
+      name: 'biggan_queue_estimated_wait_seconds',
+      help: 'Predicted wait before a new 1-sample request would start in the engine (from the measured engine time); admission refuses requests predicted to wait longer than --max-queue-wait-ms.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+  };
+}
+
+/** Engine metrics: compute time, pipelining wait, failures, restarts and non-finite outputs. */
+function engineMetrics(registers: Registers) {
+  return {
+    inferenceDuration: new Histogram({
+      name: 'biggan_inference_duration_seconds',
+      help: 'Engine compute time per batch, from the moment the engine starts it (waiting behind another batch not included).',
+      buckets: LATENCY_BUCKETS,
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    engineWait: new Histogram({
+      name: 'biggan_engine_wait_seconds',
+      help: 'Time a batch handed to the engine waited for the previous one to finish (pipelining).',
+      buckets: LATENCY_BUCKETS,
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    engineRestarts: new Counter({
+      name: 'biggan_engine_restarts_total',
+      help: 'Engines started again after their worker thread died.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    engineFailures: new Counter({
+      name: 'biggan_engine_failures_total',
+      help: 'Engine calls that failed.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    nonFiniteOutputs: new Counter({
+      name: 'biggan_nonfinite_outputs_total',
+      help: 'Samples the engine answered with NaN or infinite values (their requests got an error).',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+  };
+}
+
+/** Model metrics: one info series per model of the repository, and readiness. */
+function modelMetrics(registers: Registers) {
+  return {
+    modelInfo: new Gauge({
+      name: 'biggan_model_info',
+      help: 'Each model of the repository (always 1), labelled with model, engine, backend, resolution and state (loading, ready, unloaded, failed).',
+      labelNames: ['model', 'engine', 'backend', 'resolution', 'state'] as const,
+      registers,
+    }),
+    ready: new Gauge({
+      name: 'biggan_ready',
+      help: '1 when the model is ready (loaded, warmed up, not draining), by model.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+  };
+}
+
+/** Response cache metrics: lookups by result, bytes held, evictions. */
+function cacheMetrics(registers: Registers) {
+  return {
+    cacheLookups: new Counter({
+      name: 'biggan_cache_lookups_total',
+      help: 'Image cache lookups: hit, miss, or coalesced (an identical request was already being computed).',
+      labelNames: ['result', 'model'] as const,
+      registers,
+    }),
+    cacheBytes: new Gauge({
+      name: 'biggan_cache_bytes',
+      help: 'Bytes of encoded images held by the response cache.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    cacheEvictions: new Counter({
+      name: 'biggan_cache_evictions_total',
+      help: 'Entries evicted from the response cache to stay within --cache-size.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+  };
+}
+
+/** Access metrics: API key refusals, quota refusals, images per key, and the quota store's health. */
+function accessMetrics(registers: Registers) {
+  return {
+    authFailures: new Counter({
+      name: 'biggan_auth_failures_total',
+      help: 'Requests refused for their API key, by reason: missing, unknown, disabled, metrics_token.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    quotaRejections: new Counter({
+      name: 'biggan_quota_rejections_total',
+      help: 'Requests refused by the quota of their API key (429 / RESOURCE_EXHAUSTED), by key name.',
+      labelNames: ['key'] as const,
+      registers,
+    }),
+    keyImages: new Counter({
+      name: 'biggan_key_images_total',
+      help: 'Images answered per API key name (cached ones included).',
+      labelNames: ['key'] as const,
+      registers,
+    }),
+    quotaStoreErrors: new Counter({
+      name: 'biggan_quota_store_errors_total',
+      help: 'Quota store (Redis) commands that failed or timed out.',
+      registers,
+    }),
+    // Registered on no registry here: the server registers it only when --quota-redis is set.
+    quotaStoreUp: new Gauge({
+      name: 'biggan_quota_store_up',
+      help: '1 while the quota store (Redis) answers, 0 while it does not (absent without --quota-redis).',
+      registers: [],
+    }),
+  };
+}
+
+/** The batcher observer feeding the batching metrics; `model` undefined gives unlabelled series. */
+function batcherObserverOf(m: ReturnType<typeof batchingMetrics>, model?: string): BatcherObserver {
+  const l = model === undefined ? {} : { model };
+  return {
+    // Engine time is observed by the engine supervisor, where the call really starts: the
+    // batcher's duration includes the time a pipelined batch waits for the engine.
+    onBatch: ({ size }) => m.batchSize.observe(l, size),
+    onQueueWait: (ms) => m.queueWait.observe(l, ms / 1000),
+    onQueueDepth: (samples) => m.queueDepth.set(l, samples),
+    onWaitEstimate: (ms) => m.estimatedWait.set(l, ms / 1000),
+  };
+}
+
+/** The engine-supervisor observer feeding the engine metrics; `model` undefined gives unlabelled series. */
+function engineObserverOf(m: ReturnType<typeof engineMetrics>, model?: string): SupervisorObserver {
+  const l = model === undefined ? {} : { model };
+  return {
+    onCompute: ({ durationMs, ok }) => {
+      m.inferenceDuration.observe(l, durationMs / 1000);
+      if (!ok) m.engineFailures.inc(l);
+    },
+    onWait: (ms) => m.engineWait.observe(l, ms / 1000),
+    onRestart: () => m.engineRestarts.inc(l),
+  };
+}
+
 /** Creates the metrics on a fresh private registry (with Node's default process metrics). */
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -62,207 +276,19 @@ export function createMetrics(): Metrics {
   // nodejs_eventloop_lag_seconds, ...) so the usual Node.js dashboards and alerts work unchanged.
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const requests = new Counter({
-    name: 'biggan_requests_total',
-    help: 'Requests answered, by transport, route and status (HTTP status code or gRPC status name).',
-    labelNames: ['transport', 'route', 'status', 'model'] as const,
-    registers,
-  });
-  const requestDuration = new Histogram({
-    name: 'biggan_request_duration_seconds',
-    help: 'Time from receiving a request to its answer.',
-    labelNames: ['transport', 'route', 'model'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const queueDepth = new Gauge({
-    name: 'biggan_queue_depth_samples',
-    help: 'Samples waiting in the batcher queue.',
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const queueWait = new Histogram({
-    name: 'biggan_queue_wait_seconds',
-    help: 'Time a sample waited in the queue before its batch ran.',
-    buckets: LATENCY_BUCKETS,
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const batchSize = new Histogram({
-    name: 'biggan_batch_size_samples',
-    help: 'Samples per engine call.',
-    buckets: BATCH_BUCKETS,
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const inferenceDuration = new Histogram({
-    name: 'biggan_inference_duration_seconds',
-    help: 'Engine compute time per batch, from the moment the engine starts it (waiting behind another batch not included).',
-    buckets: LATENCY_BUCKETS,
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const engineWait = new Histogram({
-    name: 'biggan_engine_wait_seconds',
-    help: 'Time a batch handed to the engine waited for the previous one to finish (pipelining).',
-    buckets: LATENCY_BUCKETS,
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const engineRestarts = new Counter({
-    name: 'biggan_engine_restarts_total',
-    help: 'Engines started again after their worker thread died.',
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const engineFailures = new Counter({
-    name: 'biggan_engine_failures_total',
-    help: 'Engine calls that failed.',
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const nonFiniteOutputs = new Counter({
-    name: 'biggan_nonfinite_outputs_total',
-    help: 'Samples the engine answered with NaN or infinite values (their requests got an error).',
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const encodeDuration = new Histogram({
-    name: 'biggan_encode_duration_seconds',
-    help: 'Image encoding time per image, by format.',
-    labelNames: ['format', 'model'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const images = new Counter({
-    name: 'biggan_images_generated_total',
-    help: 'Images returned to clients: computed by the engine, or answered from the response cache or from an identical request in flight.',
-    labelNames: ['transport', 'model'] as const,
-    registers,
-  });
-  const rejections = new Counter({
-    name: 'biggan_rejections_total',
-    help: 'Requests rejected, by reason: overload, deadline, cancelled, invalid, unavailable.',
-    labelNames: ['reason', 'model'] as const,
-    registers,
-  });
-  const estimatedWait = new Gauge({
-    name: 'biggan_queue_estimated_wait_seconds',
-    help: 'Predicted wait before a new 1-sample request would start in the engine (from the measured engine time); admission refuses requests predicted to wait longer than --max-queue-wait-ms.',
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const modelInfo = new Gauge({
-    name: 'biggan_model_info',
-    help: 'Each model of the repository (always 1), labelled with model, engine, backend, resolution and state (loading, ready, unloaded, failed).',
-    labelNames: ['model', 'engine', 'backend', 'resolution', 'state'] as const,
-    registers,
-  });
-  const ready = new Gauge({
-    name: 'biggan_ready',
-    help: '1 when the model is ready (loaded, warmed up, not draining), by model.',
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const cacheLookups = new Counter({
-    name: 'biggan_cache_lookups_total',
-    help: 'Image cache lookups: hit, miss, or coalesced (an identical request was already being computed).',
-    labelNames: ['result', 'model'] as const,
-    registers,
-  });
-  const cacheBytes = new Gauge({
-    name: 'biggan_cache_bytes',
-    help: 'Bytes of encoded images held by the response cache.',
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const cacheEvictions = new Counter({
-    name: 'biggan_cache_evictions_total',
-    help: 'Entries evicted from the response cache to stay within --cache-size.',
-    labelNames: ['model'] as const,
-    registers,
-  });
-  const authFailures = new Counter({
-    name: 'biggan_auth_failures_total',
-    help: 'Requests refused for their API key, by reason: missing, unknown, disabled, metrics_token.',
-    labelNames: ['reason'] as const,
-    registers,
-  });
-  const quotaRejections = new Counter({
-    name: 'biggan_quota_rejections_total',
-    help: 'Requests refused by the quota of their API key (429 / RESOURCE_EXHAUSTED), by key name.',
-    labelNames: ['key'] as const,
-    registers,
-  });
-  const keyImages = new Counter({
-    name: 'biggan_key_images_total',
-    help: 'Images answered per API key name (cached ones included).',
-    labelNames: ['key'] as const,
-    registers,
-  });
-  const quotaStoreErrors = new Counter({
-    name: 'biggan_quota_store_errors_total',
-    help: 'Quota store (Redis) commands that failed or timed out.',
-    registers,
-  });
-  const quotaStoreUp = new Gauge({
-    name: 'biggan_quota_store_up',
-    help: '1 while the quota store (Redis) answers, 0 while it does not (absent without --quota-redis).',
-    registers: [],
-  });
-  const batcherObserverFor = (model?: string): BatcherObserver => {
-    const l = model === undefined ? {} : { model };
-    return {
-      // Engine time is observed by the engine supervisor, where the call really starts: the
-      // batcher's duration includes the time a pipelined batch waits for the engine.
-      onBatch: ({ size }) => batchSize.observe(l, size),
-      onQueueWait: (ms) => queueWait.observe(l, ms / 1000),
-      onQueueDepth: (samples) => queueDepth.set(l, samples),
-      onWaitEstimate: (ms) => estimatedWait.set(l, ms / 1000),
-    };
-  };
-  const engineObserverFor = (model?: string): SupervisorObserver => {
-    const l = model === undefined ? {} : { model };
-    return {
-      onCompute: ({ durationMs, ok }) => {
-        inferenceDuration.observe(l, durationMs / 1000);
-        if (!ok) engineFailures.inc(l);
-      },
-      onWait: (ms) => engineWait.observe(l, ms / 1000),
-      onRestart: () => engineRestarts.inc(l),
-    };
-  };
-  const batcherObserver = batcherObserverFor();
-  const engineObserver = engineObserverFor();
+  const batching = batchingMetrics(registers);
+  const engine = engineMetrics(registers);
   return {
     registry,
-    requests,
-    requestDuration,
-    queueDepth,
-    queueWait,
-    batchSize,
-    inferenceDuration,
-    engineWait,
-    engineRestarts,
-    engineFailures,
-    nonFiniteOutputs,
-    estimatedWait,
-    encodeDuration,
-    images,
-    rejections,
-    modelInfo,
-    ready,
-    cacheLookups,
-    cacheBytes,
-    cacheEvictions,
-    authFailures,
-    quotaRejections,
-    keyImages,
-    quotaStoreErrors,
-    quotaStoreUp,
-    batcherObserver,
-    engineObserver,
-    batcherObserverFor,
-    engineObserverFor,
+    ...requestMetrics(registers),
+    ...batching,
+    ...engine,
+    ...modelMetrics(registers),
+    ...cacheMetrics(registers),
+    ...accessMetrics(registers),
+    batcherObserver: batcherObserverOf(batching),
+    engineObserver: engineObserverOf(engine),
+    batcherObserverFor: (model) => batcherObserverOf(batching, model),
+    engineObserverFor: (model) => engineObserverOf(engine, model),
   };
 }

@@ -166,35 +166,49 @@ export interface TorchLegacyOptions {
   readonly realign?: boolean;
 }
 
-/** Reads a legacy-format `torch.save` state_dict held in `bytes`; `source` names the file in messages. */
-export function readTorchLegacy(bytes: Uint8Array, source: string, options: TorchLegacyOptions = {}): StateDict {
-  let pos = 0;
-  const next = (what: string, persistentLoad?: (pid: unknown) => unknown) => {
-    const r = unpickle(bytes, pos, { source: `${source} (${what})`, persistentLoad });
-    pos = r.end;
+/** Reads the pickles of a legacy file one after another from the start of `bytes`. */
+class PickleCursor {
+  /** Byte offset of the next pickle (after the last one, the start of the storage records). */
+  pos = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly source: string,
+  ) {}
+
+  next(what: string, persistentLoad?: (pid: unknown) => unknown): unknown {
+    const r = unpickle(this.bytes, this.pos, { source: `${this.source} (${what})`, persistentLoad });
+    this.pos = r.end;
     return r.value;
-  };
-  const magic = next('magic number');
+  }
+}
+
+/** Checks the three header pickles: magic number, protocol version, and sys info (little-endian only). */
+function readLegacyHeader(cursor: PickleCursor, source: string): void {
+  const magic = cursor.next('magic number');
   if (magic !== MAGIC_NUMBER)
     throw invalidWeights(`${source}: not a PyTorch legacy file (wrong magic number ${describePickled(magic)})`);
-  const protocol = next('protocol version');
+  const protocol = cursor.next('protocol version');
   if (protocol !== PROTOCOL_VERSION)
     throw invalidWeights(
       `${source}: unsupported torch legacy protocol ${describePickled(protocol)} (expected ${PROTOCOL_VERSION})`,
     );
-  const sysInfo = next('sys info');
+  const sysInfo = cursor.next('sys info');
   if (!(sysInfo instanceof Map))
     throw invalidWeights(`${source}: sys info is ${describePickled(sysInfo)}, expected a dict`);
   if (sysInfo.get('little_endian') !== true)
     throw invalidWeights(
       `${source}: the file was written on a big-endian machine; only little-endian files are supported`,
     );
+}
 
-  // Root storages by key. A 6-tuple pid's last item is None, or (view_key, offset, size) for a
-  // view into that root storage (torch < 1.0 wrote these).
-  const roots = new Map<string, TorchStorage>();
+/**
+ * The persistent-id loader of the main pickle: a 6-tuple pid names a root storage (kept in `roots`);
+ * its last item is None, or (view_key, offset, size) for a view into that root (torch < 1.0 wrote these).
+ */
+function legacyStorageLoader(roots: Map<string, TorchStorage>, source: string): (pid: unknown) => TorchStorage {
   const views = new Map<string, TorchStorage>();
-  const main = next('main pickle', (pid) => {
+  return (pid) => {
     const root = storageFromPid(pid, 6, roots, source);
     const view = (pid as unknown[])[5];
     if (view === null) return root;
@@ -218,16 +232,32 @@ export function readTorchLegacy(bytes: Uint8Array, source: string, options: Torc
     const s = new TorchStorage(viewKey, root.dtype, n as number, root, off as number);
     views.set(viewKey, s);
     return s;
-  });
-  const keys = next('storage keys');
+  };
+}
+
+/** The last pickle: the list of storage keys, in the order their records follow. */
+function readStorageKeys(cursor: PickleCursor, source: string): string[] {
+  const keys = cursor.next('storage keys');
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))
     throw invalidWeights(`${source}: storage key list is ${describePickled(keys)}, expected a list of strings`);
+  return keys as string[];
+}
 
-  // Storage records: 8-byte little-endian element count, then count * element size bytes.
+/**
+ * Walks the storage records from byte `start`: each an 8-byte little-endian element count, then
+ * count * element size bytes. Returns each storage's data offset in `bytes` and the end of the records.
+ */
+function locateStorageRecords(
+  bytes: Uint8Array,
+  start: number,
+  keys: readonly string[],
+  roots: ReadonlyMap<string, TorchStorage>,
+  source: string,
+): { dataAt: Map<string, number>; end: number } {
   const dataAt = new Map<string, number>(); // storage key -> byte offset of its data in `bytes`
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const sectionStart = pos;
-  for (const key of keys as string[]) {
+  let pos = start;
+  for (const key of keys) {
     const storage = roots.get(key);
     if (!storage)
       throw invalidWeights(`${source}: the storage key list names '${key}', which the state_dict does not use`);
@@ -256,19 +286,33 @@ export function readTorchLegacy(bytes: Uint8Array, source: string, options: Torc
     if (!dataAt.has(key))
       throw invalidWeights(`${source}: storage '${key}' is used by the state_dict but has no data in the file`);
   }
+  return { dataAt, end: pos };
+}
 
-  // Every float32 record is 8 + 4n bytes, so one shift usually aligns all of them at once.
-  let data = bytes;
+/**
+ * Moves the storage records [start, end) forward by up to 3 bytes (into the spare bytes past
+ * `bytes.length`) so that float32 data become 4-aligned, updating `dataAt`. Every float32 record is
+ * 8 + 4n bytes, so one shift usually aligns all of them at once. Returns the bytes to decode from.
+ */
+function realignFloat32Records(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  dataAt: Map<string, number>,
+  roots: ReadonlyMap<string, TorchStorage>,
+): Uint8Array {
   const firstFloat = [...roots.values()].find((s) => s.dtype === 'float32' && s.numel > 0);
-  if (options.realign && firstFloat) {
-    const shift = (4 - ((bytes.byteOffset + (dataAt.get(firstFloat.key) as number)) % 4)) % 4;
-    if (shift > 0 && bytes.byteOffset + bytes.length + shift <= bytes.buffer.byteLength) {
-      data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length + shift);
-      data.copyWithin(sectionStart + shift, sectionStart, pos);
-      for (const [k, off] of dataAt) dataAt.set(k, off + shift);
-    }
-  }
+  if (!firstFloat) return bytes;
+  const shift = (4 - ((bytes.byteOffset + (dataAt.get(firstFloat.key) as number)) % 4)) % 4;
+  if (shift === 0 || bytes.byteOffset + bytes.length + shift > bytes.buffer.byteLength) return bytes;
+  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length + shift);
+  data.copyWithin(start + shift, start, end);
+  for (const [k, off] of dataAt) dataAt.set(k, off + shift);
+  return data;
+}
 
+/** A storage's float32 values: root storages decoded once (cached), views as subarrays of their root. */
+function storageDecoder(data: Uint8Array, dataAt: ReadonlyMap<string, number>): (s: TorchStorage) => Float32Array {
   const decoded = new Map<string, Float32Array>();
   const rootData = (s: TorchStorage): Float32Array => {
     let d = decoded.get(s.key);
@@ -278,9 +322,18 @@ export function readTorchLegacy(bytes: Uint8Array, source: string, options: Torc
     }
     return d;
   };
-  return stateDictFromTorchPickle(
-    main,
-    (s) => (s.root ? rootData(s.root).subarray(s.rootOffset, s.rootOffset + s.numel) : rootData(s)),
-    source,
-  );
+  return (s) => (s.root ? rootData(s.root).subarray(s.rootOffset, s.rootOffset + s.numel) : rootData(s));
+}
+
+/** Reads a legacy-format `torch.save` state_dict held in `bytes`; `source` names the file in messages. */
+export function readTorchLegacy(bytes: Uint8Array, source: string, options: TorchLegacyOptions = {}): StateDict {
+  const cursor = new PickleCursor(bytes, source);
+  readLegacyHeader(cursor, source);
+  const roots = new Map<string, TorchStorage>(); // root storages by key
+  const main = cursor.next('main pickle', legacyStorageLoader(roots, source));
+  const keys = readStorageKeys(cursor, source);
+  const sectionStart = cursor.pos;
+  const { dataAt, end } = locateStorageRecords(bytes, sectionStart, keys, roots, source);
+  const data = options.realign ? realignFloat32Records(bytes, sectionStart, end, dataAt, roots) : bytes;
+  return stateDictFromTorchPickle(main, storageDecoder(data, dataAt), source);
 }
