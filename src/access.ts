@@ -3,7 +3,7 @@
  * Redis, with its metric and log lines), and the TLS material (watched); SIGHUP re-reads the key
  * file and the certificates. A composition root beside server.ts.
  */
-import type { ServerConfig } from './config/server-config.js';
+import type { AccessSettings } from './config/server-config.js';
 import type { Metrics } from './metrics/metrics.js';
 import { KeyFile } from './auth/key-file-loader.js';
 import { LocalQuotaStore, type QuotaStore } from './auth/quota-store.js';
@@ -19,8 +19,10 @@ export interface AccessLog {
 
 /** The running access-control pieces. */
 export interface Access {
-  readonly keyFile?: KeyFile;
-  readonly tls?: TlsMaterial;
+  /** Undefined without --api-keys: the API is open. */
+  readonly keyFile: KeyFile | undefined;
+  /** Undefined without --tls-cert: plain HTTP and gRPC. */
+  readonly tls: TlsMaterial | undefined;
   readonly quota: QuotaOptions;
   /** Re-reads the key file and the certificates (what SIGHUP does). */
   reload(): void;
@@ -32,9 +34,9 @@ const STORE_FAILURE_LOG_MS = 10_000;
 
 /**
  * Loads the key file and TLS files (an invalid one throws: start-up fails with its line/field) and
- * opens the quota store. `log` is called lazily, so the logger may be created after this.
+ * opens the quota store. `config` is the access group of the server's settings. `log` is called lazily, so the logger may be created after this.
  */
-export function setUpAccess(config: ServerConfig, metrics: Metrics, log: () => AccessLog): Access {
+export function setUpAccess(config: AccessSettings, metrics: Metrics, log: () => AccessLog): Access {
   const keyFile = config.apiKeysFile
     ? new KeyFile(config.apiKeysFile, {
         onReloaded: (names) => log().info('API keys reloaded', { file: config.apiKeysFile, keys: names.length, names }),
@@ -44,7 +46,7 @@ export function setUpAccess(config: ServerConfig, metrics: Metrics, log: () => A
   const tls =
     config.tlsCert && config.tlsKey
       ? new TlsMaterial(
-          { cert: config.tlsCert, key: config.tlsKey, ...(config.tlsClientCa ? { clientCa: config.tlsClientCa } : {}) },
+          { cert: config.tlsCert, key: config.tlsKey, clientCa: config.tlsClientCa },
           {
             onReloaded: () => log().info('TLS certificates reloaded', { cert: config.tlsCert }),
             onRejected: (message) => log().warn(`TLS certificates not reloaded: ${message}`),
@@ -96,8 +98,8 @@ export function setUpAccess(config: ServerConfig, metrics: Metrics, log: () => A
     tls?.reload();
   };
   return {
-    ...(keyFile ? { keyFile } : {}),
-    ...(tls ? { tls } : {}),
+    keyFile,
+    tls,
     quota,
     reload,
     async close() {

@@ -5,7 +5,14 @@
  */
 // Serving: the REST + gRPC server and its validated settings.
 export { startServer, type RunningServer } from './server/start.js';
-export { parseServerConfig, SERVER_OPTIONS, type ServerConfig } from './config/server-config.js';
+export {
+  parseServerConfig,
+  serverConfig,
+  SERVER_OPTIONS,
+  SERVER_OPTION_GROUPS,
+  type ServerConfig,
+  type PartialServerConfig,
+} from './config/server-config.js';
 // Models: configs of the published presets, loading a model folder.
 export {
   PRESET_NAMES,

@@ -21,7 +21,7 @@ test('package.json main loads the public API (server, config, model, engine, lat
   ]) {
     assert.equal(typeof fn, 'function');
   }
-  assert.equal(api.parseServerConfig(['--http-port', '0'], {}).config.httpPort, 0);
+  assert.equal(api.parseServerConfig(['--http-port', '0'], {}).config.http.port, 0);
   assert.equal(api.presetConfig('biggan-deep-256').outputDim, 256);
   assert.equal(new api.BigGanError('INVALID_ARGUMENT', 'x').code, 'INVALID_ARGUMENT');
   const { folded } = await api.loadModel(FIXTURE_DIR);

@@ -70,7 +70,7 @@ export interface SubmitOptions {
   /** Aborting removes the request's queued samples and rejects it with CANCELLED. */
   readonly signal?: AbortSignal;
   /** The request's span (tracing): the batch span carrying its samples links to it. */
-  readonly traceContext?: SpanContext;
+  readonly traceContext?: SpanContext | undefined;
 }
 
 /** A request accepted by `submit`. Its promises never cause unhandled rejections. */
@@ -165,7 +165,7 @@ interface RequestState {
   /** Removes the abort listener. */
   detach?: () => void;
   /** The request's span, for the batch span's links. */
-  traceContext?: SpanContext;
+  traceContext?: SpanContext | undefined;
 }
 
 /** A queued sample with its payload. */

@@ -512,7 +512,7 @@ async function httpBench(v: BenchValues, rows: BenchRow[], serverArgs: string[])
   }
   await live.stop();
   process.stdout.write(
-    `\nHTTP POST /generate, 1 image per request, mixed truncations; server maxBatchSize ${maxBatch}, maxQueueDelayMs ${config.maxQueueDelayMs}\n`,
+    `\nHTTP POST /generate, 1 image per request, mixed truncations; server maxBatchSize ${maxBatch}, maxQueueDelayMs ${config.batching.maxQueueDelayMs}\n`,
   );
   process.stdout.write('concurrency  images/s   p50 ms   p95 ms   p99 ms  mean batch  non-200  errors\n');
   for (const r of results) {
@@ -529,9 +529,9 @@ async function httpBench(v: BenchValues, rows: BenchRow[], serverArgs: string[])
       `  concurrency ${top.concurrency}: ${top.imagesPerSecond.toFixed(2)} images/s = ${((100 * top.imagesPerSecond) / best.imagesPerSecond).toFixed(0)}% of the raw engine's best (target >= 90%)\n`,
     );
   if (one && batch1) {
-    const limit = batch1.secondsPerBatch * 1000 + config.maxQueueDelayMs + 10;
+    const limit = batch1.secondsPerBatch * 1000 + config.batching.maxQueueDelayMs + 10;
     process.stdout.write(
-      `  concurrency 1: p50 ${one.p50Ms.toFixed(0)} ms vs raw batch-1 ${(batch1.secondsPerBatch * 1000).toFixed(0)} ms + ${config.maxQueueDelayMs} ms delay + 10 ms = ${limit.toFixed(0)} ms (${one.p50Ms <= limit ? 'met' : 'missed'})\n`,
+      `  concurrency 1: p50 ${one.p50Ms.toFixed(0)} ms vs raw batch-1 ${(batch1.secondsPerBatch * 1000).toFixed(0)} ms + ${config.batching.maxQueueDelayMs} ms delay + 10 ms = ${limit.toFixed(0)} ms (${one.p50Ms <= limit ? 'met' : 'missed'})\n`,
     );
   }
   process.stdout.write(`  peak RSS ${peakRssMiB().toFixed(0)} MiB\n`);
@@ -540,7 +540,7 @@ async function httpBench(v: BenchValues, rows: BenchRow[], serverArgs: string[])
 /** Dataset mode: loads the model once and runs the dataset bench on its engine. */
 async function runDatasetMode(
   weights: string,
-  e: { engine: EngineChoice; backend?: string; threads?: number },
+  e: { engine: EngineChoice; backend?: string | undefined; threads?: number | undefined },
   batchSize: number,
   seconds: number,
   format: ImageFormat,

@@ -119,7 +119,7 @@ export async function runOipBench(
   seconds: number,
   rounds = 2,
 ): Promise<void> {
-  const server = await startServer({ ...config, cacheSizeBytes: 0 }, { logger: false });
+  const server = await startServer({ ...config, cache: { sizeBytes: 0 } }, { logger: false });
   const model = server.catalog.modelInfo().name;
   const modes: [string, RequestOf][] = [
     ['POST /generate (PNG)', generateRequest],

@@ -66,20 +66,20 @@ export async function runOverloadBench(opts: OverloadOptions): Promise<void> {
   const server = await startServer(config, { logger: false });
   try {
     const [raw] = await benchEngine(server.engine, {
-      batchSizes: [config.maxBatchSize],
+      batchSizes: [config.batching.maxBatchSize],
       minSeconds: opts.engineSeconds,
     });
     const capacity = raw.imagesPerSecond;
     const rate = opts.rate ?? opts.factor * capacity;
     const out = (s: string): boolean => process.stdout.write(s);
     out(
-      `\noverload: engine ${server.engine.name} (${server.engine.backend}), raw capacity ${capacity.toFixed(2)} images/s at batch ${config.maxBatchSize} (${(raw.secondsPerBatch * 1000).toFixed(0)} ms per batch)\n`,
+      `\noverload: engine ${server.engine.name} (${server.engine.backend}), raw capacity ${capacity.toFixed(2)} images/s at batch ${config.batching.maxBatchSize} (${(raw.secondsPerBatch * 1000).toFixed(0)} ms per batch)\n`,
     );
     out(
       `offered: open-loop Poisson arrivals at ${rate.toFixed(1)} requests/s (${(rate / capacity).toFixed(2)}x capacity), 1 image each, ${opts.seconds} s per transport; clients give up after ${opts.clientTimeoutMs} ms (HTTP: socket closed, no header; gRPC: deadline)\n`,
     );
     out(
-      `server defaults: max-queue-wait-ms ${config.maxQueueWaitMs ?? 'per model (4 batches)'}, max-queue-size ${config.maxQueueSize}, max-batch-size ${config.maxBatchSize}, max-concurrent-batches ${config.maxConcurrentBatches}, max-queue-delay-ms ${config.maxQueueDelayMs}\n`,
+      `server defaults: max-queue-wait-ms ${config.batching.maxQueueWaitMs ?? 'per model (4 batches)'}, max-queue-size ${config.batching.maxQueueSize}, max-batch-size ${config.batching.maxBatchSize}, max-concurrent-batches ${config.batching.maxConcurrentBatches}, max-queue-delay-ms ${config.batching.maxQueueDelayMs}\n`,
     );
 
     const http = httpSender('127.0.0.1', server.httpPort);

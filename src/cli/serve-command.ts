@@ -14,7 +14,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const server = await startServer(config);
   return new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
-      process.stderr.write(`biggan-serve: ${signal}: draining (grace period ${config.gracePeriodMs} ms)\n`);
+      process.stderr.write(`biggan-serve: ${signal}: draining (grace period ${config.drain.gracePeriodMs} ms)\n`);
       server.stop().then(
         () => resolve(0),
         (err: unknown) => {

@@ -32,6 +32,8 @@ export interface OptionSpec {
   readonly required?: boolean;
   /** Shown in help instead of the type, e.g. DIR. */
   readonly placeholder?: string;
+  /** The settings group the flag belongs to (e.g. `http`): help lists it in that group's section. */
+  readonly group?: string;
 }
 
 /** The value type of one option type (distributes over a union, so a general spec gives the union). */
@@ -176,25 +178,43 @@ function typedValues<S extends readonly OptionSpec[]>(values: Record<string, unk
   return values as OptionValues<S>;
 }
 
-/** Renders a command's help: usage line, description, one line per flag with env and default, then `epilogue`. */
-export function formatHelp(usage: string, description: string, specs: readonly OptionSpec[], epilogue = ''): string {
-  const rows = specs.map((s) => {
-    const arg =
-      s.type === 'boolean' ? '' : ` ${s.placeholder ?? (s.choices ? s.choices.join('|') : s.type.toUpperCase())}`;
-    const left = `  ${s.short ? `-${s.short}, ` : ''}--${s.name}${arg}`;
-    const extra = [
-      s.required ? 'required' : '',
-      s.env ? `env ${s.env}` : '',
-      s.default !== undefined ? `default ${JSON.stringify(s.default)}` : '',
-    ]
-      .filter(Boolean)
-      .join('; ');
-    return { left, right: `${s.description}${extra ? ` (${extra})` : ''}` };
-  });
-  rows.push({ left: '  -h, --help', right: 'Show this help.' });
+/**
+ * Renders a command's help: usage line, description, one line per flag with env and default, then
+ * `epilogue`. With `sections` (group -> title, in the order shown) the flags are listed under their
+ * group's title; flags without a listed group stay under "Options:".
+ */
+export function formatHelp(
+  usage: string,
+  description: string,
+  specs: readonly OptionSpec[],
+  epilogue = '',
+  sections: Readonly<Record<string, string>> = {},
+): string {
+  const rows = specs.map((s) => ({ group: s.group, ...helpRow(s) }));
+  rows.push({ group: undefined, left: '  -h, --help', right: 'Show this help.' });
   const width = Math.min(40, Math.max(...rows.map((r) => r.left.length)) + 2);
-  const lines = rows.map((r) =>
-    r.left.length + 1 > width ? `${r.left}\n${' '.repeat(width)}${r.right}` : `${r.left.padEnd(width)}${r.right}`,
-  );
-  return `Usage: ${usage}\n\n${description}\n\nOptions:\n${lines.join('\n')}\n${epilogue ? `\n${epilogue.trimEnd()}\n` : ''}`;
+  const line = (r: { left: string; right: string }): string =>
+    r.left.length + 1 > width ? `${r.left}\n${' '.repeat(width)}${r.right}` : `${r.left.padEnd(width)}${r.right}`;
+  const titled = Object.keys(sections);
+  const blocks = [
+    ...titled.map((g) => ({ title: sections[g], rows: rows.filter((r) => r.group === g) })),
+    { title: 'Options', rows: rows.filter((r) => r.group === undefined || !titled.includes(r.group)) },
+  ].filter((b) => b.rows.length > 0);
+  const body = blocks.map((b) => `${b.title}:\n${b.rows.map(line).join('\n')}\n`).join('\n');
+  return `Usage: ${usage}\n\n${description}\n\n${body}${epilogue ? `\n${epilogue.trimEnd()}\n` : ''}`;
+}
+
+/** One flag's help line: the flag with its argument, and the description with env and default. */
+function helpRow(s: OptionSpec): { left: string; right: string } {
+  const arg =
+    s.type === 'boolean' ? '' : ` ${s.placeholder ?? (s.choices ? s.choices.join('|') : s.type.toUpperCase())}`;
+  const left = `  ${s.short ? `-${s.short}, ` : ''}--${s.name}${arg}`;
+  const extra = [
+    s.required ? 'required' : '',
+    s.env ? `env ${s.env}` : '',
+    s.default !== undefined ? `default ${JSON.stringify(s.default)}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return { left, right: `${s.description}${extra ? ` (${extra})` : ''}` };
 }

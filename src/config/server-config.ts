@@ -4,93 +4,161 @@
  * frozen.
  */
 import os from 'node:os';
-import { defineOptions, parseOptions, formatHelp, UsageError } from './options.js';
+import { defineOptions, parseOptions, formatHelp, UsageError, type OptionValues } from './options.js';
 import { ENGINE_CHOICES, type EngineChoice } from '../engine/choices.js';
 import { PRESET_NAMES, type PresetName } from '../model/config.js';
 
-/** The validated, frozen server settings. */
-export interface ServerConfig {
-  readonly weights?: string;
+/** Where the models come from and how many are kept loaded (`--weights`, `--model-repository`, `--models`...). */
+export interface RepositorySettings {
+  readonly weights: string | undefined;
   /** A folder whose subfolders holding config.json are the models served (named after the folder). */
-  readonly modelRepository?: string;
+  readonly modelRepository: string | undefined;
   /** Published models to serve from the cache (with --download: fetched when missing). */
-  readonly models?: readonly PresetName[];
-  /** Model of requests that name none (default: the first name in sorted order). */
-  readonly defaultModel?: string;
-  /** Most bytes the loaded models may take together, by estimate (default: 80% of the cgroup limit, else of the machine's memory). */
-  readonly memoryBudgetBytes?: number;
-  /** Models loaded at start: all, default, none; default `all` when every model fits the budget, else `default`. */
-  readonly preload?: 'all' | 'default' | 'none';
+  readonly models: readonly PresetName[] | undefined;
+  /** Model of requests that name none (undefined: the first name in sorted order). */
+  readonly defaultModel: string | undefined;
+  /** Most bytes the loaded models may take together, by estimate (undefined: 80% of the cgroup limit, else of the machine's memory). */
+  readonly memoryBudgetBytes: number | undefined;
+  /** Models loaded at start: all, default, none; undefined: `all` when every model fits the budget, else `default`. */
+  readonly preload: 'all' | 'default' | 'none' | undefined;
+  /** The published model served without --weights / --models. */
   readonly model: PresetName;
-  readonly cache?: string;
+  /** Folder of downloaded models (`--cache`; undefined: the default cache folder). */
+  readonly cacheDir: string | undefined;
   readonly download: boolean;
+}
+
+/** The HTTP listener and its request limits. */
+export interface HttpSettings {
+  /** Address every listener binds (HTTP, gRPC, /metrics). */
   readonly host: string;
-  readonly httpPort: number;
-  /** -1 disables gRPC; 0 picks a free port. */
-  readonly grpcPort: number;
-  readonly engine: EngineChoice;
-  readonly backend?: string;
-  readonly threads: number;
-  readonly maxBatchSize: number;
-  readonly maxQueueDelayMs: number;
-  readonly maxQueueSize: number;
-  readonly maxConcurrentBatches: number;
-  /** Most predicted queue wait (ms) a new request may face; longer ones get 503 / UNAVAILABLE at once. */
-  readonly maxQueueWaitMs?: number;
-  readonly maxSamplesPerRequest: number;
+  readonly port: number;
   readonly bodyLimitBytes: number;
   /** Time for an HTTP client to send its whole request (headers and body), ms; past it 408. */
   readonly requestTimeoutMs: number;
   /** Time for an HTTP client to send its request line and headers, ms; past it 408. */
   readonly headersTimeoutMs: number;
-  /** Close an HTTP answer whose client took nothing for this long, ms; 0 turns it off. */
-  readonly sendTimeoutMs: number;
-  /** Most bytes held by HTTP answers being written, all connections together; larger new ones get 503. */
-  readonly sendBudgetBytes: number;
-  /** Bytes of encoded images the response cache may hold; 0 turns it off. */
-  readonly cacheSizeBytes: number;
-  readonly gracePeriodMs: number;
-  /** On SIGTERM: ms to stay unready but serving before the drain starts (load balancers catch up). */
-  readonly drainDelayMs: number;
-  readonly grpcMaxConnectionAgeMs: number;
-  readonly grpcMaxConnectionAgeGraceMs: number;
-  /** Largest gRPC request / response message, bytes (both services on the gRPC port). */
-  readonly grpcMaxReceiveMessageBytes: number;
-  readonly grpcMaxSendMessageBytes: number;
-  /** Consecutive engine failures after which the server goes unready until a probe succeeds. */
-  readonly engineFailureThreshold: number;
-  /** While unready for engine failures: ms between probe batches. */
-  readonly engineProbeIntervalMs: number;
-  /** Ms a GPU engine may stay unhealthy before /healthz fails (the process is restarted); 0: never. */
-  readonly engineLivenessTimeoutMs: number;
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** API key file (JSON; keys as SHA-256); absent: the API is open. */
-  readonly apiKeysFile?: string;
-  /** Bearer token /metrics requires; absent: open. */
-  readonly metricsToken?: string;
-  /** Serve /metrics on this port instead of the HTTP port (-1: on the HTTP port; 0: any free port). */
-  readonly metricsPort: number;
-  /** Redis address of shared quota buckets; absent: buckets in this process. */
-  readonly quotaRedis?: string;
-  /** When Redis does not answer: refuse keyed requests with a quota (`closed`) or let them through (`open`). */
-  readonly quotaRedisFailure: 'closed' | 'open';
-  /** PEM certificate chain and private key: HTTPS and gRPC over TLS. */
-  readonly tlsCert?: string;
-  readonly tlsKey?: string;
-  /** PEM CA bundle: clients must present a certificate it signed (mutual TLS). */
-  readonly tlsClientCa?: string;
+  /** Slow readers: close an answer nobody read for `sendTimeoutMs` (0: off); most bytes held by answers being written. */
+  readonly send: { readonly sendTimeoutMs: number; readonly sendBudgetBytes: number };
   /** Origins allowed to call the API from browsers (CORS). */
   readonly corsOrigins: readonly string[];
   /** Read the client's scheme and host from X-Forwarded-Proto/-Host (set only behind a proxy that sets them). */
   readonly trustProxy: boolean;
-  /** Base of the OpenAI API's `url` answers, e.g. https://images.example.com/biggan; absent: the request's origin. */
-  readonly publicBaseUrl?: string;
+  /** Base of the OpenAI API's `url` answers, e.g. https://images.example.com/biggan; undefined: the request's origin. */
+  readonly publicBaseUrl: string | undefined;
 }
+
+/** The gRPC listener and its connection and message limits. */
+export interface GrpcSettings {
+  /** -1 disables gRPC; 0 picks a free port. */
+  readonly port: number;
+  readonly maxConnectionAgeMs: number;
+  readonly maxConnectionAgeGraceMs: number;
+  /** Largest gRPC request / response message, bytes (both services on the gRPC port). */
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+}
+
+/** Where /metrics is served and who may read it. */
+export interface MetricsSettings {
+  /** Serve /metrics on this port instead of the HTTP port (-1: on the HTTP port; 0: any free port). */
+  readonly port: number;
+  /** Bearer token /metrics requires; undefined: open. */
+  readonly token: string | undefined;
+}
+
+/** The engine each model runs on and how its failures are supervised. */
+export interface EngineSettings {
+  readonly engine: EngineChoice;
+  readonly backend: string | undefined;
+  readonly threads: number;
+  /** Consecutive engine failures after which the server goes unready until a probe succeeds. */
+  readonly failureThreshold: number;
+  /** While unready for engine failures: ms between probe batches. */
+  readonly probeIntervalMs: number;
+  /** Ms a GPU engine may stay unhealthy before /healthz fails (the process is restarted); 0: never. */
+  readonly livenessTimeoutMs: number;
+}
+
+/** Dynamic batching and admission. */
+export interface BatchingSettings {
+  readonly maxBatchSize: number;
+  readonly maxQueueDelayMs: number;
+  readonly maxQueueSize: number;
+  readonly maxConcurrentBatches: number;
+  /** Most predicted queue wait (ms) a new request may face (undefined: per model); longer ones get 503 / UNAVAILABLE at once. */
+  readonly maxQueueWaitMs: number | undefined;
+  readonly maxSamplesPerRequest: number;
+}
+
+/** The response cache. */
+export interface CacheSettings {
+  /** Bytes of encoded images the response cache may hold; 0 turns it off. */
+  readonly sizeBytes: number;
+}
+
+/** API keys, quotas and TLS. */
+export interface AccessSettings {
+  /** API key file (JSON; keys as SHA-256); undefined: the API is open. */
+  readonly apiKeysFile: string | undefined;
+  /** Redis address of shared quota buckets; undefined: buckets in this process. */
+  readonly quotaRedis: string | undefined;
+  /** When Redis does not answer: refuse keyed requests with a quota (`closed`) or let them through (`open`). */
+  readonly quotaRedisFailure: 'closed' | 'open';
+  /** PEM certificate chain and private key: HTTPS and gRPC over TLS. */
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  /** PEM CA bundle: clients must present a certificate it signed (mutual TLS). */
+  readonly tlsClientCa: string | undefined;
+}
+
+/** The graceful stop on SIGTERM/SIGINT. */
+export interface DrainSettings {
+  readonly gracePeriodMs: number;
+  /** Ms to stay unready but serving before the drain starts (load balancers catch up). */
+  readonly drainDelayMs: number;
+}
+
+export interface LogSettings {
+  readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/**
+ * The validated, frozen server settings: one frozen object per group of the option table (each
+ * flag's `group`), so each layer is handed its group whole.
+ */
+export interface ServerConfig {
+  readonly repository: RepositorySettings;
+  readonly http: HttpSettings;
+  readonly grpc: GrpcSettings;
+  readonly metrics: MetricsSettings;
+  readonly engine: EngineSettings;
+  readonly batching: BatchingSettings;
+  readonly cache: CacheSettings;
+  readonly access: AccessSettings;
+  readonly drain: DrainSettings;
+  readonly log: LogSettings;
+}
+
+/** The groups of `serve --help`, in order, with their section titles. */
+export const SERVER_OPTION_GROUPS: Readonly<Record<keyof ServerConfig, string>> = {
+  repository: 'Models',
+  engine: 'Engine',
+  batching: 'Batching and admission',
+  cache: 'Response cache',
+  http: 'HTTP',
+  grpc: 'gRPC',
+  metrics: 'Metrics',
+  access: 'Access (API keys, quotas, TLS)',
+  drain: 'Drain',
+  log: 'Logging',
+};
 
 /** The `serve` flags, each with its env var and default. */
 export const SERVER_OPTIONS = defineOptions([
   {
     name: 'weights',
+    group: 'repository',
     type: 'string',
     placeholder: 'DIR',
     env: 'BIGGAN_WEIGHTS',
@@ -99,6 +167,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'model-repository',
+    group: 'repository',
     type: 'string',
     placeholder: 'DIR',
     env: 'BIGGAN_MODEL_REPOSITORY',
@@ -107,6 +176,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'models',
+    group: 'repository',
     type: 'string',
     placeholder: 'NAME,NAME',
     env: 'BIGGAN_MODELS',
@@ -114,6 +184,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'default-model',
+    group: 'repository',
     type: 'string',
     placeholder: 'NAME',
     env: 'BIGGAN_DEFAULT_MODEL',
@@ -121,6 +192,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'memory-budget',
+    group: 'repository',
     type: 'integer',
     placeholder: 'BYTES',
     env: 'BIGGAN_MEMORY_BUDGET',
@@ -130,6 +202,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'preload',
+    group: 'repository',
     type: 'string',
     choices: ['all', 'default', 'none'],
     env: 'BIGGAN_PRELOAD',
@@ -138,6 +211,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'model',
+    group: 'repository',
     type: 'string',
     choices: PRESET_NAMES,
     env: 'BIGGAN_MODEL',
@@ -146,6 +220,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'cache',
+    group: 'repository',
     type: 'string',
     placeholder: 'DIR',
     env: 'BIGGAN_CACHE',
@@ -153,6 +228,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'download',
+    group: 'repository',
     type: 'boolean',
     env: 'BIGGAN_DOWNLOAD',
     default: false,
@@ -160,6 +236,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'host',
+    group: 'http',
     type: 'string',
     env: 'BIGGAN_HOST',
     default: '0.0.0.0',
@@ -167,6 +244,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'http-port',
+    group: 'http',
     type: 'integer',
     env: 'BIGGAN_HTTP_PORT',
     default: 8080,
@@ -176,6 +254,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'grpc-port',
+    group: 'grpc',
     type: 'integer',
     env: 'BIGGAN_GRPC_PORT',
     default: 50051,
@@ -185,6 +264,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'engine',
+    group: 'engine',
     type: 'string',
     choices: ENGINE_CHOICES,
     env: 'BIGGAN_ENGINE',
@@ -193,6 +273,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'backend',
+    group: 'engine',
     type: 'string',
     env: 'BIGGAN_BACKEND',
     description:
@@ -200,6 +281,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'threads',
+    group: 'engine',
     type: 'integer',
     env: 'BIGGAN_THREADS',
     min: 1,
@@ -208,6 +290,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'max-batch-size',
+    group: 'batching',
     type: 'integer',
     env: 'BIGGAN_MAX_BATCH_SIZE',
     default: 8,
@@ -217,6 +300,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'max-queue-delay-ms',
+    group: 'batching',
     type: 'number',
     env: 'BIGGAN_MAX_QUEUE_DELAY_MS',
     default: 5,
@@ -226,6 +310,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'max-queue-size',
+    group: 'batching',
     type: 'integer',
     env: 'BIGGAN_MAX_QUEUE_SIZE',
     default: 256,
@@ -235,6 +320,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'max-concurrent-batches',
+    group: 'batching',
     type: 'integer',
     env: 'BIGGAN_MAX_CONCURRENT_BATCHES',
     default: 2,
@@ -245,6 +331,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'max-queue-wait-ms',
+    group: 'batching',
     type: 'integer',
     env: 'BIGGAN_MAX_QUEUE_WAIT_MS',
     min: 1,
@@ -254,6 +341,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'max-samples-per-request',
+    group: 'batching',
     type: 'integer',
     env: 'BIGGAN_MAX_SAMPLES_PER_REQUEST',
     default: 16,
@@ -263,6 +351,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'body-limit-bytes',
+    group: 'http',
     type: 'integer',
     env: 'BIGGAN_BODY_LIMIT_BYTES',
     default: 4 * 1024 * 1024,
@@ -272,6 +361,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'request-timeout-ms',
+    group: 'http',
     type: 'integer',
     env: 'BIGGAN_REQUEST_TIMEOUT_MS',
     default: 30_000,
@@ -282,6 +372,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'headers-timeout-ms',
+    group: 'http',
     type: 'integer',
     env: 'BIGGAN_HEADERS_TIMEOUT_MS',
     default: 10_000,
@@ -292,6 +383,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'send-timeout-ms',
+    group: 'http',
     type: 'integer',
     env: 'BIGGAN_SEND_TIMEOUT_MS',
     default: 30_000,
@@ -302,6 +394,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'send-budget-bytes',
+    group: 'http',
     type: 'integer',
     env: 'BIGGAN_SEND_BUDGET_BYTES',
     default: 128 * 1024 * 1024,
@@ -312,6 +405,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'cache-size',
+    group: 'cache',
     type: 'integer',
     env: 'BIGGAN_CACHE_SIZE',
     default: 256 * 1024 * 1024,
@@ -321,6 +415,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'grace-period-ms',
+    group: 'drain',
     type: 'integer',
     env: 'BIGGAN_GRACE_PERIOD_MS',
     default: 30_000,
@@ -330,6 +425,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'drain-delay-ms',
+    group: 'drain',
     type: 'integer',
     env: 'BIGGAN_DRAIN_DELAY_MS',
     default: 0,
@@ -340,6 +436,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'api-keys',
+    group: 'access',
     type: 'string',
     placeholder: 'FILE',
     env: 'BIGGAN_API_KEYS_FILE',
@@ -348,6 +445,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'metrics-token',
+    group: 'metrics',
     type: 'string',
     placeholder: 'TOKEN',
     env: 'BIGGAN_METRICS_TOKEN',
@@ -355,6 +453,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'metrics-port',
+    group: 'metrics',
     type: 'integer',
     env: 'BIGGAN_METRICS_PORT',
     default: -1,
@@ -365,6 +464,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'quota-redis',
+    group: 'access',
     type: 'string',
     placeholder: 'URL',
     env: 'BIGGAN_QUOTA_REDIS',
@@ -373,6 +473,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'quota-redis-failure',
+    group: 'access',
     type: 'string',
     choices: ['closed', 'open'],
     env: 'BIGGAN_QUOTA_REDIS_FAILURE',
@@ -382,6 +483,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'tls-cert',
+    group: 'access',
     type: 'string',
     placeholder: 'FILE',
     env: 'BIGGAN_TLS_CERT',
@@ -389,6 +491,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'tls-key',
+    group: 'access',
     type: 'string',
     placeholder: 'FILE',
     env: 'BIGGAN_TLS_KEY',
@@ -396,6 +499,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'tls-client-ca',
+    group: 'access',
     type: 'string',
     placeholder: 'FILE',
     env: 'BIGGAN_TLS_CLIENT_CA',
@@ -403,6 +507,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'cors-origin',
+    group: 'http',
     type: 'string',
     placeholder: 'ORIGINS',
     env: 'BIGGAN_CORS_ORIGIN',
@@ -411,6 +516,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'trust-proxy',
+    group: 'http',
     type: 'boolean',
     env: 'BIGGAN_TRUST_PROXY',
     default: false,
@@ -419,6 +525,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'public-base-url',
+    group: 'http',
     type: 'string',
     placeholder: 'URL',
     env: 'BIGGAN_PUBLIC_BASE_URL',
@@ -427,6 +534,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'grpc-max-connection-age-ms',
+    group: 'grpc',
     type: 'integer',
     env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_MS',
     default: 300_000,
@@ -435,6 +543,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'grpc-max-connection-age-grace-ms',
+    group: 'grpc',
     type: 'integer',
     env: 'BIGGAN_GRPC_MAX_CONNECTION_AGE_GRACE_MS',
     default: 30_000,
@@ -443,6 +552,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'grpc-max-receive-message-bytes',
+    group: 'grpc',
     type: 'integer',
     env: 'BIGGAN_GRPC_MAX_RECEIVE_MESSAGE_BYTES',
     default: 4 * 1024 * 1024,
@@ -453,6 +563,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'grpc-max-send-message-bytes',
+    group: 'grpc',
     type: 'integer',
     env: 'BIGGAN_GRPC_MAX_SEND_MESSAGE_BYTES',
     default: 128 * 1024 * 1024,
@@ -463,6 +574,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'engine-failure-threshold',
+    group: 'engine',
     type: 'integer',
     env: 'BIGGAN_ENGINE_FAILURE_THRESHOLD',
     default: 5,
@@ -473,6 +585,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'engine-probe-interval-ms',
+    group: 'engine',
     type: 'integer',
     env: 'BIGGAN_ENGINE_PROBE_INTERVAL_MS',
     default: 5000,
@@ -482,6 +595,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'engine-liveness-timeout-ms',
+    group: 'engine',
     type: 'integer',
     env: 'BIGGAN_ENGINE_LIVENESS_TIMEOUT_MS',
     default: 300_000,
@@ -492,6 +606,7 @@ export const SERVER_OPTIONS = defineOptions([
   },
   {
     name: 'log-level',
+    group: 'log',
     type: 'string',
     env: 'BIGGAN_LOG_LEVEL',
     default: 'info',
@@ -504,6 +619,8 @@ export const SERVE_USAGE = formatHelp(
   'biggan-serve serve [--weights DIR | --model-repository DIR | --models A,B | --model NAME] [--download] [--http-port 8080] [--grpc-port 50051] [options]',
   'Serves BigGAN-deep over REST (POST /generate, /interpolate; docs at /docs) and gRPC (biggan.v1.Generator),\nwith dynamic batching, Prometheus metrics at /metrics, and graceful drain on SIGTERM.\nSeeded answers are cached (--cache-size) and cacheable by URL: GET /generate?class=207&seed=7 with a strong ETag.\nEvery flag can also be set by its BIGGAN_* environment variable.',
   SERVER_OPTIONS,
+  '',
+  SERVER_OPTION_GROUPS,
 );
 
 /** The CORS origins of a comma-separated list; each must be scheme://host[:port]. */
@@ -538,92 +655,140 @@ function publicBaseUrl(text: string): string {
   return text.replace(/\/+$/, '');
 }
 
+type ServeValues = OptionValues<typeof SERVER_OPTIONS>;
+
+/** A flag's text, with an empty one (`--weights ''`) taken as not given. */
+function given(text: string | undefined): string | undefined {
+  return text === '' ? undefined : text;
+}
+
+/** The one mapping from the parsed flags to the grouped settings (each group frozen). */
+function groupedConfig(v: ServeValues): ServerConfig {
+  const models = given(v.models);
+  const baseUrl = given(v['public-base-url']);
+  return Object.freeze({
+    repository: Object.freeze({
+      weights: given(v.weights),
+      modelRepository: given(v['model-repository']),
+      models: models === undefined ? undefined : Object.freeze(parseModelList(models)),
+      defaultModel: given(v['default-model']),
+      memoryBudgetBytes: v['memory-budget'],
+      preload: v.preload,
+      model: v.model,
+      cacheDir: given(v.cache),
+      download: v.download,
+    }),
+    http: Object.freeze({
+      host: v.host,
+      port: v['http-port'],
+      bodyLimitBytes: v['body-limit-bytes'],
+      requestTimeoutMs: v['request-timeout-ms'],
+      headersTimeoutMs: v['headers-timeout-ms'],
+      send: Object.freeze({ sendTimeoutMs: v['send-timeout-ms'], sendBudgetBytes: v['send-budget-bytes'] }),
+      corsOrigins: Object.freeze(corsOrigins(v['cors-origin'])),
+      trustProxy: v['trust-proxy'],
+      publicBaseUrl: baseUrl === undefined ? undefined : publicBaseUrl(baseUrl),
+    }),
+    grpc: Object.freeze({
+      port: v['grpc-port'],
+      maxConnectionAgeMs: v['grpc-max-connection-age-ms'],
+      maxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'],
+      maxReceiveMessageBytes: v['grpc-max-receive-message-bytes'],
+      maxSendMessageBytes: v['grpc-max-send-message-bytes'],
+    }),
+    metrics: Object.freeze({ port: v['metrics-port'], token: given(v['metrics-token']) }),
+    engine: Object.freeze({
+      engine: v.engine,
+      backend: given(v.backend),
+      threads: v.threads ?? os.availableParallelism(),
+      failureThreshold: v['engine-failure-threshold'],
+      probeIntervalMs: v['engine-probe-interval-ms'],
+      livenessTimeoutMs: v['engine-liveness-timeout-ms'],
+    }),
+    batching: Object.freeze({
+      maxBatchSize: v['max-batch-size'],
+      maxQueueDelayMs: v['max-queue-delay-ms'],
+      maxQueueSize: v['max-queue-size'],
+      maxConcurrentBatches: v['max-concurrent-batches'],
+      maxQueueWaitMs: v['max-queue-wait-ms'],
+      maxSamplesPerRequest: v['max-samples-per-request'],
+    }),
+    cache: Object.freeze({ sizeBytes: v['cache-size'] }),
+    access: Object.freeze({
+      apiKeysFile: given(v['api-keys']),
+      quotaRedis: given(v['quota-redis']),
+      quotaRedisFailure: v['quota-redis-failure'],
+      tlsCert: given(v['tls-cert']),
+      tlsKey: given(v['tls-key']),
+      tlsClientCa: given(v['tls-client-ca']),
+    }),
+    drain: Object.freeze({ gracePeriodMs: v['grace-period-ms'], drainDelayMs: v['drain-delay-ms'] }),
+    log: Object.freeze({ level: v['log-level'] }),
+  });
+}
+
 /** Parses and validates the `serve` flags (with env fallback); `help` is true for --help. */
 export function parseServerConfig(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): { config: ServerConfig; help: boolean } {
-  const { values: v, help } = parseOptions(argv, SERVER_OPTIONS, env);
-  const config: ServerConfig = Object.freeze({
-    ...(v.weights ? { weights: v.weights } : {}),
-    ...(v['model-repository'] ? { modelRepository: v['model-repository'] } : {}),
-    ...(v.models ? { models: parseModelList(v.models) } : {}),
-    ...(v['default-model'] ? { defaultModel: v['default-model'] } : {}),
-    ...(v['memory-budget'] !== undefined ? { memoryBudgetBytes: v['memory-budget'] } : {}),
-    ...(v.preload ? { preload: v.preload } : {}),
-    model: v.model,
-    ...(v.cache ? { cache: v.cache } : {}),
-    download: v.download,
-    host: v.host,
-    httpPort: v['http-port'],
-    grpcPort: v['grpc-port'],
-    engine: v.engine,
-    ...(v.backend ? { backend: v.backend } : {}),
-    threads: v.threads ?? os.availableParallelism(),
-    maxBatchSize: v['max-batch-size'],
-    maxQueueDelayMs: v['max-queue-delay-ms'],
-    maxQueueSize: v['max-queue-size'],
-    maxConcurrentBatches: v['max-concurrent-batches'],
-    ...(v['max-queue-wait-ms'] !== undefined ? { maxQueueWaitMs: v['max-queue-wait-ms'] } : {}),
-    maxSamplesPerRequest: v['max-samples-per-request'],
-    bodyLimitBytes: v['body-limit-bytes'],
-    requestTimeoutMs: v['request-timeout-ms'],
-    headersTimeoutMs: v['headers-timeout-ms'],
-    sendTimeoutMs: v['send-timeout-ms'],
-    sendBudgetBytes: v['send-budget-bytes'],
-    cacheSizeBytes: v['cache-size'],
-    gracePeriodMs: v['grace-period-ms'],
-    grpcMaxConnectionAgeMs: v['grpc-max-connection-age-ms'],
-    grpcMaxConnectionAgeGraceMs: v['grpc-max-connection-age-grace-ms'],
-    grpcMaxReceiveMessageBytes: v['grpc-max-receive-message-bytes'],
-    grpcMaxSendMessageBytes: v['grpc-max-send-message-bytes'],
-    engineFailureThreshold: v['engine-failure-threshold'],
-    engineProbeIntervalMs: v['engine-probe-interval-ms'],
-    engineLivenessTimeoutMs: v['engine-liveness-timeout-ms'],
-    drainDelayMs: v['drain-delay-ms'],
-    logLevel: v['log-level'],
-    ...(v['api-keys'] ? { apiKeysFile: v['api-keys'] } : {}),
-    ...(v['metrics-token'] ? { metricsToken: v['metrics-token'] } : {}),
-    metricsPort: v['metrics-port'],
-    ...(v['quota-redis'] ? { quotaRedis: v['quota-redis'] } : {}),
-    quotaRedisFailure: v['quota-redis-failure'],
-    ...(v['tls-cert'] ? { tlsCert: v['tls-cert'] } : {}),
-    ...(v['tls-key'] ? { tlsKey: v['tls-key'] } : {}),
-    ...(v['tls-client-ca'] ? { tlsClientCa: v['tls-client-ca'] } : {}),
-    corsOrigins: Object.freeze(corsOrigins(v['cors-origin'])),
-    trustProxy: v['trust-proxy'],
-    ...(v['public-base-url'] ? { publicBaseUrl: publicBaseUrl(v['public-base-url']) } : {}),
-  });
-  if ([config.weights, config.modelRepository, config.models].filter((x) => x !== undefined).length > 1) {
+  const { values, help } = parseOptions(argv, SERVER_OPTIONS, env);
+  const config = groupedConfig(values);
+  validate(config);
+  return { config, help };
+}
+
+/** Some groups, each partly given: what `serverConfig` fills from the defaults. */
+export type PartialServerConfig = { readonly [G in keyof ServerConfig]?: Partial<ServerConfig[G]> };
+
+/**
+ * A whole config from the flag defaults (no environment) with `groups` laid over them, validated
+ * like flags are, e.g. `serverConfig({ http: { port: 0 }, grpc: { port: -1 } })` (for tests and
+ * embedders that do not parse a command line).
+ */
+export function serverConfig(groups: PartialServerConfig = {}): ServerConfig {
+  const defaults = parseServerConfig([], {}).config;
+  const merged: Record<string, object> = {};
+  for (const name of Object.keys(defaults) as (keyof ServerConfig)[]) {
+    merged[name] = Object.freeze({ ...defaults[name], ...groups[name] });
+  }
+  const config = Object.freeze(merged) as unknown as ServerConfig;
+  validate(config);
+  return config;
+}
+
+/** The rules between flags (each flag's own range is checked by the option table). */
+function validate(config: ServerConfig): void {
+  const { repository: r, access: a, http, grpc, metrics, batching: b } = config;
+  if ([r.weights, r.modelRepository, r.models].filter((x) => x !== undefined).length > 1) {
     throw new UsageError('give at most one of --weights, --model-repository and --models');
   }
-  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+  if ((a.tlsCert === undefined) !== (a.tlsKey === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together: give both (a certificate and its private key)');
   }
-  if (config.tlsClientCa !== undefined && config.tlsCert === undefined) {
+  if (a.tlsClientCa !== undefined && a.tlsCert === undefined) {
     throw new UsageError(
       '--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked only over TLS',
     );
   }
-  if (config.quotaRedis !== undefined && !/^rediss?:\/\/[^/]/.test(config.quotaRedis)) {
+  if (a.quotaRedis !== undefined && !/^rediss?:\/\/[^/]/.test(a.quotaRedis)) {
     throw new UsageError(
-      `--quota-redis: expected redis://HOST:PORT (or rediss://), got '${config.quotaRedis.replace(/:[^:@/]*@/, ':REDACTED@')}'`,
+      `--quota-redis: expected redis://HOST:PORT (or rediss://), got '${a.quotaRedis.replace(/:[^:@/]*@/, ':REDACTED@')}'`,
     );
   }
-  if (config.metricsPort > 0 && (config.metricsPort === config.httpPort || config.metricsPort === config.grpcPort)) {
-    throw new UsageError(`--metrics-port ${config.metricsPort} is already the HTTP or gRPC port; choose another`);
+  if (metrics.port > 0 && (metrics.port === http.port || metrics.port === grpc.port)) {
+    throw new UsageError(`--metrics-port ${metrics.port} is already the HTTP or gRPC port; choose another`);
   }
-  if (config.maxSamplesPerRequest > config.maxQueueSize) {
+  if (b.maxSamplesPerRequest > b.maxQueueSize) {
     throw new UsageError(
-      `--max-samples-per-request (${config.maxSamplesPerRequest}) must not exceed --max-queue-size (${config.maxQueueSize}): such a request could never be queued`,
+      `--max-samples-per-request (${b.maxSamplesPerRequest}) must not exceed --max-queue-size (${b.maxQueueSize}): such a request could never be queued`,
     );
   }
-  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+  if (http.headersTimeoutMs > http.requestTimeoutMs) {
     throw new UsageError(
-      `--headers-timeout-ms (${config.headersTimeoutMs}) must not exceed --request-timeout-ms (${config.requestTimeoutMs}): the headers are part of the request`,
+      `--headers-timeout-ms (${http.headersTimeoutMs}) must not exceed --request-timeout-ms (${http.requestTimeoutMs}): the headers are part of the request`,
     );
   }
-  return { config, help };
 }
 
 /** `a,b` -> published model names, each checked. */

@@ -28,9 +28,9 @@ export interface LockHolder {
 /** Options of `acquireLock`. */
 export interface LockOptions {
   /** Called once when the lock is busy and we start waiting, with a description of the holder. */
-  readonly onWait?: (holder: string) => void;
+  readonly onWait?: ((holder: string) => void) | undefined;
   /** Aborting stops the wait with a CANCELLED error. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** How often a waiter looks again, in ms (default 250). */
   readonly pollMs?: number;
   /** How often the holder touches the lock file, in ms (default HEARTBEAT_MS). */

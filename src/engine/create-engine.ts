@@ -11,11 +11,11 @@ import { ENGINE_CHOICES, EXECUTION_PROVIDERS, TFJS_BACKENDS, isOneOf, type Engin
 export interface EngineOptions {
   readonly engine?: EngineChoice;
   /** tfjs backend (tensorflow|wasm|cpu) or ort execution provider (cpu|cuda|tensorrt). */
-  readonly backend?: string;
+  readonly backend?: string | undefined;
   /** Intra-op threads (ort); default all cores. */
-  readonly threads?: number;
+  readonly threads?: number | undefined;
   /** Where a fallback (ort cannot load, so tfjs serves) is explained; default `console.warn`. */
-  readonly warn?: (message: string) => void;
+  readonly warn?: ((message: string) => void) | undefined;
   /** Why onnxruntime-node cannot be used here, or undefined when it can (tests inject a failure). */
   readonly ortUnusable?: () => Promise<string | undefined>;
 }
@@ -92,8 +92,8 @@ export async function createEngine(folded: FoldedGenerator, opts: EngineOptions 
   }
   const ort = await import('./ort/ort-engine.js');
   return ort.createOrtEngine(folded, {
-    ...(opts.warn !== undefined ? { warn: opts.warn } : {}),
-    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    warn: opts.warn,
+    threads: opts.threads,
     executionProvider: provider ?? 'auto',
   });
 }

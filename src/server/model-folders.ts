@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ServerConfig } from '../config/server-config.js';
+import type { RepositorySettings } from '../config/server-config.js';
 import type { PresetName } from '../model/config.js';
 import { defaultCacheDir, modelDir, isModelCached } from '../download/cache.js';
 import { downloadModel } from '../download/download.js';
@@ -13,8 +13,8 @@ import { BigGanError } from '../errors.js';
 import { repositoryFolders, type ModelFolder } from '../service/repository/model-source.js';
 
 /** The model folder of one published model from the cache, downloading it when allowed. */
-async function cachedModel(config: ServerConfig, name: PresetName, log: (msg: string) => void): Promise<string> {
-  const cache = config.cache ?? defaultCacheDir();
+async function cachedModel(config: RepositorySettings, name: PresetName, log: (msg: string) => void): Promise<string> {
+  const cache = config.cacheDir ?? defaultCacheDir();
   const dir = modelDir(cache, name);
   if (isModelCached(dir)) return dir;
   const howTo =
@@ -35,7 +35,7 @@ async function cachedModel(config: ServerConfig, name: PresetName, log: (msg: st
 }
 
 /** The model folder to serve when one model is served: --weights, else the cache (downloading when allowed). */
-export async function resolveWeights(config: ServerConfig, log: (msg: string) => void): Promise<string> {
+export async function resolveWeights(config: RepositorySettings, log: (msg: string) => void): Promise<string> {
   if (config.weights) {
     if (!existsSync(path.join(config.weights, 'config.json'))) {
       throw new BigGanError(
@@ -52,7 +52,10 @@ export async function resolveWeights(config: ServerConfig, log: (msg: string) =>
  * The models to serve, by name: --model-repository (every subfolder with a config.json),
  * --models (published models from the cache), or one model (--weights, else --model).
  */
-export async function resolveModelFolders(config: ServerConfig, log: (msg: string) => void): Promise<ModelFolder[]> {
+export async function resolveModelFolders(
+  config: RepositorySettings,
+  log: (msg: string) => void,
+): Promise<ModelFolder[]> {
   if (config.modelRepository) return repositoryFolders(config.modelRepository);
   if (config.models) {
     const out: { name: string; dir: string }[] = [];

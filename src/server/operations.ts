@@ -25,23 +25,23 @@ async function leaveRotation(parts: ServerParts): Promise<void> {
   const { config, stacks, grpc, log } = parts;
   for (const s of stacks.values()) s.service.leaveRotation();
   grpc?.server.setServing(false);
-  log.info({ drainDelayMs: config.drainDelayMs }, 'not ready; serving until the drain starts');
-  await delay(config.drainDelayMs);
+  log.info({ drainDelayMs: config.drain.drainDelayMs }, 'not ready; serving until the drain starts');
+  await delay(config.drain.drainDelayMs);
 }
 
 /** Graceful stop: unready, refuse new work, finish accepted work within the grace period, close all. */
 export async function drain(parts: ServerParts): Promise<void> {
   const { config, stacks, grpc, log } = parts;
-  if (config.drainDelayMs > 0) await leaveRotation(parts);
+  if (config.drain.drainDelayMs > 0) await leaveRotation(parts);
   parts.chain.catalog.startDrain(); // readiness and gRPC health go false at once; new requests get 503
   for (const s of stacks.values()) s.service.startDrain();
   grpc?.server.setServing(false);
-  log.info({ gracePeriodMs: config.gracePeriodMs }, 'draining');
+  log.info({ gracePeriodMs: config.drain.gracePeriodMs }, 'draining');
   const drainStart = performance.now();
   // Requests waiting on a model's load are in flight too: the listener stays open (new requests get 503).
   const busy = [...stacks.values()].map((s) => s.service.whenIdle().then(() => s.batcher.drain()));
   const idle = Promise.all([...busy, parts.repository.whenIdle()]).then(() => true);
-  const inTime = await Promise.race([idle, delay(config.gracePeriodMs).then(() => false)]);
+  const inTime = await Promise.race([idle, delay(config.drain.gracePeriodMs).then(() => false)]);
   if (!inTime) log.info('grace period over; closing with requests still in flight');
   for (const s of stacks.values()) s.batcher.close();
   // The listeners close together (gRPC with a short grace when the work finished in time); then
@@ -54,7 +54,7 @@ export async function drain(parts: ServerParts): Promise<void> {
   if (!inTime) parts.app.server.closeAllConnections(); // grace over: requests still waiting (e.g. on a load) are cut
   await closing;
   // The whole drain within the grace period: a load still running (a 512 warm-up is ~10 s) is not waited for.
-  parts.closeModelsBy.atMs = drainStart + config.gracePeriodMs;
+  parts.closeModelsBy.atMs = drainStart + config.drain.gracePeriodMs;
   await parts.lifecycle.close();
   log.info('stopped');
 }

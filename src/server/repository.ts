@@ -4,7 +4,8 @@
  * model reported in biggan_model_info and the log.
  */
 import type { Logger } from 'pino';
-import type { ServerConfig } from '../config/server-config.js';
+import type { BatchingSettings, RepositorySettings } from '../config/server-config.js';
+import type { EngineChoice } from '../engine/choices.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ModelRepository, type ModelLoader } from '../service/repository/model-repository.js';
 import { readModelSources, type ModelSource } from '../service/repository/model-source.js';
@@ -28,14 +29,17 @@ export interface ReadSources {
  * GPU (`device`, decided before loading) the batch defaults are not scaled down by resolution and
  * activations count against GPU memory.
  */
-export async function readSources(config: ServerConfig, log: Logger, device: ComputeDevice): Promise<ReadSources> {
+export async function readSources(
+  config: RepositorySettings,
+  batching: BatchingSettings,
+  log: Logger,
+  device: ComputeDevice,
+): Promise<ReadSources> {
   const folders = await resolveModelFolders(config, (msg) => log.info(msg));
-  const base = {
-    maxBatchSize: config.maxBatchSize,
-    maxQueueDelayMs: config.maxQueueDelayMs,
-    maxQueueSize: config.maxQueueSize,
-  };
-  const { sources, broken } = await readModelSources(folders, base, device);
+  // The batching group's sizes are each model's defaults (its serving.json may override them); not
+  // --max-queue-wait-ms: a model's serving settings carry only its own serving.json value of that.
+  const { maxBatchSize, maxQueueDelayMs, maxQueueSize } = batching;
+  const { sources, broken } = await readModelSources(folders, { maxBatchSize, maxQueueDelayMs, maxQueueSize }, device);
   for (const b of broken) log.warn(`model ${b.name} cannot be served: ${b.detail}`);
   if (sources.length === 0) {
     throw new BigGanError(
@@ -90,7 +94,12 @@ export interface RepositoryDeps {
 }
 
 /** The settings the repository reads. */
-export type RepositoryConfig = Pick<ServerConfig, 'memoryBudgetBytes' | 'defaultModel' | 'engine'>;
+export interface RepositoryConfig {
+  readonly memoryBudgetBytes?: RepositorySettings['memoryBudgetBytes'];
+  readonly defaultModel?: RepositorySettings['defaultModel'];
+  /** Engine reported for a model before it is loaded. */
+  readonly engine: EngineChoice;
+}
 
 /** The repository over `sources`, its loaded stacks in `stacks`; biggan_model_info follows each model's state. */
 export function openRepository(
@@ -150,7 +159,7 @@ export function openRepository(
 /** Preload: the default model first (start-up fails when it cannot load), then the others that fit. */
 export async function preload(
   repository: ModelRepository,
-  setting: ServerConfig['preload'],
+  setting: RepositorySettings['preload'],
   log: Logger,
 ): Promise<void> {
   const defaultModel = repository.defaultModel;

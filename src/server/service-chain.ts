@@ -11,14 +11,15 @@ import { ModelCatalog } from '../service/repository/model-catalog.js';
 import { RoutingService } from '../service/repository/routing-service.js';
 import { QuotaService, type QuotaOptions } from '../service/quota-service.js';
 import type { EngineChoice } from '../engine/choices.js';
+import type { CacheSettings } from '../config/server-config.js';
 
 /** Settings of the chain. */
 export interface ServiceChainOptions {
   readonly maxSamplesPerRequest: number;
   /** Engine reported for a model before it is loaded. */
   readonly engine: EngineChoice;
-  /** Bytes of encoded images all models' caches hold together (shared equally); 0: off. */
-  readonly cacheSizeBytes: number;
+  /** The cache group: bytes of encoded images all models' caches hold together (shared equally); 0: off. */
+  readonly cache: CacheSettings;
   readonly quota: QuotaOptions;
 }
 
@@ -39,7 +40,7 @@ export function buildServiceChain(
     engine: options.engine,
   });
   // The response cache: the size shared equally by the models (each keyed by its weights digest).
-  const cacheBytes = Math.floor(options.cacheSizeBytes / repository.names().length);
+  const cacheBytes = Math.floor(options.cache.sizeBytes / repository.names().length);
   const routing = new RoutingService(
     catalog,
     (handle) =>

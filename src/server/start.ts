@@ -64,7 +64,7 @@ export interface RunningServer {
 
 /** Options of `startServer` beyond the config. */
 export interface StartOptions {
-  /** The log: false (silent), true, or pino options with an optional `stream`; default JSON at `config.logLevel`. */
+  /** The log: false (silent), true, or pino options with an optional `stream`; default JSON at `config.log.level`. */
   readonly logger?: LoggerSetting;
   /**
    * Creates the engine (default `createEngine`). Also used to replace an engine whose worker died.
@@ -81,7 +81,7 @@ export interface StartOptions {
  * BigGanError naming the cause, so the process can exit non-zero.
  */
 export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
-  const log = createLogger(opts.logger ?? true, config.logLevel);
+  const log = createLogger(opts.logger ?? true, config.log.level);
   const lifecycle = new Lifecycle((name, err) => log.warn({ err }, `closing ${name} failed`));
   try {
     return await start(config, opts, log, lifecycle);
@@ -122,13 +122,13 @@ async function start(
 ): Promise<RunningServer> {
   const metrics = createMetrics();
   // The device is decided before loading: on a GPU the batch defaults and memory estimates differ.
-  const device = expectedDevice(config.engine, config.backend);
-  const read = await readSources(config, log, device);
+  const device = expectedDevice(config.engine.engine, config.engine.backend);
+  const read = await readSources(config.repository, config.batching, log, device);
   // OTEL_* environment; off (the API's no-op tracer) unless an exporter is configured.
   const tracing = opts.tracing ?? (await tracingFromEnv());
   lifecycle.defer('tracing', () => tracing.shutdown());
   // Key file and certificates first: an invalid one fails the start before any model loads.
-  const access = setUpAccess(config, metrics, () => ({
+  const access = setUpAccess(config.access, metrics, () => ({
     info: (msg, extra) => log.info(extra ?? {}, msg),
     warn: (msg, extra) => log.warn(extra ?? {}, msg),
   }));
@@ -136,22 +136,23 @@ async function start(
 
   const stacks = new Map<string, ModelStack>();
   const stackDeps = {
-    engine: { engine: config.engine, ...(config.backend ? { backend: config.backend } : {}), threads: config.threads },
+    // The engine group is both the engine's options (engine, backend, threads) and its supervision's.
+    engine: config.engine,
     createEngine: opts.createEngine ?? defaultEngineFactory,
-    supervision: { failureThreshold: config.engineFailureThreshold, probeIntervalMs: config.engineProbeIntervalMs },
-    batching: { maxConcurrentBatches: config.maxConcurrentBatches, maxQueueWaitMs: config.maxQueueWaitMs },
-    maxSamplesPerRequest: config.maxSamplesPerRequest,
+    supervision: config.engine,
+    batching: config.batching,
+    maxSamplesPerRequest: config.batching.maxSamplesPerRequest,
     scheduler: new FairScheduler(1),
     metrics,
     tracing,
     log,
     device,
     // A GPU engine unhealthy past the limit fails /healthz: only a new process gets a new CUDA context.
-    liveness: new EngineLiveness({ unhealthyLimitMs: config.engineLivenessTimeoutMs }),
+    liveness: new EngineLiveness({ unhealthyLimitMs: config.engine.livenessTimeoutMs }),
   };
   const repository = openRepository(
     read,
-    config,
+    { ...config.repository, engine: config.engine.engine },
     { stackDeps, metrics, log, tracingDescription: tracing.description, device },
     stacks,
   );
@@ -163,9 +164,9 @@ async function start(
     ),
   );
   const chain = buildServiceChain(repository, metrics, {
-    maxSamplesPerRequest: config.maxSamplesPerRequest,
-    engine: config.engine,
-    cacheSizeBytes: config.cacheSizeBytes,
+    maxSamplesPerRequest: config.batching.maxSamplesPerRequest,
+    engine: config.engine.engine,
+    cache: config.cache,
     quota: access.quota,
   });
 
@@ -174,7 +175,7 @@ async function start(
     tracing,
   );
   lifecycle.defer('SIGHUP', onHangUp(access, log));
-  await preload(repository, config.preload, log);
+  await preload(repository, config.repository.preload, log);
   parts.grpc?.server.setServing(true);
   return runningServer(parts);
 }
@@ -187,75 +188,69 @@ async function openListeners(
   const { config, access, metrics, chain, log, lifecycle } = p;
   const liveness = (): string | undefined => p.liveness.failure();
   const app = buildHttpApp(chain.requests, chain.catalog, metrics, {
-    bodyLimitBytes: config.bodyLimitBytes,
-    requestTimeoutMs: config.requestTimeoutMs,
-    headersTimeoutMs: config.headersTimeoutMs,
+    // The HTTP group whole: body and time limits, send limits, CORS, proxy trust, public base URL.
+    ...config.http,
     version: packageVersion(),
     logger: log,
     tracing,
-    ...(access.keyFile ? { keys: access.keyFile.store } : {}),
-    ...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
-    serveMetrics: config.metricsPort < 0,
-    send: { sendTimeoutMs: config.sendTimeoutMs, sendBudgetBytes: config.sendBudgetBytes },
-    corsOrigins: config.corsOrigins,
-    ...(access.tls ? { tls: access.tls.httpsOptions() } : {}),
-    trustProxy: config.trustProxy,
-    ...(config.publicBaseUrl !== undefined ? { publicBaseUrl: config.publicBaseUrl } : {}),
+    keys: access.keyFile?.store,
+    metricsToken: config.metrics.token,
+    serveMetrics: config.metrics.port < 0,
+    tls: access.tls?.httpsOptions(),
     liveness,
   });
   if (access.tls && app.server instanceof TlsServer) access.tls.attachHttps(app.server);
   // grpc-js logs to stderr by itself; its lines go to the service's JSON log instead, so that a
   // failure prints one message.
   grpcJs.setLogger({ error: (...args: unknown[]) => log.warn({ source: 'grpc-js' }, format(...args)) });
-  const http = await listenHttp(app, config.host, config.httpPort, 'http-port');
+  const http = await listenHttp(app, config.http.host, config.http.port, 'http-port');
   lifecycle.defer('http', http.close);
   let metricsListener: Listener | undefined;
-  if (config.metricsPort >= 0) {
+  if (config.metrics.port >= 0) {
     metricsListener = await listenHttp(
-      buildMetricsApp(metrics, chain.catalog, config.metricsToken, liveness),
-      config.host,
-      config.metricsPort,
+      buildMetricsApp(metrics, chain.catalog, config.metrics.token, liveness),
+      config.http.host,
+      config.metrics.port,
       'metrics-port',
     );
     lifecycle.defer('metrics', metricsListener.close);
   }
   let grpc: Parts['grpc'];
-  if (config.grpcPort >= 0) {
+  if (config.grpc.port >= 0) {
     const server = createGrpcServer(chain.requests, chain.catalog, {
-      maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
-      maxConnectionAgeGraceMs: config.grpcMaxConnectionAgeGraceMs,
-      maxReceiveMessageBytes: config.grpcMaxReceiveMessageBytes,
-      maxSendMessageBytes: config.grpcMaxSendMessageBytes,
+      // The gRPC group whole: connection age and message limits.
+      ...config.grpc,
       metrics,
       onInternalError: (err: unknown) => log.error({ err }, 'grpc internal error'),
       liveness,
       observe: { tracing, logger: log, model: () => chain.catalog.modelInfo().name },
-      ...(access.tls ? { credentials: access.tls.grpcCredentials() } : {}),
-      ...(access.keyFile
-        ? { auth: { keys: access.keyFile.store, onFailure: (reason) => metrics.authFailures.inc({ reason }) } }
-        : {}),
+      credentials: access.tls?.grpcCredentials(),
+      auth: access.keyFile && {
+        keys: access.keyFile.store,
+        onFailure: (reason) => metrics.authFailures.inc({ reason }),
+      },
     });
-    grpc = { server, listener: await listenGrpc(server, config.host, config.grpcPort) };
+    grpc = { server, listener: await listenGrpc(server, config.http.host, config.grpc.port) };
     lifecycle.defer('grpc', grpc.listener.close);
   }
   const ports = {
     httpPort: http.port,
     grpcPort: grpc?.listener.port ?? -1,
-    ...(metricsListener ? { metricsPort: metricsListener.port } : {}),
+    metricsPort: metricsListener?.port, // undefined (left out of the log line) when /metrics is on the HTTP port
   };
   log.info(
     {
       ...ports,
       tls: access.tls !== undefined,
-      mutualTls: config.tlsClientCa !== undefined,
+      mutualTls: config.access.tlsClientCa !== undefined,
       apiKeys: access.keyFile?.store.size ?? 0,
-      quotas: config.quotaRedis ? 'redis' : 'process',
+      quotas: config.access.quotaRedis ? 'redis' : 'process',
     },
     'listening',
   );
-  if (!access.keyFile && !isLoopback(config.host)) {
+  if (!access.keyFile && !isLoopback(config.http.host)) {
     log.warn(
-      `no API key file (--api-keys): the API is open to anyone who can reach ${config.host}; see README "Access control"`,
+      `no API key file (--api-keys): the API is open to anyone who can reach ${config.http.host}; see README "Access control"`,
     );
   }
   return { ...p, app, http, metricsListener, grpc };

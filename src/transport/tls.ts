@@ -16,7 +16,7 @@ export interface TlsFiles {
   readonly cert: string;
   readonly key: string;
   /** CA bundle clients' certificates must chain to (mutual TLS). */
-  readonly clientCa?: string;
+  readonly clientCa?: string | undefined;
 }
 
 type Identity = grpc.experimental.IdentityCertificateUpdate;

@@ -62,7 +62,7 @@ export interface UnpickleOptions {
   /** Names the stream in messages, e.g. `/models/x/pytorch_model.bin (main pickle)`. */
   readonly source: string;
   /** Resolves BINPERSID/PERSID ids (torch storages); without it persistent ids are refused. */
-  readonly persistentLoad?: (pid: unknown) => unknown;
+  readonly persistentLoad?: ((pid: unknown) => unknown) | undefined;
   /** Most items on the stack at once (default 4 Mi). */
   readonly maxStack?: number;
   /** Most memo entries (default 4 Mi). */

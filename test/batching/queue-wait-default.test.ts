@@ -45,8 +45,8 @@ test('without a set limit, the queue wait allowed is four measured full batches,
 });
 
 test('--max-queue-wait-ms is unset by default (per model), and serving.json may set it per model', () => {
-  assert.equal(parseServerConfig([], {}).config.maxQueueWaitMs, undefined);
-  assert.equal(parseServerConfig(['--max-queue-wait-ms', '2500'], {}).config.maxQueueWaitMs, 2500);
+  assert.equal(parseServerConfig([], {}).config.batching.maxQueueWaitMs, undefined);
+  assert.equal(parseServerConfig(['--max-queue-wait-ms', '2500'], {}).config.batching.maxQueueWaitMs, 2500);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'biggan-serving-'));
   writeFileSync(path.join(dir, 'serving.json'), JSON.stringify({ maxQueueWaitMs: 20_000 }));
   const { serving } = readServing(dir, { maxBatchSize: 2, maxQueueDelayMs: 5, maxQueueSize: 64 });

@@ -14,9 +14,9 @@ const run = promisify(execFile);
 const CLI = path.join(process.cwd(), 'dist/src/cli/main.js');
 
 test('--grpc-port -1 turns gRPC off, written as two tokens or with =', () => {
-  assert.equal(parseServerConfig(['--grpc-port', '-1'], {}).config.grpcPort, -1);
-  assert.equal(parseServerConfig(['--grpc-port=-1'], {}).config.grpcPort, -1);
-  assert.equal(parseServerConfig([], { BIGGAN_GRPC_PORT: '-1' }).config.grpcPort, -1);
+  assert.equal(parseServerConfig(['--grpc-port', '-1'], {}).config.grpc.port, -1);
+  assert.equal(parseServerConfig(['--grpc-port=-1'], {}).config.grpc.port, -1);
+  assert.equal(parseServerConfig([], { BIGGAN_GRPC_PORT: '-1' }).config.grpc.port, -1);
   assert.throws(() => parseServerConfig(['--grpc-port', '-2'], {}), /--grpc-port: must be >= -1, got -2/);
   // A following flag is still a flag, not a value.
   assert.throws(
@@ -39,11 +39,11 @@ test('negative values reach number and short options; boolean flags never swallo
 
 test('request and header timeouts: flags, env and their relation', () => {
   const defaults = parseServerConfig([], {}).config;
-  assert.equal(defaults.requestTimeoutMs, 30_000);
-  assert.equal(defaults.headersTimeoutMs, 10_000);
+  assert.equal(defaults.http.requestTimeoutMs, 30_000);
+  assert.equal(defaults.http.headersTimeoutMs, 10_000);
   const set = parseServerConfig(['--request-timeout-ms', '5000'], { BIGGAN_HEADERS_TIMEOUT_MS: '2000' }).config;
-  assert.equal(set.requestTimeoutMs, 5000);
-  assert.equal(set.headersTimeoutMs, 2000);
+  assert.equal(set.http.requestTimeoutMs, 5000);
+  assert.equal(set.http.headersTimeoutMs, 2000);
   assert.throws(
     () => parseServerConfig(['--request-timeout-ms', '1000', '--headers-timeout-ms', '2000'], {}),
     /--headers-timeout-ms \(2000\) must not exceed --request-timeout-ms \(1000\)/,

@@ -25,12 +25,12 @@ test('every access flag has its environment variable', () => {
 
 test('defaults: open, quotas in process, fail closed, no TLS, no CORS, metrics on the HTTP port', () => {
   const { config } = parseServerConfig([], {});
-  assert.equal(config.apiKeysFile, undefined);
-  assert.equal(config.quotaRedis, undefined);
-  assert.equal(config.quotaRedisFailure, 'closed');
-  assert.equal(config.tlsCert, undefined);
-  assert.deepEqual(config.corsOrigins, []);
-  assert.equal(config.metricsPort, -1);
+  assert.equal(config.access.apiKeysFile, undefined);
+  assert.equal(config.access.quotaRedis, undefined);
+  assert.equal(config.access.quotaRedisFailure, 'closed');
+  assert.equal(config.access.tlsCert, undefined);
+  assert.deepEqual(config.http.corsOrigins, []);
+  assert.equal(config.metrics.port, -1);
 });
 
 test('values come from the environment', () => {
@@ -45,13 +45,13 @@ test('values come from the environment', () => {
     BIGGAN_METRICS_PORT: '9090',
     BIGGAN_METRICS_TOKEN: 't',
   });
-  assert.equal(config.apiKeysFile, '/k.json');
-  assert.equal(config.quotaRedis, 'redis://r:6379');
-  assert.equal(config.quotaRedisFailure, 'open');
-  assert.equal(config.tlsClientCa, '/ca.pem');
-  assert.deepEqual(config.corsOrigins, ['https://a.example', 'http://localhost:3000']);
-  assert.equal(config.metricsPort, 9090);
-  assert.equal(config.metricsToken, 't');
+  assert.equal(config.access.apiKeysFile, '/k.json');
+  assert.equal(config.access.quotaRedis, 'redis://r:6379');
+  assert.equal(config.access.quotaRedisFailure, 'open');
+  assert.equal(config.access.tlsClientCa, '/ca.pem');
+  assert.deepEqual(config.http.corsOrigins, ['https://a.example', 'http://localhost:3000']);
+  assert.equal(config.metrics.port, 9090);
+  assert.equal(config.metrics.token, 't');
 });
 
 test('refused combinations name the flags', () => {

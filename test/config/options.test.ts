@@ -51,8 +51,8 @@ test('negative numbers are values, not flags: --port -1, -r -2.5, --port=-1', ()
   assert.throws(() => parseOptions(['--port', '-2', '--dir', 'd'], SPECS, {}), /--port: must be >= -1, got -2/);
   assert.throws(() => parseOptions(['--dir', '--verbose'], SPECS, {}), UsageError);
   // The serve flags: --grpc-port -1 disables gRPC.
-  assert.equal(parseServerConfig(['--grpc-port', '-1'], {}).config.grpcPort, -1);
-  assert.equal(parseServerConfig([], { BIGGAN_GRPC_PORT: '-1' }).config.grpcPort, -1);
+  assert.equal(parseServerConfig(['--grpc-port', '-1'], {}).config.grpc.port, -1);
+  assert.equal(parseServerConfig([], { BIGGAN_GRPC_PORT: '-1' }).config.grpc.port, -1);
 });
 
 test('bad values, unknown flags, missing required flags and positionals are usage errors naming the flag', () => {

@@ -126,7 +126,7 @@ export async function createStack(
   const chain = buildServiceChain(repository, metrics, {
     maxSamplesPerRequest,
     engine: 'tfjs',
-    cacheSizeBytes: cacheBytes,
+    cache: { sizeBytes: cacheBytes },
     quota: { store: new LocalQuotaStore(), failure: 'closed' },
   });
   await preload(repository, 'all', log);

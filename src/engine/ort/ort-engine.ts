@@ -26,11 +26,11 @@ import {
 /** Options of the ort engine. */
 export interface OrtEngineOptions {
   /** Intra-op threads; default all cores (`os.availableParallelism()`). */
-  readonly threads?: number;
+  readonly threads?: number | undefined;
   /** Default 'auto': CUDA when installed and a GPU is visible, else CPU. */
   readonly executionProvider?: ExecutionProviderChoice;
   /** Where a fallback warning goes; default `console.warn`. */
-  readonly warn?: (message: string) => void;
+  readonly warn?: ((message: string) => void) | undefined;
   /** Machine probes for the provider decision (tests inject fakes). */
   readonly probes?: ExecutionProviderProbes;
   /**

@@ -19,7 +19,7 @@ import { BigGanError } from '../../errors.js';
 /** Options of the tfjs engine. */
 export interface TfjsEngineOptions {
   /** Force a backend (`tensorflow`, `wasm`, `cpu`); default: the fastest available. */
-  readonly backend?: string;
+  readonly backend?: string | undefined;
   /** Run the generator in a worker thread (default true). */
   readonly worker?: boolean;
 }

@@ -61,10 +61,10 @@ export interface Lease {
 interface Entry {
   readonly source: ModelSource;
   state: ModelState;
-  reason?: string;
-  model?: LoadedModel;
-  loading?: Promise<LoadedModel>;
-  unloading?: Promise<void>;
+  reason?: string | undefined;
+  model?: LoadedModel | undefined;
+  loading?: Promise<LoadedModel> | undefined;
+  unloading?: Promise<void> | undefined;
   /** Counted against the budget (loading past the budget check, or loaded). */
   reserved: boolean;
   /** Requests holding or waiting for the model. */

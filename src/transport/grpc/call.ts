@@ -31,7 +31,7 @@ export interface GrpcExits {
   /** Request ids, spans and one log line per call. */
   readonly observe?: GrpcObservability;
   /** API keys required on the calls (absent: open). Health and reflection stay open. */
-  readonly auth?: GrpcAuth;
+  readonly auth?: GrpcAuth | undefined;
 }
 
 /** grpc.status name of each code, for metric labels. */

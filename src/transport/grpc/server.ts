@@ -68,7 +68,7 @@ export interface GrpcServerOptions extends GrpcExits {
   /** Close the connection when a ping is not answered within this, ms (default: grpc-js's, 20 s). */
   readonly keepaliveTimeoutMs?: number;
   /** TLS or insecure (default insecure: TLS usually ends at the ingress or mesh). */
-  readonly credentials?: grpc.ServerCredentials;
+  readonly credentials?: grpc.ServerCredentials | undefined;
   /** Why the process is no longer live (a lost GPU engine), or undefined: OIP's ServerLive answers it. */
   readonly liveness?: () => string | undefined;
 }

@@ -54,21 +54,21 @@ export interface HttpAppOptions {
   /** Stalled readers: idle send timeout and total bytes being written (defaults: 30 s, 128 MiB). */
   readonly send?: Partial<SendLimits>;
   /** API keys required on the API routes (absent: open). */
-  readonly keys?: KeyStore;
+  readonly keys?: KeyStore | undefined;
   /** Bearer token /metrics requires (absent: open). */
-  readonly metricsToken?: string;
+  readonly metricsToken?: string | undefined;
   /** Serve /metrics here (default true; false when it has its own port). */
   readonly serveMetrics?: boolean;
   /** Origins allowed by CORS (default none). */
   readonly corsOrigins?: readonly string[];
   /** Serve HTTPS with this certificate and key (and `ca` + `requestCert` for client certificates). */
-  readonly tls?: SecureContextOptions & { readonly requestCert?: boolean };
+  readonly tls?: (SecureContextOptions & { readonly requestCert?: boolean }) | undefined;
   /** Read the client's scheme and host from X-Forwarded-Proto/-Host (behind a trusted proxy only). */
   readonly trustProxy?: boolean;
   /** Base of the OpenAI API's `url` answers (absent: the request's origin). */
-  readonly publicBaseUrl?: string;
+  readonly publicBaseUrl?: string | undefined;
   /** Why the process is no longer live (a lost GPU engine), or undefined; /healthz answers 503 with it. */
-  readonly liveness?: () => string | undefined;
+  readonly liveness?: (() => string | undefined) | undefined;
 }
 
 /**
@@ -170,19 +170,18 @@ export function buildHttpApp(
   app.register(generateRoutes, { requests, catalog });
   app.register(interpolateRoutes, { requests, catalog });
   app.register(infoRoutes, { catalog });
-  app.register(healthRoutes, { catalog, ...(opts.liveness ? { liveness: opts.liveness } : {}) });
+  app.register(healthRoutes, { catalog, liveness: opts.liveness });
   app.register(oipRoutes, {
     requests,
     catalog,
     version: opts.version,
-    ...(opts.liveness ? { liveness: opts.liveness } : {}),
+    liveness: opts.liveness,
   });
-  if (opts.serveMetrics ?? true)
-    app.register(metricsRoutes, { metrics, ...(opts.metricsToken !== undefined ? { token: opts.metricsToken } : {}) });
+  if (opts.serveMetrics ?? true) app.register(metricsRoutes, { metrics, token: opts.metricsToken });
   app.register(openaiRoutes, {
     requests,
     catalog,
-    ...(opts.publicBaseUrl !== undefined ? { publicBaseUrl: opts.publicBaseUrl } : {}),
+    publicBaseUrl: opts.publicBaseUrl,
   });
   registerPlayground(app);
   return app;

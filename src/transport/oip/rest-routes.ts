@@ -31,7 +31,7 @@ export interface OipRouteOptions {
   /** The server's version, for GET /v2. */
   readonly version: string;
   /** Why the process is no longer live (a lost GPU engine), or undefined: the same check as /healthz. */
-  readonly liveness?: () => string | undefined;
+  readonly liveness?: (() => string | undefined) | undefined;
 }
 
 /** Name of this server in server metadata. */

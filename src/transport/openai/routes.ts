@@ -37,7 +37,7 @@ export interface OpenAiRouteOptions {
   readonly requests: RequestService;
   readonly catalog: Catalog;
   /** Base of `url` answers (e.g. https://images.example.com/biggan); absent: the request's origin. */
-  readonly publicBaseUrl?: string;
+  readonly publicBaseUrl?: string | undefined;
 }
 
 /** `owned_by` of every model. */

@@ -120,14 +120,14 @@ test('errors: OpenAI types by status, OpenAI codes where known, native fields as
 });
 
 test('--trust-proxy and --public-base-url (flags and environment)', () => {
-  assert.equal(parseServerConfig([], {}).config.trustProxy, false);
-  assert.equal(parseServerConfig(['--trust-proxy'], {}).config.trustProxy, true);
-  assert.equal(parseServerConfig([], { BIGGAN_TRUST_PROXY: 'true' }).config.trustProxy, true);
+  assert.equal(parseServerConfig([], {}).config.http.trustProxy, false);
+  assert.equal(parseServerConfig(['--trust-proxy'], {}).config.http.trustProxy, true);
+  assert.equal(parseServerConfig([], { BIGGAN_TRUST_PROXY: 'true' }).config.http.trustProxy, true);
   assert.equal(
-    parseServerConfig(['--public-base-url', 'https://a.example/b/'], {}).config.publicBaseUrl,
+    parseServerConfig(['--public-base-url', 'https://a.example/b/'], {}).config.http.publicBaseUrl,
     'https://a.example/b',
   );
-  assert.equal(parseServerConfig([], { BIGGAN_PUBLIC_BASE_URL: '' }).config.publicBaseUrl, undefined);
+  assert.equal(parseServerConfig([], { BIGGAN_PUBLIC_BASE_URL: '' }).config.http.publicBaseUrl, undefined);
   for (const bad of ['images.example.com', 'ftp://a.example', 'https://a.example/?x=1']) {
     assert.throws(
       () => parseServerConfig(['--public-base-url', bad], {}),

@@ -8,7 +8,7 @@ import type { RouteOptions } from './common.js';
 
 /** The probes' options: with `liveness`, /healthz fails once it names a reason (engine/liveness.ts). */
 export interface HealthRouteOptions extends Pick<RouteOptions, 'catalog'> {
-  readonly liveness?: () => string | undefined;
+  readonly liveness?: (() => string | undefined) | undefined;
 }
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async (app, { catalog, liveness }) => {

@@ -10,7 +10,7 @@ import { metricsTokenHook } from '../auth.js';
 export interface MetricsRouteOptions {
   readonly metrics: Metrics;
   /** When set, scrapes must send it as a Bearer token (--metrics-token). */
-  readonly token?: string;
+  readonly token?: string | undefined;
 }
 
 export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics, token }) => {
