@@ -77,8 +77,8 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
 
 FROM ${NODE_IMAGE} AS build
 ARG ORT_TRIM
-# The repo's .npmrc already says onnxruntime-node-install=skip (no CUDA download: offline builds
-# work); the environment variable takes precedence in onnxruntime-node's install script.
+# package.json's allowScripts (npm 11) already denies onnxruntime-node's install script (its only
+# job is the CUDA download); the variable also keeps it off under an npm that ignores allowScripts.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /src
 COPY . .

@@ -773,16 +773,7 @@ describe('chart and Dockerfile agree', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l.length > 0 && !l.startsWith('#'));
-    for (const needed of [
-      'src',
-      'proto',
-      'data',
-      'scripts',
-      'package.json',
-      'package-lock.json',
-      '.npmrc',
-      'tsconfig.json',
-    ]) {
+    for (const needed of ['src', 'proto', 'data', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json']) {
       assert.ok(!patterns.some((p) => p.replace(/\/$/, '') === needed), `${needed} must reach the build`);
     }
     for (const dropped of ['node_modules/', 'dist/', '.git/', '**/*.bin'])

@@ -29,7 +29,7 @@ test(
     const root = process.cwd();
     const app = await mkdtemp(path.join(os.tmpdir(), 'biggan-image-'));
     try {
-      for (const f of ['package.json', 'package-lock.json', '.npmrc', 'proto', 'data', 'scripts', 'dist/src']) {
+      for (const f of ['package.json', 'package-lock.json', 'proto', 'data', 'scripts', 'dist/src']) {
         await cp(path.join(root, f), path.join(app, f), { recursive: true });
       }
       const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
