@@ -166,7 +166,7 @@ const SPECS = defineOptions([
     name: 'max-queue-wait-ms',
     type: 'integer',
     min: 1,
-    description: "Overload mode: the server's --max-queue-wait-ms (default: per model, 4 measured full batches).",
+    description: "Overload mode: the server's --max-queue-wait-ms (default: per model, 2.5 measured full batches).",
   },
   {
     name: 'reliability',

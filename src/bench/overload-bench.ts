@@ -79,7 +79,7 @@ export async function runOverloadBench(opts: OverloadOptions): Promise<void> {
       `offered: open-loop Poisson arrivals at ${rate.toFixed(1)} requests/s (${(rate / capacity).toFixed(2)}x capacity), 1 image each, ${opts.seconds} s per transport; clients give up after ${opts.clientTimeoutMs} ms (HTTP: socket closed, no header; gRPC: deadline)\n`,
     );
     out(
-      `server defaults: max-queue-wait-ms ${config.batching.maxQueueWaitMs ?? 'per model (4 batches)'}, max-queue-size ${config.batching.maxQueueSize}, max-batch-size ${config.batching.maxBatchSize}, max-concurrent-batches ${config.batching.maxConcurrentBatches}, max-queue-delay-ms ${config.batching.maxQueueDelayMs}\n`,
+      `server defaults: max-queue-wait-ms ${config.batching.maxQueueWaitMs ?? 'per model (2.5 batches)'}, max-queue-size ${config.batching.maxQueueSize}, max-batch-size ${config.batching.maxBatchSize}, max-concurrent-batches ${config.batching.maxConcurrentBatches}, max-queue-delay-ms ${config.batching.maxQueueDelayMs}\n`,
     );
 
     const http = httpSender('127.0.0.1', server.httpPort);

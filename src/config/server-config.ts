@@ -337,7 +337,7 @@ export const SERVER_OPTIONS = defineOptions([
     min: 1,
     max: 3_600_000,
     description:
-      'Most predicted wait in the queue (from the measured engine time), ms; a request that could not start within it, or within its own timeout, gets 503 / UNAVAILABLE with Retry-After. Default per model: its serving.json maxQueueWaitMs, else 4 x its measured full-batch time (at least 2000 ms); see docs/reliability.md.',
+      'Most predicted wait in the queue (from the measured engine time), ms; a request that could not start within it, or within its own timeout, gets 503 / UNAVAILABLE with Retry-After. Default per model: its serving.json maxQueueWaitMs, else 2.5 x its measured full-batch time (at least 2000 ms); see docs/reliability.md.',
   },
   {
     name: 'max-samples-per-request',

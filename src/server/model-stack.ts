@@ -178,8 +178,13 @@ export async function buildModelStack(source: ModelSource, deps: ModelStackDeps)
   return { loaded, engine: supervised, batcher, service, warmMs, dispose };
 }
 
-/** Full batches a request without a deadline may find ahead of it by default (docs/reliability.md). */
-const QUEUE_WAIT_BATCHES = 4;
+/**
+ * Full batches of predicted time (its wait plus its own batch) a request without a deadline may
+ * face by default (docs/reliability.md): 2.5 keeps the full-width 128 model (1.23 s per batch of 8
+ * on the 2-core build machine) near 3 s, so clients that give up after 5 s are not accepted only
+ * to time out, while a 512 model whose batches take seconds gets a proportionally longer limit.
+ */
+const QUEUE_WAIT_BATCHES = 2.5;
 
 /** The queue-wait limit: serving.json's or --max-queue-wait-ms when set, else QUEUE_WAIT_BATCHES of the model's measured batch time. */
 function queueWait(ms: number | undefined): { maxQueueWaitMs: number } | { queueWaitBatches: number } {

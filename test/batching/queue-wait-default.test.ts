@@ -1,5 +1,5 @@
 /**
- * The default queue-wait limit fits the model: four full batches at the measured engine time
+ * The default queue-wait limit fits the model: 2.5 full batches at the measured engine time
  * (at least 2 s), unless --max-queue-wait-ms or the model's serving.json sets it. A 512 model
  * whose batches take seconds no longer refuses clients that would gladly wait, and a fast 128
  * model keeps a limit short enough (about 3 s) for clients that give up after 5 s.
@@ -23,14 +23,14 @@ const engine: Engine = {
   dispose: () => Promise.resolve(),
 };
 
-test('without a set limit, the queue wait allowed is four measured full batches, at least 2 s', () => {
-  const slow = new Batcher(engine, { maxBatchSize: 2, maxQueueDelayMs: 0, maxQueueSize: 16, queueWaitBatches: 4 });
+test('without a set limit, the queue wait allowed is 2.5 measured full batches, at least 2 s', () => {
+  const slow = new Batcher(engine, { maxBatchSize: 2, maxQueueDelayMs: 0, maxQueueSize: 16, queueWaitBatches: 2.5 });
   slow.primeEngineTime(2, 3000); // a 512 batch of 2 in 3 s
-  assert.equal(slow.maxQueueWaitMs(), 12_000);
-  const fast = new Batcher(engine, { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueueSize: 64, queueWaitBatches: 4 });
-  fast.primeEngineTime(8, 750); // a full-width 128 batch of 8 in 0.75 s
-  assert.equal(fast.maxQueueWaitMs(), 3000);
-  const tiny = new Batcher(engine, { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueueSize: 64, queueWaitBatches: 4 });
+  assert.equal(slow.maxQueueWaitMs(), 7500);
+  const fast = new Batcher(engine, { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueueSize: 64, queueWaitBatches: 2.5 });
+  fast.primeEngineTime(8, 1232); // a full-width 128 batch of 8 in 1.23 s (the build machine)
+  assert.equal(fast.maxQueueWaitMs(), 3080);
+  const tiny = new Batcher(engine, { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueueSize: 64, queueWaitBatches: 2.5 });
   tiny.primeEngineTime(8, 20);
   assert.equal(tiny.maxQueueWaitMs(), 2000);
   const set = new Batcher(engine, {
@@ -38,7 +38,7 @@ test('without a set limit, the queue wait allowed is four measured full batches,
     maxQueueDelayMs: 0,
     maxQueueSize: 64,
     maxQueueWaitMs: 500,
-    queueWaitBatches: 4,
+    queueWaitBatches: 2.5,
   });
   set.primeEngineTime(8, 750);
   assert.equal(set.maxQueueWaitMs(), 500);
